@@ -1,0 +1,165 @@
+import {
+  Effects,
+  ENTRY_OVERHEAD_BYTES,
+  MESSAGE_OVERHEAD_BYTES,
+  batchWireBytes,
+  type Catchup,
+  type Input,
+  type Phase1A,
+  type Phase2A,
+  type Role,
+  type Vote,
+} from "./messages.ts";
+
+export interface AcceptorOptions {
+  readonly id: number;
+  /** Every 1B and 2B must fit one datagram of this size. */
+  readonly datagramBytesMax: number;
+  /** Bound on the 2B datagrams sent in answer to one Catchup. */
+  readonly catchupDatagramsMax: number;
+}
+
+/**
+ * Paxos acceptor. `rnd` is the highest round promised, for every instance at once (one 1A
+ * covers all instances from some i upward, and promising more instances only refuses more).
+ * `accepted` maps an instance to its (vRnd, vVal).
+ */
+export class Acceptor implements Role {
+  protected rnd = 0;
+  protected readonly accepted = new Map<number, Vote>();
+  /** Accepted instances in increasing order, for 1B and Catchup ranges. */
+  private sortedInsts: number[] = [];
+  private sortedDirty = false;
+
+  constructor(readonly opts: AcceptorOptions) {}
+
+  step(input: Input, _nowMs: number): Effects {
+    const fx = new Effects();
+    if (input.kind === "tick") return fx;
+    const msg = input.msg;
+    switch (msg.t) {
+      case "1a":
+        this.onPhase1A(msg, fx);
+        break;
+      case "2a":
+        this.onPhase2A(msg, fx);
+        break;
+      case "catchup":
+        this.onCatchup(msg, fx);
+        break;
+      default:
+        break; // not for acceptors
+    }
+    return fx;
+  }
+
+  get promised(): number {
+    return this.rnd;
+  }
+
+  /** The vote held for an instance, if any (for tests and inspection). */
+  voteOf(inst: number): Vote | undefined {
+    return this.accepted.get(inst);
+  }
+
+  /**
+   * A 1A of a round at least the promised one is answered with a promise. Equal rounds are
+   * answered again: a proposer retransmits its 1A when the 1B was lost, and re-promising the
+   * same round changes nothing.
+   */
+  protected onPhase1A(msg: Phase1A, fx: Effects): void {
+    if (msg.cRnd < this.rnd) {
+      fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd });
+      return;
+    }
+    this.rnd = msg.cRnd;
+    const { votes, to, done } = this.votesFrom(msg.from, Infinity);
+    fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, from: msg.from, to, done, votes });
+  }
+
+  protected onPhase2A(msg: Phase2A, fx: Effects): void {
+    if (!this.mayAccept(msg.cRnd)) {
+      fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd });
+      return;
+    }
+    this.rnd = Math.max(this.rnd, msg.cRnd);
+    const votes: Vote[] = [];
+    for (const p of msg.proposals) {
+      const vote: Vote = { inst: p.inst, vRnd: msg.cRnd, vVal: p.cVal };
+      if (!this.accepted.has(p.inst)) this.markNewInstance(p.inst);
+      this.accepted.set(p.inst, vote);
+      votes.push(vote);
+    }
+    const twoB = { t: "2b", acc: this.opts.id, votes } as const;
+    fx.send("learners", twoB);
+    fx.send("proposers", twoB);
+  }
+
+  /** Accept only rounds at or above the promise. */
+  protected mayAccept(cRnd: number): boolean {
+    return cRnd >= this.rnd;
+  }
+
+  /** Answers a learner with 2B for the instances it asks, bounded in datagrams. */
+  private onCatchup(msg: Catchup, fx: Effects): void {
+    let from = msg.from;
+    for (let i = 0; i < this.opts.catchupDatagramsMax && from < msg.to; i++) {
+      const { votes, to, done } = this.votesFrom(from, msg.to);
+      if (votes.length > 0) fx.send("learners", { t: "2b", acc: this.opts.id, votes });
+      if (done) break;
+      from = to;
+    }
+  }
+
+  /**
+   * Votes of instances in [from, limit) that fit one datagram. `to` is where the answer stops
+   * (exclusive); `done` says no vote remains in [to, limit).
+   */
+  private votesFrom(from: number, limit: number): { votes: Vote[]; to: number; done: boolean } {
+    const insts = this.sorted();
+    let k = lowerBound(insts, from);
+    const votes: Vote[] = [];
+    let bytes = MESSAGE_OVERHEAD_BYTES;
+    for (; k < insts.length; k++) {
+      const inst = insts[k]!;
+      if (inst >= limit) break;
+      const vote = this.accepted.get(inst)!;
+      const size = batchWireBytes(vote.vVal) + ENTRY_OVERHEAD_BYTES;
+      if (votes.length > 0 && bytes + size > this.opts.datagramBytesMax) {
+        return { votes, to: inst, done: false };
+      }
+      bytes += size;
+      votes.push(vote);
+    }
+    return { votes, to: k < insts.length ? insts[k]! : Math.max(from, lastOr(insts, from) + 1), done: true };
+  }
+
+  private markNewInstance(inst: number): void {
+    const insts = this.sortedInsts;
+    if (!this.sortedDirty && (insts.length === 0 || insts[insts.length - 1]! < inst)) insts.push(inst);
+    else this.sortedDirty = true;
+  }
+
+  private sorted(): number[] {
+    if (this.sortedDirty) {
+      this.sortedInsts = [...this.accepted.keys()].sort((a, b) => a - b);
+      this.sortedDirty = false;
+    }
+    return this.sortedInsts;
+  }
+}
+
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function lastOr(xs: readonly number[], fallback: number): number {
+  return xs.length > 0 ? xs[xs.length - 1]! : fallback;
+}

@@ -1,0 +1,115 @@
+import { Effects, type Input, type Role, type Value } from "./messages.ts";
+import { chunkBySize, valueBytes } from "./pack.ts";
+
+export interface ClientOptions {
+  readonly id: number;
+  /** Values submitted and not yet known decided, at most. */
+  readonly outstandingMax: number;
+  readonly datagramBytesMax: number;
+  readonly retransmitMs: number;
+  /**
+   * First sequence number. A restarted client must not reuse the ids of its earlier run (they
+   * would be taken for duplicates), so the runtime starts from a clock-derived base.
+   */
+  readonly seqBase: number;
+}
+
+interface Outstanding {
+  readonly value: Value;
+  sentAtMs: number;
+}
+
+/**
+ * Client: numbers each value (client id, seq), submits values in order with a bounded window of
+ * undecided ones, and resends them until a proposer acks them as decided.
+ */
+export class Client implements Role {
+  private readonly queue: Uint8Array[] = [];
+  private queueHead = 0;
+  private readonly outstanding = new Map<number, Outstanding>();
+  private nextSeq: number;
+
+  constructor(readonly opts: ClientOptions) {
+    this.nextSeq = opts.seqBase;
+  }
+
+  /** Values accepted by `submit` and not yet decided. */
+  get undecided(): number {
+    return this.queue.length - this.queueHead + this.outstanding.size;
+  }
+
+  /** The seq the next submitted value will get. */
+  get seqNext(): number {
+    return this.nextSeq + this.queue.length - this.queueHead;
+  }
+
+  /** Queues one value for submission; returns its seq. */
+  submit(data: Uint8Array, nowMs: number): { seq: number; fx: Effects } {
+    const seq = this.seqNext;
+    this.queue.push(data);
+    const fx = new Effects();
+    this.fill(nowMs, fx);
+    this.requestWake(fx);
+    return { seq, fx };
+  }
+
+  step(input: Input, nowMs: number): Effects {
+    const fx = new Effects();
+    if (input.kind === "tick") this.resendStale(nowMs, fx);
+    else if (input.msg.t === "ack") {
+      const ids = input.msg.ids;
+      for (let i = 0; i + 1 < ids.length; i += 2) {
+        if (ids[i] === this.opts.id && this.outstanding.delete(ids[i + 1]!)) fx.acked.push(ids[i + 1]!);
+      }
+      if (fx.acked.length > 0) this.fill(nowMs, fx);
+    }
+    this.requestWake(fx);
+    return fx;
+  }
+
+  private requestWake(fx: Effects): void {
+    const oldest = this.outstanding.values().next();
+    if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.opts.retransmitMs);
+  }
+
+  private fill(nowMs: number, fx: Effects): void {
+    const fresh: Value[] = [];
+    while (this.outstanding.size < this.opts.outstandingMax && this.queueHead < this.queue.length) {
+      const data = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = EMPTY;
+      const value: Value = { client: this.opts.id, seq: this.nextSeq++, data };
+      this.outstanding.set(value.seq, { value, sentAtMs: nowMs });
+      fresh.push(value);
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    }
+    this.sendValues(fresh, fx);
+  }
+
+  private resendStale(nowMs: number, fx: Effects): void {
+    const stale: Outstanding[] = [];
+    for (const o of this.outstanding.values()) {
+      if (nowMs - o.sentAtMs < this.opts.retransmitMs) break; // insertion order = send order
+      stale.push(o);
+    }
+    for (const o of stale) {
+      this.outstanding.delete(o.value.seq);
+      o.sentAtMs = nowMs;
+      this.outstanding.set(o.value.seq, o);
+    }
+    this.sendValues(
+      stale.map((o) => o.value),
+      fx,
+    );
+  }
+
+  private sendValues(values: Value[], fx: Effects): void {
+    for (const chunk of chunkBySize(values, valueBytes, this.opts.datagramBytesMax)) {
+      fx.send("proposers", { t: "submit", values: chunk });
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,122 @@
+import { IdSet } from "./ids.ts";
+import {
+  CATCHUP_INSTANCES_MAX,
+  Effects,
+  type Batch,
+  type Input,
+  type Role,
+  type Vote,
+} from "./messages.ts";
+import { VoteTally, majority } from "./tally.ts";
+
+export interface LearnerOptions {
+  readonly id: number;
+  readonly acceptors: number;
+  /** A gap (a later instance decided, an earlier one unknown) older than this triggers a Catchup. */
+  readonly catchupMs: number;
+  /** While nothing arrives, probe for missed instances at most this often (backing off from catchupMs). */
+  readonly idleProbeMaxMs: number;
+}
+
+/**
+ * Paxos learner. Decides an instance from a majority of 2B of one round (never from a 2A), or
+ * from a Decision relayed by a proposer that saw such a majority. Delivers instances in order,
+ * without gaps, and each value id once.
+ */
+export class Learner implements Role {
+  private readonly tally: VoteTally;
+  /** Decided instances not yet delivered (all ≥ next). */
+  private readonly decided = new Map<number, Batch>();
+  private next = 0;
+  private highestSeen = -1;
+  private readonly deliveredIds = new IdSet();
+
+  private behindSinceMs = Infinity;
+  private lastProgressMs = 0;
+  private lastCatchupMs = -Infinity;
+  private idleProbeMs: number;
+
+  constructor(readonly opts: LearnerOptions) {
+    this.tally = this.newTally(majority(opts.acceptors));
+    this.idleProbeMs = opts.catchupMs;
+  }
+
+  protected newTally(quorum: number): VoteTally {
+    return new VoteTally(quorum);
+  }
+
+  /** The next instance to deliver: every instance below it is delivered. */
+  get nextInstance(): number {
+    return this.next;
+  }
+
+  step(input: Input, nowMs: number): Effects {
+    const fx = new Effects();
+    if (input.kind === "tick") this.onTick(nowMs, fx);
+    else if (input.msg.t === "2b") {
+      for (const vote of input.msg.votes) this.onVote(input.msg.acc, vote);
+    } else if (input.msg.t === "decision") {
+      for (const d of input.msg.decided) this.onDecided(d.inst, d.cVal);
+    }
+    this.deliverReady(nowMs, fx);
+    fx.wakeAt(this.nextCheckMs());
+    return fx;
+  }
+
+  private onVote(acc: number, vote: Vote): void {
+    if (vote.inst > this.highestSeen) this.highestSeen = vote.inst;
+    if (vote.inst < this.next || this.decided.has(vote.inst)) return;
+    const vVal = this.tally.add(acc, vote);
+    if (vVal !== undefined) this.decided.set(vote.inst, vVal);
+  }
+
+  private onDecided(inst: number, batch: Batch): void {
+    if (inst > this.highestSeen) this.highestSeen = inst;
+    if (inst < this.next || this.decided.has(inst)) return;
+    this.tally.forget(inst);
+    this.decided.set(inst, batch);
+  }
+
+  private deliverReady(nowMs: number, fx: Effects): void {
+    const before = this.next;
+    for (let batch = this.decided.get(this.next); batch !== undefined; batch = this.decided.get(this.next)) {
+      this.decided.delete(this.next);
+      this.next++;
+      for (const v of batch) if (this.deliveredIds.add(v.client, v.seq)) fx.delivered.push(v);
+    }
+    if (this.next !== before) {
+      this.lastProgressMs = nowMs;
+      this.idleProbeMs = this.opts.catchupMs;
+      this.behindSinceMs = Infinity;
+    }
+    if (this.highestSeen >= this.next && this.behindSinceMs === Infinity) this.behindSinceMs = nowMs;
+  }
+
+  /**
+   * Catch-up: ask acceptors (and proposers) for [next, next + CATCHUP_INSTANCES_MAX) when a gap
+   * has lasted catchupMs, or, when nothing arrives, as a probe with backoff (a learner started
+   * late, or one that missed the last instances, has no other way to know it is behind).
+   */
+  private onTick(nowMs: number, fx: Effects): void {
+    const sinceCatchup = nowMs - this.lastCatchupMs;
+    let ask = false;
+    if (this.highestSeen >= this.next) {
+      ask = nowMs - this.behindSinceMs >= this.opts.catchupMs && sinceCatchup >= this.opts.catchupMs;
+    } else if (nowMs - Math.max(this.lastProgressMs, this.lastCatchupMs) >= this.idleProbeMs) {
+      ask = true;
+      this.idleProbeMs = Math.min(this.idleProbeMs * 2, this.opts.idleProbeMaxMs);
+    }
+    if (!ask) return;
+    this.lastCatchupMs = nowMs;
+    const msg = { t: "catchup", from: this.next, to: this.next + CATCHUP_INSTANCES_MAX } as const;
+    fx.send("acceptors", msg);
+    fx.send("proposers", msg);
+  }
+
+  private nextCheckMs(): number {
+    if (this.highestSeen >= this.next) {
+      return Math.max(this.behindSinceMs, this.lastCatchupMs) + this.opts.catchupMs;
+    }
+    return Math.max(this.lastProgressMs, this.lastCatchupMs) + this.idleProbeMs;
+  }
+}

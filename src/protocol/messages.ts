@@ -1,0 +1,160 @@
+/**
+ * Messages of the protocol, in the specification's notation, and the effects a role asks the
+ * runtime to carry out. Pure data: no I/O here.
+ *
+ * Flow (one multicast group per role):
+ *   client   --Submit-->  proposers
+ *   proposer --1A/2A-->   acceptors
+ *   acceptor --1B/Nack--> proposers
+ *   acceptor --2B-->      learners and proposers (direct 2B)
+ *   proposer --Ack-->     clients
+ *   learner  --Catchup--> acceptors and proposers
+ *   proposer --Decision-> learners (only in answer to a Catchup)
+ */
+
+/** A client value. Its identity is (client, seq); two values with equal data are still two values. */
+export interface Value {
+  readonly client: number;
+  readonly seq: number;
+  readonly data: Uint8Array;
+}
+
+/** What one Synod instance decides: a batch of values. The empty batch is the no-op. */
+export type Batch = readonly Value[];
+
+/** One accepted (instance, vRnd, vVal) triple held by an acceptor. */
+export interface Vote {
+  readonly inst: number;
+  readonly vRnd: number;
+  readonly vVal: Batch;
+}
+
+/** One proposal (instance, cVal) of a 2A; the round is the message's cRnd. */
+export interface Proposal {
+  readonly inst: number;
+  readonly cVal: Batch;
+}
+
+export interface Submit {
+  readonly t: "submit";
+  readonly values: readonly Value[];
+}
+
+/** Decided value ids, for the clients. `ids` is flat: client, seq, client, seq, ... */
+export interface Ack {
+  readonly t: "ack";
+  readonly ids: readonly number[];
+}
+
+/** Phase 1A for every instance from `from` upward (proactive Phase 1). */
+export interface Phase1A {
+  readonly t: "1a";
+  readonly cRnd: number;
+  readonly from: number;
+}
+
+/**
+ * Phase 1B: a promise for round `rnd` and the votes of instances in [from, to). When `done`, the
+ * acceptor has no vote at or above `to`; otherwise the proposer asks again from `to`
+ * (a 1B must fit one datagram, so a long history arrives in pieces).
+ */
+export interface Phase1B {
+  readonly t: "1b";
+  readonly acc: number;
+  readonly rnd: number;
+  readonly from: number;
+  readonly to: number;
+  readonly done: boolean;
+  readonly votes: readonly Vote[];
+}
+
+/** Refusal of a 1A or 2A: the acceptor has promised the higher round `rnd`. */
+export interface Nack {
+  readonly t: "nack";
+  readonly acc: number;
+  readonly rnd: number;
+}
+
+export interface Phase2A {
+  readonly t: "2a";
+  readonly cRnd: number;
+  readonly proposals: readonly Proposal[];
+}
+
+/** Phase 2B, sent to learners and proposers. Also the answer of an acceptor to a Catchup. */
+export interface Phase2B {
+  readonly t: "2b";
+  readonly acc: number;
+  readonly votes: readonly Vote[];
+}
+
+/** A learner asks for instances [from, to). */
+export interface Catchup {
+  readonly t: "catchup";
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Instances a proposer saw decided by a majority of 2B, sent in answer to a Catchup. */
+export interface Decision {
+  readonly t: "decision";
+  readonly decided: readonly Proposal[];
+}
+
+export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision;
+
+export type Group = "clients" | "proposers" | "acceptors" | "learners";
+
+export interface Send {
+  readonly to: Group;
+  readonly msg: Message;
+}
+
+/** What a role asks the outside world to do after one step. */
+export class Effects {
+  readonly sends: Send[] = [];
+  /** Learner: values delivered, in the total order. */
+  readonly delivered: Value[] = [];
+  /** Client: seqs of its own values now known decided. */
+  readonly acked: number[] = [];
+  /** Earliest time the role wants a tick; Infinity when it waits only for messages. */
+  wakeAtMs = Infinity;
+
+  send(to: Group, msg: Message): void {
+    this.sends.push({ to, msg });
+  }
+
+  wakeAt(ms: number): void {
+    if (ms < this.wakeAtMs) this.wakeAtMs = ms;
+  }
+}
+
+export type Input = { readonly kind: "msg"; readonly msg: Message } | { readonly kind: "tick" };
+
+/** A role: one door in, effects out. `now` is injected; no clock inside. */
+export interface Role {
+  step(input: Input, nowMs: number): Effects;
+}
+
+/** Bytes one value takes in a batch on the wire, upper bound (ids as varints + length prefix). */
+export function valueWireBytes(v: Value): number {
+  return v.data.length + 24;
+}
+
+export function batchWireBytes(batch: Batch): number {
+  let n = 8;
+  for (const v of batch) n += valueWireBytes(v);
+  return n;
+}
+
+/** Upper bound of a message's fixed part (type, cluster id, rounds, instance numbers). */
+export const MESSAGE_OVERHEAD_BYTES = 64;
+/** Upper bound of the per-entry overhead of a vote or proposal besides its batch. */
+export const ENTRY_OVERHEAD_BYTES = 24;
+
+/** Bound on the instances one Catchup asks for (and that are answered). */
+export const CATCHUP_INSTANCES_MAX = 4096;
+
+export function idKey(client: number, seq: number): string {
+  return `${client}:${seq}`;
+}

@@ -1,0 +1,398 @@
+import { IdSet } from "./ids.ts";
+import {
+  CATCHUP_INSTANCES_MAX,
+  Effects,
+  batchWireBytes,
+  idKey,
+  valueWireBytes,
+  type Batch,
+  type Catchup,
+  type Input,
+  type Nack,
+  type Phase1B,
+  type Phase2B,
+  type Proposal,
+  type Role,
+  type Submit,
+  type Value,
+  type Vote,
+} from "./messages.ts";
+import { chunkBySize, proposalBytes } from "./pack.ts";
+import { VoteTally, majority } from "./tally.ts";
+
+/** Rounds are counter × ROUND_STRIDE + proposer id: unique per proposer, and increasing. */
+export const ROUND_STRIDE = 1000;
+
+export interface ProposerOptions {
+  /** 0 ≤ id < ROUND_STRIDE. */
+  readonly id: number;
+  readonly acceptors: number;
+  readonly batchValuesMax: number;
+  /** Bound on one batch's wire size; a 2A holding it must fit one datagram. */
+  readonly batchBytesMax: number;
+  readonly datagramBytesMax: number;
+  /** Instances in flight at once. */
+  readonly pipelineWindow: number;
+  /** Bound on client values heard and not yet decided; more are dropped (clients resend). */
+  readonly pendingValuesMax: number;
+  readonly retransmitMs: number;
+  /** Time without progress after which a standing-by proposer with pending values takes over. */
+  readonly takeoverMs: number;
+  readonly catchupDatagramsMax: number;
+  /** Injected randomness in [0, 1), for takeover backoff. */
+  readonly random: () => number;
+}
+
+type Mode = "standby" | "phase1" | "leader";
+
+interface Coverage {
+  to: number;
+  done: boolean;
+}
+
+interface InFlight {
+  readonly cVal: Batch;
+  sentAtMs: number;
+}
+
+export function nextRound(highest: number, id: number): number {
+  return (Math.floor(highest / ROUND_STRIDE) + 1) * ROUND_STRIDE + id;
+}
+
+/**
+ * Paxos proposer with proactive Phase 1 (one 1A for all instances from `p1From` up), pipelined
+ * Phase 2 with self-clocked batching, and takeover with randomized backoff. Learns decisions from
+ * direct 2B like a learner, to ack clients and to know which instances are done.
+ */
+export class Proposer implements Role {
+  protected mode: Mode = "standby";
+  protected cRnd = 0;
+  protected highestRnd = 0;
+  private started = false;
+
+  // Phase 1
+  protected p1From = 0;
+  private readonly p1Coverage = new Map<number, Coverage>();
+  protected readonly p1Votes = new Map<number, Vote>();
+  private p1SentAtMs = 0;
+
+  // Phase 2
+  protected nextInst = 0;
+  private readonly inflight = new Map<number, InFlight>();
+  private readonly inflightIds = new Set<string>();
+  private readonly pending = new Map<string, Value>();
+
+  // What is known decided
+  private readonly decided = new Map<number, Batch>();
+  private firstUndecided = 0;
+  private maxDecided = -1;
+  private readonly decidedIds = new IdSet();
+  private readonly tally: VoteTally;
+
+  private takeoverAtMs = Infinity;
+
+  constructor(readonly opts: ProposerOptions) {
+    if (opts.id < 0 || opts.id >= ROUND_STRIDE) throw new RangeError(`proposer id must be in [0, ${ROUND_STRIDE})`);
+    this.tally = new VoteTally(majority(opts.acceptors));
+  }
+
+  get round(): number {
+    return this.cRnd;
+  }
+
+  get isLeader(): boolean {
+    return this.mode === "leader";
+  }
+
+  get pendingCount(): number {
+    return this.pending.size + this.inflightIds.size;
+  }
+
+  step(input: Input, nowMs: number): Effects {
+    const fx = new Effects();
+    if (input.kind === "tick") this.onTick(nowMs, fx);
+    else {
+      const msg = input.msg;
+      switch (msg.t) {
+        case "submit":
+          this.onSubmit(msg, nowMs, fx);
+          break;
+        case "1b":
+          this.onPhase1B(msg, nowMs, fx);
+          break;
+        case "2b":
+          this.onPhase2B(msg, nowMs, fx);
+          break;
+        case "nack":
+          this.onNack(msg, nowMs);
+          break;
+        case "catchup":
+          this.onCatchup(msg, fx);
+          break;
+        default:
+          break;
+      }
+    }
+    this.requestWake(fx);
+    return fx;
+  }
+
+  private onTick(nowMs: number, fx: Effects): void {
+    if (!this.started) {
+      this.started = true;
+      // Proactive Phase 1, before any client value, unless a leader is already visible.
+      if (this.highestRnd === 0) this.startPhase1(nowMs, fx);
+      else this.armTakeover(nowMs);
+      return;
+    }
+    switch (this.mode) {
+      case "phase1":
+        if (nowMs - this.p1SentAtMs >= this.opts.retransmitMs) this.resendPhase1A(nowMs, fx);
+        break;
+      case "leader":
+        this.resendStale2A(nowMs, fx);
+        this.proposeNew(nowMs, fx);
+        break;
+      case "standby":
+        if (this.pending.size > 0 && nowMs >= this.takeoverAtMs) this.startPhase1(nowMs, fx);
+        break;
+    }
+  }
+
+  private requestWake(fx: Effects): void {
+    if (!this.started) fx.wakeAt(0);
+    else if (this.mode === "phase1") fx.wakeAt(this.p1SentAtMs + this.opts.retransmitMs);
+    else if (this.mode === "leader") {
+      const oldest = this.inflight.values().next();
+      if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.opts.retransmitMs);
+    } else if (this.pending.size > 0) fx.wakeAt(this.takeoverAtMs);
+  }
+
+  // ---- clients ----
+
+  private onSubmit(msg: Submit, nowMs: number, fx: Effects): void {
+    const ackIds: number[] = [];
+    for (const v of msg.values) {
+      if (this.decidedIds.has(v.client, v.seq)) {
+        ackIds.push(v.client, v.seq); // a retransmission of a decided value: its ack was lost
+        continue;
+      }
+      const key = idKey(v.client, v.seq);
+      if (this.inflightIds.has(key) || this.pending.has(key)) continue;
+      if (this.pending.size >= this.opts.pendingValuesMax) continue;
+      if (this.pending.size === 0 && this.mode === "standby") this.armTakeover(nowMs);
+      this.pending.set(key, v);
+    }
+    if (ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
+    if (this.mode === "leader") this.proposeNew(nowMs, fx);
+  }
+
+  // ---- Phase 1 ----
+
+  protected startPhase1(nowMs: number, fx: Effects): void {
+    this.cRnd = nextRound(this.highestRnd, this.opts.id);
+    this.highestRnd = this.cRnd;
+    this.mode = "phase1";
+    this.p1From = this.firstUndecided;
+    this.p1Coverage.clear();
+    this.p1Votes.clear();
+    this.p1SentAtMs = nowMs;
+    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: this.p1From });
+  }
+
+  /** Asks again from where each acceptor's answer is incomplete (1A or 1B lost). */
+  private resendPhase1A(nowMs: number, fx: Effects): void {
+    const froms = new Set<number>([this.p1From]);
+    for (const cov of this.p1Coverage.values()) if (!cov.done) froms.add(cov.to);
+    for (const from of froms) fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from });
+    this.p1SentAtMs = nowMs;
+  }
+
+  private onPhase1B(msg: Phase1B, nowMs: number, fx: Effects): void {
+    this.noteRound(msg.rnd, nowMs);
+    if (this.mode !== "phase1" || msg.rnd !== this.cRnd) return;
+    const cov = this.p1Coverage.get(msg.acc) ?? { to: this.p1From, done: false };
+    this.p1Coverage.set(msg.acc, cov);
+    if (cov.done || msg.from > cov.to) return; // duplicate, or a piece after a lost one
+    for (const vote of msg.votes) this.notePhase1Vote(vote);
+    cov.to = Math.max(cov.to, msg.to);
+    cov.done = msg.done;
+    if (!cov.done) {
+      fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: cov.to });
+      return;
+    }
+    let complete = 0;
+    for (const c of this.p1Coverage.values()) if (c.done) complete++;
+    if (complete >= majority(this.opts.acceptors)) this.becomeLeader(nowMs, fx);
+  }
+
+  /** Keeps, per instance, the vote with the highest vRnd among the promises. */
+  protected notePhase1Vote(vote: Vote): void {
+    if (vote.inst < this.p1From) return;
+    const known = this.p1Votes.get(vote.inst);
+    if (known === undefined || vote.vRnd > known.vRnd) this.p1Votes.set(vote.inst, vote);
+  }
+
+  /**
+   * With a majority of promises: re-propose, in our round, every value accepted at or above
+   * `p1From` (the highest-vRnd one per instance), fill the holes below them with no-ops, then
+   * carry on with new values.
+   */
+  private becomeLeader(nowMs: number, fx: Effects): void {
+    this.mode = "leader";
+    let top = Math.max(this.p1From - 1, this.maxDecided);
+    for (const inst of this.p1Votes.keys()) top = Math.max(top, inst);
+    const proposals: Proposal[] = [];
+    for (let inst = this.p1From; inst <= top; inst++) {
+      if (this.decided.has(inst)) continue;
+      const cVal = this.valueForTakenInstance(inst);
+      this.inflight.set(inst, { cVal, sentAtMs: nowMs });
+      for (const v of cVal) {
+        const key = idKey(v.client, v.seq);
+        this.pending.delete(key);
+        this.inflightIds.add(key);
+      }
+      proposals.push({ inst, cVal });
+    }
+    this.p1Votes.clear();
+    this.nextInst = top + 1;
+    this.send2A(proposals, fx);
+    this.proposeNew(nowMs, fx);
+  }
+
+  /** The value Paxos allows for an instance after Phase 1: the highest-vRnd vote, else a no-op. */
+  protected valueForTakenInstance(inst: number): Batch {
+    return this.p1Votes.get(inst)?.vVal ?? [];
+  }
+
+  // ---- Phase 2 ----
+
+  /** Fills the pipeline window with batches of pending values (batches grow while it is full). */
+  private proposeNew(nowMs: number, fx: Effects): void {
+    const proposals: Proposal[] = [];
+    while (this.inflight.size < this.opts.pipelineWindow && this.pending.size > 0) {
+      const cVal = this.takeBatch();
+      const inst = this.nextInst++;
+      this.inflight.set(inst, { cVal, sentAtMs: nowMs });
+      proposals.push({ inst, cVal });
+    }
+    this.send2A(proposals, fx);
+  }
+
+  protected takeBatch(): Batch {
+    const batch: Value[] = [];
+    let bytes = batchWireBytes([]);
+    for (const [key, v] of this.pending) {
+      const size = valueWireBytes(v);
+      if (batch.length >= this.opts.batchValuesMax) break;
+      if (batch.length > 0 && bytes + size > this.opts.batchBytesMax) break;
+      batch.push(v);
+      bytes += size;
+      this.pending.delete(key);
+      this.inflightIds.add(key);
+    }
+    return batch;
+  }
+
+  private resendStale2A(nowMs: number, fx: Effects): void {
+    const stale: Proposal[] = [];
+    for (const [inst, f] of this.inflight) {
+      if (nowMs - f.sentAtMs < this.opts.retransmitMs) break; // insertion order = send order
+      stale.push({ inst, cVal: f.cVal });
+    }
+    for (const p of stale) {
+      const f = this.inflight.get(p.inst)!;
+      this.inflight.delete(p.inst);
+      f.sentAtMs = nowMs;
+      this.inflight.set(p.inst, f);
+    }
+    this.send2A(stale, fx);
+  }
+
+  private send2A(proposals: Proposal[], fx: Effects): void {
+    for (const chunk of chunkBySize(proposals, proposalBytes, this.opts.datagramBytesMax)) {
+      fx.send("acceptors", { t: "2a", cRnd: this.cRnd, proposals: chunk });
+    }
+  }
+
+  private onPhase2B(msg: Phase2B, nowMs: number, fx: Effects): void {
+    for (const vote of msg.votes) {
+      this.noteRound(vote.vRnd, nowMs);
+      if (this.decided.has(vote.inst) || vote.inst < this.firstUndecided) continue;
+      const vVal = this.tally.add(msg.acc, vote);
+      if (vVal !== undefined) this.onDecided(vote.inst, vVal, vote.vRnd, nowMs, fx);
+    }
+    if (this.mode === "leader") this.proposeNew(nowMs, fx);
+  }
+
+  private onDecided(inst: number, vVal: Batch, vRnd: number, nowMs: number, fx: Effects): void {
+    this.decided.set(inst, vVal);
+    this.maxDecided = Math.max(this.maxDecided, inst);
+    while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
+    this.armTakeover(nowMs); // progress: whoever leads is alive
+    const ackIds: number[] = [];
+    for (const v of vVal) {
+      this.decidedIds.add(v.client, v.seq);
+      const key = idKey(v.client, v.seq);
+      this.pending.delete(key);
+      this.inflightIds.delete(key);
+      ackIds.push(v.client, v.seq);
+    }
+    const mine = this.inflight.get(inst);
+    if (mine !== undefined) {
+      this.inflight.delete(inst);
+      this.requeueUndecided(mine.cVal);
+    }
+    if (vRnd === this.cRnd && ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
+  }
+
+  /** Values of a batch that lost its instance go back to pending, unless decided elsewhere. */
+  private requeueUndecided(batch: Batch): void {
+    for (const v of batch) {
+      const key = idKey(v.client, v.seq);
+      this.inflightIds.delete(key);
+      if (!this.decidedIds.has(v.client, v.seq)) this.pending.set(key, v);
+    }
+  }
+
+  // ---- rounds and takeover ----
+
+  private onNack(msg: Nack, nowMs: number): void {
+    this.noteRound(msg.rnd, nowMs);
+  }
+
+  /** A higher round than ours means another proposer took over: stand by. */
+  private noteRound(rnd: number, nowMs: number): void {
+    if (rnd > this.highestRnd) this.highestRnd = rnd;
+    if (rnd > this.cRnd && this.mode !== "standby") this.standBy(nowMs);
+  }
+
+  private standBy(nowMs: number): void {
+    this.mode = "standby";
+    for (const f of this.inflight.values()) this.requeueUndecided(f.cVal);
+    this.inflight.clear();
+    this.inflightIds.clear();
+    this.p1Votes.clear();
+    this.armTakeover(nowMs);
+  }
+
+  /** Takeover deadline: a timeout plus a random backoff, so that proposers do not duel forever. */
+  private armTakeover(nowMs: number): void {
+    this.takeoverAtMs = nowMs + this.opts.takeoverMs * (1 + this.opts.random());
+  }
+
+  // ---- catch-up ----
+
+  private onCatchup(msg: Catchup, fx: Effects): void {
+    const decided: Proposal[] = [];
+    const to = Math.min(msg.to, this.maxDecided + 1, msg.from + CATCHUP_INSTANCES_MAX);
+    for (let inst = msg.from; inst < to; inst++) {
+      const cVal = this.decided.get(inst);
+      if (cVal !== undefined) decided.push({ inst, cVal });
+    }
+    const chunks = chunkBySize(decided, proposalBytes, this.opts.datagramBytesMax);
+    for (const chunk of chunks.slice(0, this.opts.catchupDatagramsMax)) {
+      fx.send("learners", { t: "decision", decided: chunk });
+    }
+  }
+}

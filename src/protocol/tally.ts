@@ -1,0 +1,47 @@
+import type { Batch, Vote } from "./messages.ts";
+
+interface RoundVotes {
+  readonly voters: Set<number>;
+  readonly vVal: Batch;
+}
+
+/**
+ * Counts 2B votes per (instance, vRnd). A value is decided when a majority of acceptors voted for
+ * it in the same round; votes from different rounds are never combined.
+ */
+export class VoteTally {
+  private readonly open = new Map<number, Map<number, RoundVotes>>();
+
+  constructor(readonly quorum: number) {}
+
+  /** Records acceptor `acc`'s vote; returns the batch if this vote decides the instance. */
+  add(acc: number, vote: Vote): Batch | undefined {
+    let rounds = this.open.get(vote.inst);
+    if (rounds === undefined) {
+      rounds = new Map();
+      this.open.set(vote.inst, rounds);
+    }
+    let votes = rounds.get(vote.vRnd);
+    if (votes === undefined) {
+      votes = { voters: new Set(), vVal: vote.vVal };
+      rounds.set(vote.vRnd, votes);
+    }
+    votes.voters.add(acc);
+    if (votes.voters.size < this.quorum) return undefined;
+    this.open.delete(vote.inst);
+    return votes.vVal;
+  }
+
+  /** Drops the votes of an instance (decided some other way). */
+  forget(inst: number): void {
+    this.open.delete(inst);
+  }
+
+  get openInstances(): number {
+    return this.open.size;
+  }
+}
+
+export function majority(acceptors: number): number {
+  return Math.floor(acceptors / 2) + 1;
+}

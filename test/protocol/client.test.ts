@@ -1,0 +1,32 @@
+import { describe, expect, test } from "bun:test";
+import { Client } from "../../src/protocol/client.ts";
+import type { Effects } from "../../src/protocol/messages.ts";
+import { sent } from "./helpers.ts";
+
+const client = (outstandingMax = 2) =>
+  new Client({ id: 7, outstandingMax, datagramBytesMax: 1400, retransmitMs: 100, seqBase: 10 });
+const bytes = (s: string) => new TextEncoder().encode(s);
+const submitted = (fx: Effects) => sent(fx, "proposers", "submit").flatMap((m) => m.values.map((v) => v.seq));
+
+describe("client", () => {
+  test("numbers values from seqBase and keeps a bounded window", () => {
+    const c = client(2);
+    const seqs: number[] = [];
+    for (const s of ["a", "b", "c"]) seqs.push(...submitted(c.submit(bytes(s), 0).fx));
+    expect(seqs).toEqual([10, 11]);
+    expect(c.undecided).toBe(3);
+    const fx = c.step({ kind: "msg", msg: { t: "ack", ids: [7, 10, 8, 11] } }, 5);
+    expect(fx.acked).toEqual([10]); // 8:11 is another client's
+    expect(submitted(fx)).toEqual([12]);
+  });
+
+  test("resends undecided values until acked", () => {
+    const c = client(5);
+    c.submit(bytes("a"), 0);
+    expect(c.step({ kind: "tick" }, 50).sends).toEqual([]);
+    expect(submitted(c.step({ kind: "tick" }, 100))).toEqual([10]);
+    c.step({ kind: "msg", msg: { t: "ack", ids: [7, 10] } }, 150);
+    expect(c.step({ kind: "tick" }, 300).sends).toEqual([]);
+    expect(c.undecided).toBe(0);
+  });
+});

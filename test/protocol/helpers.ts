@@ -1,0 +1,16 @@
+import type { Batch, Effects, Group, Message, Value } from "../../src/protocol/messages.ts";
+
+const enc = new TextEncoder();
+
+export const val = (client: number, seq: number, text = `v${client}.${seq}`): Value => ({
+  client,
+  seq,
+  data: enc.encode(text),
+});
+
+/** The messages of one type sent to one group. */
+export function sent<T extends Message["t"]>(fx: Effects, to: Group, t: T): Extract<Message, { t: T }>[] {
+  return fx.sends.filter((s) => s.to === to && s.msg.t === t).map((s) => s.msg as Extract<Message, { t: T }>);
+}
+
+export const ids = (batch: Batch): string[] => batch.map((v) => `${v.client}:${v.seq}`);

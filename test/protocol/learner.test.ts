@@ -1,0 +1,66 @@
+import { describe, expect, test } from "bun:test";
+import { Learner } from "../../src/protocol/learner.ts";
+import type { Batch, Message } from "../../src/protocol/messages.ts";
+import { ids, sent, val } from "./helpers.ts";
+
+const learner = () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
+const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
+const tick = { kind: "tick" as const };
+const vote2B = (acc: number, inst: number, vRnd: number, vVal: Batch) => msg({ t: "2b", acc, votes: [{ inst, vRnd, vVal }] });
+
+describe("learner", () => {
+  test("decides from a majority of 2B of one round, never from one", () => {
+    const l = learner();
+    expect(l.step(vote2B(1, 0, 1001, [val(1, 0)]), 0).delivered).toEqual([]);
+    expect(l.step(vote2B(1, 0, 1001, [val(1, 0)]), 0).delivered).toEqual([]); // duplicate
+    expect(ids(l.step(vote2B(3, 0, 1001, [val(1, 0)]), 0).delivered)).toEqual(["1:0"]);
+  });
+
+  test("does not combine votes of different rounds", () => {
+    const l = learner();
+    l.step(vote2B(1, 0, 1001, [val(1, 0)]), 0);
+    expect(l.step(vote2B(2, 0, 2002, [val(2, 0)]), 0).delivered).toEqual([]);
+    expect(ids(l.step(vote2B(3, 0, 2002, [val(2, 0)]), 0).delivered)).toEqual(["2:0"]);
+  });
+
+  test("delivers in instance order without gaps", () => {
+    const l = learner();
+    for (const acc of [1, 2]) expect(l.step(vote2B(acc, 1, 1001, [val(1, 1)]), 0).delivered).toEqual([]);
+    l.step(vote2B(1, 0, 1001, [val(1, 0)]), 0);
+    expect(ids(l.step(vote2B(2, 0, 1001, [val(1, 0)]), 0).delivered)).toEqual(["1:0", "1:1"]);
+    expect(l.nextInstance).toBe(2);
+  });
+
+  test("delivers each id once even when decided in two instances; equal contents are distinct values", () => {
+    const l = learner();
+    const delivered: string[] = [];
+    const batches: Batch[] = [[val(1, 0, "same")], [val(1, 0, "same"), val(2, 0, "same")], []];
+    batches.forEach((b, inst) => {
+      for (const acc of [1, 2]) delivered.push(...ids(l.step(vote2B(acc, inst, 1001, b), 0).delivered));
+    });
+    expect(delivered).toEqual(["1:0", "2:0"]);
+  });
+
+  test("accepts a Decision relayed by a proposer", () => {
+    const l = learner();
+    const fx = l.step(msg({ t: "decision", decided: [{ inst: 0, cVal: [val(4, 2)] }] }), 0);
+    expect(ids(fx.delivered)).toEqual(["4:2"]);
+  });
+
+  test("asks for a gap once it has lasted catchupMs", () => {
+    const l = learner();
+    for (const acc of [1, 2]) l.step(vote2B(acc, 3, 1001, [val(1, 3)]), 100);
+    expect(sent(l.step(tick, 120), "acceptors", "catchup")).toEqual([]);
+    const fx = l.step(tick, 150);
+    expect(sent(fx, "acceptors", "catchup")[0]).toMatchObject({ from: 0 });
+    expect(sent(fx, "proposers", "catchup")).toHaveLength(1);
+  });
+
+  test("probes when idle, backing off", () => {
+    const l = learner();
+    const probes: number[] = [];
+    for (let t = 0; t <= 2000; t += 10) if (sent(l.step(tick, t), "acceptors", "catchup").length > 0) probes.push(t);
+    expect(probes.slice(0, 4)).toEqual([50, 150, 350, 750]);
+    expect(probes[probes.length - 1]! - probes[probes.length - 2]!).toBe(400);
+  });
+});

@@ -1,0 +1,153 @@
+import { describe, expect, test } from "bun:test";
+import type { Effects, Message } from "../../src/protocol/messages.ts";
+import { Proposer, nextRound, type ProposerOptions } from "../../src/protocol/proposer.ts";
+import { ids, sent, val } from "./helpers.ts";
+
+const options = (over: Partial<ProposerOptions> = {}): ProposerOptions => ({
+  id: 1,
+  acceptors: 3,
+  batchValuesMax: 10,
+  batchBytesMax: 1300,
+  datagramBytesMax: 1400,
+  pipelineWindow: 4,
+  pendingValuesMax: 1000,
+  retransmitMs: 50,
+  takeoverMs: 100,
+  catchupDatagramsMax: 4,
+  random: () => 0.5,
+  ...over,
+});
+const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
+const tick = { kind: "tick" as const };
+
+/** A proposer that ran Phase 1 (round 1001) and got empty promises from acceptors 1 and 2. */
+function leader(over: Partial<ProposerOptions> = {}): Proposer {
+  const p = new Proposer(options(over));
+  p.step(tick, 0);
+  for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, rnd: 1001, from: 0, to: 0, done: true, votes: [] }), 0);
+  expect(p.isLeader).toBe(true);
+  return p;
+}
+
+const twoA = (fx: Effects) => sent(fx, "acceptors", "2a");
+
+describe("proposer", () => {
+  test("rounds are unique per proposer and increase", () => {
+    expect(nextRound(0, 1)).toBe(1001);
+    expect(nextRound(1001, 2)).toBe(2002);
+    expect(nextRound(2002, 1)).toBe(3001);
+    expect(nextRound(3001, 1) % 1000).toBe(1);
+  });
+
+  test("runs Phase 1 for all instances on start, before any client value", () => {
+    const fx = new Proposer(options()).step(tick, 0);
+    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 0 }]);
+  });
+
+  test("re-proposes the highest-vRnd value over its own, and fills holes with no-ops", () => {
+    const p = new Proposer(options());
+    p.step(tick, 0);
+    p.step(msg({ t: "submit", values: [val(9, 0, "mine")] }), 0);
+    const older = { inst: 2, vRnd: 501, vVal: [val(5, 0, "older")] };
+    const newer = { inst: 2, vRnd: 702, vVal: [val(7, 0, "newer")] };
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 3, done: true, votes: [older] }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 3, done: true, votes: [newer] }), 0);
+    const proposals = twoA(fx).flatMap((m) => m.proposals);
+    expect(proposals.map((q) => [q.inst, ids(q.cVal)])).toEqual([
+      [0, []],
+      [1, []],
+      [2, ["7:0"]],
+      [3, ["9:0"]],
+    ]);
+    expect(twoA(fx).every((m) => m.cRnd === 1001)).toBe(true);
+  });
+
+  test("waits for every piece of a 1B before counting the promise", () => {
+    const p = new Proposer(options());
+    p.step(tick, 0);
+    const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: false, votes: [] }), 0);
+    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 5 }]);
+    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [] }), 0);
+    expect(p.isLeader).toBe(false);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 5, to: 9, done: true, votes: [] }), 0);
+    expect(p.isLeader).toBe(true);
+  });
+
+  test("batches values while the pipeline is full (self-clocking)", () => {
+    const p = leader({ pipelineWindow: 1 });
+    const first = p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
+    expect(twoA(first).flatMap((m) => m.proposals.map((q) => ids(q.cVal)))).toEqual([["1:0"]]);
+    const queued = p.step(msg({ t: "submit", values: [val(1, 1), val(1, 2), val(2, 0)] }), 2);
+    expect(twoA(queued)).toEqual([]); // window full
+    const vote = { inst: 0, vRnd: 1001, vVal: [val(1, 0)] };
+    p.step(msg({ t: "2b", acc: 1, votes: [vote] }), 3);
+    const fx = p.step(msg({ t: "2b", acc: 3, votes: [vote] }), 3);
+    expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
+    expect(twoA(fx).flatMap((m) => m.proposals.map((q) => [q.inst, ids(q.cVal)]))).toEqual([[1, ["1:1", "1:2", "2:0"]]]);
+  });
+
+  test("respects the batch value and byte limits", () => {
+    const p = leader({ batchValuesMax: 2, batchBytesMax: 300, pipelineWindow: 10 });
+    const values = [val(1, 0), val(1, 1), val(1, 2, "x".repeat(200)), val(1, 3, "y".repeat(200))];
+    const fx = p.step(msg({ t: "submit", values }), 1);
+    expect(twoA(fx).flatMap((m) => m.proposals.map((q) => ids(q.cVal)))).toEqual([["1:0", "1:1"], ["1:2"], ["1:3"]]);
+  });
+
+  test("acks a retransmitted value that is already decided instead of proposing it again", () => {
+    const p = leader();
+    p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
+    const vote = { inst: 0, vRnd: 1001, vVal: [val(1, 0)] };
+    p.step(msg({ t: "2b", acc: 1, votes: [vote] }), 2);
+    p.step(msg({ t: "2b", acc: 2, votes: [vote] }), 2);
+    const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 3);
+    expect(twoA(fx)).toEqual([]);
+    expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
+  });
+
+  test("stands by on a higher round, keeps the values, and takes over after the timeout", () => {
+    const p = leader();
+    p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
+    p.step(msg({ t: "nack", acc: 1, rnd: 2002 }), 2);
+    expect(p.isLeader).toBe(false);
+    expect(p.pendingCount).toBe(1);
+    // takeoverMs × (1 + random) = 150 ms without progress
+    expect(sent(p.step(tick, 100), "acceptors", "1a")).toEqual([]);
+    expect(sent(p.step(tick, 152), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 3001, from: 0 }]);
+  });
+
+  test("a standing-by proposer does not take over while decisions show progress", () => {
+    const p = leader();
+    p.step(msg({ t: "nack", acc: 1, rnd: 2002 }), 0);
+    p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
+    for (let t = 100; t <= 1000; t += 100) {
+      const vote = { inst: t, vRnd: 2002, vVal: [val(3, t)] };
+      p.step(msg({ t: "2b", acc: 1, votes: [vote] }), t);
+      p.step(msg({ t: "2b", acc: 2, votes: [vote] }), t);
+      expect(sent(p.step(tick, t), "acceptors", "1a")).toEqual([]);
+    }
+  });
+
+  test("resends unanswered 2A after the retransmission timeout", () => {
+    const p = leader();
+    p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
+    expect(twoA(p.step(tick, 20))).toEqual([]);
+    expect(twoA(p.step(tick, 60)).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([0]);
+  });
+
+  test("does not combine 2B votes of different rounds into a decision", () => {
+    const p = leader();
+    p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
+    p.step(msg({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 1001, vVal: [val(1, 0)] }] }), 1);
+    const fx = p.step(msg({ t: "2b", acc: 2, votes: [{ inst: 0, vRnd: 901, vVal: [val(1, 0)] }] }), 1);
+    expect(sent(fx, "clients", "ack")).toEqual([]);
+  });
+
+  test("answers a Catchup with the instances it saw decided", () => {
+    const p = leader();
+    const vote = { inst: 0, vRnd: 1001, vVal: [val(1, 0)] };
+    p.step(msg({ t: "2b", acc: 1, votes: [vote] }), 0);
+    p.step(msg({ t: "2b", acc: 2, votes: [vote] }), 0);
+    const fx = p.step(msg({ t: "catchup", from: 0, to: 10 }), 0);
+    expect(sent(fx, "learners", "decision").flatMap((d) => d.decided.map((x) => [x.inst, ids(x.cVal)]))).toEqual([[0, ["1:0"]]]);
+  });
+});
