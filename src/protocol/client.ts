@@ -80,6 +80,7 @@ export class Client implements Role {
       const value: Value = { client: this.opts.id, seq: this.nextSeq++, data };
       this.outstanding.set(value.seq, { value, sentAtMs: nowMs });
       fresh.push(value);
+      fx.submitted.push(value.seq);
     }
     if (this.queueHead === this.queue.length) {
       this.queue.length = 0;

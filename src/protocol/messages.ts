@@ -115,6 +115,8 @@ export class Effects {
   readonly sends: Send[] = [];
   /** Learner: values delivered, in the total order. */
   readonly delivered: Value[] = [];
+  /** Client: seqs of its own values sent for the first time. */
+  readonly submitted: number[] = [];
   /** Client: seqs of its own values now known decided. */
   readonly acked: number[] = [];
   /** Earliest time the role wants a tick; Infinity when it waits only for messages. */

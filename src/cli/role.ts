@@ -1,0 +1,95 @@
+import { defineCommand } from "citty";
+import { ConfigError, DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
+import { createLogger } from "../runtime/log.ts";
+import { ROLES, runClient, runLearner, runServer, type RoleName } from "../runtime/roles.ts";
+import { UsageError } from "./errors.ts";
+
+export const roleArgs = {
+  role: { type: "string", description: `Role of this process: ${ROLES.join(", ")}`, valueHint: "role" },
+  id: { type: "string", description: "Id of this process within its role (0-999)", valueHint: "n" },
+  config: { type: "string", description: "Config file (.yaml, .yml or .json); see `paxos config`", valueHint: "file" },
+  debug: { type: "boolean", description: "Debug logging (to stderr)", default: false },
+  loss: { type: "string", description: "Drop each received datagram with probability P (testing)", valueHint: "P" },
+  seed: { type: "string", description: "Seed of the injected loss (default: random)", valueHint: "n" },
+  batch: { type: "string", description: "Proposer: maximum values per instance (batch.valuesMax)", valueHint: "n" },
+  outstanding: { type: "string", description: "Client: maximum undecided values in flight (client.outstanding)", valueHint: "n" },
+  count: { type: "string", description: "Learner: exit 0 after delivering N values", valueHint: "n" },
+  "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file", valueHint: "file" },
+} as const;
+
+export interface RoleArgs {
+  role?: string;
+  id?: string;
+  config?: string;
+  debug?: boolean;
+  loss?: string;
+  seed?: string;
+  batch?: string;
+  outstanding?: string;
+  count?: string;
+  "latency-log"?: string;
+}
+
+function intArg(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name}: expected an integer from ${min} to ${max}, found '${raw}'`);
+  }
+  return n;
+}
+
+/** The config file (or defaults) with command-line overrides, validated. */
+export async function resolveConfig(args: RoleArgs): Promise<Config> {
+  const base = args.config ? await loadConfigFile(args.config) : DEFAULT_CONFIG;
+  const over: Record<string, unknown> = {};
+  if (args.loss !== undefined) {
+    const p = Number(args.loss);
+    if (args.loss.trim() === "" || !(p >= 0 && p <= 1)) throw new UsageError(`--loss: expected a probability from 0 to 1, found '${args.loss}'`);
+    over.loss = p;
+  }
+  const batch = intArg("batch", args.batch, 1, 1_000_000);
+  if (batch !== undefined) over.batch = { valuesMax: batch };
+  const outstanding = intArg("outstanding", args.outstanding, 1, 1_000_000);
+  if (outstanding !== undefined) over.client = { outstanding };
+  return validateConfig(mergeDeep(base, over), "command line");
+}
+
+export async function runRole(args: RoleArgs): Promise<number> {
+  if (args.role === undefined) throw new UsageError("missing --role (or a command); see `paxos --help`");
+  if (!ROLES.includes(args.role as RoleName)) {
+    throw new UsageError(`--role: expected one of ${ROLES.join(", ")}, found '${args.role}'`);
+  }
+  const role = args.role as RoleName;
+  const id = intArg("id", args.id, 0, 999);
+  if (id === undefined) throw new UsageError("missing --id");
+  const config = await resolveConfig(args);
+  const seed = intArg("seed", args.seed, 0, 2 ** 32 - 1) ?? ((Date.now() ^ (process.pid << 8)) >>> 0);
+  const count = intArg("count", args.count, 0, Number.MAX_SAFE_INTEGER);
+  if (count !== undefined && role !== "learner") throw new UsageError("--count is for learners");
+  if (args["latency-log"] !== undefined && role !== "client") throw new UsageError("--latency-log is for clients");
+  const log = createLogger(`${role}-${id}`, args.debug === true);
+  const ctx = {
+    config,
+    id,
+    log,
+    seed,
+    ...(count !== undefined ? { count } : {}),
+    ...(args["latency-log"] !== undefined ? { latencyLog: args["latency-log"] } : {}),
+  };
+  switch (role) {
+    case "client":
+      return runClient(ctx);
+    case "learner":
+      return runLearner(ctx);
+    default:
+      return runServer(ctx, role);
+  }
+}
+
+export { ConfigError };
+
+export const roleCommand = defineCommand({
+  meta: { name: "paxos", description: "Run one process of a Multi-Paxos cluster" },
+  args: roleArgs,
+});

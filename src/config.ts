@@ -1,0 +1,209 @@
+/**
+ * Configuration: one valibot schema, the defaults (a local cluster on loopback), loading from a
+ * YAML or JSON file, command-line overrides, and the commented default file `paxos config` prints.
+ */
+import * as v from "valibot";
+import type { Group } from "./protocol/messages.ts";
+import { UDP_PAYLOAD_BYTES_MAX } from "./net/codec.ts";
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const ipv4 = v.pipe(v.string(), v.ipv4("an IPv4 address"));
+const multicastAddress = v.pipe(
+  ipv4,
+  v.check((s) => {
+    const first = Number(s.split(".")[0]);
+    return first >= 224 && first <= 239;
+  }, "a multicast IPv4 address (224.0.0.0 to 239.255.255.255)"),
+);
+const group = v.strictObject({ address: multicastAddress, port: int(1, 65535) });
+
+export const ConfigSchema = v.strictObject({
+  cluster: int(0, 0xffff_ffff),
+  network: v.strictObject({
+    interface: ipv4,
+    ttl: int(1, 255),
+    groups: v.strictObject({ clients: group, proposers: group, acceptors: group, learners: group }),
+    recvBufferBytes: int(65_536, 1 << 30),
+    datagramBytesMax: int(512, UDP_PAYLOAD_BYTES_MAX),
+  }),
+  acceptors: int(1, 255),
+  batch: v.strictObject({ valuesMax: int(1, 1_000_000), bytesMax: int(64, UDP_PAYLOAD_BYTES_MAX) }),
+  proposer: v.strictObject({
+    pipelineWindow: int(1, 100_000),
+    pendingValuesMax: int(1, 100_000_000),
+    retransmitMs: int(1, 600_000),
+    takeoverMs: int(1, 600_000),
+  }),
+  client: v.strictObject({ outstanding: int(1, 1_000_000), retransmitMs: int(1, 600_000) }),
+  learner: v.strictObject({
+    catchupMs: int(1, 600_000),
+    idleProbeMaxMs: int(1, 600_000),
+    flushMs: int(1, 100),
+  }),
+  tickMs: int(1, 1000),
+  loss: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+});
+
+export type Config = v.InferOutput<typeof ConfigSchema>;
+
+export const DEFAULT_CONFIG: Config = {
+  cluster: 1,
+  network: {
+    interface: "127.0.0.1",
+    ttl: 1,
+    groups: {
+      clients: { address: "239.0.0.1", port: 5000 },
+      proposers: { address: "239.0.0.1", port: 6000 },
+      acceptors: { address: "239.0.0.1", port: 7000 },
+      learners: { address: "239.0.0.1", port: 8000 },
+    },
+    recvBufferBytes: 4 * 1024 * 1024,
+    datagramBytesMax: 1400,
+  },
+  acceptors: 3,
+  batch: { valuesMax: 1000, bytesMax: 1300 },
+  proposer: { pipelineWindow: 32, pendingValuesMax: 1_000_000, retransmitMs: 100, takeoverMs: 300 },
+  client: { outstanding: 1000, retransmitMs: 500 },
+  learner: { catchupMs: 50, idleProbeMaxMs: 1000, flushMs: 50 },
+  tickMs: 10,
+  loss: 0,
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+/** Validates a plain object; throws ConfigError with one line per problem. */
+export function validateConfig(input: unknown, source = "config"): Config {
+  const result = v.safeParse(ConfigSchema, input);
+  if (result.success) {
+    const c = result.output;
+    const problems: string[] = [];
+    if (c.batch.bytesMax + 100 > c.network.datagramBytesMax) {
+      problems.push(
+        `${source}: batch.bytesMax: expected at most network.datagramBytesMax - 100 (${c.network.datagramBytesMax - 100}) so a batch fits one datagram, found ${c.batch.bytesMax}`,
+      );
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+    return c;
+  }
+  throw new ConfigError(result.issues.map((issue) => describeIssue(issue, source)));
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>, source: string): string {
+  const path = v.getDotPath(issue) ?? "(top level)";
+  if (issue.type === "strict_object" && issue.expected === "never") {
+    return `${source}: ${path}: unknown key (not a setting; see \`paxos config\`)`;
+  }
+  // Custom messages (ipv4, multicast check) say what is expected; built-in ones give `expected`.
+  const expected = issue.kind === "validation" && !issue.message.startsWith("Invalid") ? issue.message : issue.expected;
+  return `${source}: ${path}: expected ${expected ?? issue.message}, found ${issue.received}`;
+}
+
+/** Reads a YAML (.yaml/.yml) or JSON (.json) file, merged over the defaults, validated. */
+export async function loadConfigFile(path: string): Promise<Config> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new ConfigError([`${path}: no such file`]);
+  const text = await file.text();
+  let parsed: unknown;
+  try {
+    if (/\.ya?ml$/i.test(path)) parsed = Bun.YAML.parse(text);
+    else if (/\.json$/i.test(path)) parsed = JSON.parse(text);
+    else throw new ConfigError([`${path}: expected a .yaml, .yml or .json file`]);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError([`${path}: not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${(e as Error).message}`]);
+  }
+  if (parsed === null || parsed === undefined) parsed = {};
+  return validateConfig(mergeDeep(DEFAULT_CONFIG, parsed), path);
+}
+
+/** Overlays `over` on `base`: objects merge key by key, anything else replaces. */
+export function mergeDeep(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, val] of Object.entries(over)) out[k] = k in base ? mergeDeep(base[k], val) : val;
+  return out;
+}
+
+const isPlainObject = (x: unknown): x is Record<string, unknown> =>
+  x !== null && typeof x === "object" && !Array.isArray(x);
+
+export function groupOf(config: Config, g: Group): { address: string; port: number } {
+  return config.network.groups[g];
+}
+
+/** The default configuration as a commented YAML file. */
+export function defaultConfigYaml(): string {
+  const c = DEFAULT_CONFIG;
+  const n = c.network;
+  const g = (name: Group) => `{ address: ${n.groups[name].address}, port: ${n.groups[name].port} }`;
+  return `# paxos configuration. Every key is optional: what you leave out keeps the default shown here.
+# Command-line options (--loss, --batch, --outstanding, ...) override this file.
+
+# Datagrams of another cluster id are dropped: run two clusters on one network without crosstalk.
+cluster: ${c.cluster}
+
+network:
+  # Address of the interface multicast is sent and received on. 127.0.0.1 keeps everything on
+  # this host; on lab VMs set the LAN address of each host.
+  interface: ${n.interface}
+  # Multicast TTL: 1 stays on the local network segment.
+  ttl: ${n.ttl}
+  # One multicast group per role.
+  groups:
+    clients: ${g("clients")}
+    proposers: ${g("proposers")}
+    acceptors: ${g("acceptors")}
+    learners: ${g("learners")}
+  # Socket receive buffer; small buffers drop datagrams under load (the kernel may cap it).
+  recvBufferBytes: ${n.recvBufferBytes}
+  # Largest datagram sent. 1400 fits a 1500-byte Ethernet MTU without IP fragmentation; on
+  # loopback or jumbo-frame networks up to 65507 gives bigger batches and fewer datagrams, but
+  # one lost fragment loses the whole datagram.
+  datagramBytesMax: ${n.datagramBytesMax}
+
+# Number of acceptors; a majority (2 of 3, 3 of 5) must be up for progress.
+acceptors: ${c.acceptors}
+
+# One Paxos instance decides a batch of values. Batches form while the pipeline is full.
+batch:
+  valuesMax: ${c.batch.valuesMax}
+  # Wire size of one batch; at most network.datagramBytesMax - 100.
+  bytesMax: ${c.batch.bytesMax}
+
+proposer:
+  # Instances in flight at once.
+  pipelineWindow: ${c.proposer.pipelineWindow}
+  # Client values held while waiting; beyond this they are dropped (clients resend).
+  pendingValuesMax: ${c.proposer.pendingValuesMax}
+  # Resend 1A/2A not answered after this long.
+  retransmitMs: ${c.proposer.retransmitMs}
+  # A standing-by proposer with waiting values takes over after this long without progress
+  # (plus a random backoff of up to the same again).
+  takeoverMs: ${c.proposer.takeoverMs}
+
+client:
+  # Values submitted and not yet decided, at most (--outstanding).
+  outstanding: ${c.client.outstanding}
+  # Resend values not acknowledged as decided after this long.
+  retransmitMs: ${c.client.retransmitMs}
+
+learner:
+  # Ask for missing instances when a gap has lasted this long.
+  catchupMs: ${c.learner.catchupMs}
+  # When nothing arrives, probe for missed instances at most this far apart.
+  idleProbeMaxMs: ${c.learner.idleProbeMaxMs}
+  # Flush delivered values to stdout at least this often (at most 100).
+  flushMs: ${c.learner.flushMs}
+
+# Protocol timer resolution.
+tickMs: ${c.tickMs}
+
+# Drop each received datagram with this probability (testing without root; --loss).
+loss: ${c.loss}
+`;
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bun
+/**
+ * Entry point: `paxos --role <role> --id <n> [options]` runs one process; `paxos <command>` runs
+ * a tool. This file only wires commands; each lives in src/cli/.
+ */
+import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
+import { configCommand } from "./cli/config.ts";
+import { EXIT_USAGE, UsageError } from "./cli/errors.ts";
+import { roleArgs, runRole, type RoleArgs } from "./cli/role.ts";
+import { ConfigError } from "./config.ts";
+import { VERSION } from "./version.ts";
+
+const subCommands: Record<string, CommandDef<any>> = {
+  config: configCommand,
+};
+
+const main = defineCommand({
+  meta: {
+    name: "paxos",
+    version: VERSION,
+    description: "Multi-Paxos atomic broadcast over UDP IP multicast. Run one process per role: `paxos --role learner --id 1`",
+  },
+  args: roleArgs,
+  subCommands,
+});
+
+async function printUsage(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<void> {
+  process.stdout.write(`${await renderUsage(cmd, parent)}\n`);
+}
+
+/** Rejects options that no command defines (citty would ignore them silently). */
+function checkKnownOptions(cmd: CommandDef<any>, rawArgs: string[]): void {
+  const known = new Set(Object.keys((cmd.args ?? {}) as object));
+  for (const a of rawArgs) {
+    if (!a.startsWith("--")) continue;
+    const name = a.slice(2).split("=")[0]!.replace(/^no-/, "");
+    if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const first = argv[0];
+  const sub = first !== undefined && !first.startsWith("-") ? subCommands[first] : undefined;
+  if (first !== undefined && !first.startsWith("-") && sub === undefined) {
+    throw new UsageError(`unknown command '${first}'; commands: ${Object.keys(subCommands).join(", ")}`);
+  }
+  const cmd = sub ?? main;
+  const rest = sub ? argv.slice(1) : argv;
+  if (rest.includes("--help") || rest.includes("-h")) {
+    await printUsage(cmd, sub ? main : undefined);
+    return 0;
+  }
+  if (!sub && (rest.includes("--version") || rest.includes("-v"))) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  checkKnownOptions(cmd, rest);
+  if (sub) {
+    const { result } = await runCommand(sub, { rawArgs: rest });
+    return typeof result === "number" ? result : 0;
+  }
+  const { result } = await runCommand(defineCommand({ args: roleArgs, run: ({ args }) => runRole(args as RoleArgs) }), { rawArgs: rest });
+  return result as number;
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof UsageError) {
+    process.stderr.write(`paxos: ${e.message}\n`);
+    process.exitCode = EXIT_USAGE;
+  } else if (e instanceof ConfigError) {
+    process.stderr.write(`paxos: invalid configuration, nothing started:\n${e.problems.map((p) => `  ${p}`).join("\n")}\n`);
+    process.exitCode = EXIT_USAGE;
+  } else throw e;
+}
+process.exit();

@@ -1,0 +1,92 @@
+/**
+ * Multicast transport. Receiving uses node:dgram with SO_REUSEADDR so that several processes of
+ * one role on a host share their group's port (Bun.udpSocket cannot). Sending uses one unconnected
+ * Bun.udpSocket bound to the configured interface, with sendMany to put many datagrams in one call.
+ * Only the four configured groups are ever sent to, on the configured interface.
+ */
+import dgram from "node:dgram";
+import type { Config } from "../config.ts";
+import type { Group } from "../protocol/messages.ts";
+import { Prng } from "../prng.ts";
+
+export interface Receiver {
+  close(): void;
+}
+
+export interface ReceiveOptions {
+  readonly config: Config;
+  readonly group: Group;
+  /** Drop each received datagram with this probability (loss injection). */
+  readonly loss: number;
+  readonly seed: number;
+  readonly onDatagram: (bytes: Uint8Array) => void;
+  readonly onLossDrop: () => void;
+}
+
+export async function joinGroup(opts: ReceiveOptions): Promise<Receiver> {
+  const { config, group } = opts;
+  const g = config.network.groups[group];
+  const socket = dgram.createSocket({ type: "udp4", reuseAddr: true });
+  const rng = new Prng(opts.seed);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    // Bound to the group address: only this group's datagrams arrive here.
+    socket.bind(g.port, g.address, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
+  socket.addMembership(g.address, config.network.interface);
+  try {
+    socket.setRecvBufferSize(config.network.recvBufferBytes);
+  } catch {
+    // The kernel may refuse a large buffer; the default still works, with more loss under load.
+  }
+  socket.on("message", (bytes: Uint8Array) => {
+    if (opts.loss > 0 && rng.next() < opts.loss) opts.onLossDrop();
+    else opts.onDatagram(bytes);
+  });
+  return { close: () => socket.close() };
+}
+
+export interface Sender {
+  /** Queues a datagram; queued datagrams go out together at the end of this event-loop turn. */
+  send(group: Group, bytes: Uint8Array): void;
+  flush(): void;
+  close(): void;
+}
+
+const SEND_MANY_MAX = 64;
+
+export async function openSender(config: Config): Promise<Sender> {
+  const socket = await Bun.udpSocket({ hostname: config.network.interface, port: 0 });
+  socket.setMulticastInterface(config.network.interface);
+  socket.setMulticastTTL(config.network.ttl);
+  socket.setMulticastLoopback(true);
+  const dest = (g: Group) => config.network.groups[g];
+  let queue: (Uint8Array | string | number)[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    const q = queue;
+    queue = [];
+    for (let i = 0; i < q.length; i += SEND_MANY_MAX * 3) {
+      const part = q.length <= SEND_MANY_MAX * 3 ? q : q.slice(i, i + SEND_MANY_MAX * 3);
+      // A full socket buffer drops the rest: UDP is lossy anyway and every protocol message is
+      // retransmitted on a timeout.
+      socket.sendMany(part);
+    }
+  };
+  return {
+    send(group, bytes) {
+      const d = dest(group);
+      queue.push(bytes, d.port, d.address);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+    close: () => socket.close(),
+  };
+}

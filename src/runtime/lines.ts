@@ -1,0 +1,58 @@
+export interface Line {
+  /** 1-based line number. */
+  readonly number: number;
+  readonly bytes: Uint8Array;
+  /** Length in bytes (also for a line too long to keep). */
+  readonly length: number;
+  readonly tooLong: boolean;
+}
+
+/**
+ * Splits a byte stream into lines at "\n" (the newline is not part of the value; a last line
+ * without newline still counts). A line longer than `maxBytes` is not kept in memory: it comes out
+ * with `tooLong` and its length only.
+ */
+export async function* readLines(stream: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Line> {
+  let parts: Uint8Array[] = [];
+  let length = 0;
+  let number = 0;
+  const emit = (): Line => {
+    number++;
+    const tooLong = length > maxBytes;
+    const bytes = tooLong ? new Uint8Array(0) : concat(parts, length);
+    const line = { number, bytes, length, tooLong };
+    parts = [];
+    length = 0;
+    return line;
+  };
+  for await (const chunk of stream) {
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      keep(chunk.subarray(start, nl));
+      yield emit();
+      start = nl + 1;
+    }
+    keep(chunk.subarray(start));
+  }
+  if (length > 0) yield emit();
+
+  function keep(piece: Uint8Array): void {
+    if (piece.length === 0) return;
+    length += piece.length;
+    if (length <= maxBytes) parts.push(piece.slice());
+    else parts = [EMPTY]; // over the limit: only the length is kept
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

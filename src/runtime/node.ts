@@ -1,0 +1,109 @@
+/**
+ * Binds one protocol role to the network: datagrams in (loss injection, decoding, validation),
+ * role steps, effects out (encoding, multicast), and ticks from a timer. The role itself stays
+ * pure; this is the only place that touches sockets and the clock.
+ */
+import type { ConsolaInstance } from "consola";
+import type { Config } from "../config.ts";
+import { DecodeError, decode, encode } from "../net/codec.ts";
+import { joinGroup, openSender, type Receiver, type Sender } from "../net/transport.ts";
+import type { Effects, Group, Message, Role } from "../protocol/messages.ts";
+
+/** Which message types each role's group legitimately receives; others are dropped. */
+const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
+  clients: new Set(["ack"]),
+  proposers: new Set(["submit", "1b", "nack", "2b", "catchup"]),
+  acceptors: new Set(["1a", "2a", "catchup"]),
+  learners: new Set(["2b", "decision"]),
+};
+
+export interface NodeStats {
+  received: number;
+  sent: number;
+  dropped: Record<string, number>;
+}
+
+export interface NodeOptions {
+  readonly config: Config;
+  readonly group: Group;
+  readonly role: Role;
+  readonly log: ConsolaInstance;
+  readonly loss: number;
+  readonly seed: number;
+  readonly onEffects?: (fx: Effects) => void;
+}
+
+export class Node {
+  readonly stats: NodeStats = { received: 0, sent: 0, dropped: {} };
+  private receiver: Receiver | undefined;
+  private sender: Sender | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly started = performance.now();
+
+  constructor(readonly opts: NodeOptions) {}
+
+  /** Monotonic milliseconds since start: the `now` every step gets. */
+  now(): number {
+    return performance.now() - this.started;
+  }
+
+  async start(): Promise<void> {
+    const { config, group } = this.opts;
+    this.sender = await openSender(config);
+    this.receiver = await joinGroup({
+      config,
+      group,
+      loss: this.opts.loss,
+      seed: this.opts.seed,
+      onDatagram: (bytes) => this.onDatagram(bytes),
+      onLossDrop: () => this.drop("injected-loss"),
+    });
+    this.timer = setInterval(() => this.apply(this.opts.role.step({ kind: "tick" }, this.now())), config.tickMs);
+    this.apply(this.opts.role.step({ kind: "tick" }, this.now()));
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.sender?.flush();
+    this.receiver?.close();
+    this.sender?.close();
+  }
+
+  private onDatagram(bytes: Uint8Array): void {
+    this.stats.received++;
+    let msg: Message;
+    try {
+      msg = decode(bytes, this.opts.config.cluster);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.drop(e.reason, `${bytes.length}-byte datagram`);
+      return;
+    }
+    if (!ACCEPTS[this.opts.group].has(msg.t)) {
+      this.drop("wrong-group", `'${msg.t}' message`);
+      return;
+    }
+    this.apply(this.opts.role.step({ kind: "msg", msg }, this.now()));
+  }
+
+  private drop(reason: string, what?: string): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    if (what !== undefined) this.opts.log.debug(`dropped ${what}: ${reason}`);
+  }
+
+  /** Carries out a step's effects. A message sent to two groups is encoded once. */
+  apply(fx: Effects): void {
+    const sender = this.sender!;
+    let lastMsg: Message | undefined;
+    let lastBytes: Uint8Array | undefined;
+    for (const { to, msg } of fx.sends) {
+      if (msg !== lastMsg) {
+        lastMsg = msg;
+        lastBytes = encode(msg, this.opts.config.cluster);
+      }
+      sender.send(to, lastBytes!);
+      this.stats.sent++;
+    }
+    this.opts.onEffects?.(fx);
+  }
+}

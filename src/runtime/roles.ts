@@ -1,0 +1,189 @@
+/**
+ * The four roles as processes: each builds its protocol role from the config, binds it to the
+ * network with a Node, and does its role's I/O (stdin for clients, stdout for learners).
+ */
+import type { ConsolaInstance } from "consola";
+import type { Config } from "../config.ts";
+import { Acceptor } from "../protocol/acceptor.ts";
+import { Client } from "../protocol/client.ts";
+import { Learner } from "../protocol/learner.ts";
+import { CATCHUP_INSTANCES_MAX, type Group, type Role } from "../protocol/messages.ts";
+import { Proposer } from "../protocol/proposer.ts";
+import { readLines } from "./lines.ts";
+import { Node } from "./node.ts";
+
+export type RoleName = "client" | "proposer" | "acceptor" | "learner";
+export const ROLES: readonly RoleName[] = ["client", "proposer", "acceptor", "learner"];
+
+export interface RoleContext {
+  readonly config: Config;
+  readonly id: number;
+  readonly log: ConsolaInstance;
+  readonly seed: number;
+  /** Learner: exit 0 after delivering this many values. */
+  readonly count?: number;
+  /** Client: append "seq<TAB>submit unix ms<TAB>latency ms" per decided value to this file. */
+  readonly latencyLog?: string;
+}
+
+const CATCHUP_DATAGRAMS_MAX = 64;
+
+/** Room a value needs in a batch besides its bytes (ids, length, batch framing). */
+export const VALUE_OVERHEAD_BYTES = 32;
+
+export function maxValueBytes(config: Config): number {
+  return config.batch.bytesMax - VALUE_OVERHEAD_BYTES;
+}
+
+const GROUP_OF: Record<RoleName, Group> = {
+  client: "clients",
+  proposer: "proposers",
+  acceptor: "acceptors",
+  learner: "learners",
+};
+
+function node(ctx: RoleContext, role: Role, name: RoleName, onEffects?: Node["opts"]["onEffects"]): Node {
+  return new Node({
+    config: ctx.config,
+    group: GROUP_OF[name],
+    role,
+    log: ctx.log,
+    loss: ctx.config.loss,
+    seed: ctx.seed,
+    ...(onEffects ? { onEffects } : {}),
+  });
+}
+
+/** Resolves on SIGINT or SIGTERM. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+}
+
+function logStats(ctx: RoleContext, n: Node): void {
+  const dropped = Object.entries(n.stats.dropped).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
+  ctx.log.debug(`datagrams received=${n.stats.received} sent=${n.stats.sent} dropped: ${dropped}`);
+}
+
+export async function runServer(ctx: RoleContext, name: "proposer" | "acceptor"): Promise<number> {
+  const c = ctx.config;
+  const role: Role =
+    name === "acceptor"
+      ? new Acceptor({ id: ctx.id, datagramBytesMax: c.network.datagramBytesMax, catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX })
+      : new Proposer({
+          id: ctx.id,
+          acceptors: c.acceptors,
+          batchValuesMax: c.batch.valuesMax,
+          batchBytesMax: c.batch.bytesMax,
+          datagramBytesMax: c.network.datagramBytesMax,
+          pipelineWindow: c.proposer.pipelineWindow,
+          pendingValuesMax: c.proposer.pendingValuesMax,
+          retransmitMs: c.proposer.retransmitMs,
+          takeoverMs: c.proposer.takeoverMs,
+          catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
+          random: Math.random,
+        });
+  const n = node(ctx, role, name);
+  await n.start();
+  ctx.log.info(`${name} ${ctx.id} up on ${c.network.interface}, group ${c.network.groups[GROUP_OF[name]].address}:${c.network.groups[GROUP_OF[name]].port}`);
+  const signal = await untilSignal();
+  ctx.log.debug(`${signal}: stopping`);
+  logStats(ctx, n);
+  n.stop();
+  return 0;
+}
+
+export async function runLearner(ctx: RoleContext): Promise<number> {
+  const c = ctx.config;
+  const learner = new Learner({
+    id: ctx.id,
+    acceptors: c.acceptors,
+    catchupMs: c.learner.catchupMs,
+    idleProbeMaxMs: c.learner.idleProbeMaxMs,
+  });
+  const out = Bun.stdout.writer({ highWaterMark: 1 << 16 });
+  const NEWLINE = new Uint8Array([0x0a]);
+  let delivered = 0;
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const n = node(ctx, learner, "learner", (fx) => {
+    for (const v of fx.delivered) {
+      out.write(v.data);
+      out.write(NEWLINE);
+      delivered++;
+      if (ctx.count !== undefined && delivered >= ctx.count) {
+        finish(0);
+        return;
+      }
+    }
+  });
+  const flusher = setInterval(() => out.flush(), c.learner.flushMs);
+  await n.start();
+  ctx.log.debug(`learner ${ctx.id} up; catch-up asks for up to ${CATCHUP_INSTANCES_MAX} instances at a time`);
+  if (ctx.count === 0) finish(0);
+  const code = await Promise.race([finished, untilSignal().then(() => 0)]);
+  clearInterval(flusher);
+  n.stop();
+  await out.flush();
+  logStats(ctx, n);
+  ctx.log.debug(`delivered ${delivered} values`);
+  return code;
+}
+
+export async function runClient(ctx: RoleContext): Promise<number> {
+  const c = ctx.config;
+  const client = new Client({
+    id: ctx.id,
+    outstandingMax: c.client.outstanding,
+    datagramBytesMax: c.network.datagramBytesMax,
+    retransmitMs: c.client.retransmitMs,
+    seqBase: Date.now() * 1000,
+  });
+  const startedMs = performance.now();
+  const sentAtMs = new Map<number, number>();
+  const latency = ctx.latencyLog ? Bun.file(ctx.latencyLog).writer() : undefined;
+  latency?.write("# seq\tsubmit_unix_ms\tlatency_ms\n");
+  const epochOffsetMs = Date.now() - performance.now();
+  let decided = 0;
+  let wake: () => void = () => {};
+  const n = node(ctx, client, "client", (fx) => {
+    const now = performance.now();
+    for (const seq of fx.submitted) sentAtMs.set(seq, now);
+    for (const seq of fx.acked) {
+      decided++;
+      const at = sentAtMs.get(seq);
+      sentAtMs.delete(seq);
+      if (latency && at !== undefined) {
+        latency.write(`${seq}\t${(at + epochOffsetMs).toFixed(3)}\t${(now - at).toFixed(3)}\n`);
+      }
+    }
+    if (fx.acked.length > 0) wake();
+  });
+  await n.start();
+  const maxBytes = maxValueBytes(c);
+  let read = 0;
+  let rejected = 0;
+  for await (const line of readLines(Bun.stdin.stream(), maxBytes)) {
+    read++;
+    if (line.tooLong) {
+      rejected++;
+      ctx.log.error(`line ${line.number}: value of ${line.length} bytes is over the maximum of ${maxBytes} bytes (batch.bytesMax - ${VALUE_OVERHEAD_BYTES}); not submitted`);
+      continue;
+    }
+    n.apply(client.submit(line.bytes, n.now()).fx);
+    // Backpressure: read on only while the queue of undecided values is bounded.
+    while (client.undecided >= 2 * c.client.outstanding) await new Promise<void>((r) => (wake = r));
+  }
+  while (client.undecided > 0) await new Promise<void>((r) => (wake = r));
+  const secs = (performance.now() - startedMs) / 1000;
+  ctx.log.info(
+    `${decided} values decided in ${secs.toFixed(3)} s (${(decided / Math.max(secs, 1e-9)).toFixed(0)} values/s)` +
+      (rejected > 0 ? `; ${rejected} of ${read} lines rejected as too long` : ""),
+  );
+  await latency?.end();
+  logStats(ctx, n);
+  n.stop();
+  return rejected === 0 ? 0 : 1;
+}

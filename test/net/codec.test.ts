@@ -1,0 +1,66 @@
+import { describe, expect, test } from "bun:test";
+import { Encoder } from "cbor-x/encode";
+import { DecodeError, decode, encode } from "../../src/net/codec.ts";
+import type { Message } from "../../src/protocol/messages.ts";
+import { Prng } from "../../src/prng.ts";
+import { val } from "../protocol/helpers.ts";
+
+const batch = [val(1, 0, "a"), val(4294967295, Number.MAX_SAFE_INTEGER, ""), val(3, 1_732_690_000_123_000, "é\n\u0000x")];
+export const SAMPLES: Message[] = [
+  { t: "submit", values: batch },
+  { t: "ack", ids: [1, 0, 7, 1_732_690_000_123_000] },
+  { t: "1a", cRnd: 1001, from: 0 },
+  { t: "1b", acc: 2, rnd: 1001, from: 3, to: 9, done: false, votes: [{ inst: 3, vRnd: 901, vVal: batch }, { inst: 8, vRnd: 1, vVal: [] }] },
+  { t: "nack", acc: 3, rnd: 2 ** 40 },
+  { t: "2a", cRnd: 5005, proposals: [{ inst: 0, cVal: batch }, { inst: 1, cVal: [] }] },
+  { t: "2b", acc: 1, votes: [{ inst: 12, vRnd: 5005, vVal: batch }] },
+  { t: "catchup", from: 10, to: 4106 },
+  { t: "decision", decided: [{ inst: 7, cVal: batch }] },
+];
+
+/** Byte arrays as plain arrays (a decoded Buffer and an encoded Uint8Array compare equal). */
+const plain = (x: unknown): unknown =>
+  x instanceof Uint8Array ? [...x] : Array.isArray(x) ? x.map(plain) : x !== null && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)])) : x;
+
+describe("codec", () => {
+  test("every message type round-trips", () => {
+    for (const m of SAMPLES) expect(plain(decode(encode(m, 42), 42))).toEqual(plain(m));
+  });
+
+  test("a datagram of another cluster is refused", () => {
+    expect(() => decode(encode(SAMPLES[2]!, 1), 2)).toThrow(new DecodeError("cluster"));
+  });
+
+  test("malformed datagrams are refused with a reason", () => {
+    const cbor = new Encoder({ useRecords: false } as never);
+    const cases: [unknown, string][] = [
+      [{ a: 1 }, "shape"],
+      [[2, 42, 2, 1, 0], "version"],
+      [[1, 42, 99, 1, 0], "type"],
+      [[1, 42, 2, -1, 0], "field"],
+      [[1, 42, 2, 2 ** 50, 0], "field"],
+      [[1, 42, 2, 1.5, 0], "field"],
+      [[1, 42, 2, 1], "shape"],
+      [[1, 42, 2, 1, 0, 0], "shape"],
+      [[1, 42, 0, new Uint8Array([1, 2, 50, 0])], "field"],
+      [[1, 42, 6, 1, [1, 2]], "field"],
+    ];
+    for (const [raw, reason] of cases) expect(() => decode(cbor.encode(raw), 42)).toThrow(new DecodeError(reason as never));
+    expect(() => decode(new Uint8Array([0xff, 0x00]), 42)).toThrow(DecodeError);
+  });
+
+  test("mutated datagrams never throw anything but DecodeError", () => {
+    const rng = new Prng(7);
+    const valid = SAMPLES.map((m) => encode(m, 42));
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = Uint8Array.from(rng.pick(valid));
+      const cut = rng.chance(0.3) ? bytes.subarray(0, rng.int(0, bytes.length)) : bytes;
+      for (let k = rng.int(1, 4); k > 0 && cut.length > 0; k--) cut[rng.int(0, cut.length - 1)]! ^= 1 << rng.int(0, 7);
+      try {
+        decode(cut, 42);
+      } catch (e) {
+        expect(e).toBeInstanceOf(DecodeError);
+      }
+    }
+  });
+});
