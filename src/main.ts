@@ -63,15 +63,15 @@ async function run(argv: string[]): Promise<number> {
   return result as number;
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (e) {
-  if (e instanceof UsageError) {
-    process.stderr.write(`paxos: ${e.message}\n`);
-    process.exitCode = EXIT_USAGE;
-  } else if (e instanceof ConfigError) {
-    process.stderr.write(`paxos: invalid configuration, nothing started:\n${e.problems.map((p) => `  ${p}`).join("\n")}\n`);
-    process.exitCode = EXIT_USAGE;
-  } else throw e;
-}
-process.exit();
+// No top-level await: the binary is compiled with --bytecode.
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`paxos: ${e.message}\n`);
+    } else if (e instanceof ConfigError) {
+      process.stderr.write(`paxos: invalid configuration, nothing started:\n${e.problems.map((p) => `  ${p}`).join("\n")}\n`);
+    } else throw e;
+    process.exit(EXIT_USAGE);
+  },
+);

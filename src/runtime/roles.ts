@@ -85,7 +85,12 @@ export async function runServer(ctx: RoleContext, name: "proposer" | "acceptor")
           catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
           random: Math.random,
         });
-  const n = node(ctx, role, name);
+  let leading = false;
+  const n = node(ctx, role, name, (_fx) => {
+    if (!(role instanceof Proposer) || role.isLeader === leading) return;
+    leading = role.isLeader;
+    ctx.log.info(leading ? `leading in round ${role.round}` : "standing by");
+  });
   await n.start();
   ctx.log.info(`${name} ${ctx.id} up on ${c.network.interface}, group ${c.network.groups[GROUP_OF[name]].address}:${c.network.groups[GROUP_OF[name]].port}`);
   const signal = await untilSignal();

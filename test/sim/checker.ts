@@ -1,7 +1,7 @@
 import { idKey, type Value } from "../../src/protocol/messages.ts";
 
 export interface Violation {
-  readonly property: "total-order" | "integrity" | "agreement";
+  readonly property: "total-order" | "integrity" | "agreement" | "datagram-size";
   readonly detail: string;
 }
 
@@ -61,7 +61,7 @@ export class SafetyChecker {
     }
   }
 
-  private fail(property: Violation["property"], detail: string): void {
+  fail(property: Violation["property"], detail: string): void {
     if (this.violations.length < 10) this.violations.push({ property, detail });
   }
 }

@@ -3,6 +3,7 @@
  * multicast network with seeded loss, duplication, reordering and delay, crashes and late
  * learners. A run is a function of its seed (and mutant): the same seed replays bit for bit.
  */
+import { decode, encode } from "../../src/net/codec.ts";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Client } from "../../src/protocol/client.ts";
 import { Learner } from "../../src/protocol/learner.ts";
@@ -33,6 +34,8 @@ export interface Scenario {
   /** Short takeover timeouts make proposers compete (and expose more interleavings). */
   readonly takeoverMs: number;
   readonly retransmitMs: number;
+  /** Every datagram goes through the real wire codec (encode, then decode at each receiver). */
+  readonly wire: boolean;
 }
 
 export function randomScenario(rng: Prng): Scenario {
@@ -58,6 +61,7 @@ export function randomScenario(rng: Prng): Scenario {
     chaosMs: rng.int(200, 2000),
     takeoverMs: rng.pick([20, 60, 120]),
     retransmitMs: rng.pick([10, 40]),
+    wire: rng.chance(0.125),
   };
 }
 
@@ -70,6 +74,7 @@ export const SIM_TIMING = {
 } as const;
 
 const DATAGRAM_BYTES_MAX = 1400;
+const WIRE_CLUSTER = 7;
 const HEALED_LIMIT_MS = 30_000;
 
 interface Proc {
@@ -251,7 +256,8 @@ export class World {
     // Values arrive over time, some during faults; equal contents across clients on purpose.
     for (let k = 0; k < s.valuesPerClient; k++) {
       const atMs = this.rng.next() * s.chaosMs;
-      const data = new TextEncoder().encode(this.rng.chance(0.3) ? "same" : `v${id}.${k}`);
+      const text = this.rng.chance(0.3) ? "same" : `v${id}.${k}`.padEnd(this.rng.chance(0.2) ? this.rng.int(0, 400) : 0, ".");
+      const data = new TextEncoder().encode(text);
       this.queue.push(atMs, () => {
         const { seq, fx } = client.submit(data, this.nowMs);
         this.checker.submit({ client: id, seq, data });
@@ -298,13 +304,18 @@ export class World {
   private multicast(from: Proc, group: Group, msg: Message): void {
     const s = this.scenario;
     this.trace?.(`${this.nowMs.toFixed(2)} ${from.name} -> ${group} ${describe(msg)}`);
+    const bytes = s.wire ? encode(msg, WIRE_CLUSTER) : undefined;
+    if (bytes && bytes.length > DATAGRAM_BYTES_MAX) {
+      this.checker.fail("datagram-size", `${from.name} sent a ${bytes.length}-byte ${msg.t} (max ${DATAGRAM_BYTES_MAX})`);
+    }
     for (const proc of this.procs) {
       if (proc.group !== group) continue;
       const copies = this.healed ? 1 : this.rng.chance(s.duplication) ? 2 : 1;
       for (let c = 0; c < copies; c++) {
         if (!this.healed && this.rng.chance(s.loss)) continue;
         const delay = 0.05 + this.rng.next() * (this.healed ? 1 : s.delayMaxMs);
-        this.queue.push(this.nowMs + delay, () => this.deliverTo(proc, { kind: "msg", msg }));
+        const received = bytes ? () => decode(bytes, WIRE_CLUSTER) : () => msg;
+        this.queue.push(this.nowMs + delay, () => this.deliverTo(proc, { kind: "msg", msg: received() }));
       }
     }
   }
