@@ -4,6 +4,7 @@
  * a tool. This file only wires commands; each lives in src/cli/.
  */
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
+import { checkCommand } from "./cli/check.ts";
 import { configCommand } from "./cli/config.ts";
 import { EXIT_USAGE, UsageError } from "./cli/errors.ts";
 import { roleArgs, runRole, type RoleArgs } from "./cli/role.ts";
@@ -12,6 +13,7 @@ import { VERSION } from "./version.ts";
 
 const subCommands: Record<string, CommandDef<any>> = {
   config: configCommand,
+  check: checkCommand,
 };
 
 const main = defineCommand({

@@ -43,10 +43,10 @@ export class Client implements Role {
     return this.nextSeq + this.queue.length - this.queueHead;
   }
 
-  /** Queues one value for submission; returns its seq. */
-  submit(data: Uint8Array, nowMs: number): { seq: number; fx: Effects } {
+  /** Queues values for submission, in order; returns the seq of the first. */
+  submit(datas: readonly Uint8Array[], nowMs: number): { seq: number; fx: Effects } {
     const seq = this.seqNext;
-    this.queue.push(data);
+    for (const d of datas) this.queue.push(d);
     const fx = new Effects();
     this.fill(nowMs, fx);
     this.requestWake(fx);

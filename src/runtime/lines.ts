@@ -9,10 +9,11 @@ export interface Line {
 
 /**
  * Splits a byte stream into lines at "\n" (the newline is not part of the value; a last line
- * without newline still counts). A line longer than `maxBytes` is not kept in memory: it comes out
- * with `tooLong` and its length only.
+ * without newline still counts), yielding the lines of each chunk together so that callers can
+ * handle them in bulk. A line longer than `maxBytes` is not kept in memory: it comes out with
+ * `tooLong` and its length only.
  */
-export async function* readLines(stream: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Line> {
+export async function* readLines(stream: ReadableStream<Uint8Array>, maxBytes: number): AsyncGenerator<Line[]> {
   let parts: Uint8Array[] = [];
   let length = 0;
   let number = 0;
@@ -26,15 +27,17 @@ export async function* readLines(stream: ReadableStream<Uint8Array>, maxBytes: n
     return line;
   };
   for await (const chunk of stream) {
+    const lines: Line[] = [];
     let start = 0;
     for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
       keep(chunk.subarray(start, nl));
-      yield emit();
+      lines.push(emit());
       start = nl + 1;
     }
     keep(chunk.subarray(start));
+    if (lines.length > 0) yield lines;
   }
-  if (length > 0) yield emit();
+  if (length > 0) yield [emit()];
 
   function keep(piece: Uint8Array): void {
     if (piece.length === 0) return;

@@ -7,7 +7,7 @@ import type { Config } from "../config.ts";
 import { Acceptor } from "../protocol/acceptor.ts";
 import { Client } from "../protocol/client.ts";
 import { Learner } from "../protocol/learner.ts";
-import { CATCHUP_INSTANCES_MAX, type Group, type Role } from "../protocol/messages.ts";
+import type { Group, Role } from "../protocol/messages.ts";
 import { Proposer } from "../protocol/proposer.ts";
 import { readLines } from "./lines.ts";
 import { Node } from "./node.ts";
@@ -62,6 +62,12 @@ function untilSignal(): Promise<string> {
   });
 }
 
+/** The line scripts wait for: the process has joined its group. */
+function logUp(ctx: RoleContext, name: RoleName): void {
+  const g = ctx.config.network.groups[GROUP_OF[name]];
+  ctx.log.info(`${name} ${ctx.id} up on ${ctx.config.network.interface}, group ${g.address}:${g.port}`);
+}
+
 function logStats(ctx: RoleContext, n: Node): void {
   const dropped = Object.entries(n.stats.dropped).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
   ctx.log.debug(`datagrams received=${n.stats.received} sent=${n.stats.sent} dropped: ${dropped}`);
@@ -92,7 +98,7 @@ export async function runServer(ctx: RoleContext, name: "proposer" | "acceptor")
     ctx.log.info(leading ? `leading in round ${role.round}` : "standing by");
   });
   await n.start();
-  ctx.log.info(`${name} ${ctx.id} up on ${c.network.interface}, group ${c.network.groups[GROUP_OF[name]].address}:${c.network.groups[GROUP_OF[name]].port}`);
+  logUp(ctx, name);
   const signal = await untilSignal();
   ctx.log.debug(`${signal}: stopping`);
   logStats(ctx, n);
@@ -126,7 +132,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   });
   const flusher = setInterval(() => out.flush(), c.learner.flushMs);
   await n.start();
-  ctx.log.debug(`learner ${ctx.id} up; catch-up asks for up to ${CATCHUP_INSTANCES_MAX} instances at a time`);
+  logUp(ctx, "learner");
   if (ctx.count === 0) finish(0);
   const code = await Promise.race([finished, untilSignal().then(() => 0)]);
   clearInterval(flusher);
@@ -170,14 +176,17 @@ export async function runClient(ctx: RoleContext): Promise<number> {
   const maxBytes = maxValueBytes(c);
   let read = 0;
   let rejected = 0;
-  for await (const line of readLines(Bun.stdin.stream(), maxBytes)) {
-    read++;
-    if (line.tooLong) {
-      rejected++;
-      ctx.log.error(`line ${line.number}: value of ${line.length} bytes is over the maximum of ${maxBytes} bytes (batch.bytesMax - ${VALUE_OVERHEAD_BYTES}); not submitted`);
-      continue;
+  for await (const lines of readLines(Bun.stdin.stream(), maxBytes)) {
+    const datas: Uint8Array[] = [];
+    for (const line of lines) {
+      read++;
+      if (!line.tooLong) datas.push(line.bytes);
+      else {
+        rejected++;
+        ctx.log.error(`line ${line.number}: value of ${line.length} bytes is over the maximum of ${maxBytes} bytes (batch.bytesMax - ${VALUE_OVERHEAD_BYTES}); not submitted`);
+      }
     }
-    n.apply(client.submit(line.bytes, n.now()).fx);
+    n.apply(client.submit(datas, n.now()).fx);
     // Backpressure: read on only while the queue of undecided values is bounded.
     while (client.undecided >= 2 * c.client.outstanding) await new Promise<void>((r) => (wake = r));
   }

@@ -9,7 +9,7 @@ async function lines(chunks: string[], max = 10) {
     },
   });
   const out: string[] = [];
-  for await (const l of readLines(stream, max)) out.push(l.tooLong ? `#${l.number}:too long(${l.length})` : new TextDecoder().decode(l.bytes));
+  for await (const ls of readLines(stream, max)) for (const l of ls) out.push(l.tooLong ? `#${l.number}:too long(${l.length})` : new TextDecoder().decode(l.bytes));
   return out;
 }
 

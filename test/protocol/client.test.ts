@@ -12,7 +12,7 @@ describe("client", () => {
   test("numbers values from seqBase and keeps a bounded window", () => {
     const c = client(2);
     const seqs: number[] = [];
-    for (const s of ["a", "b", "c"]) seqs.push(...submitted(c.submit(bytes(s), 0).fx));
+    for (const s of ["a", "b", "c"]) seqs.push(...submitted(c.submit([bytes(s)], 0).fx));
     expect(seqs).toEqual([10, 11]);
     expect(c.undecided).toBe(3);
     const fx = c.step({ kind: "msg", msg: { t: "ack", ids: [7, 10, 8, 11] } }, 5);
@@ -22,7 +22,7 @@ describe("client", () => {
 
   test("resends undecided values until acked", () => {
     const c = client(5);
-    c.submit(bytes("a"), 0);
+    c.submit([bytes("a")], 0);
     expect(c.step({ kind: "tick" }, 50).sends).toEqual([]);
     expect(submitted(c.step({ kind: "tick" }, 100))).toEqual([10]);
     c.step({ kind: "msg", msg: { t: "ack", ids: [7, 10] } }, 150);

@@ -259,7 +259,7 @@ export class World {
       const text = this.rng.chance(0.3) ? "same" : `v${id}.${k}`.padEnd(this.rng.chance(0.2) ? this.rng.int(0, 400) : 0, ".");
       const data = new TextEncoder().encode(text);
       this.queue.push(atMs, () => {
-        const { seq, fx } = client.submit(data, this.nowMs);
+        const { seq, fx } = client.submit([data], this.nowMs);
         this.checker.submit({ client: id, seq, data });
         this.apply(proc, fx);
       });

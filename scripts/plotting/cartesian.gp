@@ -1,0 +1,11 @@
+# Latency over time from the clients' latency logs: gnuplot scripts/plotting/cartesian.gp
+# -> logs/plot_cartesian.pdf (x: seconds since the first submit, y: latency in ms).
+set terminal pdfcairo size 6in,4in
+set output 'logs/plot_cartesian.pdf'
+set title 'Latency over time'
+set xlabel 'time since first submit (s)'
+set ylabel 'latency (ms)'
+set grid
+set key off
+t0 = real(system("cat logs/latency-client-*.tsv | grep -v '^#' | cut -f2 | sort -g | head -1"))
+plot for [f in system("ls logs/latency-client-*.tsv")] f using (($2 - t0) / 1000):3 with points pt 7 ps 0.3
