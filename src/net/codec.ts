@@ -6,7 +6,8 @@
  */
 import { Decoder } from "cbor-x/decode";
 import { Encoder } from "cbor-x/encode";
-import type { Batch, Message, Proposal, Value, Vote } from "../protocol/messages.ts";
+import { Batch, CLIENT_ID_MAX, packValues, readVarint, scanPacked, writeVarint } from "../protocol/batch.ts";
+import type { Message, Proposal, Vote } from "../protocol/messages.ts";
 
 export const WIRE_VERSION = 1;
 /** Largest UDP payload over IPv4. */
@@ -15,7 +16,6 @@ export const UDP_PAYLOAD_BYTES_MAX = 65_507;
 export const ROUND_MAX = 2 ** 48;
 export const INSTANCE_MAX = 2 ** 48;
 export const NODE_ID_MAX = 0xffff;
-export const CLIENT_ID_MAX = 0xffff_ffff;
 
 const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision"] as const;
 type TypeName = (typeof TYPE_CODES)[number];
@@ -37,7 +37,7 @@ export function encode(msg: Message, clusterId: number): Uint8Array {
 function fields(msg: Message): unknown[] {
   switch (msg.t) {
     case "submit":
-      return [packBatch(msg.values)];
+      return [packValues(msg.values)];
     case "ack":
       return [packVarints(msg.ids)];
     case "1a":
@@ -57,8 +57,8 @@ function fields(msg: Message): unknown[] {
   }
 }
 
-const flatVotes = (votes: readonly Vote[]): unknown[] => votes.flatMap((v) => [v.inst, v.vRnd, packBatch(v.vVal)]);
-const flatProposals = (ps: readonly Proposal[]): unknown[] => ps.flatMap((p) => [p.inst, packBatch(p.cVal)]);
+const flatVotes = (votes: readonly Vote[]): unknown[] => votes.flatMap((v) => [v.inst, v.vRnd, v.vVal.packed]);
+const flatProposals = (ps: readonly Proposal[]): unknown[] => ps.flatMap((p) => [p.inst, p.cVal.packed]);
 
 /** Decodes one datagram of cluster `clusterId`; throws DecodeError when it is not a valid message. */
 export function decode(bytes: Uint8Array, clusterId: number): Message {
@@ -78,7 +78,7 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
   let msg: Message;
   switch (t) {
     case "submit":
-      msg = { t, values: f.batch() };
+      msg = { t, values: f.batch().values };
       break;
     case "ack":
       msg = { t, ids: unpackVarints(f.bytes()) };
@@ -150,7 +150,7 @@ class Fields {
   }
 
   batch(): Batch {
-    return unpackBatch(this.bytes());
+    return batchOf(this.next());
   }
 
   private array(stride: number): unknown[] {
@@ -163,9 +163,7 @@ class Fields {
     const xs = this.array(3);
     const votes: Vote[] = [];
     for (let i = 0; i < xs.length; i += 3) {
-      const vVal = xs[i + 2];
-      if (!(vVal instanceof Uint8Array)) throw new DecodeError("field");
-      votes.push({ inst: checkInt(xs[i], INSTANCE_MAX), vRnd: checkInt(xs[i + 1], ROUND_MAX), vVal: unpackBatch(vVal) });
+      votes.push({ inst: checkInt(xs[i], INSTANCE_MAX), vRnd: checkInt(xs[i + 1], ROUND_MAX), vVal: batchOf(xs[i + 2]) });
     }
     return votes;
   }
@@ -174,9 +172,7 @@ class Fields {
     const xs = this.array(2);
     const ps: Proposal[] = [];
     for (let i = 0; i < xs.length; i += 2) {
-      const cVal = xs[i + 1];
-      if (!(cVal instanceof Uint8Array)) throw new DecodeError("field");
-      ps.push({ inst: checkInt(xs[i], INSTANCE_MAX), cVal: unpackBatch(cVal) });
+      ps.push({ inst: checkInt(xs[i], INSTANCE_MAX), cVal: batchOf(xs[i + 1]) });
     }
     return ps;
   }
@@ -187,38 +183,7 @@ function checkInt(x: unknown, max: number): number {
   return x;
 }
 
-// ---- batches: varint(client) varint(seq) varint(length) bytes, repeated ----
-
-const SEQ_MAX = Number.MAX_SAFE_INTEGER;
-
-export function packBatch(batch: Batch): Uint8Array {
-  let size = 0;
-  for (const v of batch) size += 24 + v.data.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const v of batch) {
-    at = writeVarint(out, at, v.client);
-    at = writeVarint(out, at, v.seq);
-    at = writeVarint(out, at, v.data.length);
-    out.set(v.data, at);
-    at += v.data.length;
-  }
-  return out.subarray(0, at);
-}
-
-export function unpackBatch(bytes: Uint8Array): Value[] {
-  const values: Value[] = [];
-  const r = { at: 0 };
-  while (r.at < bytes.length) {
-    const client = readVarint(bytes, r, CLIENT_ID_MAX);
-    const seq = readVarint(bytes, r, SEQ_MAX);
-    const length = readVarint(bytes, r, bytes.length);
-    if (r.at + length > bytes.length) throw new DecodeError("field");
-    values.push({ client, seq, data: bytes.subarray(r.at, r.at + length) });
-    r.at += length;
-  }
-  return values;
-}
+// ---- value lists and ack ids as one byte string of varints ----
 
 function packVarints(xs: readonly number[]): Uint8Array {
   const out = new Uint8Array(xs.length * 8);
@@ -230,34 +195,20 @@ function packVarints(xs: readonly number[]): Uint8Array {
 function unpackVarints(bytes: Uint8Array): number[] {
   const xs: number[] = [];
   const r = { at: 0 };
-  while (r.at < bytes.length) xs.push(readVarint(bytes, r, SEQ_MAX));
+  while (r.at < bytes.length) {
+    const x = readVarint(bytes, r, Number.MAX_SAFE_INTEGER);
+    if (x === undefined) throw new DecodeError("field");
+    xs.push(x);
+  }
   if (xs.length % 2 !== 0) throw new DecodeError("field");
   for (let i = 0; i < xs.length; i += 2) if (xs[i]! > CLIENT_ID_MAX) throw new DecodeError("field");
   return xs;
 }
 
-/** LEB128 for non-negative safe integers (up to 8 bytes for 2^53). */
-function writeVarint(out: Uint8Array, at: number, x: number): number {
-  while (x >= 0x80) {
-    out[at++] = (x % 0x80) | 0x80;
-    x = Math.floor(x / 0x80);
-  }
-  out[at++] = x;
-  return at;
-}
-
-function readVarint(bytes: Uint8Array, r: { at: number }, max: number): number {
-  let x = 0;
-  let scale = 1;
-  for (let i = 0; i < 8; i++) {
-    if (r.at >= bytes.length) throw new DecodeError("field");
-    const b = bytes[r.at++]!;
-    x += (b & 0x7f) * scale;
-    if (b < 0x80) {
-      if (x > max) throw new DecodeError("field");
-      return x;
-    }
-    scale *= 0x80;
-  }
-  throw new DecodeError("field");
+/** A packed batch off the wire, validated now, unpacked only when someone needs its values. */
+function batchOf(x: unknown): Batch {
+  if (!(x instanceof Uint8Array)) throw new DecodeError("field");
+  const count = scanPacked(x);
+  if (count === undefined) throw new DecodeError("field");
+  return Batch.fromPacked(x, count);
 }

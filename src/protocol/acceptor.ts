@@ -1,8 +1,7 @@
+import { voteBytes } from "./pack.ts";
 import {
   Effects,
-  ENTRY_OVERHEAD_BYTES,
   MESSAGE_OVERHEAD_BYTES,
-  batchWireBytes,
   type Catchup,
   type Input,
   type Phase1A,
@@ -124,7 +123,7 @@ export class Acceptor implements Role {
       const inst = insts[k]!;
       if (inst >= limit) break;
       const vote = this.accepted.get(inst)!;
-      const size = batchWireBytes(vote.vVal) + ENTRY_OVERHEAD_BYTES;
+      const size = voteBytes(vote);
       if (votes.length > 0 && bytes + size > this.opts.datagramBytesMax) {
         return { votes, to: inst, done: false };
       }

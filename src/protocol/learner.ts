@@ -1,8 +1,8 @@
 import { IdSet } from "./ids.ts";
+import type { Batch } from "./batch.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
-  type Batch,
   type Input,
   type Role,
   type Vote,
@@ -82,7 +82,7 @@ export class Learner implements Role {
     for (let batch = this.decided.get(this.next); batch !== undefined; batch = this.decided.get(this.next)) {
       this.decided.delete(this.next);
       this.next++;
-      for (const v of batch) if (this.deliveredIds.add(v.client, v.seq)) fx.delivered.push(v);
+      for (const v of batch.values) if (this.deliveredIds.add(v.client, v.seq)) fx.delivered.push(v);
     }
     if (this.next !== before) {
       this.lastProgressMs = nowMs;

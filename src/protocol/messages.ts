@@ -12,6 +12,10 @@
  *   proposer --Decision-> learners (only in answer to a Catchup)
  */
 
+import type { Batch } from "./batch.ts";
+
+export { Batch } from "./batch.ts";
+
 /** A client value. Its identity is (client, seq); two values with equal data are still two values. */
 export interface Value {
   readonly client: number;
@@ -19,8 +23,6 @@ export interface Value {
   readonly data: Uint8Array;
 }
 
-/** What one Synod instance decides: a batch of values. The empty batch is the no-op. */
-export type Batch = readonly Value[];
 
 /** One accepted (instance, vRnd, vVal) triple held by an acceptor. */
 export interface Vote {
@@ -136,17 +138,6 @@ export type Input = { readonly kind: "msg"; readonly msg: Message } | { readonly
 /** A role: one door in, effects out. `now` is injected; no clock inside. */
 export interface Role {
   step(input: Input, nowMs: number): Effects;
-}
-
-/** Bytes one value takes in a batch on the wire, upper bound (ids as varints + length prefix). */
-export function valueWireBytes(v: Value): number {
-  return v.data.length + 24;
-}
-
-export function batchWireBytes(batch: Batch): number {
-  let n = 8;
-  for (const v of batch) n += valueWireBytes(v);
-  return n;
 }
 
 /** Upper bound of a message's fixed part (type, cluster id, rounds, instance numbers). */

@@ -1,12 +1,5 @@
-import {
-  ENTRY_OVERHEAD_BYTES,
-  MESSAGE_OVERHEAD_BYTES,
-  batchWireBytes,
-  valueWireBytes,
-  type Proposal,
-  type Value,
-  type Vote,
-} from "./messages.ts";
+import { valueWireBytes } from "./batch.ts";
+import { ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, type Proposal, type Value, type Vote } from "./messages.ts";
 
 /**
  * Splits items into runs whose summed size, plus one message overhead, fits `bytesMax`. An item
@@ -30,6 +23,6 @@ export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number,
   return chunks;
 }
 
-export const proposalBytes = (p: Proposal): number => batchWireBytes(p.cVal) + ENTRY_OVERHEAD_BYTES;
-export const voteBytes = (v: Vote): number => batchWireBytes(v.vVal) + ENTRY_OVERHEAD_BYTES;
+export const proposalBytes = (p: Proposal): number => p.cVal.wireBytes + ENTRY_OVERHEAD_BYTES;
+export const voteBytes = (v: Vote): number => v.vVal.wireBytes + ENTRY_OVERHEAD_BYTES;
 export const valueBytes = (v: Value): number => valueWireBytes(v);

@@ -1,11 +1,9 @@
+import { Batch, valueWireBytes } from "./batch.ts";
 import { IdSet } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
-  batchWireBytes,
   idKey,
-  valueWireBytes,
-  type Batch,
   type Catchup,
   type Input,
   type Nack,
@@ -247,7 +245,7 @@ export class Proposer implements Role {
       if (this.decided.has(inst)) continue;
       const cVal = this.valueForTakenInstance(inst);
       this.inflight.set(inst, { cVal, sentAtMs: nowMs });
-      for (const v of cVal) {
+      for (const v of cVal.values) {
         const key = idKey(v.client, v.seq);
         this.pending.delete(key);
         this.inflightIds.add(key);
@@ -262,7 +260,7 @@ export class Proposer implements Role {
 
   /** The value Paxos allows for an instance after Phase 1: the highest-vRnd vote, else a no-op. */
   protected valueForTakenInstance(inst: number): Batch {
-    return this.p1Votes.get(inst)?.vVal ?? [];
+    return this.p1Votes.get(inst)?.vVal ?? Batch.EMPTY;
   }
 
   // ---- Phase 2 ----
@@ -281,7 +279,7 @@ export class Proposer implements Role {
 
   protected takeBatch(): Batch {
     const batch: Value[] = [];
-    let bytes = batchWireBytes([]);
+    let bytes = Batch.EMPTY.wireBytes;
     for (const [key, v] of this.pending) {
       const size = valueWireBytes(v);
       if (batch.length >= this.opts.batchValuesMax) break;
@@ -291,7 +289,7 @@ export class Proposer implements Role {
       this.pending.delete(key);
       this.inflightIds.add(key);
     }
-    return batch;
+    return Batch.of(batch);
   }
 
   private resendStale2A(nowMs: number, fx: Effects): void {
@@ -330,15 +328,17 @@ export class Proposer implements Role {
     this.maxDecided = Math.max(this.maxDecided, inst);
     while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
     this.armTakeover(nowMs); // progress: whoever leads is alive
+    const mine = this.inflight.get(inst);
+    // Our own proposal in our round: the same batch, already unpacked (one value per round).
+    const values = mine !== undefined && vRnd === this.cRnd ? mine.cVal.values : vVal.values;
     const ackIds: number[] = [];
-    for (const v of vVal) {
+    for (const v of values) {
       this.decidedIds.add(v.client, v.seq);
       const key = idKey(v.client, v.seq);
       this.pending.delete(key);
       this.inflightIds.delete(key);
       ackIds.push(v.client, v.seq);
     }
-    const mine = this.inflight.get(inst);
     if (mine !== undefined) {
       this.inflight.delete(inst);
       this.requeueUndecided(mine.cVal);
@@ -348,7 +348,7 @@ export class Proposer implements Role {
 
   /** Values of a batch that lost its instance go back to pending, unless decided elsewhere. */
   private requeueUndecided(batch: Batch): void {
-    for (const v of batch) {
+    for (const v of batch.values) {
       const key = idKey(v.client, v.seq);
       this.inflightIds.delete(key);
       if (!this.decidedIds.has(v.client, v.seq)) this.pending.set(key, v);

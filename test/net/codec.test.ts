@@ -2,12 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { Encoder } from "cbor-x/encode";
 import { DecodeError, decode, encode } from "../../src/net/codec.ts";
 import { Prng } from "../../src/prng.ts";
+import { Batch } from "../../src/protocol/batch.ts";
 import { SAMPLES } from "./samples.ts";
 
 
 /** Byte arrays as plain arrays (a decoded Buffer and an encoded Uint8Array compare equal). */
 const plain = (x: unknown): unknown =>
-  x instanceof Uint8Array ? [...x] : Array.isArray(x) ? x.map(plain) : x !== null && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)])) : x;
+  x instanceof Batch ? plain(x.values) : x instanceof Uint8Array ? [...x] : Array.isArray(x) ? x.map(plain) : x !== null && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)])) : x;
 
 describe("codec", () => {
   test("every message type round-trips", () => {

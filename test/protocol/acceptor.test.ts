@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
-import { sent, val } from "./helpers.ts";
+import { b, sent, val } from "./helpers.ts";
 
 const acceptor = (datagramBytesMax = 1400) => new Acceptor({ id: 2, datagramBytesMax, catchupDatagramsMax: 4 });
 const msg = <M>(m: M) => ({ kind: "msg" as const, msg: m as never });
@@ -8,11 +8,11 @@ const msg = <M>(m: M) => ({ kind: "msg" as const, msg: m as never });
 describe("acceptor", () => {
   test("promises a higher round and reports its votes from the asked instance up", () => {
     const a = acceptor();
-    a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: 0, cVal: [val(1, 0)] }, { inst: 3, cVal: [val(1, 1)] }] }), 0);
+    a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: 0, cVal: b(val(1, 0)) }, { inst: 3, cVal: b(val(1, 1)) }] }), 0);
     const fx = a.step(msg({ t: "1a", cRnd: 2002, from: 1 }), 0);
-    const [b] = sent(fx, "proposers", "1b");
-    expect(b).toMatchObject({ acc: 2, rnd: 2002, from: 1, done: true });
-    expect(b!.votes.map((v) => [v.inst, v.vRnd])).toEqual([[3, 1001]]);
+    const [oneB] = sent(fx, "proposers", "1b");
+    expect(oneB).toMatchObject({ acc: 2, rnd: 2002, from: 1, done: true });
+    expect(oneB!.votes.map((v) => [v.inst, v.vRnd])).toEqual([[3, 1001]]);
     expect(a.promised).toBe(2002);
   });
 
@@ -28,7 +28,7 @@ describe("acceptor", () => {
   test("never accepts a 2A below its promise", () => {
     const a = acceptor();
     a.step(msg({ t: "1a", cRnd: 2002, from: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: 0, cVal: [val(1, 0)] }] }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: 0, cVal: b(val(1, 0)) }] }), 0);
     expect(a.voteOf(0)).toBeUndefined();
     expect(sent(fx, "learners", "2b")).toEqual([]);
     expect(sent(fx, "proposers", "nack")[0]!.rnd).toBe(2002);
@@ -37,7 +37,7 @@ describe("acceptor", () => {
   test("accepts at its promised round and sends the 2B to learners and proposers", () => {
     const a = acceptor();
     a.step(msg({ t: "1a", cRnd: 2002, from: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 2002, proposals: [{ inst: 5, cVal: [val(1, 0)] }] }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 2002, proposals: [{ inst: 5, cVal: b(val(1, 0)) }] }), 0);
     expect(a.voteOf(5)?.vRnd).toBe(2002);
     for (const group of ["learners", "proposers"] as const) {
       expect(sent(fx, group, "2b")[0]!.votes.map((v) => [v.inst, v.vRnd])).toEqual([[5, 2002]]);
@@ -47,7 +47,7 @@ describe("acceptor", () => {
   test("a 2A of a higher round, without 1A, raises the promise", () => {
     const a = acceptor();
     a.step(msg({ t: "1a", cRnd: 1001, from: 0 }), 0);
-    a.step(msg({ t: "2a", cRnd: 3003, proposals: [{ inst: 0, cVal: [] }] }), 0);
+    a.step(msg({ t: "2a", cRnd: 3003, proposals: [{ inst: 0, cVal: b() }] }), 0);
     expect(a.promised).toBe(3003);
     const fx = a.step(msg({ t: "1a", cRnd: 2002, from: 0 }), 0);
     expect(sent(fx, "proposers", "nack")[0]!.rnd).toBe(3003);
@@ -60,19 +60,19 @@ describe("acceptor", () => {
     let from = 0;
     const seen: number[] = [];
     for (let k = 0; k < 20; k++) {
-      const [b] = sent(a.step(msg({ t: "1a", cRnd: 2002, from }), 0), "proposers", "1b");
-      expect(b!.from).toBe(from);
-      seen.push(...b!.votes.map((v) => v.inst));
-      if (b!.done) break;
-      expect(b!.votes.length).toBeLessThan(10);
-      from = b!.to;
+      const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, from }), 0), "proposers", "1b");
+      expect(oneB!.from).toBe(from);
+      seen.push(...oneB!.votes.map((v) => v.inst));
+      if (oneB!.done) break;
+      expect(oneB!.votes.length).toBeLessThan(10);
+      from = oneB!.to;
     }
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   test("answers a Catchup with its votes in the range, as 2B to learners", () => {
     const a = acceptor();
-    for (const inst of [0, 1, 2, 7]) a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst, cVal: [val(1, inst)] }] }), 0);
+    for (const inst of [0, 1, 2, 7]) a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst, cVal: b(val(1, inst)) }] }), 0);
     const fx = a.step(msg({ t: "catchup", from: 1, to: 3 }), 0);
     expect(sent(fx, "learners", "2b").flatMap((m) => m.votes.map((v) => v.inst))).toEqual([1, 2]);
   });

@@ -1,4 +1,5 @@
-import type { Batch, Effects, Group, Message, Value } from "../../src/protocol/messages.ts";
+import { Batch } from "../../src/protocol/batch.ts";
+import type { Effects, Group, Message, Value } from "../../src/protocol/messages.ts";
 
 const enc = new TextEncoder();
 
@@ -13,4 +14,9 @@ export function sent<T extends Message["t"]>(fx: Effects, to: Group, t: T): Extr
   return fx.sends.filter((s) => s.to === to && s.msg.t === t).map((s) => s.msg as Extract<Message, { t: T }>);
 }
 
-export const ids = (batch: Batch): string[] => batch.map((v) => `${v.client}:${v.seq}`);
+/** A batch of the given values. */
+export const b = (...values: Value[]): Batch => Batch.of(values);
+
+/** Value ids "client:seq" of a batch or a list of values. */
+export const ids = (batch: Batch | readonly Value[]): string[] =>
+  (batch instanceof Batch ? batch.values : batch).map((v) => `${v.client}:${v.seq}`);

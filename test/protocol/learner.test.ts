@@ -1,12 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { Learner } from "../../src/protocol/learner.ts";
-import type { Batch, Message } from "../../src/protocol/messages.ts";
-import { ids, sent, val } from "./helpers.ts";
+import type { Message, Value } from "../../src/protocol/messages.ts";
+import { b, ids, sent, val } from "./helpers.ts";
 
 const learner = () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
 const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
 const tick = { kind: "tick" as const };
-const vote2B = (acc: number, inst: number, vRnd: number, vVal: Batch) => msg({ t: "2b", acc, votes: [{ inst, vRnd, vVal }] });
+const vote2B = (acc: number, inst: number, vRnd: number, values: Value[]) =>
+  msg({ t: "2b", acc, votes: [{ inst, vRnd, vVal: b(...values) }] });
 
 describe("learner", () => {
   test("decides from a majority of 2B of one round, never from one", () => {
@@ -34,16 +35,16 @@ describe("learner", () => {
   test("delivers each id once even when decided in two instances; equal contents are distinct values", () => {
     const l = learner();
     const delivered: string[] = [];
-    const batches: Batch[] = [[val(1, 0, "same")], [val(1, 0, "same"), val(2, 0, "same")], []];
-    batches.forEach((b, inst) => {
-      for (const acc of [1, 2]) delivered.push(...ids(l.step(vote2B(acc, inst, 1001, b), 0).delivered));
+    const batches: Value[][] = [[val(1, 0, "same")], [val(1, 0, "same"), val(2, 0, "same")], []];
+    batches.forEach((batch, inst) => {
+      for (const acc of [1, 2]) delivered.push(...ids(l.step(vote2B(acc, inst, 1001, batch), 0).delivered));
     });
     expect(delivered).toEqual(["1:0", "2:0"]);
   });
 
   test("accepts a Decision relayed by a proposer", () => {
     const l = learner();
-    const fx = l.step(msg({ t: "decision", decided: [{ inst: 0, cVal: [val(4, 2)] }] }), 0);
+    const fx = l.step(msg({ t: "decision", decided: [{ inst: 0, cVal: b(val(4, 2)) }] }), 0);
     expect(ids(fx.delivered)).toEqual(["4:2"]);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Effects, Message } from "../../src/protocol/messages.ts";
 import { Proposer, nextRound, type ProposerOptions } from "../../src/protocol/proposer.ts";
-import { ids, sent, val } from "./helpers.ts";
+import { b, ids, sent, val } from "./helpers.ts";
 
 const options = (over: Partial<ProposerOptions> = {}): ProposerOptions => ({
   id: 1,
@@ -48,8 +48,8 @@ describe("proposer", () => {
     const p = new Proposer(options());
     p.step(tick, 0);
     p.step(msg({ t: "submit", values: [val(9, 0, "mine")] }), 0);
-    const older = { inst: 2, vRnd: 501, vVal: [val(5, 0, "older")] };
-    const newer = { inst: 2, vRnd: 702, vVal: [val(7, 0, "newer")] };
+    const older = { inst: 2, vRnd: 501, vVal: b(val(5, 0, "older")) };
+    const newer = { inst: 2, vRnd: 702, vVal: b(val(7, 0, "newer")) };
     p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 3, done: true, votes: [older] }), 0);
     const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 3, done: true, votes: [newer] }), 0);
     const proposals = twoA(fx).flatMap((m) => m.proposals);
@@ -79,7 +79,7 @@ describe("proposer", () => {
     expect(twoA(first).flatMap((m) => m.proposals.map((q) => ids(q.cVal)))).toEqual([["1:0"]]);
     const queued = p.step(msg({ t: "submit", values: [val(1, 1), val(1, 2), val(2, 0)] }), 2);
     expect(twoA(queued)).toEqual([]); // window full
-    const vote = { inst: 0, vRnd: 1001, vVal: [val(1, 0)] };
+    const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
     p.step(msg({ t: "2b", acc: 1, votes: [vote] }), 3);
     const fx = p.step(msg({ t: "2b", acc: 3, votes: [vote] }), 3);
     expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
@@ -96,7 +96,7 @@ describe("proposer", () => {
   test("acks a retransmitted value that is already decided instead of proposing it again", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
-    const vote = { inst: 0, vRnd: 1001, vVal: [val(1, 0)] };
+    const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
     p.step(msg({ t: "2b", acc: 1, votes: [vote] }), 2);
     p.step(msg({ t: "2b", acc: 2, votes: [vote] }), 2);
     const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 3);
@@ -120,7 +120,7 @@ describe("proposer", () => {
     p.step(msg({ t: "nack", acc: 1, rnd: 2002 }), 0);
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
     for (let t = 100; t <= 1000; t += 100) {
-      const vote = { inst: t, vRnd: 2002, vVal: [val(3, t)] };
+      const vote = { inst: t, vRnd: 2002, vVal: b(val(3, t)) };
       p.step(msg({ t: "2b", acc: 1, votes: [vote] }), t);
       p.step(msg({ t: "2b", acc: 2, votes: [vote] }), t);
       expect(sent(p.step(tick, t), "acceptors", "1a")).toEqual([]);
@@ -137,14 +137,14 @@ describe("proposer", () => {
   test("does not combine 2B votes of different rounds into a decision", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
-    p.step(msg({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 1001, vVal: [val(1, 0)] }] }), 1);
-    const fx = p.step(msg({ t: "2b", acc: 2, votes: [{ inst: 0, vRnd: 901, vVal: [val(1, 0)] }] }), 1);
+    p.step(msg({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }] }), 1);
+    const fx = p.step(msg({ t: "2b", acc: 2, votes: [{ inst: 0, vRnd: 901, vVal: b(val(1, 0)) }] }), 1);
     expect(sent(fx, "clients", "ack")).toEqual([]);
   });
 
   test("answers a Catchup with the instances it saw decided", () => {
     const p = leader();
-    const vote = { inst: 0, vRnd: 1001, vVal: [val(1, 0)] };
+    const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
     p.step(msg({ t: "2b", acc: 1, votes: [vote] }), 0);
     p.step(msg({ t: "2b", acc: 2, votes: [vote] }), 0);
     const fx = p.step(msg({ t: "catchup", from: 0, to: 10 }), 0);

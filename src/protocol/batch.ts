@@ -1,0 +1,125 @@
+import type { Value } from "./messages.ts";
+
+/**
+ * What one Synod instance decides: a batch of values (the empty batch is the no-op).
+ *
+ * A batch has two forms, each made from the other only when asked: the values, and the packed
+ * bytes that travel on the wire (varint client, varint seq, varint length, data; repeated).
+ * Acceptors only store and forward batches, so they never unpack them; a proposer re-packs
+ * nothing it received; a learner unpacks each decided batch once.
+ */
+export class Batch {
+  static readonly EMPTY = new Batch([], new Uint8Array(0), 0);
+
+  private constructor(
+    private vals: readonly Value[] | undefined,
+    private bytes: Uint8Array | undefined,
+    /** Number of values. */
+    readonly length: number,
+  ) {}
+
+  static of(values: readonly Value[]): Batch {
+    return values.length === 0 ? Batch.EMPTY : new Batch(values, undefined, values.length);
+  }
+
+  /** Wraps packed bytes that `scanPacked` accepted (it returned `count`). */
+  static fromPacked(bytes: Uint8Array, count: number): Batch {
+    return count === 0 ? Batch.EMPTY : new Batch(undefined, bytes, count);
+  }
+
+  get values(): readonly Value[] {
+    this.vals ??= unpackValues(this.bytes!);
+    return this.vals;
+  }
+
+  get packed(): Uint8Array {
+    this.bytes ??= packValues(this.vals!);
+    return this.bytes;
+  }
+
+  /** Upper bound of the batch's size in a message (exact once packed). */
+  get wireBytes(): number {
+    if (this.bytes !== undefined) return this.bytes.length + BATCH_FRAMING_BYTES;
+    let n = BATCH_FRAMING_BYTES;
+    for (const v of this.vals!) n += valueWireBytes(v);
+    return n;
+  }
+}
+
+/** CBOR byte-string header and slack around one packed batch. */
+const BATCH_FRAMING_BYTES = 8;
+
+/** Bytes one value takes packed, upper bound: client ≤ 5, seq ≤ 8, length ≤ 3 varint bytes. */
+export function valueWireBytes(v: Value): number {
+  return v.data.length + 16;
+}
+
+export const CLIENT_ID_MAX = 0xffff_ffff;
+const SEQ_MAX = Number.MAX_SAFE_INTEGER;
+
+export function packValues(values: readonly Value[]): Uint8Array {
+  let size = 0;
+  for (const v of values) size += valueWireBytes(v);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const v of values) {
+    at = writeVarint(out, at, v.client);
+    at = writeVarint(out, at, v.seq);
+    at = writeVarint(out, at, v.data.length);
+    out.set(v.data, at);
+    at += v.data.length;
+  }
+  return out.subarray(0, at);
+}
+
+/** Unpacks bytes that `scanPacked` accepted. Value data are views into `bytes` (no copy). */
+export function unpackValues(bytes: Uint8Array): Value[] {
+  const values: Value[] = [];
+  const r = { at: 0 };
+  while (r.at < bytes.length) {
+    const client = readVarint(bytes, r, CLIENT_ID_MAX)!;
+    const seq = readVarint(bytes, r, SEQ_MAX)!;
+    const length = readVarint(bytes, r, bytes.length)!;
+    values.push({ client, seq, data: bytes.subarray(r.at, r.at + length) });
+    r.at += length;
+  }
+  return values;
+}
+
+/** Validates packed bytes without building values: the value count, or undefined if malformed. */
+export function scanPacked(bytes: Uint8Array): number | undefined {
+  const r = { at: 0 };
+  let count = 0;
+  while (r.at < bytes.length) {
+    if (readVarint(bytes, r, CLIENT_ID_MAX) === undefined || readVarint(bytes, r, SEQ_MAX) === undefined) return undefined;
+    const length = readVarint(bytes, r, bytes.length);
+    if (length === undefined || r.at + length > bytes.length) return undefined;
+    r.at += length;
+    count++;
+  }
+  return count;
+}
+
+/** LEB128 for non-negative safe integers (up to 8 bytes for 2^53). */
+export function writeVarint(out: Uint8Array, at: number, x: number): number {
+  while (x >= 0x80) {
+    out[at++] = (x % 0x80) | 0x80;
+    x = Math.floor(x / 0x80);
+  }
+  out[at++] = x;
+  return at;
+}
+
+/** Reads one varint at `r.at`; undefined when truncated, too long or above `max`. */
+export function readVarint(bytes: Uint8Array, r: { at: number }, max: number): number | undefined {
+  let x = 0;
+  let scale = 1;
+  for (let i = 0; i < 8; i++) {
+    if (r.at >= bytes.length) return undefined;
+    const b = bytes[r.at++]!;
+    x += (b & 0x7f) * scale;
+    if (b < 0x80) return x <= max ? x : undefined;
+    scale *= 0x80;
+  }
+  return undefined;
+}
