@@ -39,6 +39,13 @@ export interface ProposerOptions {
   readonly catchupDatagramsMax: number;
   /** Injected randomness in [0, 1), for takeover backoff. */
   readonly random: () => number;
+  /**
+   * Every round this proposer uses is above this floor. A restarted proposer has forgotten its
+   * rounds; were it to pick one it used before, acceptors would take its new 2A for the old round
+   * and a learner could combine votes for two different values. The runtime passes the clock
+   * (milliseconds × ROUND_STRIDE), which moves on faster than takeovers can.
+   */
+  readonly roundFloor: number;
 }
 
 type Mode = "standby" | "phase1" | "leader";
@@ -65,7 +72,9 @@ export function nextRound(highest: number, id: number): number {
 export class Proposer implements Role {
   protected mode: Mode = "standby";
   protected cRnd = 0;
-  protected highestRnd = 0;
+  protected highestRnd: number;
+  /** Whether another proposer's round was seen (then no Phase 1 at start: someone leads). */
+  private seenRound: boolean;
   private started = false;
 
   // Phase 1
@@ -91,6 +100,8 @@ export class Proposer implements Role {
 
   constructor(readonly opts: ProposerOptions) {
     if (opts.id < 0 || opts.id >= ROUND_STRIDE) throw new RangeError(`proposer id must be in [0, ${ROUND_STRIDE})`);
+    this.highestRnd = opts.roundFloor;
+    this.seenRound = false;
     this.tally = new VoteTally(majority(opts.acceptors));
   }
 
@@ -139,7 +150,7 @@ export class Proposer implements Role {
     if (!this.started) {
       this.started = true;
       // Proactive Phase 1, before any client value, unless a leader is already visible.
-      if (this.highestRnd === 0) this.startPhase1(nowMs, fx);
+      if (!this.seenRound) this.startPhase1(nowMs, fx);
       else this.armTakeover(nowMs);
       return;
     }
@@ -363,6 +374,7 @@ export class Proposer implements Role {
 
   /** A higher round than ours means another proposer took over: stand by. */
   private noteRound(rnd: number, nowMs: number): void {
+    this.seenRound = true;
     if (rnd > this.highestRnd) this.highestRnd = rnd;
     if (rnd > this.cRnd && this.mode !== "standby") this.standBy(nowMs);
   }

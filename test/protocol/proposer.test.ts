@@ -15,6 +15,7 @@ const options = (over: Partial<ProposerOptions> = {}): ProposerOptions => ({
   takeoverMs: 100,
   catchupDatagramsMax: 4,
   random: () => 0.5,
+  roundFloor: 0,
   ...over,
 });
 const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
@@ -149,5 +150,42 @@ describe("proposer", () => {
     p.step(msg({ t: "2b", acc: 2, votes: [vote] }), 0);
     const fx = p.step(msg({ t: "catchup", from: 0, to: 10 }), 0);
     expect(sent(fx, "learners", "decision").flatMap((d) => d.decided.map((x) => [x.inst, ids(x.cVal)]))).toEqual([[0, ["1:0"]]]);
+  });
+});
+
+describe("proposer restart", () => {
+  /**
+   * Proposer 2 leads in its first round; its 2A for X reaches acceptor 1 only, and learner 1 hears
+   * that vote. It restarts with empty memory, gets promises from acceptors 2 and 3 (which never
+   * saw X) and proposes Y for the same instance. Returns what learner 1 then delivers.
+   */
+  async function afterRestart(roundFloorOnRestart: number): Promise<string[]> {
+    const { Acceptor } = await import("../../src/protocol/acceptor.ts");
+    const { Learner } = await import("../../src/protocol/learner.ts");
+    const acc = [1, 2, 3].map((id) => new Acceptor({ id, datagramBytesMax: 1400, catchupDatagramsMax: 4 }));
+    const learner = new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
+    const first = new Proposer(options({ id: 2 }));
+    const [oneA] = sent(first.step(tick, 0), "acceptors", "1a");
+    for (const a of acc) for (const oneB of sent(a.step(msg(oneA!), 0), "proposers", "1b")) first.step(msg(oneB), 0);
+    const [twoAX] = twoA(first.step(msg({ t: "submit", values: [val(1, 0, "X")] }), 1));
+    const [twoBX] = sent(acc[0]!.step(msg(twoAX!), 1), "learners", "2b");
+    learner.step(msg(twoBX!), 1);
+    const restarted = new Proposer(options({ id: 2, roundFloor: roundFloorOnRestart }));
+    const [oneA2] = sent(restarted.step(tick, 5), "acceptors", "1a");
+    for (const a of acc.slice(1)) for (const oneB of sent(a.step(msg(oneA2!), 5), "proposers", "1b")) restarted.step(msg(oneB), 5);
+    const [twoAY] = twoA(restarted.step(msg({ t: "submit", values: [val(1, 1, "Y")] }), 6));
+    const delivered: string[] = [];
+    for (const a of acc.slice(1)) {
+      for (const twoB of sent(a.step(msg(twoAY!), 6), "learners", "2b")) delivered.push(...ids(learner.step(msg(twoB), 6).delivered));
+    }
+    return delivered;
+  }
+
+  test("a restarted proposer never reuses a round (rounds start above the clock)", async () => {
+    expect(await afterRestart(5 * 1000)).toEqual(["1:1"]); // Y, decided by acceptors 2 and 3
+  });
+
+  test("without the round floor, the same restart makes a learner decide a value nobody decided", async () => {
+    expect(await afterRestart(0)).toEqual(["1:0"]); // X: one vote for X counted with one for Y
   });
 });

@@ -8,7 +8,7 @@ import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Client } from "../../src/protocol/client.ts";
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Effects, Group, Input, Message, Role } from "../../src/protocol/messages.ts";
-import { Proposer } from "../../src/protocol/proposer.ts";
+import { Proposer, ROUND_STRIDE } from "../../src/protocol/proposer.ts";
 import { Prng } from "../../src/prng.ts";
 import { SafetyChecker, type Violation } from "./checker.ts";
 import { AcceptLowerRound, IgnoreVRnd, LearnFromOne, type MutantName } from "./mutants.ts";
@@ -28,6 +28,8 @@ export interface Scenario {
   /** Acceptors that crash (a minority), proposers that crash (never all), at random times. */
   readonly acceptorCrashes: number;
   readonly proposerCrashes: number;
+  /** Proposers that crash and come back with empty memory under the same id. */
+  readonly proposerRestarts: number;
   readonly lateLearners: number;
   /** Faults last this long; then the network heals and the run must finish. */
   readonly chaosMs: number;
@@ -57,6 +59,7 @@ export function randomScenario(rng: Prng): Scenario {
     delayMaxMs: rng.pick([0.5, 2, 10, 30]),
     acceptorCrashes: rng.int(0, Math.floor((acceptors - 1) / 2)),
     proposerCrashes: rng.int(0, proposers - 1),
+    proposerRestarts: rng.chance(0.3) ? rng.int(1, proposers) : 0,
     lateLearners: rng.int(0, learners - 1),
     chaosMs: rng.int(200, 2000),
     takeoverMs: rng.pick([20, 60, 120]),
@@ -80,7 +83,7 @@ const HEALED_LIMIT_MS = 30_000;
 interface Proc {
   readonly name: string;
   readonly group: Group;
-  readonly role: Role;
+  role: Role;
   readonly index: number;
   alive: boolean;
   tickAtMs: number;
@@ -205,23 +208,7 @@ export class World {
       const role = this.mutant === "accept-lower-round" ? new AcceptLowerRound(opts) : new Acceptor(opts);
       this.addProc(`acceptor-${i}`, "acceptors", role, i, 0);
     }
-    for (let i = 1; i <= s.proposers; i++) {
-      const opts = {
-        id: i,
-        acceptors: s.acceptors,
-        batchValuesMax: s.batchValuesMax,
-        batchBytesMax: DATAGRAM_BYTES_MAX - 100,
-        datagramBytesMax: DATAGRAM_BYTES_MAX,
-        pipelineWindow: s.pipelineWindow,
-        pendingValuesMax: 10_000,
-        retransmitMs: s.retransmitMs,
-        takeoverMs: s.takeoverMs,
-        catchupDatagramsMax: 8,
-        random: () => rng.next(),
-      };
-      const role = this.mutant === "ignore-vrnd" ? new IgnoreVRnd(opts) : new Proposer(opts);
-      this.addProc(`proposer-${i}`, "proposers", role, i, rng.next() * 20);
-    }
+    for (let i = 1; i <= s.proposers; i++) this.addProc(`proposer-${i}`, "proposers", this.newProposer(i), i, rng.next() * 20);
     for (let i = 1; i <= s.learners; i++) {
       const opts = { id: i, acceptors: s.acceptors, catchupMs: T.catchupMs, idleProbeMaxMs: T.idleProbeMaxMs };
       const role = this.mutant === "learn-from-one" ? new LearnFromOne(opts) : new Learner(opts);
@@ -280,6 +267,49 @@ export class World {
     };
     crash("acceptors", s.acceptorCrashes);
     crash("proposers", s.proposerCrashes);
+    this.scheduleRestarts();
+  }
+
+  /** A proposer in a fresh incarnation: no memory, rounds above the clock (the runtime's rule). */
+  private newProposer(id: number): Proposer {
+    const s = this.scenario;
+    const opts = {
+      id,
+      acceptors: s.acceptors,
+      batchValuesMax: s.batchValuesMax,
+      batchBytesMax: DATAGRAM_BYTES_MAX - 100,
+      datagramBytesMax: DATAGRAM_BYTES_MAX,
+      pipelineWindow: s.pipelineWindow,
+      pendingValuesMax: 10_000,
+      retransmitMs: s.retransmitMs,
+      takeoverMs: s.takeoverMs,
+      catchupDatagramsMax: 8,
+      random: () => this.rng.next(),
+      roundFloor: Math.floor(this.nowMs) * ROUND_STRIDE,
+    };
+    return this.mutant === "ignore-vrnd" ? new IgnoreVRnd(opts) : new Proposer(opts);
+  }
+
+  /** Proposers that crash and restart with empty memory, same id, during the faults. */
+  private scheduleRestarts(): void {
+    const s = this.scenario;
+    const members = this.procs.filter((p) => p.group === "proposers");
+    for (let k = 0; k < s.proposerRestarts; k++) {
+      const p = members[k]!;
+      const downAtMs = this.rng.next() * s.chaosMs;
+      const upAtMs = downAtMs + 1 + this.rng.next() * 200;
+      this.queue.push(downAtMs, () => {
+        if (!p.alive) return; // crashed for good meanwhile
+        p.alive = false;
+        this.queue.push(upAtMs, () => {
+          p.role = this.newProposer(p.index);
+          p.alive = true;
+          p.tickAtMs = Infinity;
+          this.trace?.(`${this.nowMs.toFixed(2)} RESTART ${p.name}`);
+          this.apply(p, p.role.step({ kind: "tick" }, this.nowMs));
+        });
+      });
+    }
   }
 
   private apply(proc: Proc, fx: Effects): void {
