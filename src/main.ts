@@ -6,14 +6,18 @@
 import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
 import { checkCommand } from "./cli/check.ts";
 import { configCommand } from "./cli/config.ts";
+import { demoCommand } from "./cli/demo.ts";
 import { EXIT_USAGE, UsageError } from "./cli/errors.ts";
+import { reportCommand } from "./cli/report.ts";
 import { roleArgs, runRole, type RoleArgs } from "./cli/role.ts";
 import { ConfigError } from "./config.ts";
 import { VERSION } from "./version.ts";
 
 const subCommands: Record<string, CommandDef<any>> = {
-  config: configCommand,
+  demo: demoCommand,
   check: checkCommand,
+  report: reportCommand,
+  config: configCommand,
 };
 
 const main = defineCommand({

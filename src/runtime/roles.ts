@@ -8,7 +8,7 @@ import { Acceptor } from "../protocol/acceptor.ts";
 import { Client } from "../protocol/client.ts";
 import { Learner } from "../protocol/learner.ts";
 import type { Group, Role } from "../protocol/messages.ts";
-import { Proposer } from "../protocol/proposer.ts";
+import { Proposer, ROUND_STRIDE } from "../protocol/proposer.ts";
 import { readLines } from "./lines.ts";
 import { Node } from "./node.ts";
 
@@ -90,6 +90,7 @@ export async function runServer(ctx: RoleContext, name: "proposer" | "acceptor")
           takeoverMs: c.proposer.takeoverMs,
           catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
           random: Math.random,
+          roundFloor: Date.now() * ROUND_STRIDE,
         });
   let leading = false;
   const n = node(ctx, role, name, (_fx) => {
