@@ -1,0 +1,202 @@
+/**
+ * `bun run bench [-- --scenario NAME] [--runs N] [--values N]`
+ * Runs benchmark scenarios against the compiled binary (real processes, loopback multicast),
+ * each several times, prints a table (medians) and writes the results as JSON under
+ * bench/results/ with the machine, date and commit.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { $ } from "bun";
+import { DemoRun, type DemoOptions, type DemoResult } from "../src/cli/demo.ts";
+import { readLatencyLogs, latencyLogFiles } from "../src/cli/report.ts";
+import { summarize } from "../src/report/latency.ts";
+
+const ROOT = join(import.meta.dir, "..");
+
+/** Loopback-tuned settings: one datagram holds up to 64 KB of values. */
+const LOOPBACK_CONFIG = `network: { datagramBytesMax: 65000 }
+batch: { valuesMax: 100000, bytesMax: 64000 }
+client: { outstanding: 20000 }
+proposer: { pipelineWindow: 32 }
+`;
+
+interface Scenario {
+  readonly name: string;
+  readonly what: string;
+  readonly values: number;
+  readonly valueBytes: number;
+  readonly clients: number;
+  readonly proposers: number;
+  readonly learners: number;
+  readonly loss?: number;
+  readonly config: string;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: "throughput-64", what: "64 B values, 1 client, 1 proposer, 3 acceptors, 1 learner", values: 1_000_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
+  { name: "throughput-1k", what: "1 KB values, same topology", values: 200_000, valueBytes: 1024, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
+  { name: "latency-1", what: "64 B values, 1 outstanding, default (LAN-safe) config", values: 5000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: "client: { outstanding: 1 }\n" },
+  { name: "demo-cluster", what: "64 B values, 2 clients, 2 proposers, 3 acceptors, 2 learners", values: 500_000, valueBytes: 64, clients: 2, proposers: 2, learners: 2, config: LOOPBACK_CONFIG },
+  { name: "loss-10", what: "throughput-64 with 10% loss injected at every process", values: 300_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, loss: 0.1, config: LOOPBACK_CONFIG },
+  { name: "tiny", what: "smoke test: 2,000 values", values: 2000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
+];
+
+interface RunFigures {
+  valuesPerS: number;
+  mbPerS: number;
+  latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
+  cpuS: Record<string, number>;
+  maxRssMb: Record<string, number>;
+}
+
+async function runOnce(s: Scenario, valuesOverride: number | undefined): Promise<RunFigures> {
+  const dir = mkdtempSync(join(os.tmpdir(), `paxos-bench-${s.name}-`));
+  try {
+    await Bun.write(join(dir, "bench.yaml"), s.config);
+    const perClient = Math.ceil((valuesOverride ?? s.values) / s.clients);
+    const o: DemoOptions = {
+      num: perClient,
+      clients: s.clients,
+      proposers: s.proposers,
+      acceptors: 3,
+      learners: s.learners,
+      loss: s.loss ?? 0,
+      catchup: false,
+      sleepS: 5,
+      debug: false,
+      config: join(dir, "bench.yaml"),
+      logs: dir,
+      timeoutS: 60,
+      check: false,
+      report: false,
+      valueBytes: s.valueBytes,
+      quiet: true,
+      command: [join(ROOT, "dist/paxos")],
+    };
+    const run = new DemoRun(o);
+    const code = await run.run();
+    if (code !== 0) throw new Error(`scenario ${s.name} failed (exit ${code}); logs kept in ${dir}`);
+    const r = run.result();
+    const summary = summarize(await readLatencyLogs(latencyLogFiles(dir)));
+    rmSync(dir, { recursive: true, force: true });
+    return figures(r, s, summary);
+  } catch (e) {
+    throw e;
+  }
+}
+
+function figures(r: DemoResult, s: Scenario, summary: ReturnType<typeof summarize>): RunFigures {
+  const valuesPerS = r.total / r.clientPhaseS;
+  const cpuS: Record<string, number> = {};
+  const maxRssMb: Record<string, number> = {};
+  for (const u of r.usage) {
+    cpuS[u.name] = round(u.cpuS, 2);
+    maxRssMb[u.name] = round(u.maxRssBytes / 2 ** 20, 1);
+  }
+  return {
+    valuesPerS: Math.round(valuesPerS),
+    mbPerS: round((valuesPerS * s.valueBytes) / 1e6, 1),
+    latencyMs: { p50: summary.latencyMsP50, p90: summary.latencyMsP90, p99: summary.latencyMsP99, max: summary.latencyMsMax },
+    cpuS,
+    maxRssMb,
+  };
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const medianOf = (runs: RunFigures[], f: (r: RunFigures) => number | null): number | null => {
+  const xs = runs.map(f).filter((x): x is number => x !== null);
+  return xs.length === 0 ? null : median(xs);
+};
+
+function summaryRow(name: string, runs: RunFigures[]) {
+  const procs = Object.keys(runs[0]!.cpuS);
+  const perProc = (pick: (r: RunFigures) => Record<string, number>) =>
+    Object.fromEntries(procs.map((p) => [p, medianOf(runs, (r) => pick(r)[p] ?? null)]));
+  return {
+    scenario: name,
+    runs: runs.length,
+    valuesPerS: medianOf(runs, (r) => r.valuesPerS),
+    mbPerS: medianOf(runs, (r) => r.mbPerS),
+    latencyMsP50: medianOf(runs, (r) => r.latencyMs.p50),
+    latencyMsP90: medianOf(runs, (r) => r.latencyMs.p90),
+    latencyMsP99: medianOf(runs, (r) => r.latencyMs.p99),
+    latencyMsMax: medianOf(runs, (r) => r.latencyMs.max),
+    cpuS: perProc((r) => r.cpuS),
+    maxRssMb: perProc((r) => r.maxRssMb),
+    all: runs,
+  };
+}
+
+const fmt = (x: number | null, digits = 0) => (x === null ? "-" : x.toFixed(digits));
+
+function printTable(rows: ReturnType<typeof summaryRow>[]): void {
+  const head = ["scenario", "values/s", "MB/s", "p50 ms", "p90 ms", "p99 ms", "max ms"];
+  const lines = [head, ...rows.map((r) => [r.scenario, fmt(r.valuesPerS), fmt(r.mbPerS, 1), fmt(r.latencyMsP50, 3), fmt(r.latencyMsP90, 3), fmt(r.latencyMsP99, 3), fmt(r.latencyMsMax, 3)])];
+  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  for (const l of lines) console.log(l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "));
+  console.log("\nCPU seconds / peak RSS MB per process (medians):");
+  for (const r of rows) {
+    const procs = Object.keys(r.cpuS);
+    console.log(`  ${r.scenario}: ${procs.map((p) => `${p} ${fmt(r.cpuS[p] ?? null, 2)}s/${fmt(r.maxRssMb[p] ?? null, 0)}MB`).join("  ")}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      scenario: { type: "string", multiple: true },
+      runs: { type: "string", default: "3" },
+      values: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log("usage: bun run bench [-- --scenario NAME ...] [--runs N] [--values N] [--out FILE]\nscenarios:");
+    for (const s of SCENARIOS) console.log(`  ${s.name.padEnd(14)} ${s.what} (${s.values} values)`);
+    return;
+  }
+  const names = values.scenario ?? SCENARIOS.filter((s) => s.name !== "tiny").map((s) => s.name);
+  const chosen = names.map((n) => SCENARIOS.find((s) => s.name === n) ?? fail(`unknown scenario '${n}'`));
+  const runs = Number(values.runs);
+  const valuesOverride = values.values === undefined ? undefined : Number(values.values);
+  await $`bun run build`.cwd(ROOT).quiet();
+  const rows = [];
+  for (const s of chosen) {
+    const results: RunFigures[] = [];
+    for (let i = 0; i < runs; i++) {
+      results.push(await runOnce(s, valuesOverride));
+      console.error(`${s.name} run ${i + 1}/${runs}: ${results[i]!.valuesPerS} values/s`);
+    }
+    rows.push(summaryRow(s.name, results));
+  }
+  printTable(rows);
+  const commit = (await $`git rev-parse --short HEAD`.cwd(ROOT).nothrow().quiet()).stdout.toString().trim();
+  const report = {
+    date: new Date().toISOString(),
+    commit,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()}-${os.arch()}`, bun: Bun.version },
+    results: rows,
+  };
+  const out = values.out ?? join(ROOT, "bench/results", `${report.date.replace(/[:.]/g, "-")}.json`);
+  mkdirSync(join(out, ".."), { recursive: true });
+  await Bun.write(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nresults: ${out}`);
+}
+
+function fail(msg: string): never {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+
+await main();
