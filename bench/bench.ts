@@ -18,7 +18,7 @@ const ROOT = join(import.meta.dir, "..");
 /** Loopback-tuned settings: one datagram holds up to 64 KB of values. */
 const LOOPBACK_CONFIG = `network: { datagramBytesMax: 65000 }
 batch: { valuesMax: 100000, bytesMax: 64000 }
-client: { outstanding: 20000 }
+client: { outstanding: 50000 }
 proposer: { pipelineWindow: 32 }
 `;
 

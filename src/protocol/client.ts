@@ -2,20 +2,23 @@ import { Effects, type Input, type Role, type Value } from "./messages.ts";
 import { chunkBySize, valueBytes } from "./pack.ts";
 
 export interface ClientOptions {
+  /**
+   * The client number values carry, with seqs from `seqBase` up. A restarted client must not
+   * reuse ids of its earlier run (they would be taken for duplicates): the runtime makes the
+   * number unique per run (see runtime/roles.ts).
+   */
   readonly id: number;
   /** Values submitted and not yet known decided, at most. */
   readonly outstandingMax: number;
   readonly datagramBytesMax: number;
   readonly retransmitMs: number;
-  /**
-   * First sequence number. A restarted client must not reuse the ids of its earlier run (they
-   * would be taken for duplicates), so the runtime starts from a clock-derived base.
-   */
+  /** First sequence number. */
   readonly seqBase: number;
 }
 
 interface Outstanding {
   readonly value: Value;
+  readonly firstSentAtMs: number;
   sentAtMs: number;
 }
 
@@ -59,7 +62,12 @@ export class Client implements Role {
     else if (input.msg.t === "ack") {
       const ids = input.msg.ids;
       for (let i = 0; i + 1 < ids.length; i += 2) {
-        if (ids[i] === this.opts.id && this.outstanding.delete(ids[i + 1]!)) fx.acked.push(ids[i + 1]!);
+        if (ids[i] !== this.opts.id) continue;
+        const o = this.outstanding.get(ids[i + 1]!);
+        if (o === undefined) continue; // a duplicate ack
+        this.outstanding.delete(o.value.seq);
+        fx.acked.push(o.value.seq);
+        fx.ackedSentAtMs.push(o.firstSentAtMs);
       }
       if (fx.acked.length > 0) this.fill(nowMs, fx);
     }
@@ -78,9 +86,8 @@ export class Client implements Role {
       const data = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = EMPTY;
       const value: Value = { client: this.opts.id, seq: this.nextSeq++, data };
-      this.outstanding.set(value.seq, { value, sentAtMs: nowMs });
+      this.outstanding.set(value.seq, { value, firstSentAtMs: nowMs, sentAtMs: nowMs });
       fresh.push(value);
-      fx.submitted.push(value.seq);
     }
     if (this.queueHead === this.queue.length) {
       this.queue.length = 0;

@@ -117,10 +117,10 @@ export class Effects {
   readonly sends: Send[] = [];
   /** Learner: values delivered, in the total order. */
   readonly delivered: Value[] = [];
-  /** Client: seqs of its own values sent for the first time. */
-  readonly submitted: number[] = [];
   /** Client: seqs of its own values now known decided. */
   readonly acked: number[] = [];
+  /** Client: when each acked value was first sent (same order as `acked`), for latencies. */
+  readonly ackedSentAtMs: number[] = [];
   /** Earliest time the role wants a tick; Infinity when it waits only for messages. */
   wakeAtMs = Infinity;
 
@@ -147,7 +147,3 @@ export const ENTRY_OVERHEAD_BYTES = 24;
 
 /** Bound on the instances one Catchup asks for (and that are answered). */
 export const CATCHUP_INSTANCES_MAX = 4096;
-
-export function idKey(client: number, seq: number): string {
-  return `${client}:${seq}`;
-}

@@ -1,9 +1,8 @@
 import { Batch, valueWireBytes } from "./batch.ts";
-import { IdSet } from "./ids.ts";
+import { IdSet, ValueQueue } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
-  idKey,
   type Catchup,
   type Input,
   type Nack,
@@ -86,8 +85,8 @@ export class Proposer implements Role {
   // Phase 2
   protected nextInst = 0;
   private readonly inflight = new Map<number, InFlight>();
-  private readonly inflightIds = new Set<string>();
-  private readonly pending = new Map<string, Value>();
+  private readonly inflightIds = new IdSet();
+  private readonly pending = new ValueQueue();
 
   // What is known decided
   private readonly decided = new Map<number, Batch>();
@@ -186,11 +185,10 @@ export class Proposer implements Role {
         ackIds.push(v.client, v.seq); // a retransmission of a decided value: its ack was lost
         continue;
       }
-      const key = idKey(v.client, v.seq);
-      if (this.inflightIds.has(key) || this.pending.has(key)) continue;
+      if (this.inflightIds.has(v.client, v.seq) || this.pending.has(v)) continue;
       if (this.pending.size >= this.opts.pendingValuesMax) continue;
       if (this.pending.size === 0 && this.mode === "standby") this.armTakeover(nowMs);
-      this.pending.set(key, v);
+      this.pending.push(v);
     }
     if (ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
     if (this.mode === "leader") this.proposeNew(nowMs, fx);
@@ -257,9 +255,8 @@ export class Proposer implements Role {
       const cVal = this.valueForTakenInstance(inst);
       this.inflight.set(inst, { cVal, sentAtMs: nowMs });
       for (const v of cVal.values) {
-        const key = idKey(v.client, v.seq);
-        this.pending.delete(key);
-        this.inflightIds.add(key);
+        this.pending.delete(v);
+        this.inflightIds.add(v.client, v.seq);
       }
       proposals.push({ inst, cVal });
     }
@@ -289,17 +286,14 @@ export class Proposer implements Role {
   }
 
   protected takeBatch(): Batch {
-    const batch: Value[] = [];
     let bytes = Batch.EMPTY.wireBytes;
-    for (const [key, v] of this.pending) {
+    const batch = this.pending.take((v, taken) => {
       const size = valueWireBytes(v);
-      if (batch.length >= this.opts.batchValuesMax) break;
-      if (batch.length > 0 && bytes + size > this.opts.batchBytesMax) break;
-      batch.push(v);
+      if (taken >= this.opts.batchValuesMax || (taken > 0 && bytes + size > this.opts.batchBytesMax)) return false;
       bytes += size;
-      this.pending.delete(key);
-      this.inflightIds.add(key);
-    }
+      return true;
+    });
+    for (const v of batch) this.inflightIds.add(v.client, v.seq);
     return Batch.of(batch);
   }
 
@@ -345,9 +339,8 @@ export class Proposer implements Role {
     const ackIds: number[] = [];
     for (const v of values) {
       this.decidedIds.add(v.client, v.seq);
-      const key = idKey(v.client, v.seq);
-      this.pending.delete(key);
-      this.inflightIds.delete(key);
+      this.pending.delete(v);
+      this.inflightIds.delete(v.client, v.seq);
       ackIds.push(v.client, v.seq);
     }
     if (mine !== undefined) {
@@ -360,9 +353,8 @@ export class Proposer implements Role {
   /** Values of a batch that lost its instance go back to pending, unless decided elsewhere. */
   private requeueUndecided(batch: Batch): void {
     for (const v of batch.values) {
-      const key = idKey(v.client, v.seq);
-      this.inflightIds.delete(key);
-      if (!this.decidedIds.has(v.client, v.seq)) this.pending.set(key, v);
+      this.inflightIds.delete(v.client, v.seq);
+      if (!this.decidedIds.has(v.client, v.seq)) this.pending.push(v);
     }
   }
 

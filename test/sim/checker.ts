@@ -1,4 +1,6 @@
-import { idKey, type Value } from "../../src/protocol/messages.ts";
+import type { Value } from "../../src/protocol/messages.ts";
+
+const idKey = (client: number, seq: number): string => `${client}:${seq}`;
 
 export interface Violation {
   readonly property: "total-order" | "integrity" | "agreement" | "datagram-size";
