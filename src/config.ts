@@ -35,7 +35,11 @@ export const ConfigSchema = v.strictObject({
     retransmitMs: int(1, 600_000),
     takeoverMs: int(1, 600_000),
   }),
-  client: v.strictObject({ outstanding: int(1, 1_000_000), retransmitMs: int(1, 600_000) }),
+  client: v.strictObject({
+    outstanding: int(1, 1_000_000),
+    retransmitMs: int(1, 600_000),
+    retransmitMinMs: int(1, 600_000),
+  }),
   learner: v.strictObject({
     catchupMs: int(1, 600_000),
     idleProbeMaxMs: int(1, 600_000),
@@ -64,7 +68,7 @@ export const DEFAULT_CONFIG: Config = {
   acceptors: 3,
   batch: { valuesMax: 1000, bytesMax: 1300 },
   proposer: { pipelineWindow: 32, pendingValuesMax: 1_000_000, retransmitMs: 100, takeoverMs: 300 },
-  client: { outstanding: 1000, retransmitMs: 500 },
+  client: { outstanding: 1000, retransmitMs: 500, retransmitMinMs: 20 },
   learner: { catchupMs: 50, idleProbeMaxMs: 1000, flushMs: 50 },
   tickMs: 10,
   loss: 0,
@@ -82,6 +86,9 @@ export function validateConfig(input: unknown, source = "config"): Config {
   if (result.success) {
     const c = result.output;
     const problems: string[] = [];
+    if (c.client.retransmitMinMs > c.client.retransmitMs) {
+      problems.push(`${source}: client.retransmitMinMs: expected at most client.retransmitMs (${c.client.retransmitMs}), found ${c.client.retransmitMinMs}`);
+    }
     if (c.batch.bytesMax + 100 > c.network.datagramBytesMax) {
       problems.push(
         `${source}: batch.bytesMax: expected at most network.datagramBytesMax - 100 (${c.network.datagramBytesMax - 100}) so a batch fits one datagram, found ${c.batch.bytesMax}`,
@@ -189,8 +196,10 @@ proposer:
 client:
   # Values submitted and not yet decided, at most (--outstanding).
   outstanding: ${c.client.outstanding}
-  # Resend values not acknowledged as decided after this long.
+  # Resend values not acknowledged as decided after a timeout that follows the observed latency
+  # (smoothed latency + 4 × its variation, as TCP does), between these two bounds.
   retransmitMs: ${c.client.retransmitMs}
+  retransmitMinMs: ${c.client.retransmitMinMs}
 
 learner:
   # Ask for missing instances when a gap has lasted this long.

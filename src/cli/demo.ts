@@ -2,7 +2,7 @@
  * `paxos demo`: a whole local cluster of real processes of this binary, live progress, then the
  * checks and a latency report. scripts/run.sh is this command with the specification's defaults.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { defineCommand } from "citty";
@@ -151,13 +151,29 @@ export class DemoRun {
   };
   private clientPhaseMs = 0;
   private readonly counter = new LineCounter();
+  /** Peak resident memory per process (Linux: VmHWM, sampled while it runs). */
+  private readonly peakRss = new Map<string, number>();
+
+  private sampleRss(): void {
+    for (const c of this.children) {
+      if (c.proc.exitCode !== null || c.proc.signalCode !== null) continue;
+      let status = "";
+      try {
+        status = readFileSync(`/proc/${c.proc.pid}/status`, "utf8"); // Bun.file reads /proc files as empty
+      } catch {
+        continue; // not Linux, or just exited
+      }
+      const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+      if (kb !== undefined) this.peakRss.set(c.name, Math.max(this.peakRss.get(c.name) ?? 0, Number(kb) * 1024));
+    }
+  }
 
   /** After run(): timing and each process's CPU time and peak memory. */
   result(): DemoResult {
     const usage = this.children.map((c) => {
       const u = c.proc.resourceUsage();
       const cpuS = u ? Number(u.cpuTime.user + u.cpuTime.system) / 1e6 : NaN;
-      return { name: c.name, cpuS, maxRssBytes: u ? u.maxRSS : NaN };
+      return { name: c.name, cpuS, maxRssBytes: this.peakRss.get(c.name) ?? NaN };
     });
     return { clientPhaseS: this.clientPhaseMs / 1000, total: this.total, usage };
   }
@@ -214,6 +230,7 @@ export class DemoRun {
     const startedMs = performance.now();
     const code = await this.drive();
     const elapsedS = (performance.now() - startedMs) / 1000;
+    this.sampleRss();
     this.stopAll();
     await Promise.all(this.children.map((c) => c.proc.exited));
     rmSync(this.path("pids"), { force: true });
@@ -296,6 +313,7 @@ export class DemoRun {
       const failed = waitFor.find((c) => c.proc.exitCode !== null && c.proc.exitCode !== 0);
       if (failed) return this.giveUp(`${failed.name} exited with code ${failed.proc.exitCode}${await lastLine(failed.logFile)}`);
       const count = await this.learned(waitFor);
+      this.sampleRss();
       progress.update(count);
       if (waitFor.every((c) => c.proc.exitCode === 0)) {
         progress.done(count);

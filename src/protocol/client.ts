@@ -11,7 +11,12 @@ export interface ClientOptions {
   /** Values submitted and not yet known decided, at most. */
   readonly outstandingMax: number;
   readonly datagramBytesMax: number;
+  /**
+   * Resend a value not acked after this long, at most. The actual timeout adapts to the observed
+   * latency as TCP's does (smoothed latency + 4 × its variation), between retransmitMinMs and this.
+   */
   readonly retransmitMs: number;
+  readonly retransmitMinMs: number;
   /** First sequence number. */
   readonly seqBase: number;
 }
@@ -31,9 +36,13 @@ export class Client implements Role {
   private queueHead = 0;
   private readonly outstanding = new Map<number, Outstanding>();
   private nextSeq: number;
+  private srttMs: number | undefined;
+  private rttvarMs = 0;
+  private rtoMs: number;
 
   constructor(readonly opts: ClientOptions) {
     this.nextSeq = opts.seqBase;
+    this.rtoMs = opts.retransmitMs;
   }
 
   /** Values accepted by `submit` and not yet decided. */
@@ -61,6 +70,7 @@ export class Client implements Role {
     if (input.kind === "tick") this.resendStale(nowMs, fx);
     else if (input.msg.t === "ack") {
       const ids = input.msg.ids;
+      let sampleMs = -1;
       for (let i = 0; i + 1 < ids.length; i += 2) {
         if (ids[i] !== this.opts.id) continue;
         const o = this.outstanding.get(ids[i + 1]!);
@@ -68,7 +78,10 @@ export class Client implements Role {
         this.outstanding.delete(o.value.seq);
         fx.acked.push(o.value.seq);
         fx.ackedSentAtMs.push(o.firstSentAtMs);
+        // Karn: only values sent once tell the latency.
+        if (o.sentAtMs === o.firstSentAtMs) sampleMs = Math.max(sampleMs, nowMs - o.sentAtMs);
       }
+      if (sampleMs >= 0) this.noteLatency(sampleMs);
       if (fx.acked.length > 0) this.fill(nowMs, fx);
     }
     this.requestWake(fx);
@@ -77,7 +90,7 @@ export class Client implements Role {
 
   private requestWake(fx: Effects): void {
     const oldest = this.outstanding.values().next();
-    if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.opts.retransmitMs);
+    if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.rtoMs);
   }
 
   private fill(nowMs: number, fx: Effects): void {
@@ -96,10 +109,28 @@ export class Client implements Role {
     this.sendValues(fresh, fx);
   }
 
+  /** The retransmission timeout in force. */
+  get retransmitTimeoutMs(): number {
+    return this.rtoMs;
+  }
+
+  /** RFC 6298's estimator, one sample per ack message (the slowest value it acks). */
+  private noteLatency(ms: number): void {
+    if (this.srttMs === undefined) {
+      this.srttMs = ms;
+      this.rttvarMs = ms / 2;
+    } else {
+      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - ms);
+      this.srttMs = 0.875 * this.srttMs + 0.125 * ms;
+    }
+    const rto = this.srttMs + 4 * this.rttvarMs;
+    this.rtoMs = Math.min(this.opts.retransmitMs, Math.max(this.opts.retransmitMinMs, rto));
+  }
+
   private resendStale(nowMs: number, fx: Effects): void {
     const stale: Outstanding[] = [];
     for (const o of this.outstanding.values()) {
-      if (nowMs - o.sentAtMs < this.opts.retransmitMs) break; // insertion order = send order
+      if (nowMs - o.sentAtMs < this.rtoMs) break; // insertion order = send order
       stale.push(o);
     }
     for (const o of stale) {

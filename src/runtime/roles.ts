@@ -161,6 +161,7 @@ export async function runClient(ctx: RoleContext): Promise<number> {
     outstandingMax: c.client.outstanding,
     datagramBytesMax: c.network.datagramBytesMax,
     retransmitMs: c.client.retransmitMs,
+    retransmitMinMs: c.client.retransmitMinMs,
     seqBase: 0,
   });
   const startedMs = performance.now();

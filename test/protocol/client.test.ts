@@ -4,7 +4,7 @@ import type { Effects } from "../../src/protocol/messages.ts";
 import { sent } from "./helpers.ts";
 
 const client = (outstandingMax = 2) =>
-  new Client({ id: 7, outstandingMax, datagramBytesMax: 1400, retransmitMs: 100, seqBase: 10 });
+  new Client({ id: 7, outstandingMax, datagramBytesMax: 1400, retransmitMs: 100, retransmitMinMs: 100, seqBase: 10 });
 const bytes = (s: string) => new TextEncoder().encode(s);
 const submitted = (fx: Effects) => sent(fx, "proposers", "submit").flatMap((m) => m.values.map((v) => v.seq));
 
@@ -18,6 +18,20 @@ describe("client", () => {
     const fx = c.step({ kind: "msg", msg: { t: "ack", ids: [7, 10, 8, 11] } }, 5);
     expect(fx.acked).toEqual([10]); // 8:11 is another client's
     expect(submitted(fx)).toEqual([12]);
+  });
+
+  test("the resend timeout follows the observed latency, within its bounds", () => {
+    const c = new Client({ id: 7, outstandingMax: 10, datagramBytesMax: 1400, retransmitMs: 500, retransmitMinMs: 20, seqBase: 0 });
+    expect(c.retransmitTimeoutMs).toBe(500);
+    for (let i = 0; i < 20; i++) {
+      c.submit([bytes(`v${i}`)], i * 100);
+      c.step({ kind: "msg", msg: { t: "ack", ids: [7, i] } }, i * 100 + 4);
+    }
+    expect(c.retransmitTimeoutMs).toBeGreaterThanOrEqual(20);
+    expect(c.retransmitTimeoutMs).toBeLessThan(30); // ~4 ms latency, clamped at the minimum
+    c.submit([bytes("slow")], 5000);
+    expect(submitted(c.step({ kind: "tick" }, 5010))).toEqual([]);
+    expect(submitted(c.step({ kind: "tick" }, 5030))).toEqual([20]);
   });
 
   test("resends undecided values until acked", () => {

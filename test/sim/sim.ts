@@ -236,6 +236,7 @@ export class World {
       outstandingMax: s.outstandingMax,
       datagramBytesMax: DATAGRAM_BYTES_MAX,
       retransmitMs: SIM_TIMING.clientRetransmitMs,
+      retransmitMinMs: 10,
       seqBase: 0,
     });
     this.clients.push(client);
