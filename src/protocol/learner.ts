@@ -108,9 +108,18 @@ export class Learner implements Role {
     }
     if (!ask) return;
     this.lastCatchupMs = nowMs;
-    const msg = { t: "catchup", from: this.next, to: this.next + CATCHUP_INSTANCES_MAX } as const;
+    // A gap asks only for the hole before the next instance it has; a probe asks for a range.
+    const to = Math.min(this.next + CATCHUP_INSTANCES_MAX, this.highestSeen >= this.next ? this.holeEndExclusive() : Infinity);
+    const msg = { t: "catchup", from: this.next, to } as const;
     fx.send("acceptors", msg);
     fx.send("proposers", msg);
+  }
+
+  /** The first instance above `next` that is decided (or seen at all): where the hole ends. */
+  private holeEndExclusive(): number {
+    let end = this.highestSeen + 1;
+    for (const inst of this.decided.keys()) if (inst < end) end = inst;
+    return end;
   }
 
   private nextCheckMs(): number {

@@ -53,7 +53,7 @@ describe("learner", () => {
     for (const acc of [1, 2]) l.step(vote2B(acc, 3, 1001, [val(1, 3)]), 100);
     expect(sent(l.step(tick, 120), "acceptors", "catchup")).toEqual([]);
     const fx = l.step(tick, 150);
-    expect(sent(fx, "acceptors", "catchup")[0]).toMatchObject({ from: 0 });
+    expect(sent(fx, "acceptors", "catchup")[0]).toMatchObject({ from: 0, to: 3 }); // only the hole
     expect(sent(fx, "proposers", "catchup")).toHaveLength(1);
   });
 
