@@ -40,6 +40,9 @@ export const ConfigSchema = v.strictObject({
     retransmitMs: int(1, 600_000),
     retransmitMinMs: int(1, 600_000),
   }),
+  acceptor: v.strictObject({
+    storage: v.nullable(v.pipe(v.string(), v.minLength(1, "a directory path"))),
+  }),
   learner: v.strictObject({
     catchupMs: int(1, 600_000),
     idleProbeMaxMs: int(1, 600_000),
@@ -69,6 +72,7 @@ export const DEFAULT_CONFIG: Config = {
   batch: { valuesMax: 1000, bytesMax: 1300 },
   proposer: { pipelineWindow: 32, pendingValuesMax: 1_000_000, retransmitMs: 100, takeoverMs: 300 },
   client: { outstanding: 1000, retransmitMs: 500, retransmitMinMs: 20 },
+  acceptor: { storage: null },
   learner: { catchupMs: 50, idleProbeMaxMs: 1000, flushMs: 50 },
   tickMs: 10,
   loss: 0,
@@ -200,6 +204,12 @@ client:
   # (smoothed latency + 4 × its variation, as TCP does), between these two bounds.
   retransmitMs: ${c.client.retransmitMs}
   retransmitMinMs: ${c.client.retransmitMinMs}
+
+acceptor:
+  # Directory for a durable acceptor's log (acceptor-<id>.log): its promises and votes are
+  # fsync'd before it answers, so it can be restarted with the same id. null: in memory only,
+  # and then an acceptor must never be restarted (crash-stop).
+  storage: ${c.acceptor.storage ?? "null"}
 
 learner:
   # Ask for missing instances when a gap has lasted this long.

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { ConfigError, DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
 import { createLogger } from "../runtime/log.ts";
-import { ROLES, runClient, runLearner, runServer, type RoleName } from "../runtime/roles.ts";
+import { ROLES, runAcceptor, runClient, runLearner, runProposer, type RoleName } from "../runtime/roles.ts";
 import { UsageError } from "./errors.ts";
 
 export const roleArgs = {
@@ -14,6 +14,7 @@ export const roleArgs = {
   batch: { type: "string", description: "Proposer: maximum values per instance (batch.valuesMax)", valueHint: "n" },
   outstanding: { type: "string", description: "Client: maximum undecided values in flight (client.outstanding)", valueHint: "n" },
   count: { type: "string", description: "Learner: exit 0 after delivering N values", valueHint: "n" },
+  storage: { type: "string", description: "Acceptor: directory of its durable log (acceptor.storage)", valueHint: "dir" },
   "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file", valueHint: "file" },
 } as const;
 
@@ -27,6 +28,7 @@ export interface RoleArgs {
   batch?: string;
   outstanding?: string;
   count?: string;
+  storage?: string;
   "latency-log"?: string;
 }
 
@@ -52,6 +54,7 @@ export async function resolveConfig(args: RoleArgs): Promise<Config> {
   if (batch !== undefined) over.batch = { valuesMax: batch };
   const outstanding = intArg("outstanding", args.outstanding, 1, 1_000_000);
   if (outstanding !== undefined) over.client = { outstanding };
+  if (args.storage !== undefined) over.acceptor = { storage: args.storage };
   return validateConfig(mergeDeep(base, over), "command line");
 }
 
@@ -82,8 +85,10 @@ export async function runRole(args: RoleArgs): Promise<number> {
       return runClient(ctx);
     case "learner":
       return runLearner(ctx);
-    default:
-      return runServer(ctx, role);
+    case "proposer":
+      return runProposer(ctx);
+    case "acceptor":
+      return runAcceptor(ctx);
   }
 }
 

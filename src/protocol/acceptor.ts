@@ -6,6 +6,7 @@ import {
   type Input,
   type Phase1A,
   type Phase2A,
+  type PersistRecord,
   type Role,
   type Vote,
 } from "./messages.ts";
@@ -29,8 +30,23 @@ export class Acceptor implements Role {
   /** Accepted instances in increasing order, for 1B and Catchup ranges. */
   private sortedInsts: number[] = [];
   private sortedDirty = false;
+  private storedBytesTotal = 0;
 
   constructor(readonly opts: AcceptorOptions) {}
+
+  /** Reinstates what a durable acceptor persisted before it stopped (runtime start-up). */
+  restore(records: Iterable<PersistRecord>): void {
+    for (const r of records) {
+      if (r.kind === "promise") this.rnd = Math.max(this.rnd, r.rnd);
+      else this.hold(r.vote);
+    }
+  }
+
+  /** Everything this acceptor holds, as records (for compacting its log). */
+  *snapshot(): Iterable<PersistRecord> {
+    yield { kind: "promise", rnd: this.rnd };
+    for (const vote of this.accepted.values()) yield { kind: "vote", vote };
+  }
 
   step(input: Input, _nowMs: number): Effects {
     const fx = new Effects();
@@ -56,6 +72,15 @@ export class Acceptor implements Role {
     return this.rnd;
   }
 
+  get voteCount(): number {
+    return this.accepted.size;
+  }
+
+  /** Approximate bytes of the votes held (what a compacted log would take). */
+  get storedBytes(): number {
+    return this.storedBytesTotal;
+  }
+
   /** The vote held for an instance, if any (for tests and inspection). */
   voteOf(inst: number): Vote | undefined {
     return this.accepted.get(inst);
@@ -71,7 +96,7 @@ export class Acceptor implements Role {
       fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd });
       return;
     }
-    this.rnd = msg.cRnd;
+    this.promise(msg.cRnd, fx);
     const { votes, to, done } = this.votesFrom(msg.from, Infinity);
     fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, from: msg.from, to, done, votes });
   }
@@ -81,17 +106,32 @@ export class Acceptor implements Role {
       fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd });
       return;
     }
-    this.rnd = Math.max(this.rnd, msg.cRnd);
+    this.promise(msg.cRnd, fx);
     const votes: Vote[] = [];
     for (const p of msg.proposals) {
       const vote: Vote = { inst: p.inst, vRnd: msg.cRnd, vVal: p.cVal };
-      if (!this.accepted.has(p.inst)) this.markNewInstance(p.inst);
-      this.accepted.set(p.inst, vote);
+      this.hold(vote);
       votes.push(vote);
+      fx.persist.push({ kind: "vote", vote });
     }
     const twoB = { t: "2b", acc: this.opts.id, votes } as const;
     fx.send("learners", twoB);
     fx.send("proposers", twoB);
+  }
+
+  private hold(vote: Vote): void {
+    const old = this.accepted.get(vote.inst);
+    if (old === undefined) this.markNewInstance(vote.inst);
+    else this.storedBytesTotal -= old.vVal.wireBytes;
+    this.storedBytesTotal += vote.vVal.wireBytes;
+    this.accepted.set(vote.inst, vote);
+  }
+
+  /** Raises the promise (never lowers it); a raised promise must be durable before the reply. */
+  private promise(rnd: number, fx: Effects): void {
+    if (rnd <= this.rnd) return;
+    this.rnd = rnd;
+    fx.persist.push({ kind: "promise", rnd });
   }
 
   /** Accept only rounds at or above the promise. */

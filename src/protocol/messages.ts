@@ -121,6 +121,11 @@ export class Effects {
   readonly acked: number[] = [];
   /** Client: when each acked value was first sent (same order as `acked`), for latencies. */
   readonly ackedSentAtMs: number[] = [];
+  /**
+   * Acceptor: state to make durable before any of `sends` leaves (a promise, accepted votes).
+   * Without storage the runtime ignores it; with storage it writes and fsyncs first.
+   */
+  readonly persist: PersistRecord[] = [];
   /** Earliest time the role wants a tick; Infinity when it waits only for messages. */
   wakeAtMs = Infinity;
 
@@ -132,6 +137,9 @@ export class Effects {
     if (ms < this.wakeAtMs) this.wakeAtMs = ms;
   }
 }
+
+/** What an acceptor must not forget across a restart: its promise, and its votes. */
+export type PersistRecord = { readonly kind: "promise"; readonly rnd: number } | { readonly kind: "vote"; readonly vote: Vote };
 
 export type Input = { readonly kind: "msg"; readonly msg: Message } | { readonly kind: "tick" };
 

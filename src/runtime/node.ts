@@ -7,7 +7,7 @@ import type { ConsolaInstance } from "consola";
 import type { Config } from "../config.ts";
 import { DecodeError, decode, encode } from "../net/codec.ts";
 import { joinGroup, openSender, type Receiver, type Sender } from "../net/transport.ts";
-import type { Effects, Group, Message, Role } from "../protocol/messages.ts";
+import type { Effects, Group, Message, PersistRecord, Role } from "../protocol/messages.ts";
 
 /** Which message types each role's group legitimately receives; others are dropped. */
 const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
@@ -23,6 +23,13 @@ export interface NodeStats {
   dropped: Record<string, number>;
 }
 
+/** Where an acceptor's promises and votes go before its replies (see storage/acceptor-log.ts). */
+export interface DurableLog {
+  append(records: readonly PersistRecord[]): void;
+  /** Writes and fsyncs everything appended so far. */
+  commit(): void;
+}
+
 export interface NodeOptions {
   readonly config: Config;
   readonly group: Group;
@@ -31,6 +38,7 @@ export interface NodeOptions {
   readonly loss: number;
   readonly seed: number;
   readonly onEffects?: (fx: Effects) => void;
+  readonly durable?: DurableLog;
 }
 
 export class Node {
@@ -38,6 +46,9 @@ export class Node {
   private receiver: Receiver | undefined;
   private sender: Sender | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Sends waiting for the group commit of the records they depend on. */
+  private held: { to: Group; bytes: Uint8Array }[] = [];
+  private commitScheduled = false;
   private readonly started = performance.now();
 
   constructor(readonly opts: NodeOptions) {}
@@ -64,6 +75,7 @@ export class Node {
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.commitAndRelease();
     this.sender?.flush();
     this.receiver?.close();
     this.sender?.close();
@@ -91,9 +103,15 @@ export class Node {
     if (what !== undefined) this.opts.log.debug(`dropped ${what}: ${reason}`);
   }
 
-  /** Carries out a step's effects. A message sent to two groups is encoded once. */
+  /**
+   * Carries out a step's effects. A message sent to two groups is encoded once. With a durable
+   * log, records are appended and the step's sends wait until one fsync at the end of this
+   * event-loop turn covers every record appended meanwhile (group commit).
+   */
   apply(fx: Effects): void {
-    const sender = this.sender!;
+    const durable = this.opts.durable;
+    if (durable && fx.persist.length > 0) durable.append(fx.persist);
+    const hold = durable !== undefined && (fx.persist.length > 0 || this.held.length > 0);
     let lastMsg: Message | undefined;
     let lastBytes: Uint8Array | undefined;
     for (const { to, msg } of fx.sends) {
@@ -101,9 +119,22 @@ export class Node {
         lastMsg = msg;
         lastBytes = encode(msg, this.opts.config.cluster);
       }
-      sender.send(to, lastBytes!);
+      if (hold) this.held.push({ to, bytes: lastBytes! });
+      else this.sender!.send(to, lastBytes!);
       this.stats.sent++;
     }
+    if (hold && !this.commitScheduled) {
+      this.commitScheduled = true;
+      setImmediate(() => this.commitAndRelease());
+    }
     this.opts.onEffects?.(fx);
+  }
+
+  private commitAndRelease(): void {
+    this.commitScheduled = false;
+    this.opts.durable?.commit();
+    const held = this.held;
+    this.held = [];
+    for (const h of held) this.sender?.send(h.to, h.bytes);
   }
 }

@@ -10,7 +10,8 @@ import { Learner } from "../protocol/learner.ts";
 import type { Group, Role } from "../protocol/messages.ts";
 import { Proposer, ROUND_STRIDE } from "../protocol/proposer.ts";
 import { readLines } from "./lines.ts";
-import { Node } from "./node.ts";
+import { AcceptorLog, StorageError } from "../storage/acceptor-log.ts";
+import { Node, type DurableLog, type NodeOptions } from "./node.ts";
 
 export type RoleName = "client" | "proposer" | "acceptor" | "learner";
 export const ROLES: readonly RoleName[] = ["client", "proposer", "acceptor", "learner"];
@@ -42,7 +43,7 @@ const GROUP_OF: Record<RoleName, Group> = {
   learner: "learners",
 };
 
-function node(ctx: RoleContext, role: Role, name: RoleName, onEffects?: Node["opts"]["onEffects"]): Node {
+function node(ctx: RoleContext, role: Role, name: RoleName, onEffects?: NodeOptions["onEffects"], durable?: DurableLog): Node {
   return new Node({
     config: ctx.config,
     group: GROUP_OF[name],
@@ -51,6 +52,7 @@ function node(ctx: RoleContext, role: Role, name: RoleName, onEffects?: Node["op
     loss: ctx.config.loss,
     seed: ctx.seed,
     ...(onEffects ? { onEffects } : {}),
+    ...(durable ? { durable } : {}),
   });
 }
 
@@ -73,31 +75,8 @@ function logStats(ctx: RoleContext, n: Node): void {
   ctx.log.debug(`datagrams received=${n.stats.received} sent=${n.stats.sent} dropped: ${dropped}`);
 }
 
-export async function runServer(ctx: RoleContext, name: "proposer" | "acceptor"): Promise<number> {
-  const c = ctx.config;
-  const role: Role =
-    name === "acceptor"
-      ? new Acceptor({ id: ctx.id, datagramBytesMax: c.network.datagramBytesMax, catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX })
-      : new Proposer({
-          id: ctx.id,
-          acceptors: c.acceptors,
-          batchValuesMax: c.batch.valuesMax,
-          batchBytesMax: c.batch.bytesMax,
-          datagramBytesMax: c.network.datagramBytesMax,
-          pipelineWindow: c.proposer.pipelineWindow,
-          pendingValuesMax: c.proposer.pendingValuesMax,
-          retransmitMs: c.proposer.retransmitMs,
-          takeoverMs: c.proposer.takeoverMs,
-          catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
-          random: Math.random,
-          roundFloor: Date.now() * ROUND_STRIDE,
-        });
-  let leading = false;
-  const n = node(ctx, role, name, (_fx) => {
-    if (!(role instanceof Proposer) || role.isLeader === leading) return;
-    leading = role.isLeader;
-    ctx.log.info(leading ? `leading in round ${role.round}` : "standing by");
-  });
+/** Runs a node until SIGINT/SIGTERM. */
+async function serve(ctx: RoleContext, name: RoleName, n: Node): Promise<number> {
   await n.start();
   logUp(ctx, name);
   const signal = await untilSignal();
@@ -105,6 +84,73 @@ export async function runServer(ctx: RoleContext, name: "proposer" | "acceptor")
   logStats(ctx, n);
   n.stop();
   return 0;
+}
+
+export async function runProposer(ctx: RoleContext): Promise<number> {
+  const c = ctx.config;
+  const proposer = new Proposer({
+    id: ctx.id,
+    acceptors: c.acceptors,
+    batchValuesMax: c.batch.valuesMax,
+    batchBytesMax: c.batch.bytesMax,
+    datagramBytesMax: c.network.datagramBytesMax,
+    pipelineWindow: c.proposer.pipelineWindow,
+    pendingValuesMax: c.proposer.pendingValuesMax,
+    retransmitMs: c.proposer.retransmitMs,
+    takeoverMs: c.proposer.takeoverMs,
+    catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
+    random: Math.random,
+    roundFloor: Date.now() * ROUND_STRIDE,
+  });
+  let leading = false;
+  const n = node(ctx, proposer, "proposer", () => {
+    if (proposer.isLeader === leading) return;
+    leading = proposer.isLeader;
+    ctx.log.info(leading ? `leading in round ${proposer.round}` : "standing by");
+  });
+  return serve(ctx, "proposer", n);
+}
+
+/** Exit code of an acceptor whose durable log cannot be used. */
+export const EXIT_STORAGE = 3;
+const COMPACT_CHECK_MS = 10_000;
+
+export async function runAcceptor(ctx: RoleContext): Promise<number> {
+  const c = ctx.config;
+  const acceptor = new Acceptor({ id: ctx.id, datagramBytesMax: c.network.datagramBytesMax, catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX });
+  const dir = c.acceptor.storage;
+  if (dir === null) return serve(ctx, "acceptor", node(ctx, acceptor, "acceptor"));
+  let log: AcceptorLog;
+  try {
+    const opened = AcceptorLog.open(dir, c.cluster, ctx.id);
+    log = opened.log;
+    acceptor.restore(opened.loaded.records);
+    if (opened.loaded.tornBytes > 0) ctx.log.warn(`${log.path}: dropped a torn last record (${opened.loaded.tornBytes} bytes, never acknowledged)`);
+    ctx.log.info(`${log.path}: restored promise ${acceptor.promised} and ${acceptor.voteCount} votes`);
+  } catch (e) {
+    if (!(e instanceof StorageError) && !(e instanceof Error && "code" in e)) throw e;
+    ctx.log.error(`cannot use the acceptor log: ${(e as Error).message}`);
+    return EXIT_STORAGE;
+  }
+  const durable = {
+    append: (records: Parameters<AcceptorLog["append"]>[0]) => log.append(records),
+    commit: () => {
+      try {
+        log.commit();
+      } catch (e) {
+        // Nothing may be acknowledged that is not on disk: stop at once rather than go on.
+        ctx.log.error(`writing ${log.path} failed: ${(e as Error).message}; stopping`);
+        process.exit(EXIT_STORAGE);
+      }
+    },
+  };
+  const compaction = setInterval(() => {
+    if (log.wantsCompaction(acceptor.storedBytes)) log.compact(acceptor.snapshot());
+  }, COMPACT_CHECK_MS);
+  const code = await serve(ctx, "acceptor", node(ctx, acceptor, "acceptor", undefined, durable));
+  clearInterval(compaction);
+  log.close();
+  return code;
 }
 
 export async function runLearner(ctx: RoleContext): Promise<number> {

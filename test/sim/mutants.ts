@@ -29,5 +29,9 @@ export class IgnoreVRnd extends Proposer {
   }
 }
 
-export const MUTANTS = ["accept-lower-round", "learn-from-one", "ignore-vrnd"] as const;
+/**
+ * `forget-on-restart` is planted by the simulator itself: a durable acceptor that comes back
+ * from a crash with empty memory instead of what it persisted.
+ */
+export const MUTANTS = ["accept-lower-round", "learn-from-one", "ignore-vrnd", "forget-on-restart"] as const;
 export type MutantName = (typeof MUTANTS)[number];

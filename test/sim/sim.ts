@@ -7,7 +7,7 @@ import { decode, encode } from "../../src/net/codec.ts";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Client } from "../../src/protocol/client.ts";
 import { Learner } from "../../src/protocol/learner.ts";
-import type { Effects, Group, Input, Message, Role } from "../../src/protocol/messages.ts";
+import type { Effects, Group, Input, Message, PersistRecord, Role } from "../../src/protocol/messages.ts";
 import { Proposer, ROUND_STRIDE } from "../../src/protocol/proposer.ts";
 import { Prng } from "../../src/prng.ts";
 import { SafetyChecker, type Violation } from "./checker.ts";
@@ -27,6 +27,8 @@ export interface Scenario {
   readonly delayMaxMs: number;
   /** Acceptors that crash (a minority), proposers that crash (never all), at random times. */
   readonly acceptorCrashes: number;
+  /** Durable acceptors that crash and restart from what they persisted (any number of them). */
+  readonly acceptorRestarts: number;
   readonly proposerCrashes: number;
   /** Proposers that crash and come back with empty memory under the same id. */
   readonly proposerRestarts: number;
@@ -58,6 +60,7 @@ export function randomScenario(rng: Prng): Scenario {
     duplication: rng.chance(0.5) ? rng.next() * 0.2 : 0,
     delayMaxMs: rng.pick([0.5, 2, 10, 30]),
     acceptorCrashes: rng.int(0, Math.floor((acceptors - 1) / 2)),
+    acceptorRestarts: rng.chance(0.3) ? rng.int(1, acceptors) : 0,
     proposerCrashes: rng.int(0, proposers - 1),
     proposerRestarts: rng.chance(0.3) ? rng.int(1, proposers) : 0,
     lateLearners: rng.int(0, learners - 1),
@@ -156,6 +159,8 @@ export class World {
   private readonly queue = new EventQueue();
   private readonly procs: Proc[] = [];
   private readonly clients: Client[] = [];
+  /** Each acceptor's durable records, by id. */
+  private readonly disks = new Map<number, PersistRecord[]>();
   private nowMs = 0;
   private healed = false;
   private events = 0;
@@ -203,11 +208,7 @@ export class World {
     const s = this.scenario;
     const rng = this.rng;
     const T = SIM_TIMING;
-    for (let i = 1; i <= s.acceptors; i++) {
-      const opts = { id: i, datagramBytesMax: DATAGRAM_BYTES_MAX, catchupDatagramsMax: 8 };
-      const role = this.mutant === "accept-lower-round" ? new AcceptLowerRound(opts) : new Acceptor(opts);
-      this.addProc(`acceptor-${i}`, "acceptors", role, i, 0);
-    }
+    for (let i = 1; i <= s.acceptors; i++) this.addProc(`acceptor-${i}`, "acceptors", this.newAcceptor(i), i, 0);
     for (let i = 1; i <= s.proposers; i++) this.addProc(`proposer-${i}`, "proposers", this.newProposer(i), i, rng.next() * 20);
     for (let i = 1; i <= s.learners; i++) {
       const opts = { id: i, acceptors: s.acceptors, catchupMs: T.catchupMs, idleProbeMaxMs: T.idleProbeMaxMs };
@@ -291,29 +292,51 @@ export class World {
     return this.mutant === "ignore-vrnd" ? new IgnoreVRnd(opts) : new Proposer(opts);
   }
 
-  /** Proposers that crash and restart with empty memory, same id, during the faults. */
+  /** A durable acceptor restarted from its disk: everything it persisted before it crashed. */
+  private newAcceptor(id: number): Acceptor {
+    const opts = { id, datagramBytesMax: DATAGRAM_BYTES_MAX, catchupDatagramsMax: 8 };
+    const acceptor = this.mutant === "accept-lower-round" ? new AcceptLowerRound(opts) : new Acceptor(opts);
+    if (this.mutant !== "forget-on-restart") acceptor.restore(this.disks.get(id) ?? []);
+    return acceptor;
+  }
+
+  /**
+   * Crash-restarts: proposers come back with empty memory, durable acceptors with their disk;
+   * both under the same id, during the faults.
+   */
   private scheduleRestarts(): void {
     const s = this.scenario;
-    const members = this.procs.filter((p) => p.group === "proposers");
-    for (let k = 0; k < s.proposerRestarts; k++) {
-      const p = members[k]!;
-      const downAtMs = this.rng.next() * s.chaosMs;
-      const upAtMs = downAtMs + 1 + this.rng.next() * 200;
-      this.queue.push(downAtMs, () => {
-        if (!p.alive) return; // crashed for good meanwhile
-        p.alive = false;
-        this.queue.push(upAtMs, () => {
-          p.role = this.newProposer(p.index);
-          p.alive = true;
-          p.tickAtMs = Infinity;
-          this.trace?.(`${this.nowMs.toFixed(2)} RESTART ${p.name}`);
-          this.apply(p, p.role.step({ kind: "tick" }, this.nowMs));
+    const restart = (group: Group, count: number, make: (id: number) => Role): void => {
+      const members = this.procs.filter((p) => p.group === group);
+      for (let k = 0; k < count; k++) {
+        const p = members[k]!;
+        const downAtMs = this.rng.next() * s.chaosMs;
+        const upAtMs = downAtMs + 1 + this.rng.next() * 200;
+        this.queue.push(downAtMs, () => {
+          if (!p.alive) return; // crashed for good meanwhile
+          p.alive = false;
+          this.trace?.(`${this.nowMs.toFixed(2)} CRASH ${p.name} (restarts)`);
+          this.queue.push(upAtMs, () => {
+            p.role = make(p.index);
+            p.alive = true;
+            p.tickAtMs = Infinity;
+            this.trace?.(`${this.nowMs.toFixed(2)} RESTART ${p.name}`);
+            this.apply(p, p.role.step({ kind: "tick" }, this.nowMs));
+          });
         });
-      });
-    }
+      }
+    };
+    restart("proposers", s.proposerRestarts, (id) => this.newProposer(id));
+    restart("acceptors", s.acceptorRestarts, (id) => this.newAcceptor(id));
   }
 
   private apply(proc: Proc, fx: Effects): void {
+    // What a durable acceptor persists is on its disk before any of its sends leave.
+    if (fx.persist.length > 0) {
+      const disk = this.disks.get(proc.index) ?? [];
+      this.disks.set(proc.index, disk);
+      disk.push(...fx.persist);
+    }
     for (const d of fx.delivered) {
       this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} DELIVER ${d.client}:${d.seq}`);
       this.checker.deliver(proc.index, d);

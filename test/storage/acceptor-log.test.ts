@@ -1,0 +1,83 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Acceptor } from "../../src/protocol/acceptor.ts";
+import type { PersistRecord } from "../../src/protocol/messages.ts";
+import { AcceptorLog, StorageError } from "../../src/storage/acceptor-log.ts";
+import { b, ids, val } from "../protocol/helpers.ts";
+
+const dir = () => mkdtempSync(join(tmpdir(), "paxos-log-"));
+const vote = (inst: number, vRnd: number, ...v: ReturnType<typeof val>[]): PersistRecord => ({ kind: "vote", vote: { inst, vRnd, vVal: b(...v) } });
+const show = (rs: PersistRecord[]) => rs.map((r) => (r.kind === "promise" ? `promise ${r.rnd}` : `vote ${r.vote.inst}@${r.vote.vRnd} ${ids(r.vote.vVal).join(",")}`));
+
+function written(d: string, records: PersistRecord[][]): string {
+  const { log } = AcceptorLog.open(d, 7, 1);
+  for (const group of records) {
+    log.append(group);
+    log.commit();
+  }
+  log.close();
+  return join(d, "acceptor-1.log");
+}
+
+describe("acceptor log", () => {
+  test("records survive a reopen, in order, values intact", () => {
+    const d = dir();
+    written(d, [[{ kind: "promise", rnd: 1001 }, vote(0, 1001, val(1, 0, "a"))], [vote(1, 1001, val(1, 1, "b"), val(2, 0, ""))]]);
+    const { loaded } = AcceptorLog.open(d, 7, 1);
+    expect(show(loaded.records)).toEqual(["promise 1001", "vote 0@1001 1:0", "vote 1@1001 1:1,2:0"]);
+    expect(loaded.tornBytes).toBe(0);
+    const restored = new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4 });
+    restored.restore(loaded.records);
+    expect(restored.promised).toBe(1001);
+    expect(new TextDecoder().decode(restored.voteOf(0)!.vVal.values[0]!.data)).toBe("a");
+  });
+
+  test("a torn last record (never acknowledged) is dropped, and appends continue after it", () => {
+    const d = dir();
+    const path = written(d, [[vote(0, 1001, val(1, 0))], [vote(1, 1001, val(1, 1, "x".repeat(100)))]]);
+    truncateSync(path, statSync(path).size - 10); // the crash tore the last write
+    const first = AcceptorLog.open(d, 7, 1);
+    expect(show(first.loaded.records)).toEqual(["vote 0@1001 1:0"]);
+    expect(first.loaded.tornBytes).toBeGreaterThan(0);
+    first.log.append([vote(2, 2002, val(3, 0))]);
+    first.log.close();
+    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["vote 0@1001 1:0", "vote 2@2002 3:0"]);
+  });
+
+  test("damage before the last record refuses to start", () => {
+    const d = dir();
+    const path = written(d, [[vote(0, 1001, val(1, 0, "aaaa"))], [vote(1, 1001, val(1, 1, "bbbb"))]]);
+    const bytes = readFileSync(path);
+    bytes[16 + 8 + 20]! ^= 0xff; // inside the first record's payload
+    writeFileSync(path, bytes);
+    expect(() => AcceptorLog.open(d, 7, 1)).toThrow(/corrupt record at byte 16 \(checksum mismatch\).*refusing to start/);
+  });
+
+  test("another acceptor's or cluster's log, or a foreign file, is refused", () => {
+    const d = dir();
+    written(d, [[vote(0, 1001, val(1, 0))]]);
+    expect(() => AcceptorLog.open(d, 8, 1)).toThrow(StorageError);
+    const other = dir();
+    writeFileSync(join(other, "acceptor-1.log"), "hello, this is not a log at all");
+    expect(() => AcceptorLog.open(other, 7, 1)).toThrow(/bad magic/);
+  });
+
+  test("compaction keeps the live state only", () => {
+    const d = dir();
+    const { log } = AcceptorLog.open(d, 7, 1);
+    const a = new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4 });
+    for (let r = 1; r <= 50; r++) {
+      const records: PersistRecord[] = [{ kind: "promise", rnd: r * 1000 + 1 }, vote(0, r * 1000 + 1, val(1, r))];
+      a.restore(records);
+      log.append(records);
+    }
+    log.commit();
+    const before = statSync(log.path).size;
+    log.compact(a.snapshot());
+    expect(statSync(log.path).size).toBeLessThan(before / 10);
+    log.close();
+    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["promise 50001", "vote 0@50001 1:50"]);
+  });
+});
