@@ -31,7 +31,8 @@ interface Scenario {
   readonly proposers: number;
   readonly learners: number;
   readonly loss?: number;
-  readonly config: string;
+  /** The config file's text; `dir` is the run's scratch directory. */
+  readonly config: string | ((dir: string) => string);
 }
 
 const SCENARIOS: Scenario[] = [
@@ -39,6 +40,7 @@ const SCENARIOS: Scenario[] = [
   { name: "throughput-1k", what: "1 KB values, same topology", values: 200_000, valueBytes: 1024, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
   { name: "latency-1", what: "64 B values, 1 outstanding, default (LAN-safe) config", values: 5000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: "client: { outstanding: 1 }\n" },
   { name: "demo-cluster", what: "64 B values, 2 clients, 2 proposers, 3 acceptors, 2 learners", values: 500_000, valueBytes: 64, clients: 2, proposers: 2, learners: 2, config: LOOPBACK_CONFIG },
+  { name: "durable", what: "throughput-64 with durable acceptors (fsync'd log, group commit)", values: 1_000_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: (dir) => `${LOOPBACK_CONFIG}acceptor: { storage: ${JSON.stringify(join(dir, "acceptors"))} }\n` },
   { name: "loss-10", what: "throughput-64 with 10% loss injected at every process", values: 300_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, loss: 0.1, config: LOOPBACK_CONFIG },
   { name: "tiny", what: "smoke test: 2,000 values", values: 2000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
 ];
@@ -54,7 +56,7 @@ interface RunFigures {
 async function runOnce(s: Scenario, valuesOverride: number | undefined): Promise<RunFigures> {
   const dir = mkdtempSync(join(os.tmpdir(), `paxos-bench-${s.name}-`));
   try {
-    await Bun.write(join(dir, "bench.yaml"), s.config);
+    await Bun.write(join(dir, "bench.yaml"), typeof s.config === "string" ? s.config : s.config(dir));
     const perClient = Math.ceil((valuesOverride ?? s.values) / s.clients);
     const o: DemoOptions = {
       num: perClient,

@@ -13,7 +13,7 @@
  * Why an append-only file and not bun:sqlite: one write and one fsync per group of records, and
  * no per-record index maintenance; measured in BENCHMARKS.md.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Batch, scanPacked } from "../protocol/batch.ts";
 import type { PersistRecord } from "../protocol/messages.ts";
@@ -92,7 +92,7 @@ export class AcceptorLog {
     this.pendingBytes = 0;
     writeAll(this.fd, buf, this.fileBytes);
     this.fileBytes += buf.length;
-    fsyncSync(this.fd);
+    fdatasyncSync(this.fd); // data and the file size; no other metadata is needed to read it back
   }
 
   /** Whether the log has grown enough to be rewritten from a snapshot of `liveBytes`. */
