@@ -42,6 +42,7 @@ export const ConfigSchema = v.strictObject({
   }),
   acceptor: v.strictObject({
     storage: v.nullable(v.pipe(v.string(), v.minLength(1, "a directory path"))),
+    retainInstances: int(1024, 1_000_000_000),
   }),
   learner: v.strictObject({
     catchupMs: int(1, 600_000),
@@ -72,7 +73,7 @@ export const DEFAULT_CONFIG: Config = {
   batch: { valuesMax: 1000, bytesMax: 1300 },
   proposer: { pipelineWindow: 32, pendingValuesMax: 1_000_000, retransmitMs: 100, takeoverMs: 300 },
   client: { outstanding: 1000, retransmitMs: 500, retransmitMinMs: 20 },
-  acceptor: { storage: null },
+  acceptor: { storage: null, retainInstances: 10_000 },
   learner: { catchupMs: 50, idleProbeMaxMs: 1000, flushMs: 50 },
   tickMs: 10,
   loss: 0,
@@ -210,6 +211,10 @@ acceptor:
   # fsync'd before it answers, so it can be restarted with the same id. null: in memory only,
   # and then an acceptor must never be restarted (crash-stop).
   storage: ${c.acceptor.storage ?? "null"}
+  # Votes kept below the decided prefix; older ones are dropped so memory stays bounded (a
+  # proposer keeps as many decided batches). A learner that falls further behind, or starts
+  # after more instances were decided, cannot catch up and says so (exit code 4).
+  retainInstances: ${c.acceptor.retainInstances}
 
 learner:
   # Ask for missing instances when a gap has lasted this long.

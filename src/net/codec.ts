@@ -18,7 +18,7 @@ export const ROUND_MAX = 2 ** 52;
 export const INSTANCE_MAX = 2 ** 48;
 export const NODE_ID_MAX = 0xffff;
 
-const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision"] as const;
+const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed"] as const;
 type TypeName = (typeof TYPE_CODES)[number];
 const CODE_OF = new Map<TypeName, number>(TYPE_CODES.map((t, i) => [t, i]));
 
@@ -42,19 +42,21 @@ function fields(msg: Message): unknown[] {
     case "ack":
       return [packVarints(msg.ids)];
     case "1a":
-      return [msg.cRnd, msg.from];
+      return [msg.cRnd, msg.from, msg.decidedBelow];
     case "1b":
-      return [msg.acc, msg.rnd, msg.from, msg.to, msg.done, flatVotes(msg.votes)];
+      return [msg.acc, msg.rnd, msg.from, msg.to, msg.done, flatVotes(msg.votes), msg.trimmedBelow];
     case "nack":
       return [msg.acc, msg.rnd];
     case "2a":
-      return [msg.cRnd, flatProposals(msg.proposals)];
+      return [msg.cRnd, flatProposals(msg.proposals), msg.decidedBelow];
     case "2b":
       return [msg.acc, flatVotes(msg.votes)];
     case "catchup":
       return [msg.from, msg.to];
     case "decision":
       return [flatProposals(msg.decided)];
+    case "trimmed":
+      return [msg.acc, msg.below];
   }
 }
 
@@ -85,7 +87,7 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       msg = { t, ids: unpackVarints(f.bytes()) };
       break;
     case "1a":
-      msg = { t, cRnd: f.int(ROUND_MAX), from: f.int(INSTANCE_MAX) };
+      msg = { t, cRnd: f.int(ROUND_MAX), from: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "1b":
       msg = {
@@ -96,13 +98,14 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
         to: f.int(INSTANCE_MAX),
         done: f.bool(),
         votes: f.votes(),
+        trimmedBelow: f.int(INSTANCE_MAX),
       };
       break;
     case "nack":
       msg = { t, acc: f.int(NODE_ID_MAX), rnd: f.int(ROUND_MAX) };
       break;
     case "2a":
-      msg = { t, cRnd: f.int(ROUND_MAX), proposals: f.proposals() };
+      msg = { t, cRnd: f.int(ROUND_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "2b":
       msg = { t, acc: f.int(NODE_ID_MAX), votes: f.votes() };
@@ -112,6 +115,9 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       break;
     case "decision":
       msg = { t, decided: f.proposals() };
+      break;
+    case "trimmed":
+      msg = { t, acc: f.int(NODE_ID_MAX), below: f.int(INSTANCE_MAX) };
       break;
   }
   f.end();

@@ -17,6 +17,11 @@ export interface AcceptorOptions {
   readonly datagramBytesMax: number;
   /** Bound on the 2B datagrams sent in answer to one Catchup. */
   readonly catchupDatagramsMax: number;
+  /**
+   * Votes kept below the decided prefix that proposers report: older ones are dropped, so memory
+   * stays bounded. Learners further behind than this cannot catch up from acceptors.
+   */
+  readonly retainInstances: number;
 }
 
 /**
@@ -31,6 +36,8 @@ export class Acceptor implements Role {
   private sortedInsts: number[] = [];
   private sortedDirty = false;
   private storedBytesTotal = 0;
+  /** Votes below this instance were dropped; every instance below it is decided. */
+  protected trimmedBelow = 0;
 
   constructor(readonly opts: AcceptorOptions) {}
 
@@ -38,13 +45,15 @@ export class Acceptor implements Role {
   restore(records: Iterable<PersistRecord>): void {
     for (const r of records) {
       if (r.kind === "promise") this.rnd = Math.max(this.rnd, r.rnd);
-      else this.hold(r.vote);
+      else if (r.kind === "trim") this.trim(r.below);
+      else if (r.vote.inst >= this.trimmedBelow) this.hold(r.vote);
     }
   }
 
   /** Everything this acceptor holds, as records (for compacting its log). */
   *snapshot(): Iterable<PersistRecord> {
     yield { kind: "promise", rnd: this.rnd };
+    yield { kind: "trim", below: this.trimmedBelow };
     for (const vote of this.accepted.values()) yield { kind: "vote", vote };
   }
 
@@ -97,8 +106,9 @@ export class Acceptor implements Role {
       return;
     }
     this.promise(msg.cRnd, fx);
+    this.noteDecided(msg.decidedBelow, fx);
     const { votes, to, done } = this.votesFrom(msg.from, Infinity);
-    fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, from: msg.from, to, done, votes });
+    fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, from: msg.from, to, done, votes, trimmedBelow: this.trimmedBelow });
   }
 
   protected onPhase2A(msg: Phase2A, fx: Effects): void {
@@ -107,8 +117,10 @@ export class Acceptor implements Role {
       return;
     }
     this.promise(msg.cRnd, fx);
+    this.noteDecided(msg.decidedBelow, fx);
     const votes: Vote[] = [];
     for (const p of msg.proposals) {
+      if (p.inst < this.trimmedBelow) continue; // decided long ago: no vote needed, none kept
       const vote: Vote = { inst: p.inst, vRnd: msg.cRnd, vVal: p.cVal };
       this.hold(vote);
       votes.push(vote);
@@ -127,6 +139,27 @@ export class Acceptor implements Role {
     this.accepted.set(vote.inst, vote);
   }
 
+  /** Drops votes that are both decided and older than the retention. */
+  private noteDecided(decidedBelow: number, fx: Effects): void {
+    const below = decidedBelow - this.opts.retainInstances;
+    if (below <= this.trimmedBelow) return;
+    this.trim(below);
+    fx.persist.push({ kind: "trim", below });
+  }
+
+  private trim(below: number): void {
+    if (below <= this.trimmedBelow) return;
+    this.trimmedBelow = below;
+    const insts = this.sorted();
+    const cut = lowerBound(insts, below);
+    for (let k = 0; k < cut; k++) {
+      const vote = this.accepted.get(insts[k]!)!;
+      this.storedBytesTotal -= vote.vVal.wireBytes;
+      this.accepted.delete(insts[k]!);
+    }
+    this.sortedInsts = insts.slice(cut);
+  }
+
   /** Raises the promise (never lowers it); a raised promise must be durable before the reply. */
   private promise(rnd: number, fx: Effects): void {
     if (rnd <= this.rnd) return;
@@ -141,7 +174,8 @@ export class Acceptor implements Role {
 
   /** Answers a learner with 2B for the instances it asks, bounded in datagrams. */
   private onCatchup(msg: Catchup, fx: Effects): void {
-    let from = msg.from;
+    if (msg.from < this.trimmedBelow) fx.send("learners", { t: "trimmed", acc: this.opts.id, below: this.trimmedBelow });
+    let from = Math.max(msg.from, this.trimmedBelow);
     for (let i = 0; i < this.opts.catchupDatagramsMax && from < msg.to; i++) {
       const { votes, to, done } = this.votesFrom(from, msg.to);
       if (votes.length > 0) fx.send("learners", { t: "2b", acc: this.opts.id, votes });

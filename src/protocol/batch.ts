@@ -54,9 +54,9 @@ export class Batch {
 /** CBOR byte-string header and slack around one packed batch. */
 const BATCH_FRAMING_BYTES = 8;
 
-/** Bytes one value takes packed, upper bound: client ≤ 5, seq ≤ 8, length ≤ 3 varint bytes. */
+/** Bytes one value takes packed, upper bound: client ≤ 5, seq ≤ 8, seq − floor ≤ 8, length ≤ 3 varint bytes. */
 export function valueWireBytes(v: Value): number {
-  return v.data.length + 16;
+  return v.data.length + 24;
 }
 
 export const CLIENT_ID_MAX = 0xffff_ffff;
@@ -70,6 +70,7 @@ export function packValues(values: readonly Value[]): Uint8Array {
   for (const v of values) {
     at = writeVarint(out, at, v.client);
     at = writeVarint(out, at, v.seq);
+    at = writeVarint(out, at, v.seq - v.floor);
     at = writeVarint(out, at, v.data.length);
     out.set(v.data, at);
     at += v.data.length;
@@ -84,15 +85,17 @@ export function unpackValues(bytes: Uint8Array): Value[] {
   while (r.at < bytes.length) {
     const client = readVarint(bytes, r, CLIENT_ID_MAX)!;
     const seq = readVarint(bytes, r, SEQ_MAX)!;
+    const floor = seq - readVarint(bytes, r, seq)!;
     const length = readVarint(bytes, r, bytes.length)!;
-    values.push({ client, seq, data: bytes.subarray(r.at, r.at + length) });
+    values.push({ client, seq, floor, data: bytes.subarray(r.at, r.at + length) });
     r.at += length;
   }
   return values;
 }
 
 /**
- * Validates packed bytes without building values: the value count, or undefined if malformed.
+ * Validates packed bytes without building values: the value count, or undefined if malformed
+ * (fields: client, seq, seq − floor ≤ seq, length, data).
  * On the receive path of every 2B, so it avoids allocation: one-byte varints take a fast path.
  */
 export function scanPacked(bytes: Uint8Array): number | undefined {
@@ -101,11 +104,16 @@ export function scanPacked(bytes: Uint8Array): number | undefined {
   let at = 0;
   let count = 0;
   while (at < end) {
-    for (let field = 0; field < 2; field++) {
-      if (bytes[at]! < 0x80) at++;
-      else {
+    let seq = 0;
+    for (let field = 0; field < 3; field++) {
+      if (bytes[at]! < 0x80 && (field !== 2 || bytes[at]! <= seq)) {
+        if (field === 1) seq = bytes[at]!;
+        at++;
+      } else {
         r.at = at;
-        if (readVarint(bytes, r, field === 0 ? CLIENT_ID_MAX : SEQ_MAX) === undefined) return undefined;
+        const x = readVarint(bytes, r, field === 0 ? CLIENT_ID_MAX : field === 1 ? SEQ_MAX : seq);
+        if (x === undefined) return undefined;
+        if (field === 1) seq = x;
         at = r.at;
       }
     }

@@ -36,12 +36,15 @@ export class Client implements Role {
   private queueHead = 0;
   private readonly outstanding = new Map<number, Outstanding>();
   private nextSeq: number;
+  /** Every seq below this is acked (decided): the floor new values carry. */
+  private ackedBelow: number;
   private srttMs: number | undefined;
   private rttvarMs = 0;
   private rtoMs: number;
 
   constructor(readonly opts: ClientOptions) {
     this.nextSeq = opts.seqBase;
+    this.ackedBelow = opts.seqBase;
     this.rtoMs = opts.retransmitMs;
   }
 
@@ -82,6 +85,7 @@ export class Client implements Role {
         if (o.sentAtMs === o.firstSentAtMs) sampleMs = Math.max(sampleMs, nowMs - o.sentAtMs);
       }
       if (sampleMs >= 0) this.noteLatency(sampleMs);
+      while (this.ackedBelow < this.nextSeq && !this.outstanding.has(this.ackedBelow)) this.ackedBelow++;
       if (fx.acked.length > 0) this.fill(nowMs, fx);
     }
     this.requestWake(fx);
@@ -98,7 +102,7 @@ export class Client implements Role {
     while (this.outstanding.size < this.opts.outstandingMax && this.queueHead < this.queue.length) {
       const data = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = EMPTY;
-      const value: Value = { client: this.opts.id, seq: this.nextSeq++, data };
+      const value: Value = { client: this.opts.id, seq: this.nextSeq++, floor: this.ackedBelow, data };
       this.outstanding.set(value.seq, { value, firstSentAtMs: nowMs, sentAtMs: nowMs });
       fresh.push(value);
     }

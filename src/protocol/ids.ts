@@ -69,13 +69,21 @@ export class ValueQueue {
     this.ids.delete(v.client, v.seq);
   }
 
-  /** Removes and returns values from the front while `fits` accepts them. */
-  take(fits: (v: Value, taken: number) => boolean): Value[] {
+  /**
+   * Removes and returns values from the front while `fits` accepts them; values that became
+   * `stale` meanwhile are dropped on the way.
+   */
+  take(fits: (v: Value, taken: number) => boolean, stale: (v: Value) => boolean): Value[] {
     const out: Value[] = [];
     while (this.head < this.queue.length) {
       const v = this.queue[this.head]!;
       if (!this.ids.has(v.client, v.seq)) {
         this.head++; // removed earlier
+        continue;
+      }
+      if (stale(v)) {
+        this.head++;
+        this.ids.delete(v.client, v.seq);
         continue;
       }
       if (!fits(v, out.length)) break;
@@ -94,6 +102,75 @@ export class ValueQueue {
     } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
+    }
+  }
+}
+
+interface ClientIds {
+  /** Every seq below is known (decided, or delivered): from the floors values carry. */
+  floor: number;
+  readonly seen: Set<number>;
+  /** `seen` in insertion order, to forget what falls below the floor in O(1) amortized. */
+  order: number[];
+  head: number;
+}
+
+/**
+ * Ids known per client, in bounded memory: a client's floor (its acknowledged prefix, carried by
+ * its values) and the seqs seen at or above it. Seqs below the floor are known without being
+ * stored, so memory follows the clients' windows, not the number of values ever seen.
+ */
+export class FloorIdSet {
+  private readonly byClient = new Map<number, ClientIds>();
+  private count = 0;
+
+  has(client: number, seq: number): boolean {
+    const c = this.byClient.get(client);
+    return c !== undefined && (seq < c.floor || c.seen.has(seq));
+  }
+
+  /** Records the id (and raises the client's floor); false when the id was known already. */
+  add(client: number, seq: number, floor: number): boolean {
+    const c = this.client(client);
+    const fresh = seq >= c.floor && !c.seen.has(seq);
+    if (fresh) {
+      c.seen.add(seq);
+      c.order.push(seq);
+      this.count++;
+    }
+    this.raise(c, floor);
+    return fresh;
+  }
+
+  /** Raises a client's floor: every seq below `floor` counts as known. */
+  raiseFloor(client: number, floor: number): void {
+    this.raise(this.client(client), floor);
+  }
+
+  /** Ids stored (at or above the floors). */
+  get size(): number {
+    return this.count;
+  }
+
+  private client(client: number): ClientIds {
+    let c = this.byClient.get(client);
+    if (c === undefined) {
+      c = { floor: 0, seen: new Set(), order: [], head: 0 };
+      this.byClient.set(client, c);
+    }
+    return c;
+  }
+
+  private raise(c: ClientIds, floor: number): void {
+    if (floor <= c.floor) return;
+    c.floor = floor;
+    while (c.head < c.order.length && c.order[c.head]! < floor) {
+      if (c.seen.delete(c.order[c.head]!)) this.count--;
+      c.head++;
+    }
+    if (c.head > 1024 && c.head * 2 > c.order.length) {
+      c.order = c.order.slice(c.head);
+      c.head = 0;
     }
   }
 }

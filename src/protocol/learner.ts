@@ -1,4 +1,4 @@
-import { IdSet } from "./ids.ts";
+import { FloorIdSet } from "./ids.ts";
 import type { Batch } from "./batch.ts";
 import {
   CATCHUP_INSTANCES_MAX,
@@ -29,7 +29,9 @@ export class Learner implements Role {
   private readonly decided = new Map<number, Batch>();
   private next = 0;
   private highestSeen = -1;
-  private readonly deliveredIds = new IdSet();
+  private readonly deliveredIds = new FloorIdSet();
+  /** Per acceptor, the latest point below which it said it dropped every vote. */
+  private readonly trimmedBelow = new Map<number, number>();
 
   private behindSinceMs = Infinity;
   private lastProgressMs = 0;
@@ -57,7 +59,7 @@ export class Learner implements Role {
       for (const vote of input.msg.votes) this.onVote(input.msg.acc, vote);
     } else if (input.msg.t === "decision") {
       for (const d of input.msg.decided) this.onDecided(d.inst, d.cVal);
-    }
+    } else if (input.msg.t === "trimmed") this.onTrimmed(input.msg.acc, input.msg.below, fx);
     this.deliverReady(nowMs, fx);
     fx.wakeAt(this.nextCheckMs());
     return fx;
@@ -68,6 +70,21 @@ export class Learner implements Role {
     if (vote.inst < this.next || this.decided.has(vote.inst)) return;
     const vVal = this.tally.add(acc, vote);
     if (vVal !== undefined) this.decided.set(vote.inst, vVal);
+  }
+
+  /**
+   * An acceptor no longer has instances below `below`. Once a majority say so for our next
+   * instance, no one can serve it (proposers keep no more than acceptors): give up, loudly,
+   * rather than wait forever.
+   */
+  private onTrimmed(acc: number, below: number, fx: Effects): void {
+    this.trimmedBelow.set(acc, Math.max(below, this.trimmedBelow.get(acc) ?? 0));
+    const beyond = [...this.trimmedBelow.values()].filter((b) => b > this.next);
+    if (beyond.length >= majority(this.opts.acceptors)) {
+      fx.fatal =
+        `instance ${this.next} is needed but a majority of acceptors dropped every instance below ${Math.min(...beyond)} ` +
+        `(acceptor.retainInstances): this learner started or fell too far behind to learn the whole sequence`;
+    }
   }
 
   private onDecided(inst: number, batch: Batch): void {
@@ -82,7 +99,7 @@ export class Learner implements Role {
     for (let batch = this.decided.get(this.next); batch !== undefined; batch = this.decided.get(this.next)) {
       this.decided.delete(this.next);
       this.next++;
-      for (const v of batch.values) if (this.deliveredIds.add(v.client, v.seq)) fx.delivered.push(v);
+      for (const v of batch.values) if (this.deliveredIds.add(v.client, v.seq, v.floor)) fx.delivered.push(v);
     }
     if (this.next !== before) {
       this.lastProgressMs = nowMs;

@@ -20,6 +20,12 @@ export { Batch } from "./batch.ts";
 export interface Value {
   readonly client: number;
   readonly seq: number;
+  /**
+   * The client's acknowledged prefix when it sent this value: every seq of this client below
+   * `floor` was decided (and acked) before. Lets learners and proposers keep, per client, only
+   * the ids at or above the floor instead of every id ever seen. 0 ≤ floor ≤ seq.
+   */
+  readonly floor: number;
   readonly data: Uint8Array;
 }
 
@@ -53,6 +59,8 @@ export interface Phase1A {
   readonly t: "1a";
   readonly cRnd: number;
   readonly from: number;
+  /** Every instance below is decided (the proposer's knowledge): acceptors may trim below it. */
+  readonly decidedBelow: number;
 }
 
 /**
@@ -68,6 +76,8 @@ export interface Phase1B {
   readonly to: number;
   readonly done: boolean;
   readonly votes: readonly Vote[];
+  /** The acceptor dropped its votes below this instance: all of them are decided. */
+  readonly trimmedBelow: number;
 }
 
 /** Refusal of a 1A or 2A: the acceptor has promised the higher round `rnd`. */
@@ -81,6 +91,8 @@ export interface Phase2A {
   readonly t: "2a";
   readonly cRnd: number;
   readonly proposals: readonly Proposal[];
+  /** As in Phase1A. */
+  readonly decidedBelow: number;
 }
 
 /** Phase 2B, sent to learners and proposers. Also the answer of an acceptor to a Catchup. */
@@ -97,13 +109,20 @@ export interface Catchup {
   readonly to: number;
 }
 
+/** An acceptor's answer to a Catchup below what it keeps: instances below `below` are gone. */
+export interface Trimmed {
+  readonly t: "trimmed";
+  readonly acc: number;
+  readonly below: number;
+}
+
 /** Instances a proposer saw decided by a majority of 2B, sent in answer to a Catchup. */
 export interface Decision {
   readonly t: "decision";
   readonly decided: readonly Proposal[];
 }
 
-export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision;
+export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed;
 
 export type Group = "clients" | "proposers" | "acceptors" | "learners";
 
@@ -126,6 +145,8 @@ export class Effects {
    * Without storage the runtime ignores it; with storage it writes and fsyncs first.
    */
   readonly persist: PersistRecord[] = [];
+  /** Learner: it cannot go on (what it needs was trimmed everywhere); the reason. */
+  fatal: string | undefined = undefined;
   /** Earliest time the role wants a tick; Infinity when it waits only for messages. */
   wakeAtMs = Infinity;
 
@@ -139,7 +160,10 @@ export class Effects {
 }
 
 /** What an acceptor must not forget across a restart: its promise, and its votes. */
-export type PersistRecord = { readonly kind: "promise"; readonly rnd: number } | { readonly kind: "vote"; readonly vote: Vote };
+export type PersistRecord =
+  | { readonly kind: "promise"; readonly rnd: number }
+  | { readonly kind: "vote"; readonly vote: Vote }
+  | { readonly kind: "trim"; readonly below: number };
 
 export type Input = { readonly kind: "msg"; readonly msg: Message } | { readonly kind: "tick" };
 

@@ -1,5 +1,5 @@
 import { Batch, valueWireBytes } from "./batch.ts";
-import { IdSet, ValueQueue } from "./ids.ts";
+import { FloorIdSet, IdSet, ValueQueue } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
@@ -45,6 +45,8 @@ export interface ProposerOptions {
    * (milliseconds × ROUND_STRIDE), which moves on faster than takeovers can.
    */
   readonly roundFloor: number;
+  /** Decided batches kept below the first undecided instance, to answer learners' Catchup. */
+  readonly retainInstances: number;
 }
 
 type Mode = "standby" | "phase1" | "leader";
@@ -80,6 +82,8 @@ export class Proposer implements Role {
   protected p1From = 0;
   private readonly p1Coverage = new Map<number, Coverage>();
   protected readonly p1Votes = new Map<number, Vote>();
+  /** The highest trimmedBelow among this Phase 1's promises. */
+  private p1Trimmed = 0;
   private p1SentAtMs = 0;
 
   // Phase 2
@@ -91,8 +95,10 @@ export class Proposer implements Role {
   // What is known decided
   private readonly decided = new Map<number, Batch>();
   private firstUndecided = 0;
+  /** Decided batches below this were forgotten (retention). */
+  private decidedKeptFrom = 0;
   private maxDecided = -1;
-  private readonly decidedIds = new IdSet();
+  private readonly decidedIds = new FloorIdSet();
   private readonly tally: VoteTally;
 
   private takeoverAtMs = Infinity;
@@ -181,6 +187,7 @@ export class Proposer implements Role {
   private onSubmit(msg: Submit, nowMs: number, fx: Effects): void {
     const ackIds: number[] = [];
     for (const v of msg.values) {
+      this.decidedIds.raiseFloor(v.client, v.floor); // the client knows everything below is decided
       if (this.decidedIds.has(v.client, v.seq)) {
         ackIds.push(v.client, v.seq); // a retransmission of a decided value: its ack was lost
         continue;
@@ -204,14 +211,15 @@ export class Proposer implements Role {
     this.p1Coverage.clear();
     this.p1Votes.clear();
     this.p1SentAtMs = nowMs;
-    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: this.p1From });
+    this.p1Trimmed = 0;
+    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: this.p1From, decidedBelow: this.firstUndecided });
   }
 
   /** Asks again from where each acceptor's answer is incomplete (1A or 1B lost). */
   private resendPhase1A(nowMs: number, fx: Effects): void {
     const froms = new Set<number>([this.p1From]);
     for (const cov of this.p1Coverage.values()) if (!cov.done) froms.add(cov.to);
-    for (const from of froms) fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from });
+    for (const from of froms) fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from, decidedBelow: this.firstUndecided });
     this.p1SentAtMs = nowMs;
   }
 
@@ -222,10 +230,11 @@ export class Proposer implements Role {
     this.p1Coverage.set(msg.acc, cov);
     if (cov.done || msg.from > cov.to) return; // duplicate, or a piece after a lost one
     for (const vote of msg.votes) this.notePhase1Vote(vote);
+    this.p1Trimmed = Math.max(this.p1Trimmed, msg.trimmedBelow);
     cov.to = Math.max(cov.to, msg.to);
     cov.done = msg.done;
     if (!cov.done) {
-      fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: cov.to });
+      fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: cov.to, decidedBelow: this.firstUndecided });
       return;
     }
     let complete = 0;
@@ -247,10 +256,14 @@ export class Proposer implements Role {
    */
   private becomeLeader(nowMs: number, fx: Effects): void {
     this.mode = "leader";
-    let top = Math.max(this.p1From - 1, this.maxDecided);
+    // Below what an acceptor trimmed, every instance is decided (acceptors trim only what a
+    // proposer reported decided): never propose there, not even a no-op.
+    const from = Math.max(this.p1From, this.p1Trimmed);
+    if (this.p1Trimmed > this.firstUndecided) this.skipDecidedBelow(this.p1Trimmed);
+    let top = Math.max(from - 1, this.maxDecided);
     for (const inst of this.p1Votes.keys()) top = Math.max(top, inst);
     const proposals: Proposal[] = [];
-    for (let inst = this.p1From; inst <= top; inst++) {
+    for (let inst = from; inst <= top; inst++) {
       if (this.decided.has(inst)) continue;
       const cVal = this.valueForTakenInstance(inst);
       this.inflight.set(inst, { cVal, sentAtMs: nowMs });
@@ -292,7 +305,7 @@ export class Proposer implements Role {
       if (taken >= this.opts.batchValuesMax || (taken > 0 && bytes + size > this.opts.batchBytesMax)) return false;
       bytes += size;
       return true;
-    });
+    }, (v) => this.decidedIds.has(v.client, v.seq));
     for (const v of batch) this.inflightIds.add(v.client, v.seq);
     return Batch.of(batch);
   }
@@ -314,7 +327,7 @@ export class Proposer implements Role {
 
   private send2A(proposals: Proposal[], fx: Effects): void {
     for (const chunk of chunkBySize(proposals, proposalBytes, this.opts.datagramBytesMax)) {
-      fx.send("acceptors", { t: "2a", cRnd: this.cRnd, proposals: chunk });
+      fx.send("acceptors", { t: "2a", cRnd: this.cRnd, proposals: chunk, decidedBelow: this.firstUndecided });
     }
   }
 
@@ -332,13 +345,14 @@ export class Proposer implements Role {
     this.decided.set(inst, vVal);
     this.maxDecided = Math.max(this.maxDecided, inst);
     while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
+    this.forgetOldDecided();
     this.armTakeover(nowMs); // progress: whoever leads is alive
     const mine = this.inflight.get(inst);
     // Our own proposal in our round: the same batch, already unpacked (one value per round).
     const values = mine !== undefined && vRnd === this.cRnd ? mine.cVal.values : vVal.values;
     const ackIds: number[] = [];
     for (const v of values) {
-      this.decidedIds.add(v.client, v.seq);
+      this.decidedIds.add(v.client, v.seq, v.floor);
       this.pending.delete(v);
       this.inflightIds.delete(v.client, v.seq);
       ackIds.push(v.client, v.seq);
@@ -348,6 +362,24 @@ export class Proposer implements Role {
       this.requeueUndecided(mine.cVal);
     }
     if (vRnd === this.cRnd && ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
+  }
+
+  /** Instances below `below` are decided, though we do not know their values. */
+  private skipDecidedBelow(below: number): void {
+    this.firstUndecided = below;
+    this.maxDecided = Math.max(this.maxDecided, below - 1);
+    while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
+    this.forgetOldDecided();
+  }
+
+  /** Keeps decided batches only for the last retainInstances below the first undecided one. */
+  private forgetOldDecided(): void {
+    const keepFrom = this.firstUndecided - this.opts.retainInstances;
+    if (keepFrom - this.decidedKeptFrom > this.opts.retainInstances) {
+      // A jump (after skipDecidedBelow): scan what is there rather than every number.
+      for (const inst of this.decided.keys()) if (inst < keepFrom) this.decided.delete(inst);
+    } else for (let inst = this.decidedKeptFrom; inst < keepFrom; inst++) this.decided.delete(inst);
+    this.decidedKeptFrom = Math.max(this.decidedKeptFrom, keepFrom);
   }
 
   /** Values of a batch that lost its instance go back to pending, unless decided elsewhere. */

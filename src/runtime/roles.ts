@@ -101,6 +101,7 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
     catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
     random: Math.random,
     roundFloor: Date.now() * ROUND_STRIDE,
+    retainInstances: c.acceptor.retainInstances,
   });
   let leading = false;
   const n = node(ctx, proposer, "proposer", () => {
@@ -111,13 +112,21 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
   return serve(ctx, "proposer", n);
 }
 
+/** Exit code of a learner that cannot learn the whole sequence (instances were trimmed). */
+export const EXIT_TRIMMED = 4;
+
 /** Exit code of an acceptor whose durable log cannot be used. */
 export const EXIT_STORAGE = 3;
 const COMPACT_CHECK_MS = 10_000;
 
 export async function runAcceptor(ctx: RoleContext): Promise<number> {
   const c = ctx.config;
-  const acceptor = new Acceptor({ id: ctx.id, datagramBytesMax: c.network.datagramBytesMax, catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX });
+  const acceptor = new Acceptor({
+    id: ctx.id,
+    datagramBytesMax: c.network.datagramBytesMax,
+    catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
+    retainInstances: c.acceptor.retainInstances,
+  });
   const dir = c.acceptor.storage;
   if (dir === null) return serve(ctx, "acceptor", node(ctx, acceptor, "acceptor"));
   let log: AcceptorLog;
@@ -167,6 +176,10 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const n = node(ctx, learner, "learner", (fx) => {
+    if (fx.fatal !== undefined) {
+      ctx.log.error(fx.fatal);
+      finish(EXIT_TRIMMED);
+    }
     for (const v of fx.delivered) {
       out.write(v.data);
       out.write(NEWLINE);

@@ -5,6 +5,7 @@
  * [u32 payload length][u32 CRC-32 of payload][payload], payload = kind byte + fields:
  *   1 promise: f64 rnd
  *   2 vote:    f64 inst, f64 vRnd, packed batch (rest of the payload)
+ *   3 trim:    f64 below (votes below this instance were dropped: all decided)
  * Later records override earlier ones. Nothing is acknowledged (no 1B/2B leaves) before the
  * records it depends on were written and fsync'd, so a damaged *last* record is a write that was
  * torn by the crash and never acknowledged: it is dropped. Damage anywhere else means the file is
@@ -23,6 +24,7 @@ const HEADER_BYTES = 16;
 const RECORD_HEADER_BYTES = 8;
 const KIND_PROMISE = 1;
 const KIND_VOTE = 2;
+const KIND_TRIM = 3;
 /** Rewrite the log from a snapshot once it is this large and twice the live state. */
 const COMPACT_BYTES_MIN = 64 * 1024 * 1024;
 
@@ -177,7 +179,7 @@ function parseRecords(bytes: Uint8Array, path: string): { records: PersistRecord
 
 function encodeRecord(r: PersistRecord): Uint8Array {
   const packed = r.kind === "vote" ? r.vote.vVal.packed : undefined;
-  const payloadLen = r.kind === "promise" ? 9 : 17 + packed!.length;
+  const payloadLen = r.kind === "vote" ? 17 + packed!.length : 9;
   const out = new Uint8Array(RECORD_HEADER_BYTES + payloadLen);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, payloadLen, true);
@@ -186,6 +188,9 @@ function encodeRecord(r: PersistRecord): Uint8Array {
   if (r.kind === "promise") {
     payload[0] = KIND_PROMISE;
     pv.setFloat64(1, r.rnd, true);
+  } else if (r.kind === "trim") {
+    payload[0] = KIND_TRIM;
+    pv.setFloat64(1, r.below, true);
   } else {
     payload[0] = KIND_VOTE;
     pv.setFloat64(1, r.vote.inst, true);
@@ -199,6 +204,7 @@ function encodeRecord(r: PersistRecord): Uint8Array {
 function decodeRecord(payload: Uint8Array): PersistRecord | undefined {
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.length);
   if (payload[0] === KIND_PROMISE && payload.length === 9) return { kind: "promise", rnd: dv.getFloat64(1, true) };
+  if (payload[0] === KIND_TRIM && payload.length === 9) return { kind: "trim", below: dv.getFloat64(1, true) };
   if (payload[0] !== KIND_VOTE || payload.length < 17) return undefined;
   const packed = payload.slice(17);
   const count = scanPacked(packed);

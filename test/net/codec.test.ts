@@ -23,13 +23,13 @@ describe("codec", () => {
     const cbor = new Encoder({ useRecords: false } as never);
     const cases: [unknown, string][] = [
       [{ a: 1 }, "shape"],
-      [[2, 42, 2, 1, 0], "version"],
-      [[1, 42, 99, 1, 0], "type"],
-      [[1, 42, 2, -1, 0], "field"],
-      [[1, 42, 2, 2 ** 53, 0], "field"],
-      [[1, 42, 2, 1.5, 0], "field"],
-      [[1, 42, 2, 1], "shape"],
-      [[1, 42, 2, 1, 0, 0], "shape"],
+      [[2, 42, 2, 1, 0, 0], "version"],
+      [[1, 42, 99, 1, 0, 0], "type"],
+      [[1, 42, 2, -1, 0, 0], "field"],
+      [[1, 42, 2, 2 ** 53, 0, 0], "field"],
+      [[1, 42, 2, 1.5, 0, 0], "field"],
+      [[1, 42, 2, 1, 0], "shape"],
+      [[1, 42, 2, 1, 0, 0, 0], "shape"],
       [[1, 42, 0, new Uint8Array([1, 2, 50, 0])], "field"],
       [[1, 42, 6, 1, [1, 2]], "field"],
     ];

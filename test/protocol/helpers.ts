@@ -6,6 +6,7 @@ const enc = new TextEncoder();
 export const val = (client: number, seq: number, text = `v${client}.${seq}`): Value => ({
   client,
   seq,
+  floor: 0,
   data: enc.encode(text),
 });
 

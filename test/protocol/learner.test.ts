@@ -65,3 +65,17 @@ describe("learner", () => {
     expect(probes[probes.length - 1]! - probes[probes.length - 2]!).toBe(400);
   });
 });
+
+describe("learner and trimming", () => {
+  test("gives up, saying why, once a majority of acceptors trimmed past its next instance", () => {
+    const l = learner();
+    expect(l.step(msg({ t: "trimmed", acc: 1, below: 50 }), 0).fatal).toBeUndefined();
+    expect(l.step(msg({ t: "trimmed", acc: 2, below: 60 }), 0).fatal).toMatch(/instance 0 is needed but a majority of acceptors dropped every instance below 50/);
+  });
+
+  test("does not give up when what was trimmed is already behind it", () => {
+    const l = learner();
+    for (const acc of [1, 2]) l.step(vote2B(acc, 0, 1001, [val(1, 0)]), 0);
+    for (const acc of [1, 2, 3]) expect(l.step(msg({ t: "trimmed", acc, below: 1 }), 0).fatal).toBeUndefined();
+  });
+});

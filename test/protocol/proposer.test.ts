@@ -16,6 +16,7 @@ const options = (over: Partial<ProposerOptions> = {}): ProposerOptions => ({
   catchupDatagramsMax: 4,
   random: () => 0.5,
   roundFloor: 0,
+  retainInstances: 1_000_000,
   ...over,
 });
 const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
@@ -25,7 +26,7 @@ const tick = { kind: "tick" as const };
 function leader(over: Partial<ProposerOptions> = {}): Proposer {
   const p = new Proposer(options(over));
   p.step(tick, 0);
-  for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, rnd: 1001, from: 0, to: 0, done: true, votes: [] }), 0);
+  for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 0 }), 0);
   expect(p.isLeader).toBe(true);
   return p;
 }
@@ -42,7 +43,7 @@ describe("proposer", () => {
 
   test("runs Phase 1 for all instances on start, before any client value", () => {
     const fx = new Proposer(options()).step(tick, 0);
-    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 0 }]);
+    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0 }]);
   });
 
   test("re-proposes the highest-vRnd value over its own, and fills holes with no-ops", () => {
@@ -51,8 +52,8 @@ describe("proposer", () => {
     p.step(msg({ t: "submit", values: [val(9, 0, "mine")] }), 0);
     const older = { inst: 2, vRnd: 501, vVal: b(val(5, 0, "older")) };
     const newer = { inst: 2, vRnd: 702, vVal: b(val(7, 0, "newer")) };
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 3, done: true, votes: [older] }), 0);
-    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 3, done: true, votes: [newer] }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 3, done: true, votes: [older], trimmedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 3, done: true, votes: [newer], trimmedBelow: 0 }), 0);
     const proposals = twoA(fx).flatMap((m) => m.proposals);
     expect(proposals.map((q) => [q.inst, ids(q.cVal)])).toEqual([
       [0, []],
@@ -66,11 +67,11 @@ describe("proposer", () => {
   test("waits for every piece of a 1B before counting the promise", () => {
     const p = new Proposer(options());
     p.step(tick, 0);
-    const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: false, votes: [] }), 0);
-    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 5 }]);
-    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [] }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: false, votes: [], trimmedBelow: 0 }), 0);
+    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 5, decidedBelow: 0 }]);
+    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 0 }), 0);
     expect(p.isLeader).toBe(false);
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 5, to: 9, done: true, votes: [] }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 5, to: 9, done: true, votes: [], trimmedBelow: 0 }), 0);
     expect(p.isLeader).toBe(true);
   });
 
@@ -113,7 +114,7 @@ describe("proposer", () => {
     expect(p.pendingCount).toBe(1);
     // takeoverMs × (1 + random) = 150 ms without progress
     expect(sent(p.step(tick, 100), "acceptors", "1a")).toEqual([]);
-    expect(sent(p.step(tick, 152), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 3001, from: 0 }]);
+    expect(sent(p.step(tick, 152), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 3001, from: 0, decidedBelow: 0 }]);
   });
 
   test("a standing-by proposer does not take over while decisions show progress", () => {
@@ -162,7 +163,7 @@ describe("proposer restart", () => {
   async function afterRestart(roundFloorOnRestart: number): Promise<string[]> {
     const { Acceptor } = await import("../../src/protocol/acceptor.ts");
     const { Learner } = await import("../../src/protocol/learner.ts");
-    const acc = [1, 2, 3].map((id) => new Acceptor({ id, datagramBytesMax: 1400, catchupDatagramsMax: 4 }));
+    const acc = [1, 2, 3].map((id) => new Acceptor({ id, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 }));
     const learner = new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
     const first = new Proposer(options({ id: 2 }));
     const [oneA] = sent(first.step(tick, 0), "acceptors", "1a");

@@ -36,11 +36,13 @@ if (mutant !== undefined && !MUTANTS.includes(mutant)) {
 const started = performance.now();
 let violations = 0;
 let events = 0;
+let gaveUp = 0;
 for (let i = 0; i < runs; i++) {
   const s = seed + i;
   const trace = values.trace ? (line: string) => console.log(line) : undefined;
   const r = runSeed(s, mutant, trace);
   events += r.events;
+  gaveUp += r.gaveUp;
   if (r.violations.length > 0) {
     violations++;
     console.log(`FAIL seed ${s}: ${r.violations.map((v) => `${v.property}: ${v.detail}`).join("; ")}`);
@@ -49,6 +51,6 @@ for (let i = 0; i < runs; i++) {
   }
 }
 const secs = (performance.now() - started) / 1000;
-console.error(`(seeds ${seed}..${seed + runs - 1}, ${(runs / secs).toFixed(0)} runs/s, ${(events / secs / 1000).toFixed(0)}k events/s)`);
+console.error(`(seeds ${seed}..${seed + runs - 1}, ${(runs / secs).toFixed(0)} runs/s, ${(events / secs / 1000).toFixed(0)}k events/s, ${gaveUp} learners gave up on trimmed instances)`);
 console.log(`sim: ${runs} runs, ${violations} violations`);
 process.exit(violations > 0 ? 1 : 0);

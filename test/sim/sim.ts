@@ -38,6 +38,8 @@ export interface Scenario {
   /** Short takeover timeouts make proposers compete (and expose more interleavings). */
   readonly takeoverMs: number;
   readonly retransmitMs: number;
+  /** Instances acceptors (and proposers) keep below the decided prefix; small values trim. */
+  readonly retainInstances: number;
   /** Every datagram goes through the real wire codec (encode, then decode at each receiver). */
   readonly wire: boolean;
 }
@@ -68,6 +70,7 @@ export function randomScenario(rng: Prng): Scenario {
     takeoverMs: rng.pick([20, 60, 120]),
     retransmitMs: rng.pick([10, 40]),
     wire: rng.chance(0.125),
+    retainInstances: rng.chance(0.25) ? rng.int(1, 8) : 1_000_000,
   };
 }
 
@@ -151,6 +154,8 @@ export interface RunResult {
   readonly submitted: number;
   readonly simMs: number;
   readonly events: number;
+  /** Learners that gave up because acceptors had trimmed what they needed. */
+  readonly gaveUp: number;
 }
 
 export class World {
@@ -161,6 +166,8 @@ export class World {
   private readonly clients: Client[] = [];
   /** Each acceptor's durable records, by id. */
   private readonly disks = new Map<number, PersistRecord[]>();
+  /** Learners that gave up because what they needed was trimmed. */
+  private gaveUp = 0;
   private nowMs = 0;
   private healed = false;
   private events = 0;
@@ -201,6 +208,7 @@ export class World {
       submitted: this.checker.submittedCount,
       simMs: this.nowMs,
       events: this.events,
+      gaveUp: this.gaveUp,
     };
   }
 
@@ -249,7 +257,7 @@ export class World {
       const data = new TextEncoder().encode(text);
       this.queue.push(atMs, () => {
         const { seq, fx } = client.submit([data], this.nowMs);
-        this.checker.submit({ client: id, seq, data });
+        this.checker.submit({ client: id, seq, floor: 0, data });
         this.apply(proc, fx);
       });
     }
@@ -288,13 +296,14 @@ export class World {
       catchupDatagramsMax: 8,
       random: () => this.rng.next(),
       roundFloor: Math.floor(this.nowMs) * ROUND_STRIDE,
+      retainInstances: s.retainInstances,
     };
     return this.mutant === "ignore-vrnd" ? new IgnoreVRnd(opts) : new Proposer(opts);
   }
 
   /** A durable acceptor restarted from its disk: everything it persisted before it crashed. */
   private newAcceptor(id: number): Acceptor {
-    const opts = { id, datagramBytesMax: DATAGRAM_BYTES_MAX, catchupDatagramsMax: 8 };
+    const opts = { id, datagramBytesMax: DATAGRAM_BYTES_MAX, catchupDatagramsMax: 8, retainInstances: this.scenario.retainInstances };
     const acceptor = this.mutant === "accept-lower-round" ? new AcceptLowerRound(opts) : new Acceptor(opts);
     if (this.mutant !== "forget-on-restart") acceptor.restore(this.disks.get(id) ?? []);
     return acceptor;
@@ -340,6 +349,13 @@ export class World {
     for (const d of fx.delivered) {
       this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} DELIVER ${d.client}:${d.seq}`);
       this.checker.deliver(proc.index, d);
+    }
+    if (fx.fatal !== undefined) {
+      // The learner gave up: what it needs was trimmed. Legitimate only with trimming on.
+      this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} GAVE UP: ${fx.fatal}`);
+      if (this.scenario.retainInstances >= 1_000_000) this.checker.fail("agreement", `${proc.name} gave up without trimming: ${fx.fatal}`);
+      proc.alive = false;
+      this.gaveUp++;
     }
     for (const send of fx.sends) this.multicast(proc, send.to, send.msg);
     if (fx.wakeAtMs < Infinity) this.scheduleTick(proc, Math.max(fx.wakeAtMs, this.nowMs + SIM_TIMING.tickMs));
@@ -408,6 +424,8 @@ function describe(msg: Message): string {
       return `2b acc=${msg.acc} ${msg.votes.map((v) => `${v.inst}@${v.vRnd}`).join(",")}`;
     case "catchup":
       return `catchup [${msg.from},${msg.to})`;
+    case "trimmed":
+      return `trimmed acc=${msg.acc} below=${msg.below}`;
     case "decision":
       return `decision ${msg.decided.map((d) => d.inst).join(",")}`;
   }

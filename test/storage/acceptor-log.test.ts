@@ -9,7 +9,8 @@ import { b, ids, val } from "../protocol/helpers.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "paxos-log-"));
 const vote = (inst: number, vRnd: number, ...v: ReturnType<typeof val>[]): PersistRecord => ({ kind: "vote", vote: { inst, vRnd, vVal: b(...v) } });
-const show = (rs: PersistRecord[]) => rs.map((r) => (r.kind === "promise" ? `promise ${r.rnd}` : `vote ${r.vote.inst}@${r.vote.vRnd} ${ids(r.vote.vVal).join(",")}`));
+const show = (rs: PersistRecord[]) =>
+  rs.map((r) => (r.kind === "promise" ? `promise ${r.rnd}` : r.kind === "trim" ? `trim ${r.below}` : `vote ${r.vote.inst}@${r.vote.vRnd} ${ids(r.vote.vVal).join(",")}`));
 
 function written(d: string, records: PersistRecord[][]): string {
   const { log } = AcceptorLog.open(d, 7, 1);
@@ -28,7 +29,7 @@ describe("acceptor log", () => {
     const { loaded } = AcceptorLog.open(d, 7, 1);
     expect(show(loaded.records)).toEqual(["promise 1001", "vote 0@1001 1:0", "vote 1@1001 1:1,2:0"]);
     expect(loaded.tornBytes).toBe(0);
-    const restored = new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4 });
+    const restored = new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
     restored.restore(loaded.records);
     expect(restored.promised).toBe(1001);
     expect(new TextDecoder().decode(restored.voteOf(0)!.vVal.values[0]!.data)).toBe("a");
@@ -67,7 +68,7 @@ describe("acceptor log", () => {
   test("compaction keeps the live state only", () => {
     const d = dir();
     const { log } = AcceptorLog.open(d, 7, 1);
-    const a = new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4 });
+    const a = new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
     for (let r = 1; r <= 50; r++) {
       const records: PersistRecord[] = [{ kind: "promise", rnd: r * 1000 + 1 }, vote(0, r * 1000 + 1, val(1, r))];
       a.restore(records);
@@ -78,6 +79,6 @@ describe("acceptor log", () => {
     log.compact(a.snapshot());
     expect(statSync(log.path).size).toBeLessThan(before / 10);
     log.close();
-    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["promise 50001", "vote 0@50001 1:50"]);
+    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["promise 50001", "trim 0", "vote 0@50001 1:50"]);
   });
 });
