@@ -56,6 +56,8 @@ export interface DemoOptions {
   quiet?: boolean;
   /** The program to start the processes with (default: this one). */
   command?: string[];
+  /** Called at every progress poll with the values learned so far (soak tests inject faults). */
+  onPoll?: (learned: number, run: DemoRun) => Promise<void> | void;
 }
 
 export interface ChildUsage {
@@ -132,6 +134,8 @@ async function runConfig(o: DemoOptions): Promise<Config> {
 interface Child {
   readonly name: string;
   readonly role: string;
+  readonly id: number;
+  readonly extra: string[];
   readonly proc: Subprocess;
   readonly logFile: string;
 }
@@ -202,10 +206,45 @@ export class DemoRun {
       stdout: stdout ? Bun.file(stdout) : "ignore",
       stderr: Bun.file(logFile),
     });
-    const child = { name, role, proc, logFile };
+    const child = { name, role, id, extra, proc, logFile };
     this.children.push(child);
     this.recordPids();
     return child;
+  }
+
+  /** Kills a process with SIGKILL and, after `downMs`, starts it again with the same id and arguments. */
+  async crashRestart(name: string, downMs: number): Promise<void> {
+    const i = this.children.findIndex((c) => c.name === name && c.proc.exitCode === null && c.proc.signalCode === null);
+    if (i < 0) return;
+    const old = this.children[i]!;
+    old.proc.kill("SIGKILL");
+    await old.proc.exited;
+    this.children.splice(i, 1);
+    await Bun.sleep(downMs);
+    this.spawn(old.role, old.id, old.extra);
+  }
+
+  /** The proposer whose log last said it leads, if any. */
+  async leader(): Promise<string | undefined> {
+    for (const c of this.children.filter((c) => c.role === "proposer" && c.proc.exitCode === null)) {
+      const said = (await Bun.file(c.logFile).text()).match(/leading in round|standing by/g);
+      if (said?.[said.length - 1] === "leading in round") return c.name;
+    }
+    return undefined;
+  }
+
+  /** Resident memory now (Linux VmRSS) of each running process, by name. */
+  currentRss(): Map<string, number> {
+    const rss = new Map<string, number>();
+    for (const c of this.children) {
+      try {
+        const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${c.proc.pid}/status`, "utf8"))?.[1];
+        if (kb !== undefined) rss.set(c.name, Number(kb) * 1024);
+      } catch {
+        // exited meanwhile, or not Linux
+      }
+    }
+    return rss;
   }
 
   /** logs/pids lists what this run started, so scripts/cleanup.sh can stop exactly those. */
@@ -315,6 +354,7 @@ export class DemoRun {
       const count = await this.learned(waitFor);
       this.sampleRss();
       progress.update(count);
+      await this.o.onPoll?.(count, this);
       if (waitFor.every((c) => c.proc.exitCode === 0)) {
         progress.done(count);
         return 0;
