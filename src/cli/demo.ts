@@ -2,7 +2,7 @@
  * `paxos demo`: a whole local cluster of real processes of this binary, live progress, then the
  * checks and a latency report. scripts/run.sh is this command with the specification's defaults.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { defineCommand } from "citty";
@@ -204,7 +204,7 @@ export class DemoRun {
     const proc = Bun.spawn([...this.self, ...args], {
       stdin: stdin ? Bun.file(stdin) : "ignore",
       stdout: stdout ? Bun.file(stdout) : "ignore",
-      stderr: Bun.file(logFile),
+      stderr: openSync(logFile, "a"), // appended: a restarted process keeps its predecessor's log
     });
     const child = { name, role, id, extra, proc, logFile };
     this.children.push(child);

@@ -42,7 +42,7 @@ function fields(msg: Message): unknown[] {
     case "ack":
       return [packVarints(msg.ids)];
     case "1a":
-      return [msg.cRnd, msg.from, msg.decidedBelow];
+      return [msg.cRnd, msg.from, msg.decidedBelow, msg.acc];
     case "1b":
       return [msg.acc, msg.rnd, msg.from, msg.to, msg.done, flatVotes(msg.votes), msg.trimmedBelow];
     case "nack":
@@ -87,7 +87,7 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       msg = { t, ids: unpackVarints(f.bytes()) };
       break;
     case "1a":
-      msg = { t, cRnd: f.int(ROUND_MAX), from: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX) };
+      msg = { t, cRnd: f.int(ROUND_MAX), from: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), acc: f.int(NODE_ID_MAX) };
       break;
     case "1b":
       msg = {

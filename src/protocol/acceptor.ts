@@ -101,6 +101,7 @@ export class Acceptor implements Role {
    * same round changes nothing.
    */
   protected onPhase1A(msg: Phase1A, fx: Effects): void {
+    if (msg.acc !== 0 && msg.acc !== this.opts.id) return; // a piece asked of another acceptor
     if (msg.cRnd < this.rnd) {
       fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd });
       return;

@@ -61,6 +61,11 @@ export interface Phase1A {
   readonly from: number;
   /** Every instance below is decided (the proposer's knowledge): acceptors may trim below it. */
   readonly decidedBelow: number;
+  /**
+   * 0: for every acceptor. Otherwise only acceptor `acc` answers: the proposer asks one acceptor
+   * for the next piece of its 1B (asking all would make every piece multiply the answers).
+   */
+  readonly acc: number;
 }
 
 /**

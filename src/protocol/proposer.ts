@@ -89,6 +89,9 @@ export class Proposer implements Role {
   // Phase 2
   protected nextInst = 0;
   private readonly inflight = new Map<number, InFlight>();
+  /** Instances found accepted (or holes) at takeover, proposed as the window allows. */
+  private retaken: Proposal[] = [];
+  private retakenHead = 0;
   private readonly inflightIds = new IdSet();
   private readonly pending = new ValueQueue();
 
@@ -212,14 +215,15 @@ export class Proposer implements Role {
     this.p1Votes.clear();
     this.p1SentAtMs = nowMs;
     this.p1Trimmed = 0;
-    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: this.p1From, decidedBelow: this.firstUndecided });
+    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: this.p1From, decidedBelow: this.firstUndecided, acc: 0 });
   }
 
-  /** Asks again from where each acceptor's answer is incomplete (1A or 1B lost). */
+  /** Asks again: everyone from the start, and each acceptor whose answer is incomplete from where it stopped. */
   private resendPhase1A(nowMs: number, fx: Effects): void {
-    const froms = new Set<number>([this.p1From]);
-    for (const cov of this.p1Coverage.values()) if (!cov.done) froms.add(cov.to);
-    for (const from of froms) fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from, decidedBelow: this.firstUndecided });
+    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: this.p1From, decidedBelow: this.firstUndecided, acc: 0 });
+    for (const [acc, cov] of this.p1Coverage) {
+      if (!cov.done && cov.to > this.p1From) fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: cov.to, decidedBelow: this.firstUndecided, acc });
+    }
     this.p1SentAtMs = nowMs;
   }
 
@@ -231,10 +235,12 @@ export class Proposer implements Role {
     if (cov.done || msg.from > cov.to) return; // duplicate, or a piece after a lost one
     for (const vote of msg.votes) this.notePhase1Vote(vote);
     this.p1Trimmed = Math.max(this.p1Trimmed, msg.trimmedBelow);
+    const advanced = msg.to > cov.to;
     cov.to = Math.max(cov.to, msg.to);
     cov.done = msg.done;
     if (!cov.done) {
-      fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: cov.to, decidedBelow: this.firstUndecided });
+      // The next piece, from this acceptor only; a duplicate piece asks nothing more.
+      if (advanced) fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: cov.to, decidedBelow: this.firstUndecided, acc: msg.acc });
       return;
     }
     let complete = 0;
@@ -262,20 +268,19 @@ export class Proposer implements Role {
     if (this.p1Trimmed > this.firstUndecided) this.skipDecidedBelow(this.p1Trimmed);
     let top = Math.max(from - 1, this.maxDecided);
     for (const inst of this.p1Votes.keys()) top = Math.max(top, inst);
-    const proposals: Proposal[] = [];
+    this.retaken = [];
+    this.retakenHead = 0;
     for (let inst = from; inst <= top; inst++) {
       if (this.decided.has(inst)) continue;
       const cVal = this.valueForTakenInstance(inst);
-      this.inflight.set(inst, { cVal, sentAtMs: nowMs });
       for (const v of cVal.values) {
         this.pending.delete(v);
         this.inflightIds.add(v.client, v.seq);
       }
-      proposals.push({ inst, cVal });
+      this.retaken.push({ inst, cVal });
     }
     this.p1Votes.clear();
     this.nextInst = top + 1;
-    this.send2A(proposals, fx);
     this.proposeNew(nowMs, fx);
   }
 
@@ -289,7 +294,22 @@ export class Proposer implements Role {
   /** Fills the pipeline window with batches of pending values (batches grow while it is full). */
   private proposeNew(nowMs: number, fx: Effects): void {
     const proposals: Proposal[] = [];
-    while (this.inflight.size < this.opts.pipelineWindow && this.pending.size > 0) {
+    // Instances taken over come first, through the same window: a new leader far behind must
+    // not flood the acceptors with its whole backlog at once.
+    while (this.inflight.size < this.opts.pipelineWindow && this.retakenHead < this.retaken.length) {
+      const p = this.retaken[this.retakenHead++]!;
+      if (p.inst < this.firstUndecided || this.decided.has(p.inst)) {
+        this.requeueUndecided(p.cVal); // decided meanwhile
+        continue;
+      }
+      this.inflight.set(p.inst, { cVal: p.cVal, sentAtMs: nowMs });
+      proposals.push(p);
+    }
+    if (this.retakenHead === this.retaken.length && this.retaken.length > 0) {
+      this.retaken = [];
+      this.retakenHead = 0;
+    }
+    while (this.inflight.size < this.opts.pipelineWindow && this.retaken.length === 0 && this.pending.size > 0) {
       const cVal = this.takeBatch();
       const inst = this.nextInst++;
       this.inflight.set(inst, { cVal, sentAtMs: nowMs });
@@ -406,6 +426,9 @@ export class Proposer implements Role {
   private standBy(nowMs: number): void {
     this.mode = "standby";
     for (const f of this.inflight.values()) this.requeueUndecided(f.cVal);
+    for (let k = this.retakenHead; k < this.retaken.length; k++) this.requeueUndecided(this.retaken[k]!.cVal);
+    this.retaken = [];
+    this.retakenHead = 0;
     this.inflight.clear();
     this.inflightIds.clear();
     this.p1Votes.clear();

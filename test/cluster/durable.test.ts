@@ -40,6 +40,6 @@ describe("durable acceptors (compiled binary)", () => {
     await Bun.write(join(dir, "acceptor-1.log"), "definitely not an acceptor log");
     const p = c.start("acceptor", 1, ["--storage", dir]);
     expect(await exitOf(p, 10_000)).toBe(3);
-    expect(p.stderr).toContain("not an acceptor log");
+    expect(p.stderr).toContain("bad magic");
   });
 });

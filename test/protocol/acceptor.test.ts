@@ -9,7 +9,7 @@ describe("acceptor", () => {
   test("promises a higher round and reports its votes from the asked instance up", () => {
     const a = acceptor();
     a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: 0, cVal: b(val(1, 0)) }, { inst: 3, cVal: b(val(1, 1)) }], decidedBelow: 0 }), 0);
-    const fx = a.step(msg({ t: "1a", cRnd: 2002, from: 1, decidedBelow: 0 }), 0);
+    const fx = a.step(msg({ t: "1a", cRnd: 2002, from: 1, decidedBelow: 0, acc: 0 }), 0);
     const [oneB] = sent(fx, "proposers", "1b");
     expect(oneB).toMatchObject({ acc: 2, rnd: 2002, from: 1, done: true });
     expect(oneB!.votes.map((v) => [v.inst, v.vRnd])).toEqual([[3, 1001]]);
@@ -18,8 +18,8 @@ describe("acceptor", () => {
 
   test("refuses a 1A below its promise with a Nack carrying the promise", () => {
     const a = acceptor();
-    a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0 }), 0);
-    const fx = a.step(msg({ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0 }), 0);
+    a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0, acc: 0 }), 0);
+    const fx = a.step(msg({ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0, acc: 0 }), 0);
     expect(sent(fx, "proposers", "1b")).toEqual([]);
     expect(sent(fx, "proposers", "nack")).toEqual([{ t: "nack", acc: 2, rnd: 2002 }]);
     expect(a.promised).toBe(2002);
@@ -27,7 +27,7 @@ describe("acceptor", () => {
 
   test("never accepts a 2A below its promise", () => {
     const a = acceptor();
-    a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0 }), 0);
+    a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0, acc: 0 }), 0);
     const fx = a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: 0, cVal: b(val(1, 0)) }], decidedBelow: 0 }), 0);
     expect(a.voteOf(0)).toBeUndefined();
     expect(sent(fx, "learners", "2b")).toEqual([]);
@@ -36,7 +36,7 @@ describe("acceptor", () => {
 
   test("accepts at its promised round and sends the 2B to learners and proposers", () => {
     const a = acceptor();
-    a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0 }), 0);
+    a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0, acc: 0 }), 0);
     const fx = a.step(msg({ t: "2a", cRnd: 2002, proposals: [{ inst: 5, cVal: b(val(1, 0)) }], decidedBelow: 0 }), 0);
     expect(a.voteOf(5)?.vRnd).toBe(2002);
     for (const group of ["learners", "proposers"] as const) {
@@ -46,10 +46,10 @@ describe("acceptor", () => {
 
   test("a 2A of a higher round, without 1A, raises the promise", () => {
     const a = acceptor();
-    a.step(msg({ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0 }), 0);
+    a.step(msg({ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0, acc: 0 }), 0);
     a.step(msg({ t: "2a", cRnd: 3003, proposals: [{ inst: 0, cVal: b() }], decidedBelow: 0 }), 0);
     expect(a.promised).toBe(3003);
-    const fx = a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0 }), 0);
+    const fx = a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0, acc: 0 }), 0);
     expect(sent(fx, "proposers", "nack")[0]!.rnd).toBe(3003);
   });
 
@@ -60,7 +60,7 @@ describe("acceptor", () => {
     let from = 0;
     const seen: number[] = [];
     for (let k = 0; k < 20; k++) {
-      const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, from, decidedBelow: 0 }), 0), "proposers", "1b");
+      const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, from, decidedBelow: 0, acc: 0 }), 0), "proposers", "1b");
       expect(oneB!.from).toBe(from);
       seen.push(...oneB!.votes.map((v) => v.inst));
       if (oneB!.done) break;
@@ -86,7 +86,7 @@ describe("acceptor trimming", () => {
     expect(fx.persist).toContainEqual({ kind: "trim", below: 5 });
     expect(a.voteOf(4)).toBeUndefined();
     expect(a.voteOf(5)?.vRnd).toBe(1001);
-    const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 8 }), 0), "proposers", "1b");
+    const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 8, acc: 0 }), 0), "proposers", "1b");
     expect(oneB!.trimmedBelow).toBe(5);
     expect(oneB!.votes.map((v) => v.inst)).toEqual([5, 6, 7, 8, 9, 10]);
     const catchup = a.step(msg({ t: "catchup", from: 2, to: 7 }), 0);

@@ -43,7 +43,7 @@ describe("proposer", () => {
 
   test("runs Phase 1 for all instances on start, before any client value", () => {
     const fx = new Proposer(options()).step(tick, 0);
-    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0 }]);
+    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0, acc: 0 }]);
   });
 
   test("re-proposes the highest-vRnd value over its own, and fills holes with no-ops", () => {
@@ -68,7 +68,7 @@ describe("proposer", () => {
     const p = new Proposer(options());
     p.step(tick, 0);
     const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: false, votes: [], trimmedBelow: 0 }), 0);
-    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 5, decidedBelow: 0 }]);
+    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 5, decidedBelow: 0, acc: 1 }]);
     p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 0 }), 0);
     expect(p.isLeader).toBe(false);
     p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 5, to: 9, done: true, votes: [], trimmedBelow: 0 }), 0);
@@ -114,7 +114,7 @@ describe("proposer", () => {
     expect(p.pendingCount).toBe(1);
     // takeoverMs × (1 + random) = 150 ms without progress
     expect(sent(p.step(tick, 100), "acceptors", "1a")).toEqual([]);
-    expect(sent(p.step(tick, 152), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 3001, from: 0, decidedBelow: 0 }]);
+    expect(sent(p.step(tick, 152), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 3001, from: 0, decidedBelow: 0, acc: 0 }]);
   });
 
   test("a standing-by proposer does not take over while decisions show progress", () => {
@@ -188,5 +188,38 @@ describe("proposer restart", () => {
 
   test("without the round floor, the same restart makes a learner decide a value nobody decided", async () => {
     expect(await afterRestart(0)).toEqual(["1:0"]); // X: one vote for X counted with one for Y
+  });
+});
+
+describe("proposer Phase 1 in pieces", () => {
+  test("asks each acceptor alone for its next piece, once per piece", () => {
+    const p = new Proposer(options());
+    p.step(tick, 0);
+    const piece = (acc: number, from: number, to: number) => msg({ t: "1b", acc, rnd: 1001, from, to, done: false, votes: [], trimmedBelow: 0 });
+    expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 4, decidedBelow: 0, acc: 2 }]);
+    expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([]); // a duplicate
+    expect(sent(p.step(piece(3, 0, 2), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 2, decidedBelow: 0, acc: 3 }]);
+  });
+
+  test("after a takeover, proposes the backlog through the pipeline window", () => {
+    const p = new Proposer(options({ pipelineWindow: 2 }));
+    p.step(tick, 0);
+    const votes = [0, 1, 2, 3, 4].map((inst) => ({ inst, vRnd: 501, vVal: b(val(9, inst)) }));
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: true, votes, trimmedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 0 }), 0);
+    expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([0, 1]);
+    const vote = (inst: number) => ({ inst, vRnd: 1001, vVal: b(val(9, inst)) });
+    p.step(msg({ t: "2b", acc: 1, votes: [vote(0)] }), 1);
+    const next = p.step(msg({ t: "2b", acc: 2, votes: [vote(0)] }), 1);
+    expect(twoA(next).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([2]);
+  });
+
+  test("never proposes below what an acceptor trimmed (all decided)", () => {
+    const p = new Proposer(options());
+    p.step(tick, 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 40 }), 0);
+    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
+    expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([40]);
   });
 });

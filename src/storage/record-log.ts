@@ -1,0 +1,190 @@
+/**
+ * An append-only file of checksummed records, written in groups: the framing that the acceptor
+ * log and the learner archive share.
+ *
+ * File: a 16-byte header (8-byte magic, cluster id, owner id as u32 LE), then records
+ * [u32 payload length][u32 CRC-32 of payload][payload]. Records are acknowledged (by whoever
+ * uses the file) only after `commit` wrote and synced them, so a damaged *last* record is a
+ * write torn by a crash: it is dropped and the file truncated there. Damage anywhere else means
+ * the file is not what its owner wrote: opening fails.
+ */
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeSync } from "node:fs";
+
+const HEADER_BYTES = 16;
+const RECORD_HEADER_BYTES = 8;
+
+export class StorageError extends Error {}
+
+export interface Opened<T> {
+  readonly log: RecordLog;
+  /** The decoded records, each with the file offset it starts at. */
+  readonly records: { readonly offset: number; readonly value: T }[];
+  /** Bytes of a torn last record that were dropped (0 when the file ended cleanly). */
+  readonly tornBytes: number;
+}
+
+export class RecordLog {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly header: Uint8Array,
+    private fd: number,
+    private fileBytes: number,
+  ) {}
+
+  /** Opens (or creates) the file; `decode` turns a payload into a record (undefined: malformed). */
+  static open<T>(path: string, magic: string, clusterId: number, ownerId: number, decode: (payload: Uint8Array) => T | undefined): Opened<T> {
+    const header = makeHeader(magic, clusterId, ownerId);
+    let records: Opened<T>["records"] = [];
+    let validBytes = HEADER_BYTES;
+    let tornBytes = 0;
+    if (existsSync(path)) {
+      const bytes = readFileSync(path);
+      checkHeader(bytes, header, path);
+      const parsed = parseRecords(bytes, path, decode);
+      records = parsed.records;
+      validBytes = parsed.validBytes;
+      tornBytes = Math.max(0, bytes.length - validBytes);
+    }
+    const fd = openSync(path, existsSync(path) ? "r+" : "w+");
+    if (validBytes === HEADER_BYTES) writeAll(fd, header, 0);
+    ftruncateSync(fd, validBytes); // later appends start right after the last whole record
+    fsyncSync(fd);
+    return { log: new RecordLog(path, header, fd, validBytes), records, tornBytes };
+  }
+
+  /** Queues a record; returns the file offset it will have. */
+  append(payload: Uint8Array): number {
+    const offset = this.fileBytes + this.pendingBytes;
+    const rec = frame(payload);
+    this.pending.push(rec);
+    this.pendingBytes += rec.length;
+    return offset;
+  }
+
+  /** Writes every queued record at once and, when `sync`, makes it durable with one fdatasync. */
+  commit(sync = true): void {
+    if (this.pending.length === 0) return;
+    const buf = concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    writeAll(this.fd, buf, this.fileBytes);
+    this.fileBytes += buf.length;
+    if (sync) fdatasyncSync(this.fd); // data and file size: all that is needed to read it back
+  }
+
+  get bytes(): number {
+    return this.fileBytes;
+  }
+
+  /** Payloads of the whole records stored from `offset` on, reading at most about `maxBytes`. */
+  readFrom(offset: number, maxBytes: number): { offset: number; payload: Uint8Array }[] {
+    const length = Math.min(maxBytes, this.fileBytes - offset);
+    if (length <= 0) return [];
+    const buf = new Uint8Array(length);
+    readSync(this.fd, buf, 0, length, offset);
+    const out: { offset: number; payload: Uint8Array }[] = [];
+    const dv = new DataView(buf.buffer);
+    let at = 0;
+    while (at + RECORD_HEADER_BYTES <= length) {
+      const end = at + RECORD_HEADER_BYTES + dv.getUint32(at, true);
+      if (end > length) break;
+      out.push({ offset: offset + at, payload: buf.subarray(at + RECORD_HEADER_BYTES, end) });
+      at = end;
+    }
+    return out;
+  }
+
+  /** Replaces the file's records with `payloads` (temporary file, synced, renamed over). */
+  rewrite(payloads: Iterable<Uint8Array>): void {
+    this.commit();
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, "w");
+    let at = writeAll(fd, this.header, 0);
+    for (const p of payloads) at += writeAll(fd, frame(p), at);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, this.path);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, "r+");
+    this.fileBytes = at;
+  }
+
+  close(): void {
+    this.commit();
+    closeSync(this.fd);
+  }
+}
+
+function frame(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, payload.length, true);
+  dv.setUint32(4, Bun.hash.crc32(payload), true);
+  out.set(payload, RECORD_HEADER_BYTES);
+  return out;
+}
+
+function writeAll(fd: number, buf: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
+  return buf.length;
+}
+
+function makeHeader(magic: string, clusterId: number, ownerId: number): Uint8Array {
+  const h = new Uint8Array(HEADER_BYTES);
+  h.set(new TextEncoder().encode(magic.padEnd(8).slice(0, 8)), 0);
+  const dv = new DataView(h.buffer);
+  dv.setUint32(8, clusterId >>> 0, true);
+  dv.setUint32(12, ownerId >>> 0, true);
+  return h;
+}
+
+function checkHeader(bytes: Uint8Array, header: Uint8Array, path: string): void {
+  if (bytes.length < HEADER_BYTES) {
+    if (bytes.length === 0) return; // created, crashed before the header was written
+    throw new StorageError(`${path}: ${bytes.length}-byte file is too short to be ours`);
+  }
+  const magic = new TextDecoder().decode(header.subarray(0, 8));
+  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== magic) throw new StorageError(`${path}: not a ${magic} file (bad magic)`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  const want = new DataView(header.buffer);
+  const [cluster, id] = [dv.getUint32(8, true), dv.getUint32(12, true)];
+  if (cluster !== want.getUint32(8, true) || id !== want.getUint32(12, true)) {
+    throw new StorageError(`${path}: file of id ${id} in cluster ${cluster}, not of id ${want.getUint32(12, true)} in cluster ${want.getUint32(8, true)}`);
+  }
+}
+
+function parseRecords<T>(bytes: Uint8Array, path: string, decode: (payload: Uint8Array) => T | undefined) {
+  const records: { offset: number; value: T }[] = [];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  let at = HEADER_BYTES;
+  while (at < bytes.length) {
+    const bad = (why: string): never => {
+      throw new StorageError(`${path}: corrupt record at byte ${at} (${why}) with ${bytes.length - at} bytes after it; refusing to start`);
+    };
+    if (at + RECORD_HEADER_BYTES > bytes.length) break; // torn record header
+    const end = at + RECORD_HEADER_BYTES + dv.getUint32(at, true);
+    if (end > bytes.length) break; // torn payload: the last write did not complete
+    const payload = bytes.subarray(at + RECORD_HEADER_BYTES, end);
+    if (Bun.hash.crc32(payload) !== dv.getUint32(at + 4, true)) {
+      if (end === bytes.length) break; // a torn last record
+      bad("checksum mismatch");
+    }
+    records.push({ offset: at, value: decode(payload) ?? bad("malformed payload") });
+    at = end;
+  }
+  return { records, validBytes: at };
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
