@@ -18,7 +18,7 @@ export const ROUND_MAX = 2 ** 52;
 export const INSTANCE_MAX = 2 ** 48;
 export const NODE_ID_MAX = 0xffff;
 
-const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed"] as const;
+const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed", "votes"] as const;
 type TypeName = (typeof TYPE_CODES)[number];
 const CODE_OF = new Map<TypeName, number>(TYPE_CODES.map((t, i) => [t, i]));
 
@@ -44,7 +44,7 @@ function fields(msg: Message): unknown[] {
     case "1a":
       return [msg.cRnd, msg.from, msg.decidedBelow, msg.acc];
     case "1b":
-      return [msg.acc, msg.rnd, msg.from, msg.to, msg.done, flatVotes(msg.votes), msg.trimmedBelow];
+      return [msg.acc, msg.rnd, msg.from, msg.to, msg.done, flatVotes(msg.votes), msg.decidedBelow];
     case "nack":
       return [msg.acc, msg.rnd];
     case "2a":
@@ -57,6 +57,8 @@ function fields(msg: Message): unknown[] {
       return [flatProposals(msg.decided)];
     case "trimmed":
       return [msg.acc, msg.below];
+    case "votes":
+      return [msg.acc, msg.from, msg.to, msg.decidedBelow, flatVotes(msg.votes)];
   }
 }
 
@@ -98,7 +100,7 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
         to: f.int(INSTANCE_MAX),
         done: f.bool(),
         votes: f.votes(),
-        trimmedBelow: f.int(INSTANCE_MAX),
+        decidedBelow: f.int(INSTANCE_MAX),
       };
       break;
     case "nack":
@@ -118,6 +120,9 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       break;
     case "trimmed":
       msg = { t, acc: f.int(NODE_ID_MAX), below: f.int(INSTANCE_MAX) };
+      break;
+    case "votes":
+      msg = { t, acc: f.int(NODE_ID_MAX), from: f.int(INSTANCE_MAX), to: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), votes: f.votes() };
       break;
   }
   f.end();

@@ -38,6 +38,8 @@ export class Acceptor implements Role {
   private storedBytesTotal = 0;
   /** Votes below this instance were dropped; every instance below it is decided. */
   protected trimmedBelow = 0;
+  /** The highest decided prefix a proposer reported (not persisted: it only saves work). */
+  private decidedHint = 0;
 
   constructor(readonly opts: AcceptorOptions) {}
 
@@ -108,8 +110,11 @@ export class Acceptor implements Role {
     }
     this.promise(msg.cRnd, fx);
     this.noteDecided(msg.decidedBelow, fx);
-    const { votes, to, done } = this.votesFrom(msg.from, Infinity);
-    fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, from: msg.from, to, done, votes, trimmedBelow: this.trimmedBelow });
+    // What is known decided needs no report: a proposer that just started would otherwise fetch
+    // every vote this acceptor retains.
+    const decidedBelow = Math.max(this.trimmedBelow, this.decidedHint);
+    const { votes, to, done } = this.votesFrom(Math.max(msg.from, decidedBelow), Infinity);
+    fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, from: msg.from, to, done, votes, decidedBelow });
   }
 
   protected onPhase2A(msg: Phase2A, fx: Effects): void {
@@ -142,6 +147,7 @@ export class Acceptor implements Role {
 
   /** Drops votes that are both decided and older than the retention. */
   private noteDecided(decidedBelow: number, fx: Effects): void {
+    if (decidedBelow > this.decidedHint) this.decidedHint = decidedBelow;
     const below = decidedBelow - this.opts.retainInstances;
     if (below <= this.trimmedBelow) return;
     this.trim(below);
@@ -177,9 +183,10 @@ export class Acceptor implements Role {
   private onCatchup(msg: Catchup, fx: Effects): void {
     if (msg.from < this.trimmedBelow) fx.send("learners", { t: "trimmed", acc: this.opts.id, below: this.trimmedBelow });
     let from = Math.max(msg.from, this.trimmedBelow);
+    const decidedBelow = Math.max(this.trimmedBelow, this.decidedHint);
     for (let i = 0; i < this.opts.catchupDatagramsMax && from < msg.to; i++) {
       const { votes, to, done } = this.votesFrom(from, msg.to);
-      if (votes.length > 0) fx.send("learners", { t: "2b", acc: this.opts.id, votes });
+      fx.send("learners", { t: "votes", acc: this.opts.id, from, to: done ? msg.to : to, decidedBelow, votes });
       if (done) break;
       from = to;
     }

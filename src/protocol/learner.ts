@@ -6,6 +6,7 @@ import {
   type Input,
   type Role,
   type Vote,
+  type Votes,
 } from "./messages.ts";
 import { VoteTally, majority } from "./tally.ts";
 
@@ -30,6 +31,8 @@ export class Learner implements Role {
   private next = 0;
   private highestSeen = -1;
   private readonly deliveredIds = new FloorIdSet();
+  /** Per decided-but-unknown instance, each acceptor's account of it (its vote, or none). */
+  private readonly recovery = new Map<number, Map<number, Vote | null>>();
   /** Per acceptor, the latest point below which it said it dropped every vote. */
   private readonly trimmedBelow = new Map<number, number>();
 
@@ -60,6 +63,7 @@ export class Learner implements Role {
     } else if (input.msg.t === "decision") {
       for (const d of input.msg.decided) this.onDecided(d.inst, d.cVal);
     } else if (input.msg.t === "trimmed") this.onTrimmed(input.msg.acc, input.msg.below, fx);
+    else if (input.msg.t === "votes") this.onVotes(input.msg);
     this.deliverReady(nowMs, fx);
     fx.wakeAt(this.nextCheckMs());
     return fx;
@@ -87,6 +91,34 @@ export class Learner implements Role {
     }
   }
 
+  /**
+   * An acceptor's full account of a range. Its votes count as 2B. Beyond that, for an instance
+   * known decided (below some proposer's decided prefix), the current votes of any majority of
+   * acceptors determine the decided value: it is the one with the highest vRnd (the rule Phase 1
+   * relies on). That recovers instances whose votes are spread over several rounds, with no
+   * proposer that still knows them.
+   */
+  private onVotes(msg: Votes): void {
+    for (const vote of msg.votes) this.onVote(msg.acc, vote);
+    if (msg.decidedBelow - 1 > this.highestSeen) this.highestSeen = msg.decidedBelow - 1;
+    const byInst = new Map<number, Vote>();
+    for (const v of msg.votes) byInst.set(v.inst, v);
+    const end = Math.min(msg.to, msg.decidedBelow, this.next + CATCHUP_INSTANCES_MAX);
+    for (let inst = Math.max(msg.from, this.next); inst < end; inst++) {
+      if (this.decided.has(inst)) continue;
+      let accounts = this.recovery.get(inst);
+      if (accounts === undefined) {
+        accounts = new Map();
+        this.recovery.set(inst, accounts);
+      }
+      accounts.set(msg.acc, byInst.get(inst) ?? null);
+      if (accounts.size < majority(this.opts.acceptors)) continue;
+      let best: Vote | null = null;
+      for (const v of accounts.values()) if (v !== null && (best === null || v.vRnd > best.vRnd)) best = v;
+      if (best !== null) this.onDecided(inst, best.vVal);
+    }
+  }
+
   private onDecided(inst: number, batch: Batch): void {
     if (inst > this.highestSeen) this.highestSeen = inst;
     if (inst < this.next || this.decided.has(inst)) return;
@@ -98,6 +130,7 @@ export class Learner implements Role {
     const before = this.next;
     for (let batch = this.decided.get(this.next); batch !== undefined; batch = this.decided.get(this.next)) {
       this.decided.delete(this.next);
+      this.recovery.delete(this.next);
       this.next++;
       for (const v of batch.values) if (this.deliveredIds.add(v.client, v.seq, v.floor)) fx.delivered.push(v);
     }

@@ -81,8 +81,11 @@ export interface Phase1B {
   readonly to: number;
   readonly done: boolean;
   readonly votes: readonly Vote[];
-  /** The acceptor dropped its votes below this instance: all of them are decided. */
-  readonly trimmedBelow: number;
+  /**
+   * Every instance below is decided: the acceptor trimmed its votes there, or a proposer told it
+   * so. Votes below are not reported, and the new leader proposes nothing there.
+   */
+  readonly decidedBelow: number;
 }
 
 /** Refusal of a 1A or 2A: the acceptor has promised the higher round `rnd`. */
@@ -114,6 +117,19 @@ export interface Catchup {
   readonly to: number;
 }
 
+/**
+ * An acceptor's answer to a Catchup: its current vote, if any, for every instance in [from, to)
+ * (an instance of the range without a vote here has none), and the prefix it knows decided.
+ */
+export interface Votes {
+  readonly t: "votes";
+  readonly acc: number;
+  readonly from: number;
+  readonly to: number;
+  readonly decidedBelow: number;
+  readonly votes: readonly Vote[];
+}
+
 /** An acceptor's answer to a Catchup below what it keeps: instances below `below` are gone. */
 export interface Trimmed {
   readonly t: "trimmed";
@@ -127,7 +143,7 @@ export interface Decision {
   readonly decided: readonly Proposal[];
 }
 
-export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed;
+export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed | Votes;
 
 export type Group = "clients" | "proposers" | "acceptors" | "learners";
 

@@ -82,8 +82,8 @@ export class Proposer implements Role {
   protected p1From = 0;
   private readonly p1Coverage = new Map<number, Coverage>();
   protected readonly p1Votes = new Map<number, Vote>();
-  /** The highest trimmedBelow among this Phase 1's promises. */
-  private p1Trimmed = 0;
+  /** The highest decidedBelow among this Phase 1's promises. */
+  private p1Decided = 0;
   private p1SentAtMs = 0;
 
   // Phase 2
@@ -214,7 +214,7 @@ export class Proposer implements Role {
     this.p1Coverage.clear();
     this.p1Votes.clear();
     this.p1SentAtMs = nowMs;
-    this.p1Trimmed = 0;
+    this.p1Decided = 0;
     fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: this.p1From, decidedBelow: this.firstUndecided, acc: 0 });
   }
 
@@ -234,7 +234,7 @@ export class Proposer implements Role {
     this.p1Coverage.set(msg.acc, cov);
     if (cov.done || msg.from > cov.to) return; // duplicate, or a piece after a lost one
     for (const vote of msg.votes) this.notePhase1Vote(vote);
-    this.p1Trimmed = Math.max(this.p1Trimmed, msg.trimmedBelow);
+    this.p1Decided = Math.max(this.p1Decided, msg.decidedBelow);
     const advanced = msg.to > cov.to;
     cov.to = Math.max(cov.to, msg.to);
     cov.done = msg.done;
@@ -262,10 +262,10 @@ export class Proposer implements Role {
    */
   private becomeLeader(nowMs: number, fx: Effects): void {
     this.mode = "leader";
-    // Below what an acceptor trimmed, every instance is decided (acceptors trim only what a
-    // proposer reported decided): never propose there, not even a no-op.
-    const from = Math.max(this.p1From, this.p1Trimmed);
-    if (this.p1Trimmed > this.firstUndecided) this.skipDecidedBelow(this.p1Trimmed);
+    // Below an acceptor's decidedBelow every instance is decided (it trims, and reports, only
+    // what a proposer found decided): never propose there, not even a no-op.
+    const from = Math.max(this.p1From, this.p1Decided);
+    if (this.p1Decided > this.firstUndecided) this.skipDecidedBelow(this.p1Decided);
     let top = Math.max(from - 1, this.maxDecided);
     for (const inst of this.p1Votes.keys()) top = Math.max(top, inst);
     this.retaken = [];

@@ -14,7 +14,7 @@ const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
   clients: new Set(["ack"]),
   proposers: new Set(["submit", "1b", "nack", "2b", "catchup"]),
   acceptors: new Set(["1a", "2a", "catchup"]),
-  learners: new Set(["2b", "decision", "trimmed"]),
+  learners: new Set(["2b", "decision", "trimmed", "votes"]),
 };
 
 export interface NodeStats {

@@ -8,7 +8,7 @@ export const SAMPLES: Message[] = [
   { t: "submit", values },
   { t: "ack", ids: [1, 0, 7, 1_732_690_000_123_000] },
   { t: "1a", cRnd: 1001, from: 0, decidedBelow: 0, acc: 0 },
-  { t: "1b", acc: 2, rnd: 1001, from: 3, to: 9, done: false, votes: [{ inst: 3, vRnd: 901, vVal: batch }, { inst: 8, vRnd: 1, vVal: b() }], trimmedBelow: 2 },
+  { t: "1b", acc: 2, rnd: 1001, from: 3, to: 9, done: false, votes: [{ inst: 3, vRnd: 901, vVal: batch }, { inst: 8, vRnd: 1, vVal: b() }], decidedBelow: 2 },
   { t: "nack", acc: 3, rnd: 2 ** 40 },
   { t: "2a", cRnd: 5005, proposals: [{ inst: 0, cVal: batch }, { inst: 1, cVal: b() }], decidedBelow: 7 },
   { t: "2b", acc: 1, votes: [{ inst: 12, vRnd: 5005, vVal: batch }] },

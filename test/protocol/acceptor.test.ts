@@ -70,11 +70,13 @@ describe("acceptor", () => {
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
-  test("answers a Catchup with its votes in the range, as 2B to learners", () => {
+  test("answers a Catchup with its account of the range (votes, and the decided prefix it knows)", () => {
     const a = acceptor();
     for (const inst of [0, 1, 2, 7]) a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0 }), 0);
     const fx = a.step(msg({ t: "catchup", from: 1, to: 3 }), 0);
-    expect(sent(fx, "learners", "2b").flatMap((m) => m.votes.map((v) => v.inst))).toEqual([1, 2]);
+    const [account] = sent(fx, "learners", "votes");
+    expect(account).toMatchObject({ acc: 2, from: 1, to: 3, decidedBelow: 0 });
+    expect(account!.votes.map((v) => v.inst)).toEqual([1, 2]);
   });
 });
 
@@ -87,10 +89,10 @@ describe("acceptor trimming", () => {
     expect(a.voteOf(4)).toBeUndefined();
     expect(a.voteOf(5)?.vRnd).toBe(1001);
     const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 8, acc: 0 }), 0), "proposers", "1b");
-    expect(oneB!.trimmedBelow).toBe(5);
-    expect(oneB!.votes.map((v) => v.inst)).toEqual([5, 6, 7, 8, 9, 10]);
+    expect(oneB!.decidedBelow).toBe(8); // trimmed below 5, and told 8 is the decided prefix
+    expect(oneB!.votes.map((v) => v.inst)).toEqual([8, 9, 10]);
     const catchup = a.step(msg({ t: "catchup", from: 2, to: 7 }), 0);
     expect(sent(catchup, "learners", "trimmed")).toEqual([{ t: "trimmed", acc: 2, below: 5 }]);
-    expect(sent(catchup, "learners", "2b").flatMap((m) => m.votes.map((v) => v.inst))).toEqual([5, 6]);
+    expect(sent(catchup, "learners", "votes").flatMap((m) => m.votes.map((v) => v.inst))).toEqual([5, 6]);
   });
 });

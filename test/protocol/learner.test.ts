@@ -79,3 +79,22 @@ describe("learner and trimming", () => {
     for (const acc of [1, 2, 3]) expect(l.step(msg({ t: "trimmed", acc, below: 1 }), 0).fatal).toBeUndefined();
   });
 });
+
+describe("learner recovery of decided instances", () => {
+  test("takes the highest-vRnd vote of a majority's accounts for an instance known decided", () => {
+    const l = learner();
+    const account = (acc: number, votes: { inst: number; vRnd: number; vVal: ReturnType<typeof b> }[]) =>
+      msg({ t: "votes", acc, from: 0, to: 1, decidedBelow: 1, votes });
+    // Votes spread over rounds: no round has a majority, so 2B counting alone never decides.
+    expect(l.step(account(1, [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0, "old")) }]), 0).delivered).toEqual([]);
+    const fx = l.step(account(3, [{ inst: 0, vRnd: 3003, vVal: b(val(2, 0, "new")) }]), 0);
+    expect(ids(fx.delivered)).toEqual(["2:0"]);
+  });
+
+  test("never does so for an instance not known decided", () => {
+    const l = learner();
+    const account = (acc: number, vRnd: number) => msg({ t: "votes", acc, from: 0, to: 1, decidedBelow: 0, votes: [{ inst: 0, vRnd, vVal: b(val(acc, 0)) }] });
+    l.step(account(1, 1001), 0);
+    expect(l.step(account(3, 3003), 0).delivered).toEqual([]);
+  });
+});

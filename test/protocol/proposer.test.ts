@@ -26,7 +26,7 @@ const tick = { kind: "tick" as const };
 function leader(over: Partial<ProposerOptions> = {}): Proposer {
   const p = new Proposer(options(over));
   p.step(tick, 0);
-  for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 0 }), 0);
+  for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
   expect(p.isLeader).toBe(true);
   return p;
 }
@@ -52,8 +52,8 @@ describe("proposer", () => {
     p.step(msg({ t: "submit", values: [val(9, 0, "mine")] }), 0);
     const older = { inst: 2, vRnd: 501, vVal: b(val(5, 0, "older")) };
     const newer = { inst: 2, vRnd: 702, vVal: b(val(7, 0, "newer")) };
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 3, done: true, votes: [older], trimmedBelow: 0 }), 0);
-    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 3, done: true, votes: [newer], trimmedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 3, done: true, votes: [older], decidedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 3, done: true, votes: [newer], decidedBelow: 0 }), 0);
     const proposals = twoA(fx).flatMap((m) => m.proposals);
     expect(proposals.map((q) => [q.inst, ids(q.cVal)])).toEqual([
       [0, []],
@@ -67,11 +67,11 @@ describe("proposer", () => {
   test("waits for every piece of a 1B before counting the promise", () => {
     const p = new Proposer(options());
     p.step(tick, 0);
-    const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: false, votes: [], trimmedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: false, votes: [], decidedBelow: 0 }), 0);
     expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 5, decidedBelow: 0, acc: 1 }]);
-    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(false);
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 5, to: 9, done: true, votes: [], trimmedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 5, to: 9, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(true);
   });
 
@@ -195,7 +195,7 @@ describe("proposer Phase 1 in pieces", () => {
   test("asks each acceptor alone for its next piece, once per piece", () => {
     const p = new Proposer(options());
     p.step(tick, 0);
-    const piece = (acc: number, from: number, to: number) => msg({ t: "1b", acc, rnd: 1001, from, to, done: false, votes: [], trimmedBelow: 0 });
+    const piece = (acc: number, from: number, to: number) => msg({ t: "1b", acc, rnd: 1001, from, to, done: false, votes: [], decidedBelow: 0 });
     expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 4, decidedBelow: 0, acc: 2 }]);
     expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([]); // a duplicate
     expect(sent(p.step(piece(3, 0, 2), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 2, decidedBelow: 0, acc: 3 }]);
@@ -205,8 +205,8 @@ describe("proposer Phase 1 in pieces", () => {
     const p = new Proposer(options({ pipelineWindow: 2 }));
     p.step(tick, 0);
     const votes = [0, 1, 2, 3, 4].map((inst) => ({ inst, vRnd: 501, vVal: b(val(9, inst)) }));
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: true, votes, trimmedBelow: 0 }), 0);
-    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: true, votes, decidedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([0, 1]);
     const vote = (inst: number) => ({ inst, vRnd: 1001, vVal: b(val(9, inst)) });
     p.step(msg({ t: "2b", acc: 1, votes: [vote(0)] }), 1);
@@ -217,8 +217,8 @@ describe("proposer Phase 1 in pieces", () => {
   test("never proposes below what an acceptor trimmed (all decided)", () => {
     const p = new Proposer(options());
     p.step(tick, 0);
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 40 }), 0);
-    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], trimmedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 40 }), 0);
+    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([40]);
   });

@@ -426,6 +426,8 @@ function describe(msg: Message): string {
       return `catchup [${msg.from},${msg.to})`;
     case "trimmed":
       return `trimmed acc=${msg.acc} below=${msg.below}`;
+    case "votes":
+      return `votes acc=${msg.acc} [${msg.from},${msg.to}) decidedBelow=${msg.decidedBelow} ${msg.votes.map((v) => `${v.inst}@${v.vRnd}`).join(",")}`;
     case "decision":
       return `decision ${msg.decided.map((d) => d.inst).join(",")}`;
   }
