@@ -109,6 +109,10 @@ export class Client implements Role {
     if (this.queueHead === this.queue.length) {
       this.queue.length = 0;
       this.queueHead = 0;
+    } else if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
+      // A queue that never drains (stdin keeps it topped up) must not keep its consumed head.
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
     }
     this.sendValues(fresh, fx);
   }
