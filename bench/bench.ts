@@ -41,6 +41,7 @@ const SCENARIOS: Scenario[] = [
   { name: "latency-1", what: "64 B values, 1 outstanding, default (LAN-safe) config", values: 5000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: "client: { outstanding: 1 }\n" },
   { name: "demo-cluster", what: "64 B values, 2 clients, 2 proposers, 3 acceptors, 2 learners", values: 500_000, valueBytes: 64, clients: 2, proposers: 2, learners: 2, config: LOOPBACK_CONFIG },
   { name: "durable", what: "throughput-64 with durable acceptors (fsync'd log, group commit)", values: 1_000_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: (dir) => `${LOOPBACK_CONFIG}acceptor: { storage: ${JSON.stringify(join(dir, "acceptors"))} }\n` },
+  { name: "auth", what: "throughput-64 with authenticated datagrams (HMAC-SHA256)", values: 1_000_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: `${LOOPBACK_CONFIG}auth: { key: "bench-key-0123456789abcdef" }\n` },
   { name: "loss-10", what: "throughput-64 with 10% loss injected at every process", values: 300_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, loss: 0.1, config: LOOPBACK_CONFIG },
   { name: "tiny", what: "smoke test: 2,000 values", values: 2000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
 ];

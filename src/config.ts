@@ -49,6 +49,10 @@ export const ConfigSchema = v.strictObject({
     idleProbeMaxMs: int(1, 600_000),
     flushMs: int(1, 100),
   }),
+  auth: v.strictObject({
+    key: v.nullable(v.pipe(v.string(), v.minLength(16, "a key of at least 16 characters"))),
+    keyFile: v.nullable(v.pipe(v.string(), v.minLength(1, "a file path"))),
+  }),
   tickMs: int(1, 1000),
   loss: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
 });
@@ -75,6 +79,7 @@ export const DEFAULT_CONFIG: Config = {
   client: { outstanding: 1000, retransmitMs: 500, retransmitMinMs: 20 },
   acceptor: { storage: null, retainInstances: 10_000 },
   learner: { catchupMs: 50, idleProbeMaxMs: 1000, flushMs: 50 },
+  auth: { key: null, keyFile: null },
   tickMs: 10,
   loss: 0,
 };
@@ -91,6 +96,9 @@ export function validateConfig(input: unknown, source = "config"): Config {
   if (result.success) {
     const c = result.output;
     const problems: string[] = [];
+    if (c.auth.key !== null && c.auth.keyFile !== null) {
+      problems.push(`${source}: auth: expected one of auth.key and auth.keyFile, found both`);
+    }
     if (c.client.retransmitMinMs > c.client.retransmitMs) {
       problems.push(`${source}: client.retransmitMinMs: expected at most client.retransmitMs (${c.client.retransmitMs}), found ${c.client.retransmitMinMs}`);
     }
@@ -223,6 +231,14 @@ learner:
   idleProbeMaxMs: ${c.learner.idleProbeMaxMs}
   # Flush delivered values to stdout at least this often (at most 100).
   flushMs: ${c.learner.flushMs}
+
+# Datagram authentication (HMAC-SHA256, 16-byte tag over the cluster id and the payload).
+# Without a key the cluster trusts its network: anyone who can send to the groups can disrupt it.
+# Give every process the same key, inline (at least 16 characters) or in a file (its bytes,
+# without a trailing newline). Use a new key (or cluster id) when a cluster starts from scratch.
+auth:
+  key: null
+  keyFile: null
 
 # Protocol timer resolution.
 tickMs: ${c.tickMs}

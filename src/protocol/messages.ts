@@ -193,8 +193,8 @@ export interface Role {
   step(input: Input, nowMs: number): Effects;
 }
 
-/** Upper bound of a message's fixed part (type, cluster id, rounds, instance numbers). */
-export const MESSAGE_OVERHEAD_BYTES = 64;
+/** Upper bound of a message's fixed part (type, cluster id, rounds, instance numbers, and a 16-byte MAC). */
+export const MESSAGE_OVERHEAD_BYTES = 96;
 /** Upper bound of the per-entry overhead of a vote or proposal besides its batch. */
 export const ENTRY_OVERHEAD_BYTES = 24;
 

@@ -6,6 +6,7 @@
 import type { ConsolaInstance } from "consola";
 import type { Config } from "../config.ts";
 import { DecodeError, decode, encode } from "../net/codec.ts";
+import type { Authenticator } from "../net/auth.ts";
 import { joinGroup, openSender, type Receiver, type Sender } from "../net/transport.ts";
 import type { Effects, Group, Message, PersistRecord, Role } from "../protocol/messages.ts";
 
@@ -39,6 +40,8 @@ export interface NodeOptions {
   readonly seed: number;
   readonly onEffects?: (fx: Effects) => void;
   readonly durable?: DurableLog;
+  /** Sign outgoing and verify incoming datagrams (config `auth`). */
+  readonly auth?: Authenticator;
 }
 
 export class Node {
@@ -81,8 +84,14 @@ export class Node {
     this.sender?.close();
   }
 
-  private onDatagram(bytes: Uint8Array): void {
+  /** One received datagram (public for tests that drive a node without sockets). */
+  onDatagram(datagram: Uint8Array): void {
     this.stats.received++;
+    const bytes = this.opts.auth ? this.opts.auth.open(datagram) : datagram;
+    if (bytes === undefined) {
+      this.drop("auth", `${datagram.length}-byte datagram`);
+      return;
+    }
     let msg: Message;
     try {
       msg = decode(bytes, this.opts.config.cluster);
@@ -118,6 +127,7 @@ export class Node {
       if (msg !== lastMsg) {
         lastMsg = msg;
         lastBytes = encode(msg, this.opts.config.cluster);
+        if (this.opts.auth) lastBytes = this.opts.auth.seal(lastBytes);
       }
       if (hold) this.held.push({ to, bytes: lastBytes! });
       else this.sender!.send(to, lastBytes!);

@@ -3,7 +3,9 @@
  * network with a Node, and does its role's I/O (stdin for clients, stdout for learners).
  */
 import type { ConsolaInstance } from "consola";
-import type { Config } from "../config.ts";
+import { readFileSync } from "node:fs";
+import { ConfigError, type Config } from "../config.ts";
+import { authenticator } from "../net/auth.ts";
 import { Acceptor } from "../protocol/acceptor.ts";
 import { Client } from "../protocol/client.ts";
 import { Learner } from "../protocol/learner.ts";
@@ -44,7 +46,9 @@ const GROUP_OF: Record<RoleName, Group> = {
 };
 
 function node(ctx: RoleContext, role: Role, name: RoleName, onEffects?: NodeOptions["onEffects"], durable?: DurableLog): Node {
+  const key = authKey(ctx.config);
   return new Node({
+    ...(key ? { auth: authenticator(key, ctx.config.cluster) } : {}),
     config: ctx.config,
     group: GROUP_OF[name],
     role,
@@ -54,6 +58,21 @@ function node(ctx: RoleContext, role: Role, name: RoleName, onEffects?: NodeOpti
     ...(onEffects ? { onEffects } : {}),
     ...(durable ? { durable } : {}),
   });
+}
+
+/** The datagram key from the config (inline, or a file's bytes without a trailing newline). */
+function authKey(config: Config): Uint8Array | undefined {
+  if (config.auth.key !== null) return new TextEncoder().encode(config.auth.key);
+  if (config.auth.keyFile === null) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(config.auth.keyFile);
+  } catch (e) {
+    throw new ConfigError([`auth.keyFile: cannot read ${config.auth.keyFile}: ${(e as Error).message}`]);
+  }
+  while (bytes.length > 0 && (bytes[bytes.length - 1] === 0x0a || bytes[bytes.length - 1] === 0x0d)) bytes = bytes.subarray(0, bytes.length - 1);
+  if (bytes.length < 16) throw new ConfigError([`auth.keyFile: expected a key of at least 16 bytes in ${config.auth.keyFile}, found ${bytes.length}`]);
+  return bytes;
 }
 
 /** Resolves on SIGINT or SIGTERM. */
