@@ -53,6 +53,15 @@ export const ConfigSchema = v.strictObject({
     key: v.nullable(v.pipe(v.string(), v.minLength(16, "a key of at least 16 characters"))),
     keyFile: v.nullable(v.pipe(v.string(), v.minLength(1, "a file path"))),
   }),
+  metrics: v.strictObject({
+    listen: v.nullable(
+      v.pipe(
+        v.string(),
+        v.regex(/^[^\s:]+:\d{1,5}$/, "host:port, e.g. 127.0.0.1:9464"),
+        v.check((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, "a port up to 65535"),
+      ),
+    ),
+  }),
   tickMs: int(1, 1000),
   loss: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
 });
@@ -80,6 +89,7 @@ export const DEFAULT_CONFIG: Config = {
   acceptor: { storage: null, retainInstances: 10_000 },
   learner: { catchupMs: 50, idleProbeMaxMs: 1000, flushMs: 50 },
   auth: { key: null, keyFile: null },
+  metrics: { listen: null },
   tickMs: 10,
   loss: 0,
 };
@@ -239,6 +249,11 @@ learner:
 auth:
   key: null
   keyFile: null
+
+# Prometheus metrics at http://<listen>/metrics (e.g. 127.0.0.1:9464), off when null. Several
+# processes on one host need one port each: give each its own config, or --metrics-listen.
+metrics:
+  listen: null
 
 # Protocol timer resolution.
 tickMs: ${c.tickMs}

@@ -9,12 +9,14 @@ export const roleArgs = {
   id: { type: "string", description: "Id of this process within its role (0-999)", valueHint: "n" },
   config: { type: "string", description: "Config file (.yaml, .yml or .json); see `paxos config`", valueHint: "file" },
   debug: { type: "boolean", description: "Debug logging (to stderr)", default: false },
+  "log-format": { type: "string", description: "Logs as text (default) or json (one object per line)", valueHint: "text|json" },
   loss: { type: "string", description: "Drop each received datagram with probability P (testing)", valueHint: "P" },
   seed: { type: "string", description: "Seed of the injected loss (default: random)", valueHint: "n" },
   batch: { type: "string", description: "Proposer: maximum values per instance (batch.valuesMax)", valueHint: "n" },
   outstanding: { type: "string", description: "Client: maximum undecided values in flight (client.outstanding)", valueHint: "n" },
   count: { type: "string", description: "Learner: exit 0 after delivering N values", valueHint: "n" },
   storage: { type: "string", description: "Acceptor: directory of its durable log (acceptor.storage)", valueHint: "dir" },
+  "metrics-listen": { type: "string", description: "Serve Prometheus metrics at host:port/metrics (metrics.listen)", valueHint: "host:port" },
   "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file", valueHint: "file" },
 } as const;
 
@@ -23,12 +25,14 @@ export interface RoleArgs {
   id?: string;
   config?: string;
   debug?: boolean;
+  "log-format"?: string;
   loss?: string;
   seed?: string;
   batch?: string;
   outstanding?: string;
   count?: string;
   storage?: string;
+  "metrics-listen"?: string;
   "latency-log"?: string;
 }
 
@@ -55,6 +59,7 @@ export async function resolveConfig(args: RoleArgs): Promise<Config> {
   const outstanding = intArg("outstanding", args.outstanding, 1, 1_000_000);
   if (outstanding !== undefined) over.client = { outstanding };
   if (args.storage !== undefined) over.acceptor = { storage: args.storage };
+  if (args["metrics-listen"] !== undefined) over.metrics = { listen: args["metrics-listen"] };
   return validateConfig(mergeDeep(base, over), "command line");
 }
 
@@ -71,7 +76,9 @@ export async function runRole(args: RoleArgs): Promise<number> {
   const count = intArg("count", args.count, 0, Number.MAX_SAFE_INTEGER);
   if (count !== undefined && role !== "learner") throw new UsageError("--count is for learners");
   if (args["latency-log"] !== undefined && role !== "client") throw new UsageError("--latency-log is for clients");
-  const log = createLogger(`${role}-${id}`, args.debug === true);
+  const format = args["log-format"] ?? "text";
+  if (format !== "text" && format !== "json") throw new UsageError(`--log-format: expected text or json, found '${format}'`);
+  const log = createLogger(`${role}-${id}`, args.debug === true, format);
   const ctx = {
     config,
     id,

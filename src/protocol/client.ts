@@ -106,6 +106,7 @@ export class Client implements Role {
       this.outstanding.set(value.seq, { value, firstSentAtMs: nowMs, sentAtMs: nowMs });
       fresh.push(value);
     }
+    this.counters.submitted += fresh.length;
     if (this.queueHead === this.queue.length) {
       this.queue.length = 0;
       this.queueHead = 0;
@@ -116,6 +117,9 @@ export class Client implements Role {
     }
     this.sendValues(fresh, fx);
   }
+
+  /** For metrics: values sent for the first time, and resends. */
+  readonly counters = { submitted: 0, retransmitted: 0 };
 
   /** The retransmission timeout in force. */
   get retransmitTimeoutMs(): number {
@@ -146,6 +150,7 @@ export class Client implements Role {
       o.sentAtMs = nowMs;
       this.outstanding.set(o.value.seq, o);
     }
+    this.counters.retransmitted += stale.length;
     this.sendValues(
       stale.map((o) => o.value),
       fx,

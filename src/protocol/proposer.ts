@@ -117,6 +117,14 @@ export class Proposer implements Role {
     return this.cRnd;
   }
 
+  /** Every instance below is known decided. */
+  get decidedPrefix(): number {
+    return this.firstUndecided;
+  }
+
+  /** For metrics: Phase 1 runs, and those that took over from another round. */
+  readonly counters = { phase1Runs: 0, takeovers: 0 };
+
   get isLeader(): boolean {
     return this.mode === "leader";
   }
@@ -207,6 +215,8 @@ export class Proposer implements Role {
   // ---- Phase 1 ----
 
   protected startPhase1(nowMs: number, fx: Effects): void {
+    this.counters.phase1Runs++;
+    if (this.cRnd !== 0) this.counters.takeovers++; // not this incarnation's first Phase 1
     this.cRnd = nextRound(this.highestRnd, this.opts.id);
     this.highestRnd = this.cRnd;
     this.mode = "phase1";

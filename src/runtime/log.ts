@@ -1,11 +1,24 @@
-import { createConsola, type ConsolaInstance } from "consola";
+import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 
-/** One consola instance per process, tagged with role and id, writing to stderr only. */
-export function createLogger(tag: string, debug: boolean): ConsolaInstance {
-  return createConsola({
+export type LogFormat = "text" | "json";
+
+/**
+ * One consola instance per process, tagged with role and id, writing to stderr only. The json
+ * format writes one object per line ({time, level, tag, msg}) for journald and log shippers.
+ */
+export function createLogger(tag: string, debug: boolean, format: LogFormat = "text"): ConsolaInstance {
+  const base = {
     level: debug ? 4 : 3,
     stdout: process.stderr,
     stderr: process.stderr,
     formatOptions: { date: false, colors: process.stderr.isTTY === true },
-  }).withTag(tag);
+  };
+  if (format === "text") return createConsola(base).withTag(tag);
+  const json = {
+    log(o: LogObject): void {
+      const msg = o.args.map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(" ");
+      process.stderr.write(`${JSON.stringify({ time: o.date.toISOString(), level: o.type, tag: o.tag || tag, msg })}\n`);
+    },
+  };
+  return createConsola({ ...base, reporters: [json] }).withTag(tag);
 }

@@ -13,6 +13,7 @@ import type { Group, Role } from "../protocol/messages.ts";
 import { Proposer, ROUND_STRIDE } from "../protocol/proposer.ts";
 import { readLines } from "./lines.ts";
 import { AcceptorLog, StorageError } from "../storage/acceptor-log.ts";
+import { Metrics } from "./metrics.ts";
 import { Node, type DurableLog, type NodeOptions } from "./node.ts";
 
 export type RoleName = "client" | "proposer" | "acceptor" | "learner";
@@ -94,13 +95,39 @@ function logStats(ctx: RoleContext, n: Node): void {
   ctx.log.debug(`datagrams received=${n.stats.received} sent=${n.stats.sent} dropped: ${dropped}`);
 }
 
+/**
+ * The metrics every role exposes (datagrams in, out, dropped by reason), plus the role's own;
+ * served while the role runs when `metrics.listen` is set. Returns a stop function.
+ */
+function startMetrics(ctx: RoleContext, name: RoleName, n: Node, metrics: Metrics): () => void {
+  metrics.counter("paxos_datagrams_received_total", "Datagrams received", () => [{ value: n.stats.received }]);
+  metrics.counter("paxos_datagrams_sent_total", "Datagrams sent", () => [{ value: n.stats.sent }]);
+  metrics.counter("paxos_datagrams_dropped_total", "Datagrams dropped, by reason", () =>
+    Object.entries(n.stats.dropped).map(([reason, value]) => ({ labels: { reason }, value })),
+  );
+  const listen = ctx.config.metrics.listen;
+  if (listen === null) return () => {};
+  try {
+    const server = metrics.serve(listen);
+    ctx.log.info(`${name} ${ctx.id} metrics at ${new URL("/metrics", server.url)}`);
+    return () => server.stop(true);
+  } catch (e) {
+    ctx.log.warn(`metrics not served on ${listen}: ${(e as Error).message}`);
+    return () => {};
+  }
+}
+
+const newMetrics = (ctx: RoleContext, name: RoleName) => new Metrics({ role: name, id: ctx.id });
+
 /** Runs a node until SIGINT/SIGTERM. */
-async function serve(ctx: RoleContext, name: RoleName, n: Node): Promise<number> {
+async function serve(ctx: RoleContext, name: RoleName, n: Node, metrics = newMetrics(ctx, name)): Promise<number> {
   await n.start();
+  const stopMetrics = startMetrics(ctx, name, n, metrics);
   logUp(ctx, name);
   const signal = await untilSignal();
   ctx.log.debug(`${signal}: stopping`);
   logStats(ctx, n);
+  stopMetrics();
   n.stop();
   return 0;
 }
@@ -122,13 +149,21 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
     roundFloor: Date.now() * ROUND_STRIDE,
     retainInstances: c.acceptor.retainInstances,
   });
+  const metrics = newMetrics(ctx, "proposer");
+  const batchValues = metrics.histogram("paxos_batch_values", "Values per proposed instance", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000]);
+  metrics.gauge("paxos_round", "Current round (cRnd)", () => [{ value: proposer.round }]);
+  metrics.gauge("paxos_leader", "1 while this proposer leads", () => [{ value: proposer.isLeader ? 1 : 0 }]);
+  metrics.counter("paxos_decided_instances_total", "Instances known decided (prefix)", () => [{ value: proposer.decidedPrefix }]);
+  metrics.counter("paxos_phase1_runs_total", "Phase 1 runs", () => [{ value: proposer.counters.phase1Runs }]);
+  metrics.counter("paxos_takeovers_total", "Phase 1 runs after a first one (takeovers)", () => [{ value: proposer.counters.takeovers }]);
   let leading = false;
-  const n = node(ctx, proposer, "proposer", () => {
+  const n = node(ctx, proposer, "proposer", (fx) => {
+    for (const s of fx.sends) if (s.msg.t === "2a") for (const p of s.msg.proposals) batchValues.observe(p.cVal.length);
     if (proposer.isLeader === leading) return;
     leading = proposer.isLeader;
     ctx.log.info(leading ? `leading in round ${proposer.round}` : "standing by");
   });
-  return serve(ctx, "proposer", n);
+  return serve(ctx, "proposer", n, metrics);
 }
 
 /** Exit code of a learner that cannot learn the whole sequence (instances were trimmed). */
@@ -147,7 +182,10 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
     retainInstances: c.acceptor.retainInstances,
   });
   const dir = c.acceptor.storage;
-  if (dir === null) return serve(ctx, "acceptor", node(ctx, acceptor, "acceptor"));
+  const metrics = newMetrics(ctx, "acceptor");
+  metrics.gauge("paxos_promised_round", "Highest round promised (rnd)", () => [{ value: acceptor.promised }]);
+  metrics.gauge("paxos_votes_held", "Votes held in memory", () => [{ value: acceptor.voteCount }]);
+  if (dir === null) return serve(ctx, "acceptor", node(ctx, acceptor, "acceptor"), metrics);
   let log: AcceptorLog;
   try {
     const opened = AcceptorLog.open(dir, c.cluster, ctx.id);
@@ -175,7 +213,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   const compaction = setInterval(() => {
     if (log.wantsCompaction(acceptor.storedBytes)) log.compact(acceptor.snapshot());
   }, COMPACT_CHECK_MS);
-  const code = await serve(ctx, "acceptor", node(ctx, acceptor, "acceptor", undefined, durable));
+  const code = await serve(ctx, "acceptor", node(ctx, acceptor, "acceptor", undefined, durable), metrics);
   clearInterval(compaction);
   log.close();
   return code;
@@ -211,9 +249,14 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   });
   const flusher = setInterval(() => out.flush(), c.learner.flushMs);
   await n.start();
+  const metrics = newMetrics(ctx, "learner");
+  metrics.counter("paxos_delivered_values_total", "Values delivered (written to stdout)", () => [{ value: delivered }]);
+  metrics.counter("paxos_decided_instances_total", "Instances delivered (prefix)", () => [{ value: learner.nextInstance }]);
+  const stopMetrics = startMetrics(ctx, "learner", n, metrics);
   logUp(ctx, "learner");
   if (ctx.count === 0) finish(0);
   const code = await Promise.race([finished, untilSignal().then(() => 0)]);
+  stopMetrics();
   clearInterval(flusher);
   n.stop();
   await out.flush();
@@ -247,20 +290,25 @@ export async function runClient(ctx: RoleContext): Promise<number> {
   latency?.write("# seq\tsubmit_unix_ms\tlatency_ms\n");
   let decided = 0;
   let wake: () => void = () => {};
+  const metrics = newMetrics(ctx, "client");
+  const latencyS = metrics.histogram("paxos_latency_seconds", "Submit until known decided", [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]);
+  metrics.counter("paxos_submitted_values_total", "Values sent for the first time", () => [{ value: client.counters.submitted }]);
+  metrics.counter("paxos_retransmitted_values_total", "Values sent again", () => [{ value: client.counters.retransmitted }]);
+  metrics.counter("paxos_decided_values_total", "Values known decided", () => [{ value: decided }]);
   const n = node(ctx, client, "client", (fx) => {
     decided += fx.acked.length;
-    if (latency) {
-      const now = n.now();
-      for (let i = 0; i < fx.acked.length; i++) {
-        const at = fx.ackedSentAtMs[i]!;
-        latency.write(`${fx.acked[i]}\t${(at + epochOffsetMs).toFixed(3)}\t${(now - at).toFixed(3)}\n`);
-      }
+    const now = n.now();
+    for (let i = 0; i < fx.acked.length; i++) {
+      const at = fx.ackedSentAtMs[i]!;
+      latencyS.observe((now - at) / 1000);
+      latency?.write(`${fx.acked[i]}\t${(at + epochOffsetMs).toFixed(3)}\t${(now - at).toFixed(3)}\n`);
     }
     if (fx.acked.length > 0) wake();
   });
   /** Node time (ms since the node started) to Unix time. */
   const epochOffsetMs = Date.now() - n.now();
   await n.start();
+  const stopMetrics = startMetrics(ctx, "client", n, metrics);
   const maxBytes = maxValueBytes(c);
   let read = 0;
   let rejected = 0;
@@ -286,6 +334,7 @@ export async function runClient(ctx: RoleContext): Promise<number> {
   );
   await latency?.end();
   logStats(ctx, n);
+  stopMetrics();
   n.stop();
   return rejected === 0 ? 0 : 1;
 }

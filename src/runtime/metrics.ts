@@ -1,0 +1,93 @@
+/**
+ * Prometheus text exposition over Bun.serve (config `metrics.listen`, off by default). Values are
+ * read from the role and the node when scraped; histograms are filled as events happen.
+ */
+import type { Server } from "bun";
+
+type Labels = Record<string, string | number>;
+
+interface Series {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "counter" | "gauge";
+  readonly read: () => { labels?: Labels; value: number }[];
+}
+
+export class Histogram {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = bounds.map(() => 0);
+  }
+
+  observe(x: number): void {
+    this.sum += x;
+    this.count++;
+    for (let i = 0; i < this.bounds.length; i++) if (x <= this.bounds[i]!) this.counts[i]!++;
+  }
+
+  render(base: Labels): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    this.bounds.forEach((b, i) => lines.push(`${this.name}_bucket${fmt({ ...base, le: b })} ${this.counts[i]}`));
+    lines.push(`${this.name}_bucket${fmt({ ...base, le: "+Inf" })} ${this.count}`);
+    lines.push(`${this.name}_sum${fmt(base)} ${this.sum}`, `${this.name}_count${fmt(base)} ${this.count}`);
+    return lines.join("\n");
+  }
+}
+
+function fmt(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, "_")}"`);
+  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
+}
+
+export class Metrics {
+  private readonly series: Series[] = [];
+  private readonly histograms: Histogram[] = [];
+
+  constructor(private readonly base: Labels) {}
+
+  counter(name: string, help: string, read: Series["read"]): void {
+    this.series.push({ name, help, type: "counter", read });
+  }
+
+  gauge(name: string, help: string, read: Series["read"]): void {
+    this.series.push({ name, help, type: "gauge", read });
+  }
+
+  histogram(name: string, help: string, bounds: readonly number[]): Histogram {
+    const h = new Histogram(name, help, bounds);
+    this.histograms.push(h);
+    return h;
+  }
+
+  render(): string {
+    const out: string[] = [];
+    for (const s of this.series) {
+      out.push(`# HELP ${s.name} ${s.help}`, `# TYPE ${s.name} ${s.type}`);
+      for (const { labels, value } of s.read()) out.push(`${s.name}${fmt({ ...this.base, ...labels })} ${value}`);
+    }
+    for (const h of this.histograms) out.push(h.render(this.base));
+    return `${out.join("\n")}\n`;
+  }
+
+  /** Serves /metrics on "host:port"; returns the server (stop it on exit). */
+  serve(listen: string): Server<undefined> {
+    const at = listen.lastIndexOf(":");
+    const hostname = listen.slice(0, at);
+    const port = Number(listen.slice(at + 1));
+    return Bun.serve({
+      hostname,
+      port,
+      fetch: (req) =>
+        new URL(req.url).pathname === "/metrics"
+          ? new Response(this.render(), { headers: { "content-type": "text/plain; version=0.0.4" } })
+          : new Response("see /metrics\n", { status: 404 }),
+    });
+  }
+}
