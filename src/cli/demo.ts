@@ -2,7 +2,7 @@
  * `paxos demo`: a whole local cluster of real processes of this binary, live progress, then the
  * checks and a latency report. scripts/run.sh is this command with the specification's defaults.
  */
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { defineCommand } from "citty";
@@ -138,6 +138,8 @@ interface Child {
   readonly extra: string[];
   readonly proc: Subprocess;
   readonly logFile: string;
+  /** Where this incarnation's lines start in the (appended) log. */
+  readonly logOffset: number;
 }
 
 const POLL_MS = 20;
@@ -199,6 +201,7 @@ export class DemoRun {
   private spawn(role: string, id: number, extra: string[], stdin?: string, stdout?: string): Child {
     const name = `${role}-${id}`;
     const logFile = this.path(`${name}.log`);
+    const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
     const args = ["--role", role, "--id", String(id), "--config", this.path("config.json"), ...extra];
     if (this.o.debug) args.push("--debug");
     const proc = Bun.spawn([...this.self, ...args], {
@@ -206,7 +209,7 @@ export class DemoRun {
       stdout: stdout ? Bun.file(stdout) : "ignore",
       stderr: openSync(logFile, "a"), // appended: a restarted process keeps its predecessor's log
     });
-    const child = { name, role, id, extra, proc, logFile };
+    const child = { name, role, id, extra, proc, logFile, logOffset };
     this.children.push(child);
     this.recordPids();
     return child;
@@ -227,7 +230,7 @@ export class DemoRun {
   /** The proposer whose log last said it leads, if any. */
   async leader(): Promise<string | undefined> {
     for (const c of this.children.filter((c) => c.role === "proposer" && c.proc.exitCode === null)) {
-      const said = (await Bun.file(c.logFile).text()).match(/leading in round|standing by/g);
+      const said = (await Bun.file(c.logFile).slice(c.logOffset).text()).match(/leading in round|standing by/g);
       if (said?.[said.length - 1] === "leading in round") return c.name;
     }
     return undefined;
