@@ -50,7 +50,7 @@ function fields(msg: Message): unknown[] {
     case "2a":
       return [msg.cRnd, flatProposals(msg.proposals), msg.decidedBelow];
     case "2b":
-      return [msg.acc, flatVotes(msg.votes)];
+      return [msg.acc, flatVotes(msg.votes), msg.decidedBelow];
     case "catchup":
       return [msg.from, msg.to];
     case "decision":
@@ -110,7 +110,7 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       msg = { t, cRnd: f.int(ROUND_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "2b":
-      msg = { t, acc: f.int(NODE_ID_MAX), votes: f.votes() };
+      msg = { t, acc: f.int(NODE_ID_MAX), votes: f.votes(), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "catchup":
       msg = { t, from: f.int(INSTANCE_MAX), to: f.int(INSTANCE_MAX) };

@@ -132,7 +132,7 @@ export class Acceptor implements Role {
       votes.push(vote);
       fx.persist.push({ kind: "vote", vote });
     }
-    const twoB = { t: "2b", acc: this.opts.id, votes } as const;
+    const twoB = { t: "2b", acc: this.opts.id, votes, decidedBelow: Math.max(this.trimmedBelow, this.decidedHint) } as const;
     fx.send("learners", twoB);
     fx.send("proposers", twoB);
   }

@@ -48,6 +48,8 @@ export class IdSet {
 export class ValueQueue {
   private queue: Value[] = [];
   private head = 0;
+  /** Removed values still in `queue` (beyond `head`): dropped in bulk when they pile up. */
+  private dead = 0;
   private readonly ids = new IdSet();
 
   get size(): number {
@@ -66,7 +68,13 @@ export class ValueQueue {
   }
 
   delete(v: Value): void {
-    this.ids.delete(v.client, v.seq);
+    if (!this.ids.delete(v.client, v.seq)) return;
+    // A standing-by proposer never takes, so removed values would otherwise stay forever.
+    if (++this.dead > 4096 && this.dead * 2 > this.queue.length - this.head) {
+      this.queue = this.queue.slice(this.head).filter((q) => this.ids.has(q.client, q.seq));
+      this.head = 0;
+      this.dead = 0;
+    }
   }
 
   /**
@@ -79,6 +87,7 @@ export class ValueQueue {
       const v = this.queue[this.head]!;
       if (!this.ids.has(v.client, v.seq)) {
         this.head++; // removed earlier
+        if (this.dead > 0) this.dead--;
         continue;
       }
       if (stale(v)) {

@@ -60,6 +60,7 @@ export class Learner implements Role {
     if (input.kind === "tick") this.onTick(nowMs, fx);
     else if (input.msg.t === "2b") {
       for (const vote of input.msg.votes) this.onVote(input.msg.acc, vote);
+      if (input.msg.decidedBelow - 1 > this.highestSeen) this.highestSeen = input.msg.decidedBelow - 1;
     } else if (input.msg.t === "decision") {
       for (const d of input.msg.decided) this.onDecided(d.inst, d.cVal);
     } else if (input.msg.t === "trimmed") this.onTrimmed(input.msg.acc, input.msg.below, fx);

@@ -108,6 +108,9 @@ export interface Phase2B {
   readonly t: "2b";
   readonly acc: number;
   readonly votes: readonly Vote[];
+  /** Every instance below is decided (what proposers told this acceptor): lets proposers that
+   * missed some decisions, and learners, see how far the sequence has got. */
+  readonly decidedBelow: number;
 }
 
 /** A learner asks for instances [from, to). */

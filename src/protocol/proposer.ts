@@ -368,6 +368,9 @@ export class Proposer implements Role {
       const vVal = this.tally.add(msg.acc, vote);
       if (vVal !== undefined) this.onDecided(vote.inst, vVal, vote.vRnd, nowMs, fx);
     }
+    // A proposer that missed decisions (2B lost while standing by) would otherwise keep every
+    // decision above its hole forever: move past what another proposer found decided.
+    if (msg.decidedBelow > this.firstUndecided) this.skipDecidedBelow(msg.decidedBelow);
     if (this.mode === "leader") this.proposeNew(nowMs, fx);
   }
 
@@ -394,10 +397,20 @@ export class Proposer implements Role {
     if (vRnd === this.cRnd && ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
   }
 
-  /** Instances below `below` are decided, though we do not know their values. */
+  /**
+   * Instances below `below` are decided, though we do not know their values: stop proposing
+   * there (our values in them go back to pending unless known decided; a duplicate is harmless).
+   */
   private skipDecidedBelow(below: number): void {
+    this.tally.forgetBelow(below);
+    for (const [inst, f] of this.inflight) {
+      if (inst >= below) continue;
+      this.inflight.delete(inst);
+      this.requeueUndecided(f.cVal);
+    }
     this.firstUndecided = below;
     this.maxDecided = Math.max(this.maxDecided, below - 1);
+    this.nextInst = Math.max(this.nextInst, below);
     while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
     this.forgetOldDecided();
   }

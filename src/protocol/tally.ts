@@ -32,6 +32,11 @@ export class VoteTally {
     return votes.vVal;
   }
 
+  /** Drops the votes of every instance below `inst` (known decided). */
+  forgetBelow(inst: number): void {
+    for (const i of this.open.keys()) if (i < inst) this.open.delete(i);
+  }
+
   /** Drops the votes of an instance (decided some other way). */
   forget(inst: number): void {
     this.open.delete(inst);

@@ -25,7 +25,7 @@ function forgeries(round: number): { to: Group; msg: Message }[] {
     out.push({ to: "acceptors", msg: { t: "1a", cRnd: round, from: 0, decidedBelow: 0, acc: 0 } });
     out.push({ to: "acceptors", msg: { t: "2a", cRnd: round, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0 } });
     for (const acc of [1, 2, 3]) {
-      const twoB: Message = { t: "2b", acc, votes: [{ inst, vRnd: round, vVal: foreign(inst) }] };
+      const twoB: Message = { t: "2b", acc, votes: [{ inst, vRnd: round, vVal: foreign(inst) }], decidedBelow: 0 };
       out.push({ to: "learners", msg: twoB }, { to: "proposers", msg: twoB });
     }
     out.push({ to: "learners", msg: { t: "decision", decided: [{ inst, cVal: foreign(inst) }] } });

@@ -11,7 +11,7 @@ export const SAMPLES: Message[] = [
   { t: "1b", acc: 2, rnd: 1001, from: 3, to: 9, done: false, votes: [{ inst: 3, vRnd: 901, vVal: batch }, { inst: 8, vRnd: 1, vVal: b() }], decidedBelow: 2 },
   { t: "nack", acc: 3, rnd: 2 ** 40 },
   { t: "2a", cRnd: 5005, proposals: [{ inst: 0, cVal: batch }, { inst: 1, cVal: b() }], decidedBelow: 7 },
-  { t: "2b", acc: 1, votes: [{ inst: 12, vRnd: 5005, vVal: batch }] },
+  { t: "2b", acc: 1, votes: [{ inst: 12, vRnd: 5005, vVal: batch }], decidedBelow: 0 },
   { t: "catchup", from: 10, to: 4106 },
   { t: "decision", decided: [{ inst: 7, cVal: batch }] },
   { t: "trimmed", acc: 2, below: 1000 },

@@ -7,7 +7,7 @@ const learner = () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProb
 const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
 const tick = { kind: "tick" as const };
 const vote2B = (acc: number, inst: number, vRnd: number, values: Value[]) =>
-  msg({ t: "2b", acc, votes: [{ inst, vRnd, vVal: b(...values) }] });
+  msg({ t: "2b", acc, votes: [{ inst, vRnd, vVal: b(...values) }], decidedBelow: 0 });
 
 describe("learner", () => {
   test("decides from a majority of 2B of one round, never from one", () => {

@@ -82,8 +82,8 @@ describe("proposer", () => {
     const queued = p.step(msg({ t: "submit", values: [val(1, 1), val(1, 2), val(2, 0)] }), 2);
     expect(twoA(queued)).toEqual([]); // window full
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "2b", acc: 1, votes: [vote] }), 3);
-    const fx = p.step(msg({ t: "2b", acc: 3, votes: [vote] }), 3);
+    p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), 3);
+    const fx = p.step(msg({ t: "2b", acc: 3, votes: [vote], decidedBelow: 0 }), 3);
     expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => [q.inst, ids(q.cVal)]))).toEqual([[1, ["1:1", "1:2", "2:0"]]]);
   });
@@ -99,8 +99,8 @@ describe("proposer", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "2b", acc: 1, votes: [vote] }), 2);
-    p.step(msg({ t: "2b", acc: 2, votes: [vote] }), 2);
+    p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), 2);
+    p.step(msg({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), 2);
     const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 3);
     expect(twoA(fx)).toEqual([]);
     expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
@@ -123,8 +123,8 @@ describe("proposer", () => {
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
     for (let t = 100; t <= 1000; t += 100) {
       const vote = { inst: t, vRnd: 2002, vVal: b(val(3, t)) };
-      p.step(msg({ t: "2b", acc: 1, votes: [vote] }), t);
-      p.step(msg({ t: "2b", acc: 2, votes: [vote] }), t);
+      p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), t);
+      p.step(msg({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), t);
       expect(sent(p.step(tick, t), "acceptors", "1a")).toEqual([]);
     }
   });
@@ -139,16 +139,16 @@ describe("proposer", () => {
   test("does not combine 2B votes of different rounds into a decision", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
-    p.step(msg({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }] }), 1);
-    const fx = p.step(msg({ t: "2b", acc: 2, votes: [{ inst: 0, vRnd: 901, vVal: b(val(1, 0)) }] }), 1);
+    p.step(msg({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
+    const fx = p.step(msg({ t: "2b", acc: 2, votes: [{ inst: 0, vRnd: 901, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
     expect(sent(fx, "clients", "ack")).toEqual([]);
   });
 
   test("answers a Catchup with the instances it saw decided", () => {
     const p = leader();
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "2b", acc: 1, votes: [vote] }), 0);
-    p.step(msg({ t: "2b", acc: 2, votes: [vote] }), 0);
+    p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), 0);
     const fx = p.step(msg({ t: "catchup", from: 0, to: 10 }), 0);
     expect(sent(fx, "learners", "decision").flatMap((d) => d.decided.map((x) => [x.inst, ids(x.cVal)]))).toEqual([[0, ["1:0"]]]);
   });
@@ -209,8 +209,8 @@ describe("proposer Phase 1 in pieces", () => {
     const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([0, 1]);
     const vote = (inst: number) => ({ inst, vRnd: 1001, vVal: b(val(9, inst)) });
-    p.step(msg({ t: "2b", acc: 1, votes: [vote(0)] }), 1);
-    const next = p.step(msg({ t: "2b", acc: 2, votes: [vote(0)] }), 1);
+    p.step(msg({ t: "2b", acc: 1, votes: [vote(0)], decidedBelow: 0 }), 1);
+    const next = p.step(msg({ t: "2b", acc: 2, votes: [vote(0)], decidedBelow: 0 }), 1);
     expect(twoA(next).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([2]);
   });
 
