@@ -125,9 +125,10 @@ interface ClientIds {
 }
 
 /**
- * Ids known per client, in bounded memory: a client's floor (its acknowledged prefix, carried by
- * its values) and the seqs seen at or above it. Seqs below the floor are known without being
- * stored, so memory follows the clients' windows, not the number of values ever seen.
+ * Ids known per client, in bounded memory: a floor below which every seq is known, and the seqs
+ * seen at or above it. The floor rises as the seqs right above it arrive (clients number their
+ * values 0, 1, 2, …), or when told (`raiseFloor`, for facts such as a client's acknowledged
+ * prefix). Memory follows the clients' windows, not the number of values ever seen.
  */
 export class FloorIdSet {
   private readonly byClient = new Map<number, ClientIds>();
@@ -138,17 +139,17 @@ export class FloorIdSet {
     return c !== undefined && (seq < c.floor || c.seen.has(seq));
   }
 
-  /** Records the id (and raises the client's floor); false when the id was known already. */
-  add(client: number, seq: number, floor: number): boolean {
+  /** Records the id; false when it was known already. */
+  add(client: number, seq: number): boolean {
     const c = this.client(client);
-    const fresh = seq >= c.floor && !c.seen.has(seq);
-    if (fresh) {
-      c.seen.add(seq);
-      c.order.push(seq);
-      this.count++;
-    }
+    if (seq < c.floor || c.seen.has(seq)) return false;
+    c.seen.add(seq);
+    c.order.push(seq);
+    this.count++;
+    let floor = c.floor;
+    while (c.seen.has(floor)) floor++;
     this.raise(c, floor);
-    return fresh;
+    return true;
   }
 
   /** Raises a client's floor: every seq below `floor` counts as known. */

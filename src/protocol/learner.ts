@@ -133,7 +133,7 @@ export class Learner implements Role {
       this.decided.delete(this.next);
       this.recovery.delete(this.next);
       this.next++;
-      for (const v of batch.values) if (this.deliveredIds.add(v.client, v.seq, v.floor)) fx.delivered.push(v);
+      for (const v of batch.values) if (this.deliveredIds.add(v.client, v.seq)) fx.delivered.push(v);
     }
     if (this.next !== before) {
       this.lastProgressMs = nowMs;

@@ -385,7 +385,8 @@ export class Proposer implements Role {
     const values = mine !== undefined && vRnd === this.cRnd ? mine.cVal.values : vVal.values;
     const ackIds: number[] = [];
     for (const v of values) {
-      this.decidedIds.add(v.client, v.seq, v.floor);
+      this.decidedIds.add(v.client, v.seq);
+      this.decidedIds.raiseFloor(v.client, v.floor); // a fact: the client had these acked
       this.pending.delete(v);
       this.inflightIds.delete(v.client, v.seq);
       ackIds.push(v.client, v.seq);

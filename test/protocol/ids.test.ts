@@ -2,14 +2,24 @@ import { describe, expect, test } from "bun:test";
 import { FloorIdSet } from "../../src/protocol/ids.ts";
 
 describe("FloorIdSet", () => {
-  test("knows every seq below a client's floor without storing it, and stays bounded", () => {
+  test("keeps only the seqs above the contiguous prefix it has seen, per client", () => {
     const s = new FloorIdSet();
-    for (let seq = 0; seq < 100_000; seq++) expect(s.add(7, seq, Math.max(0, seq - 10))).toBe(true);
-    expect(s.size).toBeLessThanOrEqual(11);
-    expect(s.has(7, 5)).toBe(true); // below the floor: known
-    expect(s.add(7, 5, 0)).toBe(false); // a duplicate, though no longer stored
-    expect(s.add(7, 99_999, 0)).toBe(false);
-    expect(s.has(7, 100_000)).toBe(false);
+    for (let seq = 0; seq < 100_000; seq++) expect(s.add(7, seq)).toBe(true);
+    expect(s.size).toBe(0); // all of 0..99999 below the floor: none stored
+    expect(s.add(7, 5)).toBe(false);
+    expect(s.add(7, 100_002)).toBe(true); // out of order: stored
+    expect(s.has(7, 100_001)).toBe(false);
+    expect(s.add(7, 100_001)).toBe(true);
+    expect(s.add(7, 100_000)).toBe(true);
+    expect(s.size).toBe(0);
     expect(s.has(8, 0)).toBe(false); // clients are separate
+  });
+
+  test("a floor it is told (a known fact) covers seqs it never saw", () => {
+    const s = new FloorIdSet();
+    s.raiseFloor(3, 50);
+    expect(s.has(3, 49)).toBe(true);
+    expect(s.add(3, 10)).toBe(false);
+    expect(s.add(3, 50)).toBe(true);
   });
 });
