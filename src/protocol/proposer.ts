@@ -179,7 +179,7 @@ export class Proposer implements Role {
         this.proposeNew(nowMs, fx);
         break;
       case "standby":
-        if (this.pending.size > 0 && nowMs >= this.takeoverAtMs) this.startPhase1(nowMs, fx);
+        if (this.hasWork() && nowMs >= this.takeoverAtMs) this.startPhase1(nowMs, fx);
         break;
     }
   }
@@ -190,7 +190,16 @@ export class Proposer implements Role {
     else if (this.mode === "leader") {
       const oldest = this.inflight.values().next();
       if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.opts.retransmitMs);
-    } else if (this.pending.size > 0) fx.wakeAt(this.takeoverAtMs);
+    } else if (this.hasWork()) fx.wakeAt(this.takeoverAtMs);
+  }
+
+  /**
+   * Work that justifies a takeover when nobody makes progress: client values waiting, or a hole
+   * (an instance below one seen decided that is not known decided: the leader that would have
+   * filled it may be gone, and no client may ever resend anything).
+   */
+  private hasWork(): boolean {
+    return this.pending.size > 0 || this.firstUndecided <= this.maxDecided;
   }
 
   // ---- clients ----

@@ -223,3 +223,17 @@ describe("proposer Phase 1 in pieces", () => {
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([40]);
   });
 });
+
+describe("proposer holes", () => {
+  test("a standing-by proposer with no values still takes over to fill a hole below a decided instance", () => {
+    const p = new Proposer(options({ id: 3 }));
+    p.step(msg({ t: "nack", acc: 1, rnd: 1001 }), 0); // someone else leads: stand by
+    p.step(tick, 0);
+    const y = { inst: 1, vRnd: 1001, vVal: b(val(5, 0)) };
+    p.step(msg({ t: "2b", acc: 1, votes: [y], decidedBelow: 0 }), 1);
+    p.step(msg({ t: "2b", acc: 2, votes: [y], decidedBelow: 0 }), 1); // instance 1 decided, 0 unknown
+    expect(p.pendingCount).toBe(0);
+    expect(sent(p.step(tick, 100), "acceptors", "1a")).toEqual([]);
+    expect(sent(p.step(tick, 152), "acceptors", "1a")).toHaveLength(1); // takeoverMs × 1.5 later
+  });
+});
