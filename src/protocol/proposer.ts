@@ -74,9 +74,16 @@ export class Proposer implements Role {
   protected mode: Mode = "standby";
   protected cRnd = 0;
   protected highestRnd: number;
-  /** Whether another proposer's round was seen (then no Phase 1 at start: someone leads). */
+  /** Whether votes were seen (then no Phase 1 at start: someone leads). */
   private seenRound: boolean;
   private started = false;
+  /**
+   * Before its first Phase 1, a proposer asks a majority of acceptors for their promises (a 1A of
+   * round 0, answered with Nack or 1B), so that its rounds start above every round a majority
+   * promised, its own earlier incarnation's included, whatever the clocks say.
+   */
+  private readonly probed = new Set<number>();
+  private probeSentAtMs = -Infinity;
 
   // Phase 1
   protected p1From = 0;
@@ -138,6 +145,7 @@ export class Proposer implements Role {
     if (input.kind === "tick") this.onTick(nowMs, fx);
     else {
       const msg = input.msg;
+      if (!this.started && (msg.t === "nack" || msg.t === "1b")) this.probed.add(msg.acc);
       switch (msg.t) {
         case "submit":
           this.onSubmit(msg, nowMs, fx);
@@ -164,6 +172,13 @@ export class Proposer implements Role {
 
   private onTick(nowMs: number, fx: Effects): void {
     if (!this.started) {
+      if (this.probed.size < majority(this.opts.acceptors)) {
+        if (nowMs - this.probeSentAtMs >= this.opts.retransmitMs) {
+          this.probeSentAtMs = nowMs;
+          fx.send("acceptors", { t: "1a", cRnd: 0, from: 0, decidedBelow: 0, acc: 0 });
+        }
+        return;
+      }
       this.started = true;
       // Proactive Phase 1, before any client value, unless a leader is already visible.
       if (!this.seenRound) this.startPhase1(nowMs, fx);
@@ -185,7 +200,7 @@ export class Proposer implements Role {
   }
 
   private requestWake(fx: Effects): void {
-    if (!this.started) fx.wakeAt(0);
+    if (!this.started) fx.wakeAt(this.probed.size < majority(this.opts.acceptors) ? this.probeSentAtMs + this.opts.retransmitMs : 0);
     else if (this.mode === "phase1") fx.wakeAt(this.p1SentAtMs + this.opts.retransmitMs);
     else if (this.mode === "leader") {
       const oldest = this.inflight.values().next();
@@ -371,6 +386,7 @@ export class Proposer implements Role {
   }
 
   private onPhase2B(msg: Phase2B, nowMs: number, fx: Effects): void {
+    this.seenRound = true; // someone is deciding
     for (const vote of msg.votes) {
       this.noteRound(vote.vRnd, nowMs);
       if (this.decided.has(vote.inst) || vote.inst < this.firstUndecided) continue;
@@ -451,7 +467,6 @@ export class Proposer implements Role {
 
   /** A higher round than ours means another proposer took over: stand by. */
   private noteRound(rnd: number, nowMs: number): void {
-    this.seenRound = true;
     if (rnd > this.highestRnd) this.highestRnd = rnd;
     if (rnd > this.cRnd && this.mode !== "standby") this.standBy(nowMs);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Effects, Message } from "../../src/protocol/messages.ts";
 import { Proposer, nextRound, type ProposerOptions } from "../../src/protocol/proposer.ts";
-import { b, ids, sent, val } from "./helpers.ts";
+import { b, ids, sent, startProposer, val } from "./helpers.ts";
 
 const options = (over: Partial<ProposerOptions> = {}): ProposerOptions => ({
   id: 1,
@@ -25,7 +25,7 @@ const tick = { kind: "tick" as const };
 /** A proposer that ran Phase 1 (round 1001) and got empty promises from acceptors 1 and 2. */
 function leader(over: Partial<ProposerOptions> = {}): Proposer {
   const p = new Proposer(options(over));
-  p.step(tick, 0);
+  startProposer(p);
   for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
   expect(p.isLeader).toBe(true);
   return p;
@@ -42,13 +42,23 @@ describe("proposer", () => {
   });
 
   test("runs Phase 1 for all instances on start, before any client value", () => {
-    const fx = new Proposer(options()).step(tick, 0);
+    const fx = startProposer(new Proposer(options()));
     expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0, acc: 0 }]);
+  });
+
+  test("first asks a majority of acceptors for their promises, and starts above them", () => {
+    const p = new Proposer(options());
+    expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, from: 0, decidedBelow: 0, acc: 0 }]);
+    p.step(msg({ t: "nack", acc: 1, rnd: 7_005_002 }), 1);
+    expect(sent(p.step(tick, 2), "acceptors", "1a")).toEqual([]); // one answer is not a majority
+    expect(sent(p.step(tick, 60), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, from: 0, decidedBelow: 0, acc: 0 }]); // asked again
+    p.step(msg({ t: "1b", acc: 3, rnd: 0, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 61);
+    expect(sent(p.step(tick, 62), "acceptors", "1a")[0]!.cRnd).toBe(7_006_001);
   });
 
   test("re-proposes the highest-vRnd value over its own, and fills holes with no-ops", () => {
     const p = new Proposer(options());
-    p.step(tick, 0);
+    startProposer(p);
     p.step(msg({ t: "submit", values: [val(9, 0, "mine")] }), 0);
     const older = { inst: 2, vRnd: 501, vVal: b(val(5, 0, "older")) };
     const newer = { inst: 2, vRnd: 702, vVal: b(val(7, 0, "newer")) };
@@ -66,7 +76,7 @@ describe("proposer", () => {
 
   test("waits for every piece of a 1B before counting the promise", () => {
     const p = new Proposer(options());
-    p.step(tick, 0);
+    startProposer(p);
     const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: false, votes: [], decidedBelow: 0 }), 0);
     expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 5, decidedBelow: 0, acc: 1 }]);
     p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
@@ -166,13 +176,13 @@ describe("proposer restart", () => {
     const acc = [1, 2, 3].map((id) => new Acceptor({ id, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 }));
     const learner = new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
     const first = new Proposer(options({ id: 2 }));
-    const [oneA] = sent(first.step(tick, 0), "acceptors", "1a");
+    const [oneA] = sent(startProposer(first, 0, acc), "acceptors", "1a");
     for (const a of acc) for (const oneB of sent(a.step(msg(oneA!), 0), "proposers", "1b")) first.step(msg(oneB), 0);
     const [twoAX] = twoA(first.step(msg({ t: "submit", values: [val(1, 0, "X")] }), 1));
     const [twoBX] = sent(acc[0]!.step(msg(twoAX!), 1), "learners", "2b");
     learner.step(msg(twoBX!), 1);
     const restarted = new Proposer(options({ id: 2, roundFloor: roundFloorOnRestart }));
-    const [oneA2] = sent(restarted.step(tick, 5), "acceptors", "1a");
+    const [oneA2] = sent(startProposer(restarted, 5, acc.slice(1)), "acceptors", "1a");
     for (const a of acc.slice(1)) for (const oneB of sent(a.step(msg(oneA2!), 5), "proposers", "1b")) restarted.step(msg(oneB), 5);
     const [twoAY] = twoA(restarted.step(msg({ t: "submit", values: [val(1, 1, "Y")] }), 6));
     const delivered: string[] = [];
@@ -182,19 +192,21 @@ describe("proposer restart", () => {
     return delivered;
   }
 
-  test("a restarted proposer never reuses a round (rounds start above the clock)", async () => {
-    expect(await afterRestart(5 * 1000)).toEqual(["1:1"]); // Y, decided by acceptors 2 and 3
+  // Before the start-up probe and the clock floor, this restart reused round 1002 and learner 1
+  // counted a vote for X with one for Y: it delivered X, which was never decided.
+  test("a restarted proposer never reuses a round, even when its clock is behind (the probe finds it)", async () => {
+    expect(await afterRestart(0)).toEqual(["1:1"]); // Y, decided by acceptors 2 and 3
   });
 
-  test("without the round floor, the same restart makes a learner decide a value nobody decided", async () => {
-    expect(await afterRestart(0)).toEqual(["1:0"]); // X: one vote for X counted with one for Y
+  test("…and when its clock is ahead", async () => {
+    expect(await afterRestart(5 * 1000)).toEqual(["1:1"]);
   });
 });
 
 describe("proposer Phase 1 in pieces", () => {
   test("asks each acceptor alone for its next piece, once per piece", () => {
     const p = new Proposer(options());
-    p.step(tick, 0);
+    startProposer(p);
     const piece = (acc: number, from: number, to: number) => msg({ t: "1b", acc, rnd: 1001, from, to, done: false, votes: [], decidedBelow: 0 });
     expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 4, decidedBelow: 0, acc: 2 }]);
     expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([]); // a duplicate
@@ -203,7 +215,7 @@ describe("proposer Phase 1 in pieces", () => {
 
   test("after a takeover, proposes the backlog through the pipeline window", () => {
     const p = new Proposer(options({ pipelineWindow: 2 }));
-    p.step(tick, 0);
+    startProposer(p);
     const votes = [0, 1, 2, 3, 4].map((inst) => ({ inst, vRnd: 501, vVal: b(val(9, inst)) }));
     p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: true, votes, decidedBelow: 0 }), 0);
     const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
@@ -216,7 +228,7 @@ describe("proposer Phase 1 in pieces", () => {
 
   test("never proposes below what an acceptor trimmed (all decided)", () => {
     const p = new Proposer(options());
-    p.step(tick, 0);
+    startProposer(p);
     p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 40 }), 0);
     p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
@@ -227,13 +239,13 @@ describe("proposer Phase 1 in pieces", () => {
 describe("proposer holes", () => {
   test("a standing-by proposer with no values still takes over to fill a hole below a decided instance", () => {
     const p = new Proposer(options({ id: 3 }));
-    p.step(msg({ t: "nack", acc: 1, rnd: 1001 }), 0); // someone else leads: stand by
-    p.step(tick, 0);
     const y = { inst: 1, vRnd: 1001, vVal: b(val(5, 0)) };
-    p.step(msg({ t: "2b", acc: 1, votes: [y], decidedBelow: 0 }), 1);
-    p.step(msg({ t: "2b", acc: 2, votes: [y], decidedBelow: 0 }), 1); // instance 1 decided, 0 unknown
+    p.step(msg({ t: "2b", acc: 1, votes: [y], decidedBelow: 0 }), 0); // someone else leads
+    p.step(msg({ t: "2b", acc: 2, votes: [y], decidedBelow: 0 }), 0); // instance 1 decided, 0 unknown
+    for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, rnd: 1001 }), 0); // the start-up probe's answers
+    expect(sent(p.step(tick, 1), "acceptors", "1a")).toEqual([]); // started, standing by
     expect(p.pendingCount).toBe(0);
     expect(sent(p.step(tick, 100), "acceptors", "1a")).toEqual([]);
-    expect(sent(p.step(tick, 152), "acceptors", "1a")).toHaveLength(1); // takeoverMs × 1.5 later
+    expect(sent(p.step(tick, 152), "acceptors", "1a")).toHaveLength(1); // takeoverMs × 1.5 after start
   });
 });

@@ -7,6 +7,7 @@ import { Client } from "../../src/protocol/client.ts";
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Effects, Group, Message, Role } from "../../src/protocol/messages.ts";
 import { Proposer } from "../../src/protocol/proposer.ts";
+import { startProposer } from "./helpers.ts";
 
 const popts = (id: number) => ({
   id, acceptors: 3, batchValuesMax: 10, batchBytesMax: 1300, datagramBytesMax: 1400, pipelineWindow: 4,
@@ -23,9 +24,9 @@ test("a value decided in a lower instance by a stale leader does not hide one ac
   const learner = new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
   const client = new Client({ id: 7, outstandingMax: 10, datagramBytesMax: 1400, retransmitMs: 500, retransmitMinMs: 50, seqBase: 0 });
   // L leads round 1001 with every acceptor; M then gets round 1002 from a1 and a2 only.
-  const lOneA = to(L.step(tick, 0), "acceptors");
+  const lOneA = to(startProposer(L, 0, A), "acceptors");
   feed(L, A.flatMap((a) => feed(a, lOneA, 0)).flatMap((fx) => to(fx, "proposers")), 0);
-  const mOneA = to(M.step(tick, 0), "acceptors");
+  const mOneA = to(startProposer(M, 0, [A[0]!, A[1]!]), "acceptors");
   feed(M, [A[0]!, A[1]!].flatMap((a) => feed(a, mOneA, 0)).flatMap((fx) => to(fx, "proposers")), 0);
   expect([L.isLeader, M.isLeader]).toEqual([true, true]);
   // M's 2A for instance 0 is lost; s = 7:0 is decided at instance 1 and acked.
