@@ -71,6 +71,8 @@ export async function runRole(args: RoleArgs): Promise<number> {
   const role = args.role as RoleName;
   const id = intArg("id", args.id, 0, 999);
   if (id === undefined) throw new UsageError("missing --id");
+  // Acceptor 0 would be taken for "every acceptor" in a 1A (see Phase1A.acc).
+  if (role === "acceptor" && id === 0) throw new UsageError("--id: acceptor ids start at 1");
   const config = await resolveConfig(args);
   const seed = intArg("seed", args.seed, 0, 2 ** 32 - 1) ?? ((Date.now() ^ (process.pid << 8)) >>> 0);
   const count = intArg("count", args.count, 0, Number.MAX_SAFE_INTEGER);

@@ -12,8 +12,10 @@ import type { Message, Proposal, Vote } from "../protocol/messages.ts";
 export const WIRE_VERSION = 1;
 /** Largest UDP payload over IPv4. */
 export const UDP_PAYLOAD_BYTES_MAX = 65_507;
-/** Bounds that make a field impossible (and the datagram dropped). */
-/** Rounds start from the clock (ms × 1000), so they need 52 bits until about 2112. */
+/**
+ * Bounds that make a field impossible (and the datagram dropped). Rounds start from the clock
+ * (ms × 1000), so they need 52 bits until about 2112.
+ */
 export const ROUND_MAX = 2 ** 52;
 export const INSTANCE_MAX = 2 ** 48;
 export const NODE_ID_MAX = 0xffff;

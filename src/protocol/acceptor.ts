@@ -1,6 +1,7 @@
 import { voteBytes } from "./pack.ts";
 import {
   Effects,
+  INSTANCES_AHEAD_MAX,
   MESSAGE_OVERHEAD_BYTES,
   type Catchup,
   type Input,
@@ -15,7 +16,7 @@ export interface AcceptorOptions {
   readonly id: number;
   /** Every 1B and 2B must fit one datagram of this size. */
   readonly datagramBytesMax: number;
-  /** Bound on the 2B datagrams sent in answer to one Catchup. */
+  /** Bound on the datagrams sent in answer to one Catchup. */
   readonly catchupDatagramsMax: number;
   /**
    * Votes kept below the decided prefix that proposers report: older ones are dropped, so memory
@@ -83,6 +84,11 @@ export class Acceptor implements Role {
     return this.rnd;
   }
 
+  /** Every instance below is decided: trimmed here, or reported decided by a proposer. */
+  get decidedPrefix(): number {
+    return Math.max(this.trimmedBelow, this.decidedHint);
+  }
+
   get voteCount(): number {
     return this.accepted.size;
   }
@@ -112,7 +118,7 @@ export class Acceptor implements Role {
     this.noteDecided(msg.decidedBelow, fx);
     // What is known decided needs no report: a proposer that just started would otherwise fetch
     // every vote this acceptor retains.
-    const decidedBelow = Math.max(this.trimmedBelow, this.decidedHint);
+    const decidedBelow = this.decidedPrefix;
     const { votes, to, done } = this.votesFrom(Math.max(msg.from, decidedBelow), Infinity);
     fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, from: msg.from, to, done, votes, decidedBelow });
   }
@@ -127,12 +133,13 @@ export class Acceptor implements Role {
     const votes: Vote[] = [];
     for (const p of msg.proposals) {
       if (p.inst < this.trimmedBelow) continue; // decided long ago: no vote needed, none kept
+      if (p.inst >= msg.decidedBelow + INSTANCES_AHEAD_MAX) continue; // no real proposal is that far ahead
       const vote: Vote = { inst: p.inst, vRnd: msg.cRnd, vVal: p.cVal };
       this.hold(vote);
       votes.push(vote);
       fx.persist.push({ kind: "vote", vote });
     }
-    const twoB = { t: "2b", acc: this.opts.id, votes, decidedBelow: Math.max(this.trimmedBelow, this.decidedHint) } as const;
+    const twoB = { t: "2b", acc: this.opts.id, votes, decidedBelow: this.decidedPrefix } as const;
     fx.send("learners", twoB);
     fx.send("proposers", twoB);
   }
@@ -183,7 +190,7 @@ export class Acceptor implements Role {
   private onCatchup(msg: Catchup, fx: Effects): void {
     if (msg.from < this.trimmedBelow) fx.send("learners", { t: "trimmed", acc: this.opts.id, below: this.trimmedBelow });
     let from = Math.max(msg.from, this.trimmedBelow);
-    const decidedBelow = Math.max(this.trimmedBelow, this.decidedHint);
+    const decidedBelow = this.decidedPrefix;
     for (let i = 0; i < this.opts.catchupDatagramsMax && from < msg.to; i++) {
       const { votes, to, done } = this.votesFrom(from, msg.to);
       fx.send("learners", { t: "votes", acc: this.opts.id, from, to: done ? msg.to : to, decidedBelow, votes });

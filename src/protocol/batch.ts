@@ -4,7 +4,8 @@ import type { Value } from "./messages.ts";
  * What one Synod instance decides: a batch of values (the empty batch is the no-op).
  *
  * A batch has two forms, each made from the other only when asked: the values, and the packed
- * bytes that travel on the wire (varint client, varint seq, varint length, data; repeated).
+ * bytes that travel on the wire (varint client, varint seq, varint seq − floor, varint length,
+ * data; repeated).
  * Acceptors only store and forward batches, so they never unpack them; a proposer re-packs
  * nothing it received; a learner unpacks each decided batch once.
  */

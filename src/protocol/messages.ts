@@ -103,7 +103,7 @@ export interface Phase2A {
   readonly decidedBelow: number;
 }
 
-/** Phase 2B, sent to learners and proposers. Also the answer of an acceptor to a Catchup. */
+/** Phase 2B, sent to learners and proposers. */
 export interface Phase2B {
   readonly t: "2b";
   readonly acc: number;
@@ -200,6 +200,13 @@ export interface Role {
 export const MESSAGE_OVERHEAD_BYTES = 96;
 /** Upper bound of the per-entry overhead of a vote or proposal besides its batch. */
 export const ENTRY_OVERHEAD_BYTES = 24;
+
+/**
+ * No proposal is more than this many instances above the decided prefix its 2A reports: a
+ * pipeline window and a takeover backlog are far smaller. Acceptors refuse proposals beyond it,
+ * so that one stray datagram cannot make a later leader fill billions of holes.
+ */
+export const INSTANCES_AHEAD_MAX = 1_000_000;
 
 /** Bound on the instances one Catchup asks for (and that are answered). */
 export const CATCHUP_INSTANCES_MAX = 4096;

@@ -3,6 +3,7 @@ import { FloorIdSet, IdSet, ValueQueue } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
+  INSTANCES_AHEAD_MAX,
   type Catchup,
   type Input,
   type Nack,
@@ -249,14 +250,19 @@ export class Proposer implements Role {
     this.p1Votes.clear();
     this.p1SentAtMs = nowMs;
     this.p1Decided = 0;
-    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: this.p1From, decidedBelow: this.firstUndecided, acc: 0 });
+    this.send1A(this.p1From, 0, fx);
+  }
+
+  /** A 1A of our round from `from`, to every acceptor (`acc` 0) or to one. */
+  private send1A(from: number, acc: number, fx: Effects): void {
+    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from, decidedBelow: this.firstUndecided, acc });
   }
 
   /** Asks again: everyone from the start, and each acceptor whose answer is incomplete from where it stopped. */
   private resendPhase1A(nowMs: number, fx: Effects): void {
-    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: this.p1From, decidedBelow: this.firstUndecided, acc: 0 });
+    this.send1A(this.p1From, 0, fx);
     for (const [acc, cov] of this.p1Coverage) {
-      if (!cov.done && cov.to > this.p1From) fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: cov.to, decidedBelow: this.firstUndecided, acc });
+      if (!cov.done && cov.to > this.p1From) this.send1A(cov.to, acc, fx);
     }
     this.p1SentAtMs = nowMs;
   }
@@ -274,7 +280,7 @@ export class Proposer implements Role {
     cov.done = msg.done;
     if (!cov.done) {
       // The next piece, from this acceptor only; a duplicate piece asks nothing more.
-      if (advanced) fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from: cov.to, decidedBelow: this.firstUndecided, acc: msg.acc });
+      if (advanced) this.send1A(cov.to, msg.acc, fx);
       return;
     }
     let complete = 0;
@@ -302,6 +308,7 @@ export class Proposer implements Role {
     if (this.p1Decided > this.firstUndecided) this.skipDecidedBelow(this.p1Decided);
     let top = Math.max(from - 1, this.maxDecided);
     for (const inst of this.p1Votes.keys()) top = Math.max(top, inst);
+    top = Math.min(top, from + INSTANCES_AHEAD_MAX); // acceptors hold nothing beyond
     this.retaken = [];
     this.retakenHead = 0;
     for (let inst = from; inst <= top; inst++) {

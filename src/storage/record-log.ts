@@ -1,6 +1,5 @@
 /**
- * An append-only file of checksummed records, written in groups: the framing that the acceptor
- * log and the learner archive share.
+ * An append-only file of checksummed records, written in groups (the acceptor log's framing).
  *
  * File: a 16-byte header (8-byte magic, cluster id, owner id as u32 LE), then records
  * [u32 payload length][u32 CRC-32 of payload][payload]. Records are acknowledged (by whoever
@@ -8,7 +7,8 @@
  * write torn by a crash: it is dropped and the file truncated there. Damage anywhere else means
  * the file is not what its owner wrote: opening fails.
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 
 const HEADER_BYTES = 16;
 const RECORD_HEADER_BYTES = 8;
@@ -48,20 +48,20 @@ export class RecordLog {
       validBytes = parsed.validBytes;
       tornBytes = Math.max(0, bytes.length - validBytes);
     }
-    const fd = openSync(path, existsSync(path) ? "r+" : "w+");
+    const created = !existsSync(path);
+    const fd = openSync(path, created ? "w+" : "r+");
     if (validBytes === HEADER_BYTES) writeAll(fd, header, 0);
     ftruncateSync(fd, validBytes); // later appends start right after the last whole record
     fsyncSync(fd);
+    if (created) fsyncDir(dirname(path)); // the new name must survive a power loss too
     return { log: new RecordLog(path, header, fd, validBytes), records, tornBytes };
   }
 
-  /** Queues a record; returns the file offset it will have. */
-  append(payload: Uint8Array): number {
-    const offset = this.fileBytes + this.pendingBytes;
+  /** Queues a record (written by the next commit). */
+  append(payload: Uint8Array): void {
     const rec = frame(payload);
     this.pending.push(rec);
     this.pendingBytes += rec.length;
-    return offset;
   }
 
   /** Writes every queued record at once and, when `sync`, makes it durable with one fdatasync. */
@@ -79,24 +79,6 @@ export class RecordLog {
     return this.fileBytes;
   }
 
-  /** Payloads of the whole records stored from `offset` on, reading at most about `maxBytes`. */
-  readFrom(offset: number, maxBytes: number): { offset: number; payload: Uint8Array }[] {
-    const length = Math.min(maxBytes, this.fileBytes - offset);
-    if (length <= 0) return [];
-    const buf = new Uint8Array(length);
-    readSync(this.fd, buf, 0, length, offset);
-    const out: { offset: number; payload: Uint8Array }[] = [];
-    const dv = new DataView(buf.buffer);
-    let at = 0;
-    while (at + RECORD_HEADER_BYTES <= length) {
-      const end = at + RECORD_HEADER_BYTES + dv.getUint32(at, true);
-      if (end > length) break;
-      out.push({ offset: offset + at, payload: buf.subarray(at + RECORD_HEADER_BYTES, end) });
-      at = end;
-    }
-    return out;
-  }
-
   /** Replaces the file's records with `payloads` (temporary file, synced, renamed over). */
   rewrite(payloads: Iterable<Uint8Array>): void {
     this.commit();
@@ -107,6 +89,7 @@ export class RecordLog {
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, this.path);
+    fsyncDir(dirname(this.path)); // else the directory may still name the old file after a crash
     closeSync(this.fd);
     this.fd = openSync(this.path, "r+");
     this.fileBytes = at;
@@ -115,6 +98,15 @@ export class RecordLog {
   close(): void {
     this.commit();
     closeSync(this.fd);
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
