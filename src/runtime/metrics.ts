@@ -26,15 +26,22 @@ export class Histogram {
     this.counts = bounds.map(() => 0);
   }
 
+  /** Counts x in its own bucket only (on the hot path); render() makes the counts cumulative. */
   observe(x: number): void {
     this.sum += x;
     this.count++;
-    for (let i = 0; i < this.bounds.length; i++) if (x <= this.bounds[i]!) this.counts[i]!++;
+    let i = 0;
+    while (i < this.bounds.length && x > this.bounds[i]!) i++;
+    if (i < this.bounds.length) this.counts[i]!++;
   }
 
   render(base: Labels): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    this.bounds.forEach((b, i) => lines.push(`${this.name}_bucket${fmt({ ...base, le: b })} ${this.counts[i]}`));
+    let cumulative = 0;
+    this.bounds.forEach((b, i) => {
+      cumulative += this.counts[i]!;
+      lines.push(`${this.name}_bucket${fmt({ ...base, le: b })} ${cumulative}`);
+    });
     lines.push(`${this.name}_bucket${fmt({ ...base, le: "+Inf" })} ${this.count}`);
     lines.push(`${this.name}_sum${fmt(base)} ${this.sum}`, `${this.name}_count${fmt(base)} ${this.count}`);
     return lines.join("\n");
