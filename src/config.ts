@@ -48,6 +48,7 @@ export const ConfigSchema = v.strictObject({
     catchupMs: int(1, 600_000),
     idleProbeMaxMs: int(1, 600_000),
     flushMs: int(1, 100),
+    archive: v.nullable(v.pipe(v.string(), v.minLength(1, "a directory path"))),
   }),
   auth: v.strictObject({
     key: v.nullable(v.pipe(v.string(), v.minLength(16, "a key of at least 16 characters"))),
@@ -87,7 +88,7 @@ export const DEFAULT_CONFIG: Config = {
   proposer: { pipelineWindow: 32, pendingValuesMax: 1_000_000, retransmitMs: 100, takeoverMs: 300 },
   client: { outstanding: 1000, retransmitMs: 500, retransmitMinMs: 20 },
   acceptor: { storage: null, retainInstances: 10_000 },
-  learner: { catchupMs: 50, idleProbeMaxMs: 1000, flushMs: 50 },
+  learner: { catchupMs: 50, idleProbeMaxMs: 1000, flushMs: 50, archive: null },
   auth: { key: null, keyFile: null },
   metrics: { listen: null },
   tickMs: 10,
@@ -241,6 +242,10 @@ learner:
   idleProbeMaxMs: ${c.learner.idleProbeMaxMs}
   # Flush delivered values to stdout at least this often (at most 100).
   flushMs: ${c.learner.flushMs}
+  # Directory where each learner keeps every instance it delivered (learner-<id>.archive), and
+  # from which it serves learners that need instances the acceptors no longer retain. With null
+  # on every learner, a learner that starts too late exits 4 instead (acceptor.retainInstances).
+  archive: ${c.learner.archive ?? "null"}
 
 # Datagram authentication (HMAC-SHA256, 16-byte tag over the cluster id and the payload).
 # Without a key the cluster trusts its network: anyone who can send to the groups can disrupt it.

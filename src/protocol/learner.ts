@@ -17,6 +17,11 @@ export interface LearnerOptions {
   readonly catchupMs: number;
   /** While nothing arrives, probe for missed instances at most this often (backing off from catchupMs). */
   readonly idleProbeMaxMs: number;
+  /**
+   * Learners keep archives of what they delivered (config learner.archive): ask them too, and do
+   * not give up when acceptors have trimmed what is needed, since an archive may still have it.
+   */
+  readonly archives?: boolean;
 }
 
 /**
@@ -85,7 +90,7 @@ export class Learner implements Role {
   private onTrimmed(acc: number, below: number, fx: Effects): void {
     this.trimmedBelow.set(acc, Math.max(below, this.trimmedBelow.get(acc) ?? 0));
     const beyond = [...this.trimmedBelow.values()].filter((b) => b > this.next);
-    if (beyond.length >= majority(this.opts.acceptors)) {
+    if (beyond.length >= majority(this.opts.acceptors) && !this.opts.archives) {
       fx.fatal =
         `instance ${this.next} is needed but a majority of acceptors dropped every instance below ${Math.min(...beyond)} ` +
         `(acceptor.retainInstances): this learner started or fell too far behind to learn the whole sequence`;
@@ -132,6 +137,7 @@ export class Learner implements Role {
     for (let batch = this.decided.get(this.next); batch !== undefined; batch = this.decided.get(this.next)) {
       this.decided.delete(this.next);
       this.recovery.delete(this.next);
+      fx.deliveredInstances.push({ inst: this.next, cVal: batch });
       this.next++;
       for (const v of batch.values) if (this.deliveredIds.add(v.client, v.seq)) fx.delivered.push(v);
     }
@@ -164,6 +170,7 @@ export class Learner implements Role {
     const msg = { t: "catchup", from: this.next, to } as const;
     fx.send("acceptors", msg);
     fx.send("proposers", msg);
+    if (this.opts.archives) fx.send("learners", msg);
   }
 
   /** The first instance above `next` that is decided (or seen at all): where the hole ends. */

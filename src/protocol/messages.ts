@@ -160,6 +160,8 @@ export class Effects {
   readonly sends: Send[] = [];
   /** Learner: values delivered, in the total order. */
   readonly delivered: Value[] = [];
+  /** Learner: the instances delivered by this step, in order (for an archive). */
+  readonly deliveredInstances: Proposal[] = [];
   /** Client: seqs of its own values now known decided. */
   readonly acked: number[] = [];
   /** Client: when each acked value was first sent (same order as `acked`), for latencies. */

@@ -15,7 +15,7 @@ const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
   clients: new Set(["ack"]),
   proposers: new Set(["submit", "1b", "nack", "2b", "catchup"]),
   acceptors: new Set(["1a", "2a", "catchup"]),
-  learners: new Set(["2b", "decision", "trimmed", "votes"]),
+  learners: new Set(["2b", "decision", "trimmed", "votes", "catchup"]),
 };
 
 export interface NodeStats {
@@ -42,6 +42,8 @@ export interface NodeOptions {
   readonly durable?: DurableLog;
   /** Sign outgoing and verify incoming datagrams (config `auth`). */
   readonly auth?: Authenticator;
+  /** Runtime-level answers (a learner's archive): effects for a message, or undefined for the role. */
+  readonly intercept?: (msg: Message) => Effects | undefined;
 }
 
 export class Node {
@@ -104,7 +106,7 @@ export class Node {
       this.drop("wrong-group", `'${msg.t}' message`);
       return;
     }
-    this.apply(this.opts.role.step({ kind: "msg", msg }, this.now()));
+    this.apply(this.opts.intercept?.(msg) ?? this.opts.role.step({ kind: "msg", msg }, this.now()));
   }
 
   private drop(reason: string, what?: string): void {

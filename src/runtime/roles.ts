@@ -9,10 +9,12 @@ import { authenticator } from "../net/auth.ts";
 import { Acceptor } from "../protocol/acceptor.ts";
 import { Client } from "../protocol/client.ts";
 import { Learner } from "../protocol/learner.ts";
-import type { Group, Role } from "../protocol/messages.ts";
+import { Effects, type Catchup, type Group, type Role } from "../protocol/messages.ts";
+import { chunkBySize, proposalBytes } from "../protocol/pack.ts";
 import { Proposer, ROUND_STRIDE } from "../protocol/proposer.ts";
 import { readLines } from "./lines.ts";
 import { AcceptorLog, StorageError } from "../storage/acceptor-log.ts";
+import { LearnerArchive } from "../storage/learner-archive.ts";
 import { Metrics } from "./metrics.ts";
 import { Node, type DurableLog, type NodeOptions } from "./node.ts";
 
@@ -46,9 +48,17 @@ const GROUP_OF: Record<RoleName, Group> = {
   learner: "learners",
 };
 
-function node(ctx: RoleContext, role: Role, name: RoleName, onEffects?: NodeOptions["onEffects"], durable?: DurableLog): Node {
+function node(
+  ctx: RoleContext,
+  role: Role,
+  name: RoleName,
+  onEffects?: NodeOptions["onEffects"],
+  durable?: DurableLog,
+  intercept?: NodeOptions["intercept"],
+): Node {
   const key = authKey(ctx.config);
   return new Node({
+    ...(intercept ? { intercept } : {}),
     ...(key ? { auth: authenticator(key, ctx.config.cluster) } : {}),
     config: ctx.config,
     group: GROUP_OF[name],
@@ -226,13 +236,24 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     acceptors: c.acceptors,
     catchupMs: c.learner.catchupMs,
     idleProbeMaxMs: c.learner.idleProbeMaxMs,
+    archives: c.learner.archive !== null,
   });
+  let archive: LearnerArchive | undefined;
+  if (c.learner.archive !== null) {
+    try {
+      archive = LearnerArchive.open(c.learner.archive, c.cluster, ctx.id);
+    } catch (e) {
+      ctx.log.error(`cannot use the learner archive: ${(e as Error).message}`);
+      return EXIT_STORAGE;
+    }
+  }
   const out = Bun.stdout.writer({ highWaterMark: 1 << 16 });
   const NEWLINE = new Uint8Array([0x0a]);
   let delivered = 0;
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const n = node(ctx, learner, "learner", (fx) => {
+    for (const d of fx.deliveredInstances) archive?.append(d.inst, d.cVal);
     if (fx.fatal !== undefined) {
       ctx.log.error(fx.fatal);
       finish(EXIT_TRIMMED);
@@ -246,8 +267,11 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
         return;
       }
     }
-  });
-  const flusher = setInterval(() => out.flush(), c.learner.flushMs);
+  }, undefined, archive ? (msg) => (msg.t === "catchup" ? serveArchive(archive!, msg, c) : undefined) : undefined);
+  const flusher = setInterval(() => {
+    out.flush();
+    archive?.flush();
+  }, c.learner.flushMs);
   await n.start();
   const metrics = newMetrics(ctx, "learner");
   metrics.counter("paxos_delivered_values_total", "Values delivered (written to stdout)", () => [{ value: delivered }]);
@@ -260,9 +284,18 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   clearInterval(flusher);
   n.stop();
   await out.flush();
+  archive?.close();
   logStats(ctx, n);
   ctx.log.debug(`delivered ${delivered} values`);
   return code;
+}
+
+/** Answers a learner's Catchup from this learner's archive, as Decisions (bounded datagrams). */
+function serveArchive(archive: LearnerArchive, msg: Catchup, c: Config): Effects {
+  const fx = new Effects();
+  const decided = archive.read(msg.from, msg.to, c.network.datagramBytesMax * CATCHUP_DATAGRAMS_MAX);
+  for (const chunk of chunkBySize(decided, proposalBytes, c.network.datagramBytesMax)) fx.send("learners", { t: "decision", decided: chunk });
+  return fx;
 }
 
 /**

@@ -7,7 +7,7 @@
  * write torn by a crash: it is dropped and the file truncated there. Damage anywhere else means
  * the file is not what its owner wrote: opening fails.
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
 const HEADER_BYTES = 16;
@@ -75,8 +75,32 @@ export class RecordLog {
     if (sync) fdatasyncSync(this.fd); // data and file size: all that is needed to read it back
   }
 
+  /** Bytes written to the file (queued records not included). */
   get bytes(): number {
     return this.fileBytes;
+  }
+
+  /** Bytes queued by append and not yet written. */
+  get pendingBytesCount(): number {
+    return this.pendingBytes;
+  }
+
+  /** The whole records stored from `offset` on, reading at most about `maxBytes` (a torn one ends it). */
+  readFrom(offset: number, maxBytes: number): { offset: number; payload: Uint8Array }[] {
+    const length = Math.min(maxBytes, this.fileBytes - offset);
+    if (length <= 0) return [];
+    const buf = new Uint8Array(length);
+    readSync(this.fd, buf, 0, length, offset);
+    const out: { offset: number; payload: Uint8Array }[] = [];
+    const dv = new DataView(buf.buffer);
+    let at = 0;
+    while (at + RECORD_HEADER_BYTES <= length) {
+      const end = at + RECORD_HEADER_BYTES + dv.getUint32(at, true);
+      if (end > length) break;
+      out.push({ offset: offset + at, payload: buf.subarray(at + RECORD_HEADER_BYTES, end) });
+      at = end;
+    }
+    return out;
   }
 
   /** Replaces the file's records with `payloads` (temporary file, synced, renamed over). */
