@@ -1,3 +1,5 @@
+import { concatBytes } from "../bytes.ts";
+
 export interface Line {
   /** 1-based line number. */
   readonly number: number;
@@ -20,7 +22,7 @@ export async function* readLines(stream: ReadableStream<Uint8Array>, maxBytes: n
   const emit = (): Line => {
     number++;
     const tooLong = length > maxBytes;
-    const bytes = tooLong ? new Uint8Array(0) : concat(parts, length);
+    const bytes = tooLong ? new Uint8Array(0) : concatBytes(parts, length);
     const line = { number, bytes, length, tooLong };
     parts = [];
     length = 0;
@@ -48,14 +50,3 @@ export async function* readLines(stream: ReadableStream<Uint8Array>, maxBytes: n
 }
 
 const EMPTY = new Uint8Array(0);
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

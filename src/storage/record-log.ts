@@ -9,6 +9,7 @@
  */
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { concatBytes } from "../bytes.ts";
 
 const HEADER_BYTES = 16;
 const RECORD_HEADER_BYTES = 8;
@@ -67,7 +68,7 @@ export class RecordLog {
   /** Writes every queued record at once and, when `sync`, makes it durable with one fdatasync. */
   commit(sync = true): void {
     if (this.pending.length === 0) return;
-    const buf = concat(this.pending, this.pendingBytes);
+    const buf = concatBytes(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     writeAll(this.fd, buf, this.fileBytes);
@@ -193,14 +194,4 @@ function parseRecords<T>(bytes: Uint8Array, path: string, decode: (payload: Uint
     at = end;
   }
   return { records, validBytes: at };
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
