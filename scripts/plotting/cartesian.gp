@@ -7,5 +7,5 @@ set xlabel 'time since first submit (s)'
 set ylabel 'latency (ms)'
 set grid
 set key off
-t0 = real(system("cat logs/latency-client-*.tsv | grep -v '^#' | cut -f2 | sort -g | head -1"))
+t0 = real(system("cat logs/latency-client-*.tsv | grep -v '^#' | awk 'NR == 1 || $2 < t { t = $2 } END { print t }'"))
 plot for [f in system("ls logs/latency-client-*.tsv")] f using (($2 - t0) / 1000):3 with points pt 7 ps 0.3
