@@ -2,10 +2,11 @@
  * An append-only file of checksummed records, written in groups (the acceptor log's framing).
  *
  * File: a 16-byte header (8-byte magic, cluster id, owner id as u32 LE), then records
- * [u32 payload length][u32 CRC-32 of payload][payload]. Records are acknowledged (by whoever
- * uses the file) only after `commit` wrote and synced them, so a damaged *last* record is a
- * write torn by a crash: it is dropped and the file truncated there. Damage anywhere else means
- * the file is not what its owner wrote: opening fails.
+ * [u32 payload length][u32 CRC-32 of payload][payload]. Every commit ends with a marker record
+ * (payload 0xFF "CMT!" and the marker's own file offset). Records are acknowledged (by whoever
+ * uses the file) only after `commit` wrote and synced them, so damage after the last marker is a
+ * write torn by a crash: it is dropped and the file truncated there. Damage with a marker after
+ * it (a committed record follows) means the file is not what its owner wrote: opening fails.
  */
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
@@ -65,9 +66,11 @@ export class RecordLog {
     this.pendingBytes += rec.length;
   }
 
-  /** Writes every queued record at once and, when `sync`, makes it durable with one fdatasync. */
+  /** Writes every queued record and a commit marker at once and, when `sync`, makes them durable with one fdatasync. */
   commit(sync = true): void {
     if (this.pending.length === 0) return;
+    this.pending.push(marker(this.fileBytes + this.pendingBytes));
+    this.pendingBytes += MARKER_FRAME_BYTES;
     const buf = concatBytes(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
@@ -98,7 +101,8 @@ export class RecordLog {
     while (at + RECORD_HEADER_BYTES <= length) {
       const end = at + RECORD_HEADER_BYTES + dv.getUint32(at, true);
       if (end > length) break;
-      out.push({ offset: offset + at, payload: buf.subarray(at + RECORD_HEADER_BYTES, end) });
+      const payload = buf.subarray(at + RECORD_HEADER_BYTES, end);
+      if (!isMarker(payload)) out.push({ offset: offset + at, payload });
       at = end;
     }
     return out;
@@ -111,6 +115,7 @@ export class RecordLog {
     const fd = openSync(tmp, "w");
     let at = writeAll(fd, this.header, 0);
     for (const p of payloads) at += writeAll(fd, frame(p), at);
+    at += writeAll(fd, marker(at), at);
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, this.path);
@@ -133,6 +138,33 @@ function fsyncDir(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+const MARKER_TAG = [0xff, 0x43, 0x4d, 0x54, 0x21]; // 0xFF "CMT!"
+const MARKER_PAYLOAD_BYTES = MARKER_TAG.length + 8;
+const MARKER_FRAME_BYTES = RECORD_HEADER_BYTES + MARKER_PAYLOAD_BYTES;
+
+/** The commit marker that sits at file offset `position`. */
+function marker(position: number): Uint8Array {
+  const payload = new Uint8Array(MARKER_PAYLOAD_BYTES);
+  payload.set(MARKER_TAG);
+  new DataView(payload.buffer).setFloat64(MARKER_TAG.length, position, true);
+  return frame(payload);
+}
+
+function isMarker(payload: Uint8Array): boolean {
+  return payload.length === MARKER_PAYLOAD_BYTES && MARKER_TAG.every((b, i) => payload[i] === b);
+}
+
+/** Whether a whole, valid commit marker lies at or after `from`: something committed follows. */
+function markerAfter(bytes: Uint8Array, from: number): boolean {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let p = from; p + MARKER_FRAME_BYTES <= bytes.length; p++) {
+    if (dv.getUint32(p, true) !== MARKER_PAYLOAD_BYTES || bytes[p + RECORD_HEADER_BYTES] !== 0xff) continue;
+    const payload = bytes.subarray(p + RECORD_HEADER_BYTES, p + MARKER_FRAME_BYTES);
+    if (isMarker(payload) && dv.getFloat64(p + RECORD_HEADER_BYTES + MARKER_TAG.length, true) === p && Bun.hash.crc32(payload) === dv.getUint32(p + 4, true)) return true;
+  }
+  return false;
 }
 
 function frame(payload: Uint8Array): Uint8Array {
@@ -182,15 +214,14 @@ function parseRecords<T>(bytes: Uint8Array, path: string, decode: (payload: Uint
     const bad = (why: string): never => {
       throw new StorageError(`${path}: corrupt record at byte ${at} (${why}) with ${bytes.length - at} bytes after it; refusing to start`);
     };
-    if (at + RECORD_HEADER_BYTES > bytes.length) break; // torn record header
+    // Damage is a torn write (dropped) only if nothing committed follows it.
+    const damaged = (why: string): boolean => (markerAfter(bytes, at) ? bad(`${why}, before a committed record`) : true);
+    if (at + RECORD_HEADER_BYTES > bytes.length && damaged("truncated header")) break;
     const end = at + RECORD_HEADER_BYTES + dv.getUint32(at, true);
-    if (end > bytes.length) break; // torn payload: the last write did not complete
+    if (end > bytes.length && damaged("length beyond the end")) break;
     const payload = bytes.subarray(at + RECORD_HEADER_BYTES, end);
-    if (Bun.hash.crc32(payload) !== dv.getUint32(at + 4, true)) {
-      if (end === bytes.length) break; // a torn last record
-      bad("checksum mismatch");
-    }
-    records.push({ offset: at, value: decode(payload) ?? bad("malformed payload") });
+    if (Bun.hash.crc32(payload) !== dv.getUint32(at + 4, true) && damaged("checksum mismatch")) break;
+    if (!isMarker(payload)) records.push({ offset: at, value: decode(payload) ?? bad("malformed payload") });
     at = end;
   }
   return { records, validBytes: at };

@@ -38,7 +38,7 @@ describe("acceptor log", () => {
   test("a torn last record (never acknowledged) is dropped, and appends continue after it", () => {
     const d = dir();
     const path = written(d, [[vote(0, 1001, val(1, 0))], [vote(1, 1001, val(1, 1, "x".repeat(100)))]]);
-    truncateSync(path, statSync(path).size - 10); // the crash tore the last write
+    truncateSync(path, statSync(path).size - 21 - 10); // the crash tore the last write (record and commit marker)
     const first = AcceptorLog.open(d, 7, 1);
     expect(show(first.loaded.records)).toEqual(["vote 0@1001 1:0"]);
     expect(first.loaded.tornBytes).toBeGreaterThan(0);
@@ -53,7 +53,16 @@ describe("acceptor log", () => {
     const bytes = readFileSync(path);
     bytes[16 + 8 + 20]! ^= 0xff; // inside the first record's payload
     writeFileSync(path, bytes);
-    expect(() => AcceptorLog.open(d, 7, 1)).toThrow(/corrupt record at byte 16 \(checksum mismatch\).*refusing to start/);
+    expect(() => AcceptorLog.open(d, 7, 1)).toThrow(/corrupt record at byte 16 \(checksum mismatch, before a committed record\).*refusing to start/);
+  });
+
+  test("a damaged length in a committed record refuses to start (it is not a torn tail)", () => {
+    const d = dir();
+    const path = written(d, [[vote(0, 1001, val(1, 0, "aaaa"))], [vote(1, 1001, val(1, 1, "bbbb"))]]);
+    const bytes = readFileSync(path);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(16, 1_000_000, true); // first record's length
+    writeFileSync(path, bytes);
+    expect(() => AcceptorLog.open(d, 7, 1)).toThrow(/corrupt record at byte 16 \(length beyond the end, before a committed record\)/);
   });
 
   test("another acceptor's or cluster's log, or a foreign file, is refused", () => {
