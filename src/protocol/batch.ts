@@ -40,6 +40,27 @@ export class Batch {
     return this.bytes;
   }
 
+  /**
+   * Calls `fn` with each value's id and floor, without building values when the batch is still
+   * packed (a proposer that only follows decisions needs no data).
+   */
+  forEachId(fn: (client: number, seq: number, floor: number) => void): void {
+    if (this.vals !== undefined) {
+      for (const v of this.vals) fn(v.client, v.seq, v.floor);
+      return;
+    }
+    const bytes = this.bytes!;
+    const r = { at: 0 };
+    while (r.at < bytes.length) {
+      const client = readVarint(bytes, r, CLIENT_ID_MAX)!;
+      const seq = readVarint(bytes, r, SEQ_MAX)!;
+      const floor = seq - readVarint(bytes, r, seq)!;
+      const length = readVarint(bytes, r, bytes.length)!; // read before moving past the data
+      r.at += length;
+      fn(client, seq, floor);
+    }
+  }
+
   /** Upper bound of the batch's size in a message (exact once packed). */
   get wireBytes(): number {
     if (this.size < 0) {

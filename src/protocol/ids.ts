@@ -56,8 +56,8 @@ export class ValueQueue {
     return this.ids.size;
   }
 
-  has(v: Value): boolean {
-    return this.ids.has(v.client, v.seq);
+  has(client: number, seq: number): boolean {
+    return this.ids.has(client, seq);
   }
 
   /** Appends the value unless its id is queued already. */
@@ -67,8 +67,8 @@ export class ValueQueue {
     return true;
   }
 
-  delete(v: Value): void {
-    if (!this.ids.delete(v.client, v.seq)) return;
+  delete(client: number, seq: number): void {
+    if (!this.ids.delete(client, seq)) return;
     // A standing-by proposer never takes, so removed values would otherwise stay forever.
     if (++this.dead > 4096 && this.dead * 2 > this.queue.length - this.head) {
       this.queue = this.queue.slice(this.head).filter((q) => this.ids.has(q.client, q.seq));

@@ -228,7 +228,7 @@ export class Proposer implements Role {
         ackIds.push(v.client, v.seq); // a retransmission of a decided value: its ack was lost
         continue;
       }
-      if (this.inflightIds.has(v.client, v.seq) || this.pending.has(v)) continue;
+      if (this.inflightIds.has(v.client, v.seq) || this.pending.has(v.client, v.seq)) continue;
       if (this.pending.size >= this.opts.pendingValuesMax) continue;
       if (this.pending.size === 0 && this.mode === "standby") this.armTakeover(nowMs);
       this.pending.push(v);
@@ -315,7 +315,7 @@ export class Proposer implements Role {
       if (this.decided.has(inst)) continue;
       const cVal = this.valueForTakenInstance(inst);
       for (const v of cVal.values) {
-        this.pending.delete(v);
+        this.pending.delete(v.client, v.seq);
         this.inflightIds.add(v.client, v.seq);
       }
       this.retaken.push({ inst, cVal });
@@ -413,16 +413,17 @@ export class Proposer implements Role {
     this.forgetOldDecided();
     this.armTakeover(nowMs); // progress: whoever leads is alive
     const mine = this.inflight.get(inst);
-    // Our own proposal in our round: the same batch, already unpacked (one value per round).
-    const values = mine !== undefined && vRnd === this.cRnd ? mine.cVal.values : vVal.values;
+    // Our own proposal in our round is the same batch, already unpacked (one value per round);
+    // otherwise the ids are read from the packed bytes, no values built.
+    const batch = mine !== undefined && vRnd === this.cRnd ? mine.cVal : vVal;
     const ackIds: number[] = [];
-    for (const v of values) {
-      this.decidedIds.add(v.client, v.seq);
-      this.decidedIds.raiseFloor(v.client, v.floor); // a fact: the client had these acked
-      this.pending.delete(v);
-      this.inflightIds.delete(v.client, v.seq);
-      ackIds.push(v.client, v.seq);
-    }
+    batch.forEachId((client, seq, floor) => {
+      this.decidedIds.add(client, seq);
+      this.decidedIds.raiseFloor(client, floor); // a fact: the client had these acked
+      this.pending.delete(client, seq);
+      this.inflightIds.delete(client, seq);
+      ackIds.push(client, seq);
+    });
     if (mine !== undefined) {
       this.inflight.delete(inst);
       this.requeueUndecided(mine.cVal);

@@ -23,3 +23,19 @@ describe("FloorIdSet", () => {
     expect(s.add(3, 50)).toBe(true);
   });
 });
+
+import { Batch, packValues, scanPacked } from "../../src/protocol/batch.ts";
+import { val } from "./helpers.ts";
+
+describe("Batch.forEachId", () => {
+  test("reads the same ids and floors from values and from packed bytes", () => {
+    const values = [val(1, 0), { ...val(2, 300, "x".repeat(200)), floor: 250 }, val(4294967295, Number.MAX_SAFE_INTEGER, "")];
+    const packed = packValues(values);
+    const fromPacked: number[][] = [];
+    Batch.fromPacked(packed, scanPacked(packed)!).forEachId((c, s, f) => fromPacked.push([c, s, f]));
+    const fromValues: number[][] = [];
+    Batch.of(values).forEachId((c, s, f) => fromValues.push([c, s, f]));
+    expect(fromPacked).toEqual(values.map((v) => [v.client, v.seq, v.floor]));
+    expect(fromValues).toEqual(fromPacked);
+  });
+});
