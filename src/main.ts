@@ -31,7 +31,16 @@ const main = defineCommand({
 });
 
 async function printUsage(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<void> {
-  process.stdout.write(`${await renderUsage(cmd, parent)}\n`);
+  let text = await renderUsage(cmd, parent);
+  if (cmd === main) {
+    // citty would show "paxos [OPTIONS] demo|check|…": say the two real forms instead.
+    const commands = Object.keys(subCommands).join("|");
+    text = text.replace(
+      /USAGE((?:\x1b\[[0-9;]*m)*)[^\n]*\n/, // keep the style resets that follow the word
+      (_m, resets: string) => `USAGE${resets} paxos --role <client|proposer|acceptor|learner> --id <n> [OPTIONS]\n      paxos <${commands}> [--help]\n`,
+    );
+  }
+  process.stdout.write(`${text}\n`);
 }
 
 /** Rejects options that no command defines (citty would ignore them silently). */
