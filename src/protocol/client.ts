@@ -1,5 +1,6 @@
 import { Effects, type Input, type Role, type Value } from "./messages.ts";
-import { chunkBySize, valueBytes } from "./pack.ts";
+import { valueWireBytes } from "./batch.ts";
+import { chunkBySize } from "./pack.ts";
 
 export interface ClientOptions {
   /**
@@ -158,7 +159,7 @@ export class Client implements Role {
   }
 
   private sendValues(values: Value[], fx: Effects): void {
-    for (const chunk of chunkBySize(values, valueBytes, this.opts.datagramBytesMax)) {
+    for (const chunk of chunkBySize(values, valueWireBytes, this.opts.datagramBytesMax)) {
       fx.send("proposers", { t: "submit", values: chunk });
     }
   }

@@ -1,5 +1,4 @@
-import { valueWireBytes } from "./batch.ts";
-import { ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, type Proposal, type Value, type Vote } from "./messages.ts";
+import { ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, type Effects, type Proposal, type Vote } from "./messages.ts";
 
 /**
  * Splits items into runs whose summed size, plus one message overhead, fits `bytesMax`. An item
@@ -25,4 +24,9 @@ export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number,
 
 export const proposalBytes = (p: Proposal): number => p.cVal.wireBytes + ENTRY_OVERHEAD_BYTES;
 export const voteBytes = (v: Vote): number => v.vVal.wireBytes + ENTRY_OVERHEAD_BYTES;
-export const valueBytes = (v: Value): number => valueWireBytes(v);
+/** Decided instances as Decision messages to the learners, at most `datagramsMax` datagrams. */
+export function sendDecisions(fx: Effects, decided: readonly Proposal[], datagramBytesMax: number, datagramsMax: number): void {
+  for (const chunk of chunkBySize(decided, proposalBytes, datagramBytesMax).slice(0, datagramsMax)) {
+    fx.send("learners", { t: "decision", decided: chunk });
+  }
+}

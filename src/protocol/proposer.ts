@@ -15,7 +15,7 @@ import {
   type Value,
   type Vote,
 } from "./messages.ts";
-import { chunkBySize, proposalBytes } from "./pack.ts";
+import { chunkBySize, proposalBytes, sendDecisions } from "./pack.ts";
 import { VoteTally, majority } from "./tally.ts";
 
 /** Rounds are counter × ROUND_STRIDE + proposer id: unique per proposer, and increasing. */
@@ -505,9 +505,6 @@ export class Proposer implements Role {
       const cVal = this.decided.get(inst);
       if (cVal !== undefined) decided.push({ inst, cVal });
     }
-    const chunks = chunkBySize(decided, proposalBytes, this.opts.datagramBytesMax);
-    for (const chunk of chunks.slice(0, this.opts.catchupDatagramsMax)) {
-      fx.send("learners", { t: "decision", decided: chunk });
-    }
+    sendDecisions(fx, decided, this.opts.datagramBytesMax, this.opts.catchupDatagramsMax);
   }
 }

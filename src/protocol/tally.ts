@@ -41,10 +41,6 @@ export class VoteTally {
   forget(inst: number): void {
     this.open.delete(inst);
   }
-
-  get openInstances(): number {
-    return this.open.size;
-  }
 }
 
 export function majority(acceptors: number): number {

@@ -10,7 +10,7 @@ import { Acceptor } from "../protocol/acceptor.ts";
 import { Client } from "../protocol/client.ts";
 import { Learner } from "../protocol/learner.ts";
 import { Effects, type Catchup, type Group, type Role } from "../protocol/messages.ts";
-import { chunkBySize, proposalBytes } from "../protocol/pack.ts";
+import { sendDecisions } from "../protocol/pack.ts";
 import { Proposer, ROUND_STRIDE } from "../protocol/proposer.ts";
 import { readLines } from "./lines.ts";
 import { AcceptorLog, StorageError } from "../storage/acceptor-log.ts";
@@ -294,7 +294,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
 function serveArchive(archive: LearnerArchive, msg: Catchup, c: Config): Effects {
   const fx = new Effects();
   const decided = archive.read(msg.from, msg.to, c.network.datagramBytesMax * CATCHUP_DATAGRAMS_MAX);
-  for (const chunk of chunkBySize(decided, proposalBytes, c.network.datagramBytesMax)) fx.send("learners", { t: "decision", decided: chunk });
+  sendDecisions(fx, decided, c.network.datagramBytesMax, CATCHUP_DATAGRAMS_MAX);
   return fx;
 }
 
