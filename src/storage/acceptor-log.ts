@@ -9,10 +9,10 @@
  *
  * Why an append-only file and not bun:sqlite: see DESIGN.md ("Durable acceptors") for figures.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Batch, scanPacked } from "../protocol/batch.ts";
 import type { PersistRecord } from "../protocol/messages.ts";
+import { nodeFileIO, type FileIO } from "./file-io.ts";
 import { RecordLog, StorageError } from "./record-log.ts";
 
 export { StorageError };
@@ -38,9 +38,9 @@ export class AcceptorLog {
   }
 
   /** Opens (or creates) `dir/acceptor-<id>.log`; returns the log and what it held. */
-  static open(dir: string, clusterId: number, acceptorId: number): { log: AcceptorLog; loaded: Loaded } {
-    mkdirSync(dir, { recursive: true });
-    const opened = RecordLog.open(join(dir, `acceptor-${acceptorId}.log`), MAGIC, clusterId, acceptorId, decodeRecord);
+  static open(dir: string, clusterId: number, acceptorId: number, io: FileIO = nodeFileIO): { log: AcceptorLog; loaded: Loaded } {
+    io.mkdirp(dir);
+    const opened = RecordLog.open(join(dir, `acceptor-${acceptorId}.log`), MAGIC, clusterId, acceptorId, decodeRecord, io);
     return { log: new AcceptorLog(opened.log), loaded: { records: opened.records.map((r) => r.value), tornBytes: opened.tornBytes } };
   }
 

@@ -4,10 +4,10 @@
  * Not synced: losing the tail in a crash only means the archive restarts a little earlier.
  * A sparse in-memory index (every INDEX_EVERY-th instance) keeps memory bounded.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Batch, scanPacked } from "../protocol/batch.ts";
 import type { Proposal } from "../protocol/messages.ts";
+import { nodeFileIO, type FileIO } from "./file-io.ts";
 import { RecordLog } from "./record-log.ts";
 
 const MAGIC = "PXLRNAR1";
@@ -21,9 +21,9 @@ export class LearnerArchive {
 
   private constructor(private readonly log: RecordLog) {}
 
-  static open(dir: string, clusterId: number, learnerId: number): LearnerArchive {
-    mkdirSync(dir, { recursive: true });
-    const opened = RecordLog.open(join(dir, `learner-${learnerId}.archive`), MAGIC, clusterId, learnerId, decodeInst);
+  static open(dir: string, clusterId: number, learnerId: number, io: FileIO = nodeFileIO): LearnerArchive {
+    io.mkdirp(dir);
+    const opened = RecordLog.open(join(dir, `learner-${learnerId}.archive`), MAGIC, clusterId, learnerId, decodeInst, io);
     const archive = new LearnerArchive(opened.log);
     for (const r of opened.records) archive.noteAt(r.value, r.offset);
     return archive;

@@ -2,15 +2,19 @@
  * An append-only file of checksummed records, written in groups (the acceptor log's framing).
  *
  * File: a 16-byte header (8-byte magic, cluster id, owner id as u32 LE), then records
- * [u32 payload length][u32 CRC-32 of payload][payload]. Every commit ends with a marker record
- * (payload 0xFF "CMT!" and the marker's own file offset). Records are acknowledged (by whoever
- * uses the file) only after `commit` wrote and synced them, so damage after the last marker is a
- * write torn by a crash: it is dropped and the file truncated there. Damage with a marker after
- * it (a committed record follows) means the file is not what its owner wrote: opening fails.
+ * [u32 payload length][u32 CRC-32 of payload][payload] (a payload is never empty). Every commit
+ * ends with a marker record (payload 0xFF "CMT!" and the marker's own file offset). Records are
+ * acknowledged (by whoever uses the file) only after `commit` wrote and synced them, and a group
+ * is written only after the one before it was synced: so only the last group can be damaged by a
+ * crash. Its pages may reach the disk in any order, or not at all (a zero-filled tail is a file
+ * whose size was extended and whose data was never written). Damage is such a torn tail when no
+ * committed group follows it: no valid marker after it, or only the marker that ends the file.
+ * The file is then truncated at the damage. Damage anywhere else means the file is not what its
+ * owner wrote: opening fails.
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { concatBytes } from "../bytes.ts";
+import { nodeFileIO, type FileIO } from "./file-io.ts";
 
 const HEADER_BYTES = 16;
 const RECORD_HEADER_BYTES = 8;
@@ -31,32 +35,40 @@ export class RecordLog {
 
   private constructor(
     readonly path: string,
+    private readonly io: FileIO,
     private readonly header: Uint8Array,
     private fd: number,
     private fileBytes: number,
   ) {}
 
   /** Opens (or creates) the file; `decode` turns a payload into a record (undefined: malformed). */
-  static open<T>(path: string, magic: string, clusterId: number, ownerId: number, decode: (payload: Uint8Array) => T | undefined): Opened<T> {
+  static open<T>(
+    path: string,
+    magic: string,
+    clusterId: number,
+    ownerId: number,
+    decode: (payload: Uint8Array) => T | undefined,
+    io: FileIO = nodeFileIO,
+  ): Opened<T> {
     const header = makeHeader(magic, clusterId, ownerId);
     let records: Opened<T>["records"] = [];
     let validBytes = HEADER_BYTES;
     let tornBytes = 0;
-    if (existsSync(path)) {
-      const bytes = readFileSync(path);
+    const created = !io.exists(path);
+    if (!created) {
+      const bytes = io.readAll(path);
       checkHeader(bytes, header, path);
       const parsed = parseRecords(bytes, path, decode);
       records = parsed.records;
       validBytes = parsed.validBytes;
       tornBytes = Math.max(0, bytes.length - validBytes);
     }
-    const created = !existsSync(path);
-    const fd = openSync(path, created ? "w+" : "r+");
-    if (validBytes === HEADER_BYTES) writeAll(fd, header, 0);
-    ftruncateSync(fd, validBytes); // later appends start right after the last whole record
-    fsyncSync(fd);
-    if (created) fsyncDir(dirname(path)); // the new name must survive a power loss too
-    return { log: new RecordLog(path, header, fd, validBytes), records, tornBytes };
+    const fd = io.open(path, created);
+    if (validBytes === HEADER_BYTES) io.write(fd, header, 0);
+    io.truncate(fd, validBytes); // later appends start right after the last whole record
+    io.sync(fd);
+    if (created) io.syncDir(dirname(path)); // the new name must survive a power loss too
+    return { log: new RecordLog(path, io, header, fd, validBytes), records, tornBytes };
   }
 
   /** Queues a record (written by the next commit). */
@@ -74,9 +86,9 @@ export class RecordLog {
     const buf = concatBytes(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    writeAll(this.fd, buf, this.fileBytes);
+    this.io.write(this.fd, buf, this.fileBytes);
     this.fileBytes += buf.length;
-    if (sync) fdatasyncSync(this.fd); // data and file size: all that is needed to read it back
+    if (sync) this.io.datasync(this.fd); // data and file size: all that is needed to read it back
   }
 
   /** Bytes written to the file (queued records not included). */
@@ -94,7 +106,7 @@ export class RecordLog {
     const length = Math.min(maxBytes, this.fileBytes - offset);
     if (length <= 0) return [];
     const buf = new Uint8Array(length);
-    readSync(this.fd, buf, 0, length, offset);
+    this.io.read(this.fd, buf, offset);
     const out: { offset: number; payload: Uint8Array }[] = [];
     const dv = new DataView(buf.buffer);
     let at = 0;
@@ -111,32 +123,29 @@ export class RecordLog {
   /** Replaces the file's records with `payloads` (temporary file, synced, renamed over). */
   rewrite(payloads: Iterable<Uint8Array>): void {
     this.commit();
+    const io = this.io;
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, "w");
-    let at = writeAll(fd, this.header, 0);
-    for (const p of payloads) at += writeAll(fd, frame(p), at);
-    at += writeAll(fd, marker(at), at);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.path);
-    fsyncDir(dirname(this.path)); // else the directory may still name the old file after a crash
-    closeSync(this.fd);
-    this.fd = openSync(this.path, "r+");
+    const fd = io.open(tmp, true);
+    let at = 0;
+    const write = (buf: Uint8Array): void => {
+      io.write(fd, buf, at);
+      at += buf.length;
+    };
+    write(this.header);
+    for (const p of payloads) write(frame(p));
+    write(marker(at));
+    io.sync(fd);
+    io.close(fd);
+    io.rename(tmp, this.path);
+    io.syncDir(dirname(this.path)); // else the directory may still name the old file after a crash
+    io.close(this.fd);
+    this.fd = io.open(this.path, false);
     this.fileBytes = at;
   }
 
   close(): void {
     this.commit();
-    closeSync(this.fd);
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    this.io.close(this.fd);
   }
 }
 
@@ -156,13 +165,18 @@ function isMarker(payload: Uint8Array): boolean {
   return payload.length === MARKER_PAYLOAD_BYTES && MARKER_TAG.every((b, i) => payload[i] === b);
 }
 
-/** Whether a whole, valid commit marker lies at or after `from`: something committed follows. */
-function markerAfter(bytes: Uint8Array, from: number): boolean {
+/**
+ * Whether a committed group follows `from`: a whole, valid commit marker lies after it, other than
+ * one that ends the file (that one closes the last group, which a crash may have written out of
+ * order: its pages are a torn tail like any other).
+ */
+function committedAfter(bytes: Uint8Array, from: number): boolean {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   for (let p = from; p + MARKER_FRAME_BYTES <= bytes.length; p++) {
     if (dv.getUint32(p, true) !== MARKER_PAYLOAD_BYTES || bytes[p + RECORD_HEADER_BYTES] !== 0xff) continue;
     const payload = bytes.subarray(p + RECORD_HEADER_BYTES, p + MARKER_FRAME_BYTES);
-    if (isMarker(payload) && dv.getFloat64(p + RECORD_HEADER_BYTES + MARKER_TAG.length, true) === p && Bun.hash.crc32(payload) === dv.getUint32(p + 4, true)) return true;
+    const valid = isMarker(payload) && dv.getFloat64(p + RECORD_HEADER_BYTES + MARKER_TAG.length, true) === p && Bun.hash.crc32(payload) === dv.getUint32(p + 4, true);
+    if (valid && p + MARKER_FRAME_BYTES < bytes.length) return true;
   }
   return false;
 }
@@ -174,12 +188,6 @@ function frame(payload: Uint8Array): Uint8Array {
   dv.setUint32(4, Bun.hash.crc32(payload), true);
   out.set(payload, RECORD_HEADER_BYTES);
   return out;
-}
-
-function writeAll(fd: number, buf: Uint8Array, position: number): number {
-  let done = 0;
-  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
-  return buf.length;
 }
 
 function makeHeader(magic: string, clusterId: number, ownerId: number): Uint8Array {
@@ -214,10 +222,12 @@ function parseRecords<T>(bytes: Uint8Array, path: string, decode: (payload: Uint
     const bad = (why: string): never => {
       throw new StorageError(`${path}: corrupt record at byte ${at} (${why}) with ${bytes.length - at} bytes after it; refusing to start`);
     };
-    // Damage is a torn write (dropped) only if nothing committed follows it.
-    const damaged = (why: string): boolean => (markerAfter(bytes, at) ? bad(`${why}, before a committed record`) : true);
+    // Damage is a torn write (dropped) only if no committed group follows it.
+    const damaged = (why: string): boolean => (committedAfter(bytes, at) ? bad(`${why}, before a committed record`) : true);
     if (at + RECORD_HEADER_BYTES > bytes.length && damaged("truncated header")) break;
-    const end = at + RECORD_HEADER_BYTES + dv.getUint32(at, true);
+    const length = dv.getUint32(at, true);
+    if (length === 0 && damaged("empty record")) break; // zeros: a tail the crash never wrote
+    const end = at + RECORD_HEADER_BYTES + length;
     if (end > bytes.length && damaged("length beyond the end")) break;
     const payload = bytes.subarray(at + RECORD_HEADER_BYTES, end);
     if (Bun.hash.crc32(payload) !== dv.getUint32(at + 4, true) && damaged("checksum mismatch")) break;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
@@ -63,6 +63,40 @@ describe("acceptor log", () => {
     new DataView(bytes.buffer, bytes.byteOffset).setUint32(16, 1_000_000, true); // first record's length
     writeFileSync(path, bytes);
     expect(() => AcceptorLog.open(d, 7, 1)).toThrow(/corrupt record at byte 16 \(length beyond the end, before a committed record\)/);
+  });
+
+  // A power loss can leave the file extended with its data never written: zeros parse as a
+  // zero-length record with a valid CRC, which made the acceptor refuse to start.
+  test("a zero-filled tail (size extended, data never written) is a torn tail", () => {
+    const d = dir();
+    const path = written(d, [[vote(0, 1001, val(1, 0, "a"))]]);
+    appendFileSync(path, new Uint8Array(4096));
+    const { loaded } = AcceptorLog.open(d, 7, 1);
+    expect(show(loaded.records)).toEqual(["vote 0@1001 1:0"]);
+    expect(loaded.tornBytes).toBe(4096);
+  });
+
+  // The last group was never synced, so its pages may have reached the disk in any order: here its
+  // commit marker did and a page in its middle did not. Nothing of it was acknowledged.
+  test("damage inside the last group, before its own marker, is a torn tail too", () => {
+    const d = dir();
+    const path = written(d, [[vote(0, 1001, val(1, 0, "a"))]]);
+    const firstGroupEnd = statSync(path).size;
+    written(d, [[vote(1, 1001, val(1, 1, "x".repeat(300))), vote(2, 1001, val(1, 2, "y".repeat(300)))]]);
+    const bytes = readFileSync(path);
+    bytes.fill(0, firstGroupEnd + 100, firstGroupEnd + 400);
+    writeFileSync(path, bytes);
+    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["vote 0@1001 1:0"]);
+  });
+
+  test("…but damage in a group that a later committed group follows refuses to start", () => {
+    const d = dir();
+    const path = written(d, [[vote(0, 1001, val(1, 0, "a"))], [vote(1, 1001, val(1, 1, "x".repeat(300)))], [vote(2, 1001, val(1, 2))]]);
+    const bytes = readFileSync(path);
+    const second = bytes.length - 400;
+    bytes.fill(0, second, second + 50);
+    writeFileSync(path, bytes);
+    expect(() => AcceptorLog.open(d, 7, 1)).toThrow(/refusing to start/);
   });
 
   test("another acceptor's or cluster's log, or a foreign file, is refused", () => {
