@@ -17,7 +17,7 @@ const VALUES_PER_VOTE = 16;
 const data = new Uint8Array(64).fill(120);
 
 function group(g: number): PersistRecord[] {
-  const records: PersistRecord[] = [{ kind: "promise", rnd: 1001 }];
+  const records: PersistRecord[] = [{ kind: "promise", rnd: 1001, owner: 1 }];
   for (let k = 0; k < PER_GROUP; k++) {
     const inst = g * PER_GROUP + k;
     const values = Array.from({ length: VALUES_PER_VOTE }, (_, i) => ({ client: 1, seq: inst * VALUES_PER_VOTE + i, floor: 0, data }));

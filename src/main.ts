@@ -7,7 +7,8 @@ import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
 import { checkCommand } from "./cli/check.ts";
 import { configCommand } from "./cli/config.ts";
 import { demoCommand } from "./cli/demo.ts";
-import { EXIT_USAGE, UsageError } from "./cli/errors.ts";
+import { UsageError } from "./cli/errors.ts";
+import { EXIT } from "./exit-codes.ts";
 import { reportCommand } from "./cli/report.ts";
 import { roleArgs, runRole, type RoleArgs } from "./cli/role.ts";
 import { ConfigError } from "./config.ts";
@@ -87,6 +88,6 @@ run(process.argv.slice(2)).then(
     } else if (e instanceof ConfigError) {
       process.stderr.write(`paxos: invalid configuration, nothing started:\n${e.problems.map((p) => `  ${p}`).join("\n")}\n`);
     } else throw e;
-    process.exit(EXIT_USAGE);
+    process.exit(EXIT.usage);
   },
 );

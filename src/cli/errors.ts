@@ -1,4 +1,3 @@
 /** A command-line mistake: printed with a hint, exit code 2, nothing started. */
 export class UsageError extends Error {}
 
-export const EXIT_USAGE = 2;

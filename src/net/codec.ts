@@ -7,9 +7,9 @@
 import { Decoder } from "cbor-x/decode";
 import { Encoder } from "cbor-x/encode";
 import { Batch, CLIENT_ID_MAX, packValues, readVarint, scanPacked, writeVarint } from "../protocol/batch.ts";
-import type { Message, Proposal, Vote } from "../protocol/messages.ts";
+import { NONCE_MAX, type Message, type Proposal, type Vote } from "../protocol/messages.ts";
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 /** Largest UDP payload over IPv4. */
 export const UDP_PAYLOAD_BYTES_MAX = 65_507;
 /**
@@ -19,6 +19,7 @@ export const UDP_PAYLOAD_BYTES_MAX = 65_507;
 export const ROUND_MAX = 2 ** 52;
 export const INSTANCE_MAX = 2 ** 48;
 export const NODE_ID_MAX = 0xffff;
+
 
 const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed", "votes"] as const;
 type TypeName = (typeof TYPE_CODES)[number];
@@ -44,17 +45,17 @@ function fields(msg: Message): unknown[] {
     case "ack":
       return [packVarints(msg.ids)];
     case "1a":
-      return [msg.cRnd, msg.from, msg.decidedBelow, msg.acc];
+      return [msg.cRnd, msg.nonce, msg.from, msg.decidedBelow, msg.acc];
     case "1b":
-      return [msg.acc, msg.rnd, msg.from, msg.to, msg.done, flatVotes(msg.votes), msg.decidedBelow];
+      return [msg.acc, msg.rnd, msg.nonce, msg.from, msg.to, msg.done, flatVotes(msg.votes), msg.decidedBelow];
     case "nack":
-      return [msg.acc, msg.rnd];
+      return [msg.acc, msg.rnd, msg.nonce];
     case "2a":
-      return [msg.cRnd, flatProposals(msg.proposals), msg.decidedBelow];
+      return [msg.cRnd, msg.nonce, flatProposals(msg.proposals), msg.decidedBelow];
     case "2b":
       return [msg.acc, flatVotes(msg.votes), msg.decidedBelow];
     case "catchup":
-      return [msg.from, msg.to];
+      return [msg.from, msg.to, msg.decidedBelow, msg.seenTo];
     case "decision":
       return [flatProposals(msg.decided)];
     case "trimmed":
@@ -91,13 +92,14 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       msg = { t, ids: unpackVarints(f.bytes()) };
       break;
     case "1a":
-      msg = { t, cRnd: f.int(ROUND_MAX), from: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), acc: f.int(NODE_ID_MAX) };
+      msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), from: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), acc: f.int(NODE_ID_MAX) };
       break;
     case "1b":
       msg = {
         t,
         acc: f.int(NODE_ID_MAX),
         rnd: f.int(ROUND_MAX),
+        nonce: f.int(NONCE_MAX),
         from: f.int(INSTANCE_MAX),
         to: f.int(INSTANCE_MAX),
         done: f.bool(),
@@ -106,16 +108,16 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       };
       break;
     case "nack":
-      msg = { t, acc: f.int(NODE_ID_MAX), rnd: f.int(ROUND_MAX) };
+      msg = { t, acc: f.int(NODE_ID_MAX), rnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX) };
       break;
     case "2a":
-      msg = { t, cRnd: f.int(ROUND_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX) };
+      msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "2b":
       msg = { t, acc: f.int(NODE_ID_MAX), votes: f.votes(), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "catchup":
-      msg = { t, from: f.int(INSTANCE_MAX), to: f.int(INSTANCE_MAX) };
+      msg = { t, from: f.int(INSTANCE_MAX), to: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), seenTo: f.int(INSTANCE_MAX) };
       break;
     case "decision":
       msg = { t, decided: f.proposals() };

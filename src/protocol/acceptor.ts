@@ -1,3 +1,4 @@
+import { assert } from "./assert.ts";
 import { voteBytes } from "./pack.ts";
 import {
   Effects,
@@ -23,15 +24,29 @@ export interface AcceptorOptions {
    * stays bounded. Learners further behind than this cannot catch up from acceptors.
    */
   readonly retainInstances: number;
+  /**
+   * No proposal is accepted more than this many instances above what this acceptor knows of
+   * (the decided prefix, its highest vote): a stray datagram cannot make later leaders fill
+   * billions of holes. Default INSTANCES_AHEAD_MAX; the simulator scales it down.
+   */
+  readonly instancesAheadMax?: number;
 }
 
 /**
  * Paxos acceptor. `rnd` is the highest round promised, for every instance at once (one 1A
  * covers all instances from some i upward, and promising more instances only refuses more).
  * `accepted` maps an instance to its (vRnd, vVal).
+ *
+ * A promise is bound to the proposer incarnation (`nonce`) that asked for it first: the same
+ * round from another incarnation is refused. Only an incarnation with a majority of promises
+ * proposes, and majorities intersect, so every vote of one round comes from one incarnation,
+ * which proposes one batch per instance: two values never get votes in one round, whatever the
+ * clocks, replays, restarts or duplicate ids.
  */
 export class Acceptor implements Role {
   protected rnd = 0;
+  /** The incarnation `rnd` is bound to; 0 when unknown (refuses `rnd` to everyone). */
+  protected rndOwner = 0;
   protected readonly accepted = new Map<number, Vote>();
   /** Accepted instances in increasing order, for 1B and Catchup ranges. */
   private sortedInsts: number[] = [];
@@ -39,24 +54,32 @@ export class Acceptor implements Role {
   private storedBytesTotal = 0;
   /** Votes below this instance were dropped; every instance below it is decided. */
   protected trimmedBelow = 0;
-  /** The highest decided prefix a proposer reported (not persisted: it only saves work). */
+  /** The highest decided prefix a proposer or learner reported (persisted: it saves a new leader work). */
   private decidedHint = 0;
+  /** The highest instance ever voted here. */
+  private highestInst = -1;
+  private readonly aheadMax: number;
 
-  constructor(readonly opts: AcceptorOptions) {}
+  constructor(readonly opts: AcceptorOptions) {
+    this.aheadMax = opts.instancesAheadMax ?? INSTANCES_AHEAD_MAX;
+  }
 
   /** Reinstates what a durable acceptor persisted before it stopped (runtime start-up). */
   restore(records: Iterable<PersistRecord>): void {
     for (const r of records) {
-      if (r.kind === "promise") this.rnd = Math.max(this.rnd, r.rnd);
-      else if (r.kind === "trim") this.trim(r.below);
+      if (r.kind === "promise") {
+        if (r.rnd >= this.rnd) [this.rnd, this.rndOwner] = [r.rnd, r.owner];
+      } else if (r.kind === "trim") this.trim(r.below);
+      else if (r.kind === "decided") this.decidedHint = Math.max(this.decidedHint, r.below);
       else if (r.vote.inst >= this.trimmedBelow) this.hold(r.vote);
     }
   }
 
   /** Everything this acceptor holds, as records (for compacting its log). */
   *snapshot(): Iterable<PersistRecord> {
-    yield { kind: "promise", rnd: this.rnd };
+    yield { kind: "promise", rnd: this.rnd, owner: this.rndOwner };
     yield { kind: "trim", below: this.trimmedBelow };
+    yield { kind: "decided", below: this.decidedHint };
     for (const vote of this.accepted.values()) yield { kind: "vote", vote };
   }
 
@@ -104,36 +127,49 @@ export class Acceptor implements Role {
   }
 
   /**
-   * A 1A of a round at least the promised one is answered with a promise. Equal rounds are
-   * answered again: a proposer retransmits its 1A when the 1B was lost, and re-promising the
-   * same round changes nothing.
+   * A 1A of a round above the promise, or equal to it from the incarnation it is bound to, is
+   * answered with a promise. Equal rounds are answered again: a proposer retransmits its 1A when
+   * the 1B was lost, and asks for later pieces in the same round. A 1A of round 0 is a query.
    */
   protected onPhase1A(msg: Phase1A, fx: Effects): void {
     if (msg.acc !== 0 && msg.acc !== this.opts.id) return; // a piece asked of another acceptor
-    if (msg.cRnd < this.rnd) {
-      fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd });
+    if (msg.cRnd === 0 || !this.mayPromise(msg.cRnd, msg.nonce)) {
+      fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd, nonce: msg.nonce });
       return;
     }
-    this.promise(msg.cRnd, fx);
+    this.promise(msg.cRnd, msg.nonce, fx);
     this.noteDecided(msg.decidedBelow, fx);
     // What is known decided needs no report: a proposer that just started would otherwise fetch
     // every vote this acceptor retains.
     const decidedBelow = this.decidedPrefix;
     const { votes, to, done } = this.votesFrom(Math.max(msg.from, decidedBelow), Infinity);
-    fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, from: msg.from, to, done, votes, decidedBelow });
+    fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, nonce: msg.nonce, from: msg.from, to, done, votes, decidedBelow });
   }
 
   protected onPhase2A(msg: Phase2A, fx: Effects): void {
-    if (!this.mayAccept(msg.cRnd)) {
-      fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd });
+    if (!this.mayAccept(msg.cRnd, msg.nonce)) {
+      fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd, nonce: msg.nonce });
       return;
     }
-    this.promise(msg.cRnd, fx);
+    this.promise(msg.cRnd, msg.nonce, fx);
     this.noteDecided(msg.decidedBelow, fx);
+    assert(this.rnd === msg.cRnd, "an acceptor votes only in the round it promised");
+    const aheadLimit = Math.max(msg.decidedBelow, this.decidedPrefix, this.highestInst + 1) + this.aheadMax;
     const votes: Vote[] = [];
     for (const p of msg.proposals) {
       if (p.inst < this.trimmedBelow) continue; // decided long ago: no vote needed, none kept
-      if (p.inst >= msg.decidedBelow + INSTANCES_AHEAD_MAX) continue; // no real proposal is that far ahead
+      if (p.inst >= aheadLimit) continue; // no real proposal is that far ahead
+      const old = this.accepted.get(p.inst);
+      if (old !== undefined && old.vRnd === msg.cRnd) {
+        // A retransmission. Another batch in the same round would be a second value in one round:
+        // refused, the first vote stays.
+        if (!old.vVal.sameAs(p.cVal)) {
+          fx.violations.push(`two batches proposed for instance ${p.inst} in round ${msg.cRnd}; kept the first`);
+          continue;
+        }
+        votes.push(old);
+        continue;
+      }
       const vote: Vote = { inst: p.inst, vRnd: msg.cRnd, vVal: p.cVal };
       this.hold(vote);
       votes.push(vote);
@@ -150,11 +186,18 @@ export class Acceptor implements Role {
     else this.storedBytesTotal -= old.vVal.wireBytes;
     this.storedBytesTotal += vote.vVal.wireBytes;
     this.accepted.set(vote.inst, vote);
+    if (vote.inst > this.highestInst) this.highestInst = vote.inst;
   }
 
-  /** Drops votes that are both decided and older than the retention. */
+  /**
+   * Notes a decided prefix someone reported (a fact: every instance below is decided), and drops
+   * votes that are both decided and older than the retention.
+   */
   private noteDecided(decidedBelow: number, fx: Effects): void {
-    if (decidedBelow > this.decidedHint) this.decidedHint = decidedBelow;
+    if (decidedBelow > this.decidedHint) {
+      this.decidedHint = decidedBelow;
+      fx.persist.push({ kind: "decided", below: decidedBelow });
+    }
     const below = decidedBelow - this.opts.retainInstances;
     if (below <= this.trimmedBelow) return;
     this.trim(below);
@@ -174,20 +217,36 @@ export class Acceptor implements Role {
     this.sortedInsts = insts.slice(cut);
   }
 
-  /** Raises the promise (never lowers it); a raised promise must be durable before the reply. */
-  private promise(rnd: number, fx: Effects): void {
+  /**
+   * Raises the promise (never lowers it) and binds it to the asking incarnation; a raised
+   * promise must be durable before the reply.
+   */
+  private promise(rnd: number, owner: number, fx: Effects): void {
     if (rnd <= this.rnd) return;
     this.rnd = rnd;
-    fx.persist.push({ kind: "promise", rnd });
+    this.rndOwner = owner;
+    fx.persist.push({ kind: "promise", rnd, owner });
   }
 
-  /** Accept only rounds at or above the promise. */
-  protected mayAccept(cRnd: number): boolean {
-    return cRnd >= this.rnd;
+  /** A round above the promise, or the promised round from the incarnation it is bound to. */
+  protected admits(cRnd: number, nonce: number): boolean {
+    return cRnd > this.rnd || (cRnd === this.rnd && nonce === this.rndOwner && nonce !== 0);
   }
 
-  /** Answers a learner with 2B for the instances it asks, bounded in datagrams. */
+  protected mayPromise(cRnd: number, nonce: number): boolean {
+    return this.admits(cRnd, nonce);
+  }
+
+  protected mayAccept(cRnd: number, nonce: number): boolean {
+    return this.admits(cRnd, nonce);
+  }
+
+  /**
+   * Answers a learner with its account of the instances asked (Votes), bounded in datagrams, and
+   * notes what the learner knows decided (an acceptor restarted in an idle cluster relearns it so).
+   */
   private onCatchup(msg: Catchup, fx: Effects): void {
+    this.noteDecided(msg.decidedBelow, fx);
     if (msg.from < this.trimmedBelow) fx.send("learners", { t: "trimmed", acc: this.opts.id, below: this.trimmedBelow });
     let from = Math.max(msg.from, this.trimmedBelow);
     const decidedBelow = this.decidedPrefix;

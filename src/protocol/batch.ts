@@ -61,6 +61,17 @@ export class Batch {
     }
   }
 
+  /** The same values (the same packed bytes): a round proposes one batch per instance. */
+  sameAs(other: Batch): boolean {
+    if (this === other) return true;
+    if (this.length !== other.length) return false;
+    const a = this.packed;
+    const b = other.packed;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
   /** Upper bound of the batch's size in a message (exact once packed). */
   get wireBytes(): number {
     if (this.size < 0) {

@@ -41,12 +41,13 @@ export class IdSet {
 }
 
 /**
- * Client values waiting to be proposed, in arrival order, each id once. Removal is lazy: a
- * removed value stays in the queue until `take` passes over it, so every operation is O(1)
- * amortized and needs no string keys.
+ * Client values waiting to be proposed, in arrival order, each id once, with the time each
+ * arrived. Removal is lazy: a removed value stays in the queue until the front passes over it, so
+ * every operation is O(1) amortized and needs no string keys.
  */
 export class ValueQueue {
   private queue: Value[] = [];
+  private heardAtMs: number[] = [];
   private head = 0;
   /** Removed values still in `queue` (beyond `head`): dropped in bulk when they pile up. */
   private dead = 0;
@@ -61,9 +62,10 @@ export class ValueQueue {
   }
 
   /** Appends the value unless its id is queued already. */
-  push(v: Value): boolean {
+  push(v: Value, nowMs: number): boolean {
     if (!this.ids.add(v.client, v.seq)) return false;
     this.queue.push(v);
+    this.heardAtMs.push(nowMs);
     return true;
   }
 
@@ -71,9 +73,15 @@ export class ValueQueue {
     if (!this.ids.delete(client, seq)) return;
     // A standing-by proposer never takes, so removed values would otherwise stay forever.
     if (++this.dead > 4096 && this.dead * 2 > this.queue.length - this.head) {
-      this.queue = this.queue.slice(this.head).filter((q) => this.ids.has(q.client, q.seq));
-      this.head = 0;
-      this.dead = 0;
+      const queue: Value[] = [];
+      const heard: number[] = [];
+      for (let k = this.head; k < this.queue.length; k++) {
+        const q = this.queue[k]!;
+        if (!this.ids.has(q.client, q.seq)) continue;
+        queue.push(q);
+        heard.push(this.heardAtMs[k]!);
+      }
+      [this.queue, this.heardAtMs, this.head, this.dead] = [queue, heard, 0, 0];
     }
   }
 
@@ -83,19 +91,7 @@ export class ValueQueue {
    */
   take(fits: (v: Value, taken: number) => boolean, stale: (v: Value) => boolean): Value[] {
     const out: Value[] = [];
-    while (this.head < this.queue.length) {
-      const v = this.queue[this.head]!;
-      if (!this.ids.has(v.client, v.seq)) {
-        this.head++; // removed earlier
-        if (this.dead > 0) this.dead--;
-        continue;
-      }
-      if (stale(v)) {
-        this.head++;
-        this.ids.delete(v.client, v.seq);
-        continue;
-      }
-      if (!fits(v, out.length)) break;
+    for (let v = this.front(stale); v !== undefined && fits(v, out.length); v = this.front(stale)) {
       this.head++;
       this.ids.delete(v.client, v.seq);
       out.push(v);
@@ -104,12 +100,46 @@ export class ValueQueue {
     return out;
   }
 
+  /**
+   * The oldest value still waiting (dropping removed and `stale` ones from the front), and when
+   * it arrived; undefined when none waits.
+   */
+  oldest(stale: (v: Value) => boolean): { value: Value; heardAtMs: number } | undefined {
+    const value = this.front(stale);
+    this.compact();
+    return value === undefined ? undefined : { value, heardAtMs: this.heardAtMs[this.head]! };
+  }
+
+  /** Calls `fn` for the waiting values from the oldest, while it returns true. */
+  forEachOldest(fn: (v: Value, heardAtMs: number) => boolean): void {
+    for (let k = this.head; k < this.queue.length; k++) {
+      const v = this.queue[k]!;
+      if (this.ids.has(v.client, v.seq) && !fn(v, this.heardAtMs[k]!)) return;
+    }
+  }
+
+  private front(stale: (v: Value) => boolean): Value | undefined {
+    while (this.head < this.queue.length) {
+      const v = this.queue[this.head]!;
+      if (!this.ids.has(v.client, v.seq)) {
+        this.head++; // removed earlier
+        if (this.dead > 0) this.dead--;
+      } else if (stale(v)) {
+        this.head++;
+        this.ids.delete(v.client, v.seq);
+      } else return v;
+    }
+    return undefined;
+  }
+
   private compact(): void {
     if (this.head === this.queue.length) {
       this.queue = [];
+      this.heardAtMs = [];
       this.head = 0;
     } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
+      this.heardAtMs = this.heardAtMs.slice(this.head);
       this.head = 0;
     }
   }

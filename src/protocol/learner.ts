@@ -1,5 +1,6 @@
-import { FloorIdSet } from "./ids.ts";
+import { assert } from "./assert.ts";
 import type { Batch } from "./batch.ts";
+import { FloorIdSet } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
@@ -22,6 +23,10 @@ export interface LearnerOptions {
    * not give up when acceptors have trimmed what is needed, since an archive may still have it.
    */
   readonly archives?: boolean;
+  /** The first instance to deliver (instances below were delivered by an earlier run). Default 0. */
+  readonly startAt?: number;
+  /** Instances one Catchup asks for. Default CATCHUP_INSTANCES_MAX; the simulator scales it down. */
+  readonly catchupInstancesMax?: number;
 }
 
 /**
@@ -33,13 +38,17 @@ export class Learner implements Role {
   private readonly tally: VoteTally;
   /** Decided instances not yet delivered (all ≥ next). */
   private readonly decided = new Map<number, Batch>();
-  private next = 0;
-  private highestSeen = -1;
+  private next: number;
+  private lastDelivered: number;
+  private highestSeen: number;
+  /** Every instance below is known decided (delivered here, or reported decided by anyone). */
+  private decidedKnown: number;
   private readonly deliveredIds = new FloorIdSet();
   /** Per decided-but-unknown instance, each acceptor's account of it (its vote, or none). */
   private readonly recovery = new Map<number, Map<number, Vote | null>>();
   /** Per acceptor, the latest point below which it said it dropped every vote. */
   private readonly trimmedBelow = new Map<number, number>();
+  private readonly catchupMax: number;
 
   private behindSinceMs = Infinity;
   private lastProgressMs = 0;
@@ -49,6 +58,11 @@ export class Learner implements Role {
   constructor(readonly opts: LearnerOptions) {
     this.tally = this.newTally(majority(opts.acceptors));
     this.idleProbeMs = opts.catchupMs;
+    this.next = opts.startAt ?? 0;
+    this.lastDelivered = this.next - 1;
+    this.highestSeen = this.next - 1;
+    this.decidedKnown = this.next;
+    this.catchupMax = opts.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX;
   }
 
   protected newTally(quorum: number): VoteTally {
@@ -64,22 +78,28 @@ export class Learner implements Role {
     const fx = new Effects();
     if (input.kind === "tick") this.onTick(nowMs, fx);
     else if (input.msg.t === "2b") {
-      for (const vote of input.msg.votes) this.onVote(input.msg.acc, vote);
-      if (input.msg.decidedBelow - 1 > this.highestSeen) this.highestSeen = input.msg.decidedBelow - 1;
+      for (const vote of input.msg.votes) this.onVote(input.msg.acc, vote, fx);
+      this.noteDecidedBelow(input.msg.decidedBelow);
     } else if (input.msg.t === "decision") {
       for (const d of input.msg.decided) this.onDecided(d.inst, d.cVal);
     } else if (input.msg.t === "trimmed") this.onTrimmed(input.msg.acc, input.msg.below, fx);
-    else if (input.msg.t === "votes") this.onVotes(input.msg);
+    else if (input.msg.t === "votes") this.onVotes(input.msg, fx);
     this.deliverReady(nowMs, fx);
     fx.wakeAt(this.nextCheckMs());
     return fx;
   }
 
-  private onVote(acc: number, vote: Vote): void {
+  private onVote(acc: number, vote: Vote, fx: Effects): void {
     if (vote.inst > this.highestSeen) this.highestSeen = vote.inst;
     if (vote.inst < this.next || this.decided.has(vote.inst)) return;
-    const vVal = this.tally.add(acc, vote);
+    const vVal = this.tally.add(acc, vote, fx.violations);
     if (vVal !== undefined) this.decided.set(vote.inst, vVal);
+  }
+
+  /** Someone reports every instance below `below` decided. */
+  private noteDecidedBelow(below: number): void {
+    if (below - 1 > this.highestSeen) this.highestSeen = below - 1;
+    if (below > this.decidedKnown) this.decidedKnown = below;
   }
 
   /**
@@ -89,27 +109,32 @@ export class Learner implements Role {
    */
   private onTrimmed(acc: number, below: number, fx: Effects): void {
     this.trimmedBelow.set(acc, Math.max(below, this.trimmedBelow.get(acc) ?? 0));
+    this.noteDecidedBelow(below); // acceptors trim only decided instances
     const beyond = [...this.trimmedBelow.values()].filter((b) => b > this.next);
     if (beyond.length >= majority(this.opts.acceptors) && !this.opts.archives) {
-      fx.fatal =
-        `instance ${this.next} is needed but a majority of acceptors dropped every instance below ${Math.min(...beyond)} ` +
-        `(acceptor.retainInstances): this learner started or fell too far behind to learn the whole sequence`;
+      fx.fatal = {
+        cause: "trimmed",
+        reason:
+          `instance ${this.next} is needed but a majority of acceptors dropped every instance below ${Math.min(...beyond)} ` +
+          `(acceptor.retainInstances): this learner started or fell too far behind to learn the whole sequence`,
+      };
     }
   }
 
   /**
    * An acceptor's full account of a range. Its votes count as 2B. Beyond that, for an instance
-   * known decided (below some proposer's decided prefix), the current votes of any majority of
-   * acceptors determine the decided value: it is the one with the highest vRnd (the rule Phase 1
-   * relies on). That recovers instances whose votes are spread over several rounds, with no
-   * proposer that still knows them.
+   * the account itself shows decided (below its decidedBelow: the acceptor knew the instance was
+   * decided when it answered, so its account includes its deciding vote if it cast one), the
+   * accounts of any majority of acceptors determine the decided value: it is the one with the
+   * highest vRnd (the rule Phase 1 relies on). That recovers instances whose votes are spread
+   * over several rounds, with no proposer that still knows them.
    */
-  private onVotes(msg: Votes): void {
-    for (const vote of msg.votes) this.onVote(msg.acc, vote);
-    if (msg.decidedBelow - 1 > this.highestSeen) this.highestSeen = msg.decidedBelow - 1;
+  private onVotes(msg: Votes, fx: Effects): void {
+    for (const vote of msg.votes) this.onVote(msg.acc, vote, fx);
+    this.noteDecidedBelow(msg.decidedBelow);
     const byInst = new Map<number, Vote>();
     for (const v of msg.votes) byInst.set(v.inst, v);
-    const end = Math.min(msg.to, msg.decidedBelow, this.next + CATCHUP_INSTANCES_MAX);
+    const end = Math.min(msg.to, msg.decidedBelow, this.next + this.catchupMax);
     for (let inst = Math.max(msg.from, this.next); inst < end; inst++) {
       if (this.decided.has(inst)) continue;
       let accounts = this.recovery.get(inst);
@@ -135,13 +160,18 @@ export class Learner implements Role {
   private deliverReady(nowMs: number, fx: Effects): void {
     const before = this.next;
     for (let batch = this.decided.get(this.next); batch !== undefined; batch = this.decided.get(this.next)) {
-      this.decided.delete(this.next);
-      this.recovery.delete(this.next);
-      fx.deliveredInstances.push({ inst: this.next, cVal: batch });
-      this.next++;
+      const inst = this.next;
+      assert(inst === this.lastDelivered + 1, "a learner delivers only the instance after the last one it delivered");
+      this.decided.delete(inst);
+      this.recovery.delete(inst);
+      fx.deliveredInstances.push({ inst, cVal: batch });
+      this.lastDelivered = inst;
+      this.next = inst + 1;
       for (const v of batch.values) if (this.deliveredIds.add(v.client, v.seq)) fx.delivered.push(v);
     }
+    assert(this.next >= before, "the delivered prefix only grows");
     if (this.next !== before) {
+      if (this.next > this.decidedKnown) this.decidedKnown = this.next;
       this.lastProgressMs = nowMs;
       this.idleProbeMs = this.opts.catchupMs;
       this.behindSinceMs = Infinity;
@@ -150,9 +180,11 @@ export class Learner implements Role {
   }
 
   /**
-   * Catch-up: ask acceptors (and proposers) for [next, next + CATCHUP_INSTANCES_MAX) when a gap
-   * has lasted catchupMs, or, when nothing arrives, as a probe with backoff (a learner started
-   * late, or one that missed the last instances, has no other way to know it is behind).
+   * Catch-up: ask acceptors (and proposers) for [next, next + catchupMax) when a gap has lasted
+   * catchupMs, or, when nothing arrives, as a probe with backoff (a learner started late, or one
+   * that missed the last instances, has no other way to know it is behind). The request says
+   * what this learner knows decided and how far it has heard of votes, so that acceptors relearn
+   * the decided prefix and a proposer finishes instances nobody else can.
    */
   private onTick(nowMs: number, fx: Effects): void {
     const sinceCatchup = nowMs - this.lastCatchupMs;
@@ -166,8 +198,8 @@ export class Learner implements Role {
     if (!ask) return;
     this.lastCatchupMs = nowMs;
     // A gap asks only for the hole before the next instance it has; a probe asks for a range.
-    const to = Math.min(this.next + CATCHUP_INSTANCES_MAX, this.highestSeen >= this.next ? this.holeEndExclusive() : Infinity);
-    const msg = { t: "catchup", from: this.next, to } as const;
+    const to = Math.min(this.next + this.catchupMax, this.highestSeen >= this.next ? this.holeEndExclusive() : Infinity);
+    const msg = { t: "catchup", from: this.next, to, decidedBelow: this.decidedKnown, seenTo: this.highestSeen + 1 } as const;
     fx.send("acceptors", msg);
     fx.send("proposers", msg);
     if (this.opts.archives) fx.send("learners", msg);

@@ -54,10 +54,19 @@ export interface Ack {
   readonly ids: readonly number[];
 }
 
-/** Phase 1A for every instance from `from` upward (proactive Phase 1). */
+/**
+ * Phase 1A for every instance from `from` upward (proactive Phase 1). A 1A of round 0 is a
+ * query: acceptors answer with a Nack carrying their promise and promise nothing.
+ */
 export interface Phase1A {
   readonly t: "1a";
   readonly cRnd: number;
+  /**
+   * The sending proposer's incarnation: random per process start. An acceptor binds the round it
+   * promises to the incarnation that asked first and refuses that round to any other, so that
+   * two processes (a restart, or two processes started with one id) never propose in one round.
+   */
+  readonly nonce: number;
   readonly from: number;
   /** Every instance below is decided (the proposer's knowledge): acceptors may trim below it. */
   readonly decidedBelow: number;
@@ -77,6 +86,8 @@ export interface Phase1B {
   readonly t: "1b";
   readonly acc: number;
   readonly rnd: number;
+  /** The nonce of the 1A answered: only the incarnation that asked may count this promise. */
+  readonly nonce: number;
   readonly from: number;
   readonly to: number;
   readonly done: boolean;
@@ -88,16 +99,23 @@ export interface Phase1B {
   readonly decidedBelow: number;
 }
 
-/** Refusal of a 1A or 2A: the acceptor has promised the higher round `rnd`. */
+/**
+ * Refusal of a 1A or 2A, or the answer to a round-0 query: the acceptor's promise is `rnd`. A
+ * refused round equal to `rnd` is bound to another incarnation.
+ */
 export interface Nack {
   readonly t: "nack";
   readonly acc: number;
   readonly rnd: number;
+  /** The nonce of the 1A or 2A answered. */
+  readonly nonce: number;
 }
 
 export interface Phase2A {
   readonly t: "2a";
   readonly cRnd: number;
+  /** As in Phase1A: acceptors accept only from the incarnation their promise is bound to. */
+  readonly nonce: number;
   readonly proposals: readonly Proposal[];
   /** As in Phase1A. */
   readonly decidedBelow: number;
@@ -118,6 +136,16 @@ export interface Catchup {
   readonly t: "catchup";
   readonly from: number;
   readonly to: number;
+  /**
+   * Every instance below is decided, as far as the learner knows (it delivered them, or a
+   * proposer said so): acceptors that lost this fact in a restart relearn it.
+   */
+  readonly decidedBelow: number;
+  /**
+   * The learner heard of votes or decisions up to here (exclusive). When it stays stuck below
+   * this, nobody may be left who can finish the instances it lacks: a proposer then runs Phase 1.
+   */
+  readonly seenTo: number;
 }
 
 /**
@@ -171,8 +199,15 @@ export class Effects {
    * Without storage the runtime ignores it; with storage it writes and fsyncs first.
    */
   readonly persist: PersistRecord[] = [];
-  /** Learner: it cannot go on (what it needs was trimmed everywhere); the reason. */
-  fatal: string | undefined = undefined;
+  /**
+   * Things that a correct cluster never shows, seen in messages (for instance two values voted in
+   * one round): the role refused to act on them; the runtime logs and counts each.
+   */
+  readonly violations: string[] = [];
+  /** Operator mistakes the role noticed and goes on despite (the runtime logs and counts them). */
+  readonly alerts: Fatal[] = [];
+  /** The role cannot go on: the process must stop with this cause. */
+  fatal: Fatal | undefined = undefined;
   /** Earliest time the role wants a tick; Infinity when it waits only for messages. */
   wakeAtMs = Infinity;
 
@@ -185,11 +220,26 @@ export class Effects {
   }
 }
 
-/** What an acceptor must not forget across a restart: its promise, and its votes. */
+/**
+ * Why a role stops (or, as an alert, what it goes on despite): `trimmed`, a learner needs
+ * instances that every source dropped; `duplicate-id`, another live process uses this
+ * proposer's id.
+ */
+export interface Fatal {
+  readonly cause: "trimmed" | "duplicate-id";
+  readonly reason: string;
+}
+
+/**
+ * What an acceptor must not forget across a restart: its promise (and the incarnation it is bound
+ * to), and its votes. `trim` and `decided` save work after a restart (what was dropped, what is
+ * known decided); safety does not depend on them.
+ */
 export type PersistRecord =
-  | { readonly kind: "promise"; readonly rnd: number }
+  | { readonly kind: "promise"; readonly rnd: number; readonly owner: number }
   | { readonly kind: "vote"; readonly vote: Vote }
-  | { readonly kind: "trim"; readonly below: number };
+  | { readonly kind: "trim"; readonly below: number }
+  | { readonly kind: "decided"; readonly below: number };
 
 export type Input = { readonly kind: "msg"; readonly msg: Message } | { readonly kind: "tick" };
 
@@ -209,6 +259,9 @@ export const ENTRY_OVERHEAD_BYTES = 24;
  * so that one stray datagram cannot make a later leader fill billions of holes.
  */
 export const INSTANCES_AHEAD_MAX = 1_000_000;
+
+/** Proposer incarnation nonces are in [1, NONCE_MAX], random per process start (0: unknown). */
+export const NONCE_MAX = 2 ** 48;
 
 /** Bound on the instances one Catchup asks for (and that are answered). */
 export const CATCHUP_INSTANCES_MAX = 4096;

@@ -1,9 +1,11 @@
+import { assert } from "./assert.ts";
 import { Batch, valueWireBytes } from "./batch.ts";
 import { FloorIdSet, IdSet, ValueQueue } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
   INSTANCES_AHEAD_MAX,
+  NONCE_MAX,
   type Catchup,
   type Input,
   type Nack,
@@ -18,8 +20,15 @@ import {
 import { chunkBySize, proposalBytes, sendDecisions } from "./pack.ts";
 import { VoteTally, majority } from "./tally.ts";
 
-/** Rounds are counter × ROUND_STRIDE + proposer id: unique per proposer, and increasing. */
+/** Rounds are counter × ROUND_STRIDE + proposer id: unique per proposer id, and increasing. */
 export const ROUND_STRIDE = 1000;
+
+/** Takeover waits grow 2^k-fold after k attempts that made no progress, up to this k. */
+const BACKOFF_EXPONENT_MAX = 5;
+/** Rounds this process created that it remembers (to tell another process's rounds of its id). */
+const OWN_ROUNDS_MAX = 4096;
+/** Values forwarded to the leader per starving check, at most. */
+const FORWARD_VALUES_MAX = 1024;
 
 export interface ProposerOptions {
   /** 0 ≤ id < ROUND_STRIDE. */
@@ -34,23 +43,47 @@ export interface ProposerOptions {
   /** Bound on client values heard and not yet decided; more are dropped (clients resend). */
   readonly pendingValuesMax: number;
   readonly retransmitMs: number;
-  /** Time without progress after which a standing-by proposer with pending values takes over. */
+  /** Time without progress after which a standing-by proposer with work takes over. */
   readonly takeoverMs: number;
+  /** Clients resend undecided values at least this often (config client.retransmitMs). */
+  readonly clientRetransmitMs: number;
   readonly catchupDatagramsMax: number;
   /** Injected randomness in [0, 1), for takeover backoff. */
   readonly random: () => number;
   /**
-   * Every round this proposer uses is above this floor. A restarted proposer has forgotten its
-   * rounds; were it to pick one it used before, acceptors would take its new 2A for the old round
-   * and a learner could combine votes for two different values. The runtime passes the clock
-   * (milliseconds × ROUND_STRIDE), which moves on faster than takeovers can.
+   * Rounds start above this floor (the runtime passes the clock: milliseconds × ROUND_STRIDE).
+   * It only saves a restarted proposer a refused Phase 1: acceptors bind each round to one
+   * incarnation (see `incarnation`), so round reuse is impossible whatever the clocks say.
    */
   readonly roundFloor: number;
   /** Decided batches kept below the first undecided instance, to answer learners' Catchup. */
   readonly retainInstances: number;
+  /**
+   * This process's incarnation nonce, in [1, NONCE_MAX], new at every start (random). It goes in
+   * every 1A and 2A; acceptors bind a promised round to it, and answers echo it.
+   */
+  readonly incarnation: number;
+  /**
+   * After this long since start, a round of this proposer's id that this process did not create
+   * means another live process uses the id (before, it may be a late datagram of this process's
+   * previous incarnation). Default 10 s.
+   */
+  readonly duplicateGraceMs?: number;
+  /** Instances one Catchup is answered for. Default CATCHUP_INSTANCES_MAX. */
+  readonly catchupInstancesMax?: number;
+  /** Bound on how far above the decided prefix a learner's report makes a hole. Default INSTANCES_AHEAD_MAX. */
+  readonly instancesAheadMax?: number;
 }
 
-type Mode = "standby" | "phase1" | "leader";
+/**
+ * - `probing`: just started; asks a majority of acceptors for their promises (a round-0 query)
+ *   so that its first round is above them, and watches for a leader.
+ * - `phase1`: runs Phase 1 in round cRnd for every instance from p1From.
+ * - `leader`: a majority promised cRnd; Phase 2 only.
+ * - `standby`: another proposer leads (or led); takes over when its work stalls.
+ * - `stopped`: found its id in use by another live process.
+ */
+export type ProposerMode = "probing" | "standby" | "phase1" | "leader" | "stopped";
 
 interface Coverage {
   to: number;
@@ -68,27 +101,31 @@ export function nextRound(highest: number, id: number): number {
 
 /**
  * Paxos proposer with proactive Phase 1 (one 1A for all instances from `p1From` up), pipelined
- * Phase 2 with self-clocked batching, and takeover with randomized backoff. Learns decisions from
- * direct 2B like a learner, to ack clients and to know which instances are done.
+ * Phase 2 with self-clocked batching, and takeover with randomized, growing backoff. Learns
+ * decisions from direct 2B like a learner, to ack clients and to know which instances are done.
  */
 export class Proposer implements Role {
-  protected mode: Mode = "standby";
+  protected mode: ProposerMode = "probing";
   protected cRnd = 0;
   protected highestRnd: number;
-  /** Whether votes were seen (then no Phase 1 at start: someone leads). */
-  private seenRound: boolean;
-  private started = false;
-  /**
-   * Before its first Phase 1, a proposer asks a majority of acceptors for their promises (a 1A of
-   * round 0, answered with Nack or 1B), so that its rounds start above every round a majority
-   * promised, its own earlier incarnation's included, whatever the clocks say.
-   */
+  private readonly nonce: number;
+  private startedAtMs = NaN;
+  private readonly ownRounds = new Set<number>();
+  /** When the current episode of evidence of another process with this id began, and was last seen. */
+  private foreignSinceMs = Infinity;
+  private lastForeignMs = -Infinity;
+
+  // Probing
   private readonly probed = new Set<number>();
   private probeSentAtMs = -Infinity;
+  /** 2B votes were seen while probing: someone leads, so no Phase 1 at start. */
+  private votesSeen = false;
 
   // Phase 1
   protected p1From = 0;
   private readonly p1Coverage = new Map<number, Coverage>();
+  /** Acceptors that refused our round as bound to another incarnation. */
+  private readonly p1Refused = new Set<number>();
   protected readonly p1Votes = new Map<number, Vote>();
   /** The highest decidedBelow among this Phase 1's promises. */
   private p1Decided = 0;
@@ -97,9 +134,9 @@ export class Proposer implements Role {
   // Phase 2
   protected nextInst = 0;
   private readonly inflight = new Map<number, InFlight>();
-  /** Instances found accepted (or holes) at takeover, proposed as the window allows. */
-  private retaken: Proposal[] = [];
-  private retakenHead = 0;
+  /** Instances found accepted (or holes) at takeover, [retakeNext, retakeTop], proposed as the window allows. */
+  private retakeNext = 0;
+  private retakeTop = -1;
   private readonly inflightIds = new IdSet();
   private readonly pending = new ValueQueue();
 
@@ -112,13 +149,30 @@ export class Proposer implements Role {
   private readonly decidedIds = new FloorIdSet();
   private readonly tally: VoteTally;
 
-  private takeoverAtMs = Infinity;
+  // Takeover
+  /** Instances up to here exist (decided, or voted as a stuck learner reports): below is a hole to fill. */
+  private holeTop = -1;
+  private holeSinceMs = Infinity;
+  private holeFrom = 0;
+  private lastDecisionMs = 0;
+  private notBeforeMs = 0;
+  private takeoverDelayMs: number;
+  /** Takeover attempts since this proposer last got a value decided as leader. */
+  private failedAttempts = 0;
+  /** When a value of each client was last decided (to tell a client nobody serves). */
+  private readonly clientDecidedAtMs = new Map<number, number>();
+  /** When each client last submitted (or resent) a value. */
+  private readonly clientHeardAtMs = new Map<number, number>();
+  private lastForwardMs = -Infinity;
+  private starvingSinceMs = Infinity;
 
   constructor(readonly opts: ProposerOptions) {
-    if (opts.id < 0 || opts.id >= ROUND_STRIDE) throw new RangeError(`proposer id must be in [0, ${ROUND_STRIDE})`);
+    assert(opts.id >= 0 && opts.id < ROUND_STRIDE, `proposer id must be in [0, ${ROUND_STRIDE})`);
+    assert(Number.isSafeInteger(opts.incarnation) && opts.incarnation >= 1 && opts.incarnation <= NONCE_MAX, "an incarnation nonce is in [1, 2^48]");
+    this.nonce = opts.incarnation;
     this.highestRnd = opts.roundFloor;
-    this.seenRound = false;
     this.tally = new VoteTally(majority(opts.acceptors));
+    this.takeoverDelayMs = opts.takeoverMs;
   }
 
   get round(): number {
@@ -131,10 +185,14 @@ export class Proposer implements Role {
   }
 
   /** For metrics: Phase 1 runs, and those that took over from another round. */
-  readonly counters = { phase1Runs: 0, takeovers: 0 };
+  readonly counters = { phase1Runs: 0, takeovers: 0, forwarded: 0 };
 
   get isLeader(): boolean {
     return this.mode === "leader";
+  }
+
+  get state(): ProposerMode {
+    return this.mode;
   }
 
   get pendingCount(): number {
@@ -143,10 +201,11 @@ export class Proposer implements Role {
 
   step(input: Input, nowMs: number): Effects {
     const fx = new Effects();
+    if (Number.isNaN(this.startedAtMs)) this.startedAtMs = nowMs;
+    if (this.mode === "stopped") return fx;
     if (input.kind === "tick") this.onTick(nowMs, fx);
     else {
       const msg = input.msg;
-      if (!this.started && (msg.t === "nack" || msg.t === "1b")) this.probed.add(msg.acc);
       switch (msg.t) {
         case "submit":
           this.onSubmit(msg, nowMs, fx);
@@ -161,32 +220,25 @@ export class Proposer implements Role {
           this.onNack(msg, nowMs);
           break;
         case "catchup":
-          this.onCatchup(msg, fx);
+          this.onCatchup(msg, nowMs, fx);
           break;
         default:
           break;
       }
     }
-    this.requestWake(fx);
+    this.updateHole(nowMs);
+    if (fx.fatal === undefined) this.requestWake(nowMs, fx);
     return fx;
   }
 
   private onTick(nowMs: number, fx: Effects): void {
-    if (!this.started) {
-      if (this.probed.size < majority(this.opts.acceptors)) {
-        if (nowMs - this.probeSentAtMs >= this.opts.retransmitMs) {
-          this.probeSentAtMs = nowMs;
-          fx.send("acceptors", { t: "1a", cRnd: 0, from: 0, decidedBelow: 0, acc: 0 });
-        }
-        return;
-      }
-      this.started = true;
-      // Proactive Phase 1, before any client value, unless a leader is already visible.
-      if (!this.seenRound) this.startPhase1(nowMs, fx);
-      else this.armTakeover(nowMs);
-      return;
-    }
     switch (this.mode) {
+      case "probing":
+        if (this.probed.size < majority(this.opts.acceptors)) {
+          if (nowMs - this.probeSentAtMs >= this.opts.retransmitMs) this.sendProbe(nowMs, fx);
+        } else if (this.votesSeen) this.standBy(nowMs, false); // someone leads
+        else this.startPhase1(nowMs, fx); // proactive Phase 1, before any client value
+        break;
       case "phase1":
         if (nowMs - this.p1SentAtMs >= this.opts.retransmitMs) this.resendPhase1A(nowMs, fx);
         break;
@@ -195,34 +247,51 @@ export class Proposer implements Role {
         this.proposeNew(nowMs, fx);
         break;
       case "standby":
-        if (this.hasWork() && nowMs >= this.takeoverAtMs) this.startPhase1(nowMs, fx);
+        this.forwardStarving(nowMs, fx);
+        if (nowMs >= this.takeoverAtMs(nowMs)) this.startPhase1(nowMs, fx);
+        break;
+      case "stopped":
         break;
     }
   }
 
-  private requestWake(fx: Effects): void {
-    if (!this.started) fx.wakeAt(this.probed.size < majority(this.opts.acceptors) ? this.probeSentAtMs + this.opts.retransmitMs : 0);
-    else if (this.mode === "phase1") fx.wakeAt(this.p1SentAtMs + this.opts.retransmitMs);
-    else if (this.mode === "leader") {
-      const oldest = this.inflight.values().next();
-      if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.opts.retransmitMs);
-    } else if (this.hasWork()) fx.wakeAt(this.takeoverAtMs);
-  }
-
-  /**
-   * Work that justifies a takeover when nobody makes progress: client values waiting, or a hole
-   * (an instance below one seen decided that is not known decided: the leader that would have
-   * filled it may be gone, and no client may ever resend anything).
-   */
-  private hasWork(): boolean {
-    return this.pending.size > 0 || this.firstUndecided <= this.maxDecided;
+  private requestWake(nowMs: number, fx: Effects): void {
+    switch (this.mode) {
+      case "probing":
+        fx.wakeAt(this.probed.size < majority(this.opts.acceptors) ? this.probeSentAtMs + this.opts.retransmitMs : nowMs);
+        break;
+      case "phase1":
+        fx.wakeAt(this.p1SentAtMs + this.opts.retransmitMs);
+        break;
+      case "leader": {
+        const oldest = this.inflight.values().next();
+        if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.opts.retransmitMs);
+        break;
+      }
+      case "standby":
+        fx.wakeAt(this.takeoverAtMs(nowMs));
+        if (this.pending.size > 0) fx.wakeAt(Math.max(nowMs, this.lastForwardMs) + this.opts.takeoverMs);
+        break;
+      case "stopped":
+        break;
+    }
   }
 
   // ---- clients ----
 
+  /**
+   * A client with undecided values resends them at least every clientRetransmitMs; one silent
+   * for three times that has all its values decided (it got their acks), or is gone: values of it
+   * still waiting here are no reason to take over.
+   */
+  private clientSilent(client: number, nowMs: number): boolean {
+    return nowMs - (this.clientHeardAtMs.get(client) ?? -Infinity) > 3 * this.opts.clientRetransmitMs;
+  }
+
   private onSubmit(msg: Submit, nowMs: number, fx: Effects): void {
     const ackIds: number[] = [];
     for (const v of msg.values) {
+      this.clientHeardAtMs.set(v.client, nowMs);
       this.decidedIds.raiseFloor(v.client, v.floor); // the client knows everything below is decided
       if (this.decidedIds.has(v.client, v.seq)) {
         ackIds.push(v.client, v.seq); // a retransmission of a decided value: its ack was lost
@@ -230,32 +299,43 @@ export class Proposer implements Role {
       }
       if (this.inflightIds.has(v.client, v.seq) || this.pending.has(v.client, v.seq)) continue;
       if (this.pending.size >= this.opts.pendingValuesMax) continue;
-      if (this.pending.size === 0 && this.mode === "standby") this.armTakeover(nowMs);
-      this.pending.push(v);
+      this.pending.push(v, nowMs);
     }
     if (ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
     if (this.mode === "leader") this.proposeNew(nowMs, fx);
   }
 
-  // ---- Phase 1 ----
+  // ---- probing and Phase 1 ----
+
+  private sendProbe(nowMs: number, fx: Effects): void {
+    this.probeSentAtMs = nowMs;
+    fx.send("acceptors", { t: "1a", cRnd: 0, nonce: this.nonce, from: 0, decidedBelow: 0, acc: 0 });
+  }
 
   protected startPhase1(nowMs: number, fx: Effects): void {
     this.counters.phase1Runs++;
     if (this.cRnd !== 0) this.counters.takeovers++; // not this incarnation's first Phase 1
     this.cRnd = nextRound(this.highestRnd, this.opts.id);
     this.highestRnd = this.cRnd;
+    this.noteOwnRound(this.cRnd);
     this.mode = "phase1";
     this.p1From = this.firstUndecided;
     this.p1Coverage.clear();
+    this.p1Refused.clear();
     this.p1Votes.clear();
     this.p1SentAtMs = nowMs;
     this.p1Decided = 0;
     this.send1A(this.p1From, 0, fx);
   }
 
+  private noteOwnRound(rnd: number): void {
+    this.ownRounds.add(rnd);
+    if (this.ownRounds.size > OWN_ROUNDS_MAX) this.ownRounds.delete(this.ownRounds.values().next().value!);
+  }
+
   /** A 1A of our round from `from`, to every acceptor (`acc` 0) or to one. */
   private send1A(from: number, acc: number, fx: Effects): void {
-    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, from, decidedBelow: this.firstUndecided, acc });
+    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, nonce: this.nonce, from, decidedBelow: this.firstUndecided, acc });
   }
 
   /** Asks again: everyone from the start, and each acceptor whose answer is incomplete from where it stopped. */
@@ -268,8 +348,12 @@ export class Proposer implements Role {
   }
 
   private onPhase1B(msg: Phase1B, nowMs: number, fx: Effects): void {
+    this.checkOwnership(msg.rnd, msg.nonce, nowMs, fx);
+    if (this.mode === "stopped") return;
     this.noteRound(msg.rnd, nowMs);
-    if (this.mode !== "phase1" || msg.rnd !== this.cRnd) return;
+    // Only answers to this incarnation's own 1A count: a promise of the same round to another
+    // incarnation (one that started with the same id) is not ours.
+    if (this.mode !== "phase1" || msg.rnd !== this.cRnd || msg.nonce !== this.nonce) return;
     const cov = this.p1Coverage.get(msg.acc) ?? { to: this.p1From, done: false };
     this.p1Coverage.set(msg.acc, cov);
     if (cov.done || msg.from > cov.to) return; // duplicate, or a piece after a lost one
@@ -296,33 +380,29 @@ export class Proposer implements Role {
   }
 
   /**
-   * With a majority of promises: re-propose, in our round, every value accepted at or above
-   * `p1From` (the highest-vRnd one per instance), fill the holes below them with no-ops, then
-   * carry on with new values.
+   * With a majority of promises: re-propose, in our round, every value accepted at or above the
+   * decided prefix (the highest-vRnd one per instance), fill the holes below them and below what
+   * learners have seen with no-ops, then carry on with new values. No instance a promise reported
+   * is skipped, however far above: any of them may hold a chosen value.
    */
   private becomeLeader(nowMs: number, fx: Effects): void {
     this.mode = "leader";
     // Below an acceptor's decidedBelow every instance is decided (it trims, and reports, only
-    // what a proposer found decided): never propose there, not even a no-op.
+    // what someone found decided): never propose there, not even a no-op.
     const from = Math.max(this.p1From, this.p1Decided);
-    if (this.p1Decided > this.firstUndecided) this.skipDecidedBelow(this.p1Decided);
-    let top = Math.max(from - 1, this.maxDecided);
-    for (const inst of this.p1Votes.keys()) top = Math.max(top, inst);
-    top = Math.min(top, from + INSTANCES_AHEAD_MAX); // acceptors hold nothing beyond
-    this.retaken = [];
-    this.retakenHead = 0;
-    for (let inst = from; inst <= top; inst++) {
-      if (this.decided.has(inst)) continue;
-      const cVal = this.valueForTakenInstance(inst);
-      for (const v of cVal.values) {
-        this.pending.delete(v.client, v.seq);
-        this.inflightIds.add(v.client, v.seq);
-      }
-      this.retaken.push({ inst, cVal });
-    }
-    this.p1Votes.clear();
+    if (this.p1Decided > this.firstUndecided) this.skipDecidedBelow(this.p1Decided, nowMs);
+    const top = this.highestTakenInstance(from);
+    this.retakeNext = from;
+    this.retakeTop = top;
     this.nextInst = top + 1;
     this.proposeNew(nowMs, fx);
+  }
+
+  /** The last instance a new leader takes over: the highest that promises reported, decided or learners saw. */
+  protected highestTakenInstance(from: number): number {
+    let top = Math.max(from - 1, this.maxDecided, this.holeTop);
+    for (const inst of this.p1Votes.keys()) top = Math.max(top, inst);
+    return top;
   }
 
   /** The value Paxos allows for an instance after Phase 1: the highest-vRnd vote, else a no-op. */
@@ -332,29 +412,35 @@ export class Proposer implements Role {
 
   // ---- Phase 2 ----
 
-  /** Fills the pipeline window with batches of pending values (batches grow while it is full). */
+  /**
+   * Fills the pipeline window: first the instances taken over, then batches of pending values
+   * (batches grow while the window is full), then no-ops up to instances learners have seen.
+   */
   private proposeNew(nowMs: number, fx: Effects): void {
     const proposals: Proposal[] = [];
-    // Instances taken over come first, through the same window: a new leader far behind must
-    // not flood the acceptors with its whole backlog at once.
-    while (this.inflight.size < this.opts.pipelineWindow && this.retakenHead < this.retaken.length) {
-      const p = this.retaken[this.retakenHead++]!;
-      if (p.inst < this.firstUndecided || this.decided.has(p.inst)) {
-        this.requeueUndecided(p.cVal); // decided meanwhile
-        continue;
-      }
-      this.inflight.set(p.inst, { cVal: p.cVal, sentAtMs: nowMs });
-      proposals.push(p);
-    }
-    if (this.retakenHead === this.retaken.length && this.retaken.length > 0) {
-      this.retaken = [];
-      this.retakenHead = 0;
-    }
-    while (this.inflight.size < this.opts.pipelineWindow && this.retaken.length === 0 && this.pending.size > 0) {
-      const cVal = this.takeBatch();
-      const inst = this.nextInst++;
+    const propose = (inst: number, cVal: Batch): void => {
+      assert(!this.inflight.has(inst), "a leader proposes one batch per instance in its round");
       this.inflight.set(inst, { cVal, sentAtMs: nowMs });
       proposals.push({ inst, cVal });
+    };
+    // Instances taken over come first, through the same window: a new leader far behind must
+    // not flood the acceptors with its whole backlog at once.
+    while (this.inflight.size < this.opts.pipelineWindow && this.retakeNext <= this.retakeTop) {
+      const inst = this.retakeNext++;
+      if (inst < this.firstUndecided || this.decided.has(inst)) continue;
+      const cVal = this.valueForTakenInstance(inst);
+      this.p1Votes.delete(inst);
+      for (const v of cVal.values) {
+        this.pending.delete(v.client, v.seq);
+        this.inflightIds.add(v.client, v.seq);
+      }
+      propose(inst, cVal);
+    }
+    const retaking = this.retakeNext <= this.retakeTop;
+    while (!retaking && this.inflight.size < this.opts.pipelineWindow) {
+      const cVal = this.pending.size > 0 ? this.takeBatch() : Batch.EMPTY;
+      if (cVal.length === 0 && this.nextInst > this.holeTop) break; // values all turned out decided
+      propose(this.nextInst++, cVal);
     }
     this.send2A(proposals, fx);
   }
@@ -366,10 +452,12 @@ export class Proposer implements Role {
       if (taken >= this.opts.batchValuesMax || (taken > 0 && bytes + size > this.opts.batchBytesMax)) return false;
       bytes += size;
       return true;
-    }, (v) => this.decidedIds.has(v.client, v.seq));
+    }, this.isDecided);
     for (const v of batch) this.inflightIds.add(v.client, v.seq);
     return Batch.of(batch);
   }
+
+  private readonly isDecided = (v: Value): boolean => this.decidedIds.has(v.client, v.seq);
 
   private resendStale2A(nowMs: number, fx: Effects): void {
     const stale: Proposal[] = [];
@@ -388,21 +476,23 @@ export class Proposer implements Role {
 
   private send2A(proposals: Proposal[], fx: Effects): void {
     for (const chunk of chunkBySize(proposals, proposalBytes, this.opts.datagramBytesMax)) {
-      fx.send("acceptors", { t: "2a", cRnd: this.cRnd, proposals: chunk, decidedBelow: this.firstUndecided });
+      fx.send("acceptors", { t: "2a", cRnd: this.cRnd, nonce: this.nonce, proposals: chunk, decidedBelow: this.firstUndecided });
     }
   }
 
   private onPhase2B(msg: Phase2B, nowMs: number, fx: Effects): void {
-    this.seenRound = true; // someone is deciding
+    if (this.mode === "probing") this.votesSeen = true; // someone is deciding
     for (const vote of msg.votes) {
+      this.checkOwnership(vote.vRnd, this.nonce, nowMs, fx);
+      if (this.mode === "stopped") return;
       this.noteRound(vote.vRnd, nowMs);
       if (this.decided.has(vote.inst) || vote.inst < this.firstUndecided) continue;
-      const vVal = this.tally.add(msg.acc, vote);
+      const vVal = this.tally.add(msg.acc, vote, fx.violations);
       if (vVal !== undefined) this.onDecided(vote.inst, vVal, vote.vRnd, nowMs, fx);
     }
     // A proposer that missed decisions (2B lost while standing by) would otherwise keep every
     // decision above its hole forever: move past what another proposer found decided.
-    if (msg.decidedBelow > this.firstUndecided) this.skipDecidedBelow(msg.decidedBelow);
+    if (msg.decidedBelow > this.firstUndecided) this.skipDecidedBelow(msg.decidedBelow, nowMs);
     if (this.mode === "leader") this.proposeNew(nowMs, fx);
   }
 
@@ -411,36 +501,50 @@ export class Proposer implements Role {
     this.maxDecided = Math.max(this.maxDecided, inst);
     while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
     this.forgetOldDecided();
-    this.armTakeover(nowMs); // progress: whoever leads is alive
+    this.lastDecisionMs = nowMs; // progress: whoever leads is alive
     const mine = this.inflight.get(inst);
+    const ours = vRnd === this.cRnd && this.mode === "leader";
     // Our own proposal in our round is the same batch, already unpacked (one value per round);
     // otherwise the ids are read from the packed bytes, no values built.
-    const batch = mine !== undefined && vRnd === this.cRnd ? mine.cVal : vVal;
+    const batch = mine !== undefined && ours ? mine.cVal : vVal;
     const ackIds: number[] = [];
     batch.forEachId((client, seq, floor) => {
       this.decidedIds.add(client, seq);
       this.decidedIds.raiseFloor(client, floor); // a fact: the client had these acked
       this.pending.delete(client, seq);
       this.inflightIds.delete(client, seq);
+      this.clientDecidedAtMs.set(client, nowMs);
       ackIds.push(client, seq);
     });
+    if (this.clientDecidedAtMs.size + this.clientHeardAtMs.size > 8192) this.forgetIdleClients(nowMs);
     if (mine !== undefined) {
       this.inflight.delete(inst);
-      this.requeueUndecided(mine.cVal);
+      this.requeueUndecided(mine.cVal, nowMs);
     }
-    if (vRnd === this.cRnd && ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
+    if (ours && ackIds.length > 0) {
+      this.failedAttempts = 0;
+      fx.send("clients", { t: "ack", ids: ackIds });
+    }
+  }
+
+  /** Bounded memory: clients idle for long are forgotten (their entries only serve takeovers). */
+  private forgetIdleClients(nowMs: number): void {
+    const idleMs = 10 * (this.opts.takeoverMs + this.opts.clientRetransmitMs);
+    for (const [client, at] of this.clientDecidedAtMs) if (nowMs - at > idleMs) this.clientDecidedAtMs.delete(client);
+    for (const [client, at] of this.clientHeardAtMs) if (nowMs - at > idleMs) this.clientHeardAtMs.delete(client);
   }
 
   /**
    * Instances below `below` are decided, though we do not know their values: stop proposing
    * there (our values in them go back to pending unless known decided; a duplicate is harmless).
    */
-  private skipDecidedBelow(below: number): void {
+  private skipDecidedBelow(below: number, nowMs: number): void {
+    assert(below > this.firstUndecided, "the decided prefix only grows");
     this.tally.forgetBelow(below);
     for (const [inst, f] of this.inflight) {
       if (inst >= below) continue;
       this.inflight.delete(inst);
-      this.requeueUndecided(f.cVal);
+      this.requeueUndecided(f.cVal, nowMs);
     }
     this.firstUndecided = below;
     this.maxDecided = Math.max(this.maxDecided, below - 1);
@@ -459,52 +563,162 @@ export class Proposer implements Role {
     this.decidedKeptFrom = Math.max(this.decidedKeptFrom, keepFrom);
   }
 
-  /** Values of a batch that lost its instance go back to pending, unless decided elsewhere. */
-  private requeueUndecided(batch: Batch): void {
+  /** Values of a batch that lost its instance go back to pending (as heard now), unless decided elsewhere. */
+  private requeueUndecided(batch: Batch, nowMs: number): void {
     for (const v of batch.values) {
       this.inflightIds.delete(v.client, v.seq);
-      if (!this.decidedIds.has(v.client, v.seq)) this.pending.push(v);
+      if (!this.decidedIds.has(v.client, v.seq)) this.pending.push(v, nowMs);
     }
   }
 
   // ---- rounds and takeover ----
 
   private onNack(msg: Nack, nowMs: number): void {
+    if (msg.nonce === this.nonce && this.mode === "probing") this.probed.add(msg.acc);
+    // Our own round refused at an equal promise: that acceptor bound it to another incarnation of
+    // our id. In Phase 1, give up once too many did for a majority to remain.
+    if (msg.nonce === this.nonce && msg.rnd === this.cRnd && this.mode === "phase1") {
+      this.p1Refused.add(msg.acc);
+      if (this.p1Refused.size > this.opts.acceptors - majority(this.opts.acceptors)) this.standBy(nowMs, true);
+      return;
+    }
     this.noteRound(msg.rnd, nowMs);
   }
 
-  /** A higher round than ours means another proposer took over: stand by. */
+  /** A round higher than ours means another proposer is taking over: stand by, and defer a takeover of our own. */
   private noteRound(rnd: number, nowMs: number): void {
-    if (rnd > this.highestRnd) this.highestRnd = rnd;
-    if (rnd > this.cRnd && this.mode !== "standby") this.standBy(nowMs);
+    const higher = rnd > this.highestRnd;
+    if (higher) this.highestRnd = rnd;
+    if (this.mode === "phase1" || this.mode === "leader") {
+      if (rnd > this.cRnd) this.standBy(nowMs, true);
+    } else if (this.mode === "standby" && higher) this.deferTakeover(nowMs);
   }
 
-  private standBy(nowMs: number): void {
+  private standBy(nowMs: number, preempted: boolean): void {
+    if (preempted) this.failedAttempts = Math.min(this.failedAttempts + 1, BACKOFF_EXPONENT_MAX);
     this.mode = "standby";
-    for (const f of this.inflight.values()) this.requeueUndecided(f.cVal);
-    for (let k = this.retakenHead; k < this.retaken.length; k++) this.requeueUndecided(this.retaken[k]!.cVal);
-    this.retaken = [];
-    this.retakenHead = 0;
+    for (const f of this.inflight.values()) this.requeueUndecided(f.cVal, nowMs);
     this.inflight.clear();
     this.inflightIds.clear();
+    this.retakeNext = 0;
+    this.retakeTop = -1;
     this.p1Votes.clear();
-    this.armTakeover(nowMs);
+    this.deferTakeover(nowMs);
   }
 
-  /** Takeover deadline: a timeout plus a random backoff, so that proposers do not duel forever. */
-  private armTakeover(nowMs: number): void {
-    this.takeoverAtMs = nowMs + this.opts.takeoverMs * (1 + this.opts.random());
+  /**
+   * No takeover before a random delay from now, which doubles with each attempt that made no
+   * progress: two proposers that keep preempting each other soon wait long enough for one of
+   * them to finish Phase 1 and decide something.
+   */
+  private deferTakeover(nowMs: number): void {
+    this.takeoverDelayMs = this.opts.takeoverMs * (1 + this.opts.random()) * 2 ** this.failedAttempts;
+    this.notBeforeMs = nowMs + this.takeoverDelayMs;
+  }
+
+  /**
+   * When a standing-by proposer takes over (Infinity: it has no work). Its work is
+   * - values waiting while no decision at all was seen for the delay (the leader is gone);
+   * - values of a client nobody decides, still undecided a delay after they were forwarded to
+   *   the leader (the leader cannot hear that client, nor this proposer);
+   * - a hole: instances below one that exists (decided, or voted as a stuck learner reports) that
+   *   it does not know decided, with no progress through them for the delay.
+   */
+  private takeoverAtMs(nowMs: number): number {
+    let at = Infinity;
+    const oldest = this.pending.oldest((v) => this.isDecided(v) || this.clientSilent(v.client, nowMs));
+    if (oldest !== undefined) at = Math.max(oldest.heardAtMs, this.lastDecisionMs) + this.takeoverDelayMs;
+    if (this.starvingSinceMs < Infinity) at = Math.min(at, this.starvingSinceMs + this.takeoverDelayMs);
+    if (this.holeSinceMs < Infinity) at = Math.min(at, this.holeSinceMs + this.takeoverDelayMs);
+    return at === Infinity ? at : Math.max(at, this.notBeforeMs);
+  }
+
+  /**
+   * Values whose client has had nothing decided since they arrived, for takeoverMs: the leader
+   * may not hear that client. Forward them to the proposers (the leader among them), at most
+   * once per takeoverMs.
+   */
+  private forwardStarving(nowMs: number, fx: Effects): void {
+    if (nowMs - this.lastForwardMs < this.opts.takeoverMs) return;
+    const starving: Value[] = [];
+    this.pending.forEachOldest((v, heardAtMs) => {
+      if (nowMs - heardAtMs < this.opts.takeoverMs || starving.length >= FORWARD_VALUES_MAX) return false;
+      const nothingDecided = (this.clientDecidedAtMs.get(v.client) ?? -Infinity) < heardAtMs;
+      if (nothingDecided && !this.isDecided(v) && !this.clientSilent(v.client, nowMs)) starving.push(v);
+      return true;
+    });
+    if (starving.length === 0) {
+      this.starvingSinceMs = Infinity;
+      return;
+    }
+    this.lastForwardMs = nowMs;
+    if (this.starvingSinceMs === Infinity) this.starvingSinceMs = nowMs;
+    this.counters.forwarded += starving.length;
+    for (const chunk of chunkBySize(starving, valueWireBytes, this.opts.datagramBytesMax)) fx.send("proposers", { t: "submit", values: chunk });
+  }
+
+  /** Starts or re-arms the hole timer: a hole exists, and progress through it re-arms it. */
+  private updateHole(nowMs: number): void {
+    this.holeTop = Math.max(this.holeTop, this.maxDecided);
+    if (this.firstUndecided > this.holeTop) this.holeSinceMs = Infinity;
+    else if (this.holeSinceMs === Infinity || this.firstUndecided > this.holeFrom) {
+      this.holeSinceMs = nowMs;
+      this.holeFrom = this.firstUndecided;
+    }
+  }
+
+  /**
+   * A round of this proposer's id that this process did not create, or a promise of one of its
+   * rounds to another incarnation, can only come from another process with the same id: a late
+   * datagram of this process's previous incarnation soon after a restart, or a live duplicate.
+   * Two proposers with one id stay safe (acceptors bind rounds to one incarnation), but it is an
+   * operator's mistake. Evidence that began while this process was starting (within the grace
+   * period) and goes on after it means another process was already running: this one stops.
+   * Evidence that began later means another process started after this one: this one goes on
+   * and says so (the other one stops).
+   */
+  private checkOwnership(rnd: number, nonce: number, nowMs: number, fx: Effects): void {
+    if (rnd === 0 || rnd % ROUND_STRIDE !== this.opts.id) return;
+    if (this.ownRounds.has(rnd) && nonce === this.nonce) return;
+    const graceMs = this.opts.duplicateGraceMs ?? 10_000;
+    if (nowMs - this.lastForeignMs > graceMs) this.foreignSinceMs = nowMs; // a new episode
+    this.lastForeignMs = nowMs;
+    const graceEndMs = this.startedAtMs + graceMs;
+    if (nowMs < graceEndMs) return;
+    if (this.foreignSinceMs < graceEndMs) {
+      this.mode = "stopped";
+      fx.fatal = {
+        cause: "duplicate-id",
+        reason: `another process is running proposer ${this.opts.id} (round ${rnd} is not this process's, and it was running when this one started); give every proposer its own id`,
+      };
+    } else {
+      fx.alerts.push({
+        cause: "duplicate-id",
+        reason: `another process started as proposer ${this.opts.id} (round ${rnd} is not this process's); this one goes on, give every proposer its own id`,
+      });
+    }
   }
 
   // ---- catch-up ----
 
-  private onCatchup(msg: Catchup, fx: Effects): void {
+  /**
+   * Answers a learner with the instances it asks that this proposer saw decided. The request
+   * also tells what the learner knows decided (skip it) and how far it heard of votes: an
+   * instance below that which this proposer does not know decided is a hole to fill.
+   */
+  private onCatchup(msg: Catchup, nowMs: number, fx: Effects): void {
+    if (msg.decidedBelow > this.firstUndecided) this.skipDecidedBelow(msg.decidedBelow, nowMs);
     const decided: Proposal[] = [];
-    const to = Math.min(msg.to, this.maxDecided + 1, msg.from + CATCHUP_INSTANCES_MAX);
+    const to = Math.min(msg.to, this.maxDecided + 1, msg.from + (this.opts.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX));
     for (let inst = msg.from; inst < to; inst++) {
       const cVal = this.decided.get(inst);
       if (cVal !== undefined) decided.push({ inst, cVal });
     }
     sendDecisions(fx, decided, this.opts.datagramBytesMax, this.opts.catchupDatagramsMax);
+    if (msg.seenTo > msg.from && msg.from >= this.firstUndecided && !this.decided.has(msg.from)) {
+      // Bounded like proposals: a stray request cannot make a leader fill billions of no-ops.
+      this.holeTop = Math.max(this.holeTop, Math.min(msg.seenTo - 1, this.firstUndecided + (this.opts.instancesAheadMax ?? INSTANCES_AHEAD_MAX)));
+      if (this.mode === "leader") this.proposeNew(nowMs, fx);
+    }
   }
 }

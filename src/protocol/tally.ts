@@ -3,19 +3,27 @@ import type { Batch, Vote } from "./messages.ts";
 interface RoundVotes {
   readonly voters: Set<number>;
   readonly vVal: Batch;
+  /** Two different batches were voted in this round: it never decides anything. */
+  conflicted: boolean;
 }
 
 /**
  * Counts 2B votes per (instance, vRnd). A value is decided when a majority of acceptors voted for
- * it in the same round; votes from different rounds are never combined.
+ * it in the same round; votes from different rounds are never combined. Two different batches
+ * voted in one round cannot happen in a correct cluster (a round belongs to one proposer
+ * incarnation, which proposes one batch per instance): such a round is reported and never
+ * decides, rather than one of its batches being picked.
  */
 export class VoteTally {
   private readonly open = new Map<number, Map<number, RoundVotes>>();
 
   constructor(readonly quorum: number) {}
 
-  /** Records acceptor `acc`'s vote; returns the batch if this vote decides the instance. */
-  add(acc: number, vote: Vote): Batch | undefined {
+  /**
+   * Records acceptor `acc`'s vote; returns the batch if this vote decides the instance. A vote
+   * that contradicts the round's batch is added to `violations`.
+   */
+  add(acc: number, vote: Vote, violations: string[]): Batch | undefined {
     let rounds = this.open.get(vote.inst);
     if (rounds === undefined) {
       rounds = new Map();
@@ -23,11 +31,14 @@ export class VoteTally {
     }
     let votes = rounds.get(vote.vRnd);
     if (votes === undefined) {
-      votes = { voters: new Set(), vVal: vote.vVal };
+      votes = { voters: new Set(), vVal: vote.vVal, conflicted: false };
       rounds.set(vote.vRnd, votes);
+    } else if (!votes.conflicted && !votes.vVal.sameAs(vote.vVal)) {
+      votes.conflicted = true;
+      violations.push(`two different batches voted for instance ${vote.inst} in round ${vote.vRnd} (acceptor ${acc}); not deciding on that round`);
     }
     votes.voters.add(acc);
-    if (votes.voters.size < this.quorum) return undefined;
+    if (votes.conflicted || votes.voters.size < this.quorum) return undefined;
     this.open.delete(vote.inst);
     return votes.vVal;
   }

@@ -1,14 +1,20 @@
 /**
  * Binds one protocol role to the network: datagrams in (loss injection, decoding, validation),
- * role steps, effects out (encoding, multicast), and ticks from a timer. The role itself stays
- * pure; this is the only place that touches sockets and the clock.
+ * role steps through the shared Driver (persist, then send, then schedule), datagrams out
+ * (encoding, signing, multicast), and wake-ups from a timer. The role itself stays pure; this is
+ * the only place that touches sockets and the clock.
  */
 import type { ConsolaInstance } from "consola";
 import type { Config } from "../config.ts";
+import { EXIT } from "../exit-codes.ts";
 import { DecodeError, decode, encode } from "../net/codec.ts";
 import type { Authenticator } from "../net/auth.ts";
 import { joinGroup, openSender, type Receiver, type Sender } from "../net/transport.ts";
-import type { Effects, Group, Message, PersistRecord, Role } from "../protocol/messages.ts";
+import { InvariantError } from "../protocol/assert.ts";
+import type { Effects, Fatal, Group, Input, Message, Role } from "../protocol/messages.ts";
+import { Driver, type DurableLog } from "./driver.ts";
+
+export type { DurableLog } from "./driver.ts";
 
 /** Which message types each role's group legitimately receives; others are dropped. */
 const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
@@ -18,17 +24,20 @@ const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
   learners: new Set(["2b", "decision", "trimmed", "votes", "catchup"]),
 };
 
+/**
+ * Roles ask for wake-ups when they need them; this tick also comes at least this often, as a
+ * safety net (the simulator has none, so a role that forgets to ask fails there first).
+ */
+const IDLE_TICK_MS = 1000;
+
 export interface NodeStats {
   received: number;
   sent: number;
   dropped: Record<string, number>;
-}
-
-/** Where an acceptor's promises and votes go before its replies (see storage/acceptor-log.ts). */
-export interface DurableLog {
-  append(records: readonly PersistRecord[]): void;
-  /** Writes and fsyncs everything appended so far. */
-  commit(): void;
+  /** Protocol violations roles saw in messages (and refused to act on). */
+  violations: number;
+  /** Operator mistakes roles noticed and went on despite, by cause. */
+  alerts: Record<string, number>;
 }
 
 export interface NodeOptions {
@@ -47,16 +56,37 @@ export interface NodeOptions {
 }
 
 export class Node {
-  readonly stats: NodeStats = { received: 0, sent: 0, dropped: {} };
+  readonly stats: NodeStats = { received: 0, sent: 0, dropped: {}, violations: 0, alerts: {} };
+  private readonly alertLoggedAtMs = new Map<string, number>();
   private receiver: Receiver | undefined;
   private sender: Sender | undefined;
-  private timer: ReturnType<typeof setInterval> | undefined;
-  /** Sends waiting for the group commit of the records they depend on. */
-  private held: { to: Group; bytes: Uint8Array }[] = [];
-  private commitScheduled = false;
+  private readonly driver: Driver;
+  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private wakeAtMs = Infinity;
+  private idleTimer: ReturnType<typeof setInterval> | undefined;
   private readonly started = performance.now();
+  private lastMsg: Message | undefined;
+  private lastBytes: Uint8Array | undefined;
+  private violationLoggedAtMs = -Infinity;
+  private violationsUnlogged = 0;
+  private stopReason: ((f: Fatal) => void) | undefined;
+  /** Resolves when the role says it cannot go on. */
+  readonly fatal: Promise<Fatal>;
 
-  constructor(readonly opts: NodeOptions) {}
+  constructor(readonly opts: NodeOptions) {
+    this.fatal = new Promise((resolve) => (this.stopReason = resolve));
+    this.driver = new Driver(
+      opts.role,
+      {
+        now: () => this.now(),
+        send: (to, msg) => this.send(to, msg),
+        scheduleCommit: () => setImmediate(() => this.guard(() => this.driver.commit())),
+        scheduleWake: (atMs) => this.scheduleWake(atMs),
+      },
+      opts.durable,
+      (fx) => this.onEffects(fx),
+    );
+  }
 
   /** Monotonic milliseconds since start: the `now` every step gets. */
   now(): number {
@@ -74,13 +104,14 @@ export class Node {
       onDatagram: (bytes) => this.onDatagram(bytes),
       onLossDrop: () => this.drop("injected-loss"),
     });
-    this.timer = setInterval(() => this.apply(this.opts.role.step({ kind: "tick" }, this.now())), config.tickMs);
-    this.apply(this.opts.role.step({ kind: "tick" }, this.now()));
+    this.idleTimer = setInterval(() => this.step({ kind: "tick" }), IDLE_TICK_MS);
+    this.step({ kind: "tick" });
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.commitAndRelease();
+    if (this.idleTimer !== undefined) clearInterval(this.idleTimer);
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.driver.commit();
     this.sender?.flush();
     this.receiver?.close();
     this.sender?.close();
@@ -106,47 +137,90 @@ export class Node {
       this.drop("wrong-group", `'${msg.t}' message`);
       return;
     }
-    this.apply(this.opts.intercept?.(msg) ?? this.opts.role.step({ kind: "msg", msg }, this.now()));
+    const intercepted = this.opts.intercept?.(msg);
+    if (intercepted !== undefined) this.apply(intercepted);
+    else this.step({ kind: "msg", msg });
+  }
+
+  /** Carries out effects a runner got from its role directly (a client's submit). */
+  apply(fx: Effects): void {
+    this.guard(() => this.driver.apply(fx));
+  }
+
+  private step(input: Input): void {
+    this.guard(() => this.driver.step(input));
+  }
+
+  /** Keeps one timer, for the earliest wake-up asked for (at most one per tickMs). */
+  private scheduleWake(atMs: number): void {
+    const at = Math.max(atMs, this.now() + this.opts.config.tickMs);
+    if (at >= this.wakeAtMs) return;
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeAtMs = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeAtMs = Infinity;
+      this.wakeTimer = undefined;
+      this.step({ kind: "tick" });
+    }, at - this.now());
+  }
+
+  /**
+   * A broken invariant is a bug in this process: say which and stop at once with its own exit
+   * code, rather than go on with state that others rely on.
+   */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof InvariantError)) throw e;
+      this.opts.log.fatal(`${e.message}; stopping (this is a bug: please report it with the log)`);
+      process.exit(EXIT.invariant);
+    }
+  }
+
+  /** Encodes (once per message, though it may go to two groups), signs and queues a datagram. */
+  private send(to: Group, msg: Message): void {
+    if (msg !== this.lastMsg) {
+      this.lastMsg = msg;
+      const bytes = encode(msg, this.opts.config.cluster);
+      this.lastBytes = this.opts.auth ? this.opts.auth.seal(bytes) : bytes;
+    }
+    this.sender?.send(to, this.lastBytes!);
+    this.stats.sent++;
+  }
+
+  private onEffects(fx: Effects): void {
+    if (fx.violations.length > 0) this.noteViolations(fx.violations);
+    for (const a of fx.alerts) this.noteAlert(a);
+    this.opts.onEffects?.(fx);
+    if (fx.fatal !== undefined) this.stopReason?.(fx.fatal);
+  }
+
+  /** Logged at most once a second (with how many were not), and counted. */
+  private noteViolations(violations: readonly string[]): void {
+    this.stats.violations += violations.length;
+    const now = this.now();
+    if (now - this.violationLoggedAtMs < 1000) {
+      this.violationsUnlogged += violations.length;
+      return;
+    }
+    const more = this.violationsUnlogged + violations.length - 1;
+    this.opts.log.error(`protocol violation: ${violations[0]}${more > 0 ? ` (and ${more} more since the last report)` : ""}`);
+    this.violationLoggedAtMs = now;
+    this.violationsUnlogged = 0;
+  }
+
+  /** An operator's mistake the role goes on despite: logged at most once a minute per cause, counted. */
+  private noteAlert(a: Fatal): void {
+    this.stats.alerts[a.cause] = (this.stats.alerts[a.cause] ?? 0) + 1;
+    const now = this.now();
+    if (now - (this.alertLoggedAtMs.get(a.cause) ?? -Infinity) < 60_000) return;
+    this.alertLoggedAtMs.set(a.cause, now);
+    this.opts.log.error(a.reason);
   }
 
   private drop(reason: string, what?: string): void {
     this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
     if (what !== undefined) this.opts.log.debug(`dropped ${what}: ${reason}`);
-  }
-
-  /**
-   * Carries out a step's effects. A message sent to two groups is encoded once. With a durable
-   * log, records are appended and the step's sends wait until one fsync at the end of this
-   * event-loop turn covers every record appended meanwhile (group commit).
-   */
-  apply(fx: Effects): void {
-    const durable = this.opts.durable;
-    if (durable && fx.persist.length > 0) durable.append(fx.persist);
-    const hold = durable !== undefined && (fx.persist.length > 0 || this.held.length > 0);
-    let lastMsg: Message | undefined;
-    let lastBytes: Uint8Array | undefined;
-    for (const { to, msg } of fx.sends) {
-      if (msg !== lastMsg) {
-        lastMsg = msg;
-        lastBytes = encode(msg, this.opts.config.cluster);
-        if (this.opts.auth) lastBytes = this.opts.auth.seal(lastBytes);
-      }
-      if (hold) this.held.push({ to, bytes: lastBytes! });
-      else this.sender!.send(to, lastBytes!);
-      this.stats.sent++;
-    }
-    if (hold && !this.commitScheduled) {
-      this.commitScheduled = true;
-      setImmediate(() => this.commitAndRelease());
-    }
-    this.opts.onEffects?.(fx);
-  }
-
-  private commitAndRelease(): void {
-    this.commitScheduled = false;
-    this.opts.durable?.commit();
-    const held = this.held;
-    this.held = [];
-    for (const h of held) this.sender?.send(h.to, h.bytes);
   }
 }

@@ -17,6 +17,8 @@ import { AcceptorLog, StorageError } from "../storage/acceptor-log.ts";
 import { LearnerArchive } from "../storage/learner-archive.ts";
 import { Metrics } from "./metrics.ts";
 import { Node, type DurableLog, type NodeOptions } from "./node.ts";
+import { EXIT } from "../exit-codes.ts";
+import { NONCE_MAX, type Fatal } from "../protocol/messages.ts";
 
 export type RoleName = "client" | "proposer" | "acceptor" | "learner";
 export const ROLES: readonly RoleName[] = ["client", "proposer", "acceptor", "learner"];
@@ -115,6 +117,10 @@ function startMetrics(ctx: RoleContext, name: RoleName, n: Node, metrics: Metric
   metrics.counter("paxos_datagrams_dropped_total", "Datagrams dropped, by reason", () =>
     Object.entries(n.stats.dropped).map(([reason, value]) => ({ labels: { reason }, value })),
   );
+  metrics.counter("paxos_protocol_violations_total", "Messages showing what a correct cluster never does (refused)", () => [{ value: n.stats.violations }]);
+  metrics.counter("paxos_alerts_total", "Operator mistakes noticed (the process went on), by cause", () =>
+    Object.entries(n.stats.alerts).map(([cause, value]) => ({ labels: { cause }, value })),
+  );
   const listen = ctx.config.metrics.listen;
   if (listen === null) return () => {};
   try {
@@ -129,17 +135,28 @@ function startMetrics(ctx: RoleContext, name: RoleName, n: Node, metrics: Metric
 
 const newMetrics = (ctx: RoleContext, name: RoleName) => new Metrics({ role: name, id: ctx.id });
 
-/** Runs a node until SIGINT/SIGTERM. */
+/** The exit code of a role that cannot go on, after saying why. */
+function fatalExit(ctx: RoleContext, f: Fatal): number {
+  ctx.log.error(f.reason);
+  return f.cause === "trimmed" ? EXIT.trimmed : EXIT.duplicateId;
+}
+
+/** Runs a node until SIGINT/SIGTERM, or until its role cannot go on. */
 async function serve(ctx: RoleContext, name: RoleName, n: Node, metrics = newMetrics(ctx, name)): Promise<number> {
   await n.start();
   const stopMetrics = startMetrics(ctx, name, n, metrics);
   logUp(ctx, name);
-  const signal = await untilSignal();
-  ctx.log.debug(`${signal}: stopping`);
+  const code = await Promise.race([untilSignal().then((signal) => (ctx.log.debug(`${signal}: stopping`), EXIT.ok)), n.fatal.then((f) => fatalExit(ctx, f))]);
   logStats(ctx, n);
   stopMetrics();
   n.stop();
-  return 0;
+  return code;
+}
+
+/** A random incarnation nonce in [1, NONCE_MAX] (see Phase1A.nonce). */
+function incarnationNonce(): number {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+  return ((hi! % 0x10000) * 2 ** 32 + lo!) % NONCE_MAX + 1;
 }
 
 export async function runProposer(ctx: RoleContext): Promise<number> {
@@ -154,10 +171,12 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
     pendingValuesMax: c.proposer.pendingValuesMax,
     retransmitMs: c.proposer.retransmitMs,
     takeoverMs: c.proposer.takeoverMs,
+    clientRetransmitMs: c.client.retransmitMs,
     catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
     random: Math.random,
     roundFloor: Date.now() * ROUND_STRIDE,
     retainInstances: c.acceptor.retainInstances,
+    incarnation: incarnationNonce(),
   });
   const metrics = newMetrics(ctx, "proposer");
   const batchValues = metrics.histogram("paxos_batch_values", "Values per proposed instance", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000]);
@@ -176,11 +195,6 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
   return serve(ctx, "proposer", n, metrics);
 }
 
-/** Exit code of a learner that cannot learn the whole sequence (instances were trimmed). */
-export const EXIT_TRIMMED = 4;
-
-/** Exit code of an acceptor whose durable log cannot be used. */
-export const EXIT_STORAGE = 3;
 const COMPACT_CHECK_MS = 10_000;
 
 export async function runAcceptor(ctx: RoleContext): Promise<number> {
@@ -206,7 +220,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   } catch (e) {
     if (!(e instanceof StorageError) && !(e instanceof Error && "code" in e)) throw e;
     ctx.log.error(`cannot use the acceptor log: ${(e as Error).message}`);
-    return EXIT_STORAGE;
+    return EXIT.storage;
   }
   const durable = {
     append: (records: Parameters<AcceptorLog["append"]>[0]) => log.append(records),
@@ -216,7 +230,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
       } catch (e) {
         // Nothing may be acknowledged that is not on disk: stop at once rather than go on.
         ctx.log.error(`writing ${log.path} failed: ${(e as Error).message}; stopping`);
-        process.exit(EXIT_STORAGE);
+        process.exit(EXIT.storage);
       }
     },
   };
@@ -244,7 +258,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
       archive = LearnerArchive.open(c.learner.archive, c.cluster, ctx.id);
     } catch (e) {
       ctx.log.error(`cannot use the learner archive: ${(e as Error).message}`);
-      return EXIT_STORAGE;
+      return EXIT.storage;
     }
   }
   const out = Bun.stdout.writer({ highWaterMark: 1 << 16 });
@@ -254,10 +268,6 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const n = node(ctx, learner, "learner", (fx) => {
     for (const d of fx.deliveredInstances) archive?.append(d.inst, d.cVal);
-    if (fx.fatal !== undefined) {
-      ctx.log.error(fx.fatal);
-      finish(EXIT_TRIMMED);
-    }
     for (const v of fx.delivered) {
       out.write(v.data);
       out.write(NEWLINE);
@@ -279,7 +289,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   const stopMetrics = startMetrics(ctx, "learner", n, metrics);
   logUp(ctx, "learner");
   if (ctx.count === 0) finish(0);
-  const code = await Promise.race([finished, untilSignal().then(() => 0)]);
+  const code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);
   stopMetrics();
   clearInterval(flusher);
   n.stop();

@@ -3,6 +3,7 @@
  * well-formed 1A/2A/2B/Decision/Submit messages with high rounds and foreign values.
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { NONCE } from "../protocol/helpers.ts";
 import { authenticator } from "../../src/net/auth.ts";
 import { encode } from "../../src/net/codec.ts";
 import { Batch } from "../../src/protocol/batch.ts";
@@ -22,8 +23,8 @@ function forgeries(round: number): { to: Group; msg: Message }[] {
   const foreign = (i: number) => Batch.of([{ client: 999, seq: i, floor: 0, data: new TextEncoder().encode(`FORGED-${i}`) }]);
   const out: { to: Group; msg: Message }[] = [];
   for (let inst = 0; inst < 40; inst++) {
-    out.push({ to: "acceptors", msg: { t: "1a", cRnd: round, from: 0, decidedBelow: 0, acc: 0 } });
-    out.push({ to: "acceptors", msg: { t: "2a", cRnd: round, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0 } });
+    out.push({ to: "acceptors", msg: { t: "1a", cRnd: round, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 } });
+    out.push({ to: "acceptors", msg: { t: "2a", cRnd: round, nonce: NONCE, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0 } });
     for (const acc of [1, 2, 3]) {
       const twoB: Message = { t: "2b", acc, votes: [{ inst, vRnd: round, vVal: foreign(inst) }], decidedBelow: 0 };
       out.push({ to: "learners", msg: twoB }, { to: "proposers", msg: twoB });

@@ -110,7 +110,13 @@ describe.skipIf(!canRun)(`multi-host over network namespaces${canRun ? "" : ` (s
       nft(ns, "add rule inet px out udp dport { " + ports + " } drop");
     }
     const atCut = learners[0]!.lines().length;
-    await waitFor(() => learners[0]!.lines().length >= atCut + 300, 30_000, "300 more values learned during the partition");
+    try {
+      await waitFor(() => learners[0]!.lines().length >= atCut + 300, 30_000, "300 more values learned during the partition");
+    } catch (e) {
+      for (const p of proposers) console.error("PROPOSER", p.stderr().slice(-3000));
+      console.error("LEARNER", learners[0]!.lines().length, atCut, learners[0]!.stderr().slice(-2000));
+      throw e;
+    }
     // Phase 3: heal everything.
     for (const ns of hosts) nft(ns, "delete table inet px");
     await waitFor(() => learners.every((l) => l.proc.exitCode !== null), 60_000, "learners done");

@@ -23,15 +23,16 @@ describe("codec", () => {
     const cbor = new Encoder({ useRecords: false } as never);
     const cases: [unknown, string][] = [
       [{ a: 1 }, "shape"],
-      [[2, 42, 2, 1, 0, 0, 0], "version"],
-      [[1, 42, 99, 1, 0, 0, 0], "type"],
-      [[1, 42, 2, -1, 0, 0, 0], "field"],
-      [[1, 42, 2, 2 ** 53, 0, 0, 0], "field"],
-      [[1, 42, 2, 1.5, 0, 0, 0], "field"],
-      [[1, 42, 2, 1, 0, 0], "shape"],
-      [[1, 42, 2, 1, 0, 0, 0, 0], "shape"],
-      [[1, 42, 0, new Uint8Array([1, 2, 50, 0])], "field"],
-      [[1, 42, 6, 1, [1, 2]], "field"],
+      [[1, 42, 2, 1, 7, 0, 0, 0], "version"], // version 1: the wire before rounds carried nonces
+      [[2, 42, 99, 1, 7, 0, 0, 0], "type"],
+      [[2, 42, 2, -1, 7, 0, 0, 0], "field"],
+      [[2, 42, 2, 2 ** 53, 7, 0, 0, 0], "field"],
+      [[2, 42, 2, 1.5, 7, 0, 0, 0], "field"],
+      [[2, 42, 2, 1, 2 ** 48 + 1, 0, 0, 0], "field"], // nonce out of range
+      [[2, 42, 2, 1, 7, 0, 0], "shape"],
+      [[2, 42, 2, 1, 7, 0, 0, 0, 0], "shape"],
+      [[2, 42, 0, new Uint8Array([1, 2, 50, 0])], "field"],
+      [[2, 42, 6, 1, [1, 2]], "field"],
     ];
     for (const [raw, reason] of cases) expect(() => decode(cbor.encode(raw), 42)).toThrow(new DecodeError(reason as never));
     expect(() => decode(new Uint8Array([0xff, 0x00]), 42)).toThrow(DecodeError);

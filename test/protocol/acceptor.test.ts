@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
-import { b, sent, val } from "./helpers.ts";
+import { b, sent, val, NONCE } from "./helpers.ts";
 
 const acceptor = (datagramBytesMax = 1400) => new Acceptor({ id: 2, datagramBytesMax, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
 const msg = <M>(m: M) => ({ kind: "msg" as const, msg: m as never });
@@ -8,8 +8,8 @@ const msg = <M>(m: M) => ({ kind: "msg" as const, msg: m as never });
 describe("acceptor", () => {
   test("promises a higher round and reports its votes from the asked instance up", () => {
     const a = acceptor();
-    a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: 0, cVal: b(val(1, 0)) }, { inst: 3, cVal: b(val(1, 1)) }], decidedBelow: 0 }), 0);
-    const fx = a.step(msg({ t: "1a", cRnd: 2002, from: 1, decidedBelow: 0, acc: 0 }), 0);
+    a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }, { inst: 3, cVal: b(val(1, 1)) }], decidedBelow: 0 }), 0);
+    const fx = a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 1, decidedBelow: 0, acc: 0 }), 0);
     const [oneB] = sent(fx, "proposers", "1b");
     expect(oneB).toMatchObject({ acc: 2, rnd: 2002, from: 1, done: true });
     expect(oneB!.votes.map((v) => [v.inst, v.vRnd])).toEqual([[3, 1001]]);
@@ -18,17 +18,17 @@ describe("acceptor", () => {
 
   test("refuses a 1A below its promise with a Nack carrying the promise", () => {
     const a = acceptor();
-    a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    const fx = a.step(msg({ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0, acc: 0 }), 0);
+    a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
+    const fx = a.step(msg({ t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
     expect(sent(fx, "proposers", "1b")).toEqual([]);
-    expect(sent(fx, "proposers", "nack")).toEqual([{ t: "nack", acc: 2, rnd: 2002 }]);
+    expect(sent(fx, "proposers", "nack")).toEqual([{ t: "nack", acc: 2, rnd: 2002, nonce: NONCE }]);
     expect(a.promised).toBe(2002);
   });
 
   test("never accepts a 2A below its promise", () => {
     const a = acceptor();
-    a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: 0, cVal: b(val(1, 0)) }], decidedBelow: 0 }), 0);
+    a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }], decidedBelow: 0 }), 0);
     expect(a.voteOf(0)).toBeUndefined();
     expect(sent(fx, "learners", "2b")).toEqual([]);
     expect(sent(fx, "proposers", "nack")[0]!.rnd).toBe(2002);
@@ -36,8 +36,8 @@ describe("acceptor", () => {
 
   test("accepts at its promised round and sends the 2B to learners and proposers", () => {
     const a = acceptor();
-    a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 2002, proposals: [{ inst: 5, cVal: b(val(1, 0)) }], decidedBelow: 0 }), 0);
+    a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 2002, nonce: NONCE, proposals: [{ inst: 5, cVal: b(val(1, 0)) }], decidedBelow: 0 }), 0);
     expect(a.voteOf(5)?.vRnd).toBe(2002);
     for (const group of ["learners", "proposers"] as const) {
       expect(sent(fx, group, "2b")[0]!.votes.map((v) => [v.inst, v.vRnd])).toEqual([[5, 2002]]);
@@ -46,21 +46,21 @@ describe("acceptor", () => {
 
   test("a 2A of a higher round, without 1A, raises the promise", () => {
     const a = acceptor();
-    a.step(msg({ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    a.step(msg({ t: "2a", cRnd: 3003, proposals: [{ inst: 0, cVal: b() }], decidedBelow: 0 }), 0);
+    a.step(msg({ t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
+    a.step(msg({ t: "2a", cRnd: 3003, nonce: NONCE, proposals: [{ inst: 0, cVal: b() }], decidedBelow: 0 }), 0);
     expect(a.promised).toBe(3003);
-    const fx = a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 0, acc: 0 }), 0);
+    const fx = a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
     expect(sent(fx, "proposers", "nack")[0]!.rnd).toBe(3003);
   });
 
   test("splits a long history over several 1B, each within the datagram size", () => {
     const a = acceptor(400);
     const big = (i: number) => [val(1, i, "x".repeat(100))];
-    for (let i = 0; i < 10; i++) a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: i, cVal: big(i) }], decidedBelow: 0 }), 0);
+    for (let i = 0; i < 10; i++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: i, cVal: big(i) }], decidedBelow: 0 }), 0);
     let from = 0;
     const seen: number[] = [];
     for (let k = 0; k < 20; k++) {
-      const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, from, decidedBelow: 0, acc: 0 }), 0), "proposers", "1b");
+      const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from, decidedBelow: 0, acc: 0 }), 0), "proposers", "1b");
       expect(oneB!.from).toBe(from);
       seen.push(...oneB!.votes.map((v) => v.inst));
       if (oneB!.done) break;
@@ -72,8 +72,8 @@ describe("acceptor", () => {
 
   test("answers a Catchup with its account of the range (votes, and the decided prefix it knows)", () => {
     const a = acceptor();
-    for (const inst of [0, 1, 2, 7]) a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0 }), 0);
-    const fx = a.step(msg({ t: "catchup", from: 1, to: 3 }), 0);
+    for (const inst of [0, 1, 2, 7]) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0 }), 0);
+    const fx = a.step(msg({ t: "catchup", from: 1, to: 3, decidedBelow: 0, seenTo: 0 }), 0);
     const [account] = sent(fx, "learners", "votes");
     expect(account).toMatchObject({ acc: 2, from: 1, to: 3, decidedBelow: 0 });
     expect(account!.votes.map((v) => v.inst)).toEqual([1, 2]);
@@ -83,15 +83,15 @@ describe("acceptor", () => {
 describe("acceptor trimming", () => {
   test("drops votes below the reported decided prefix minus the retention, and says so", () => {
     const a = new Acceptor({ id: 2, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 3 });
-    for (let inst = 0; inst < 10; inst++) a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 1001, proposals: [{ inst: 10, cVal: b(val(1, 10)) }], decidedBelow: 8 }), 0);
+    for (let inst = 0; inst < 10; inst++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0 }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 10, cVal: b(val(1, 10)) }], decidedBelow: 8 }), 0);
     expect(fx.persist).toContainEqual({ kind: "trim", below: 5 });
     expect(a.voteOf(4)).toBeUndefined();
     expect(a.voteOf(5)?.vRnd).toBe(1001);
-    const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, from: 0, decidedBelow: 8, acc: 0 }), 0), "proposers", "1b");
+    const [oneB] = sent(a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 8, acc: 0 }), 0), "proposers", "1b");
     expect(oneB!.decidedBelow).toBe(8); // trimmed below 5, and told 8 is the decided prefix
     expect(oneB!.votes.map((v) => v.inst)).toEqual([8, 9, 10]);
-    const catchup = a.step(msg({ t: "catchup", from: 2, to: 7 }), 0);
+    const catchup = a.step(msg({ t: "catchup", from: 2, to: 7, decidedBelow: 0, seenTo: 0 }), 0);
     expect(sent(catchup, "learners", "trimmed")).toEqual([{ t: "trimmed", acc: 2, below: 5 }]);
     expect(sent(catchup, "learners", "votes").flatMap((m) => m.votes.map((v) => v.inst))).toEqual([5, 6]);
   });

@@ -1,7 +1,11 @@
 import { Batch } from "../../src/protocol/batch.ts";
 import type { Effects, Group, Message, Role, Value } from "../../src/protocol/messages.ts";
+import type { Proposer, ProposerOptions } from "../../src/protocol/proposer.ts";
 
 const enc = new TextEncoder();
+
+/** The incarnation nonce of test proposers (and of the 1A/2A tests hand to acceptors). */
+export const NONCE = 77;
 
 export const val = (client: number, seq: number, text = `v${client}.${seq}`): Value => ({
   client,
@@ -23,14 +27,34 @@ export const ids = (batch: Batch | readonly Value[]): string[] =>
   (batch instanceof Batch ? batch.values : batch).map((v) => `${v.client}:${v.seq}`);
 
 /**
- * Takes a new proposer through its start-up probe (a 1A of round 0 answered by `acceptors`, or by
+ * Takes a new proposer through its start-up probe (a round-0 query answered by `acceptors`, or by
  * two fresh acceptors when none are given); returns the effects of the tick that starts Phase 1.
  */
-export function startProposer(p: Role, t = 0, acceptors?: Role[]): Effects {
+export function startProposer(p: Proposer, t = 0, acceptors?: Role[]): Effects {
   const probe = p.step({ kind: "tick" }, t);
   const answers: Message[] = acceptors
     ? acceptors.flatMap((a) => sent(probe, "acceptors", "1a").flatMap((m) => a.step({ kind: "msg", msg: m }, t).sends.map((s) => s.msg)))
-    : [1, 2].map((acc) => ({ t: "1b", acc, rnd: 0, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }) as Message);
+    : [1, 2].map((acc) => ({ t: "nack", acc, rnd: 0, nonce: p.opts.incarnation }) as Message);
   for (const m of answers) p.step({ kind: "msg", msg: m }, t);
   return p.step({ kind: "tick" }, t);
 }
+
+/** Proposer options for tests; `over` changes some. */
+export const proposerOptions = (over: Partial<ProposerOptions> = {}): ProposerOptions => ({
+  id: 1,
+  acceptors: 3,
+  batchValuesMax: 10,
+  batchBytesMax: 1300,
+  datagramBytesMax: 1400,
+  pipelineWindow: 4,
+  pendingValuesMax: 1000,
+  retransmitMs: 50,
+  takeoverMs: 100,
+  clientRetransmitMs: 500,
+  catchupDatagramsMax: 4,
+  random: () => 0.5,
+  roundFloor: 0,
+  retainInstances: 1_000_000,
+  incarnation: NONCE,
+  ...over,
+});

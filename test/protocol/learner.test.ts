@@ -70,7 +70,7 @@ describe("learner and trimming", () => {
   test("gives up, saying why, once a majority of acceptors trimmed past its next instance", () => {
     const l = learner();
     expect(l.step(msg({ t: "trimmed", acc: 1, below: 50 }), 0).fatal).toBeUndefined();
-    expect(l.step(msg({ t: "trimmed", acc: 2, below: 60 }), 0).fatal).toMatch(/instance 0 is needed but a majority of acceptors dropped every instance below 50/);
+    expect(l.step(msg({ t: "trimmed", acc: 2, below: 60 }), 0).fatal?.reason).toMatch(/instance 0 is needed but a majority of acceptors dropped every instance below 50/);
   });
 
   test("does not give up when what was trimmed is already behind it", () => {

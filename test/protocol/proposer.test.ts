@@ -1,24 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import type { Effects, Message } from "../../src/protocol/messages.ts";
 import { Proposer, nextRound, type ProposerOptions } from "../../src/protocol/proposer.ts";
-import { b, ids, sent, startProposer, val } from "./helpers.ts";
+import { b, ids, NONCE, proposerOptions, sent, startProposer, val } from "./helpers.ts";
 
-const options = (over: Partial<ProposerOptions> = {}): ProposerOptions => ({
-  id: 1,
-  acceptors: 3,
-  batchValuesMax: 10,
-  batchBytesMax: 1300,
-  datagramBytesMax: 1400,
-  pipelineWindow: 4,
-  pendingValuesMax: 1000,
-  retransmitMs: 50,
-  takeoverMs: 100,
-  catchupDatagramsMax: 4,
-  random: () => 0.5,
-  roundFloor: 0,
-  retainInstances: 1_000_000,
-  ...over,
-});
+const options = proposerOptions;
 const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
 const tick = { kind: "tick" as const };
 
@@ -26,12 +11,26 @@ const tick = { kind: "tick" as const };
 function leader(over: Partial<ProposerOptions> = {}): Proposer {
   const p = new Proposer(options(over));
   startProposer(p);
-  for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+  for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
   expect(p.isLeader).toBe(true);
   return p;
 }
 
 const twoA = (fx: Effects) => sent(fx, "acceptors", "2a");
+
+/**
+ * A proposer that started while another one (round 2002) leads: it saw that leader's votes during
+ * its start-up probe, so it stands by, and never led (no backoff yet).
+ */
+function standby(over: Partial<ProposerOptions> = {}): Proposer {
+  const p = new Proposer(options(over));
+  p.step(tick, 0);
+  p.step(msg({ t: "2b", acc: 1, votes: [], decidedBelow: 0 }), 0);
+  for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, rnd: 2002, nonce: NONCE }), 0);
+  expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([]);
+  expect(p.state).toBe("standby");
+  return p;
+}
 
 describe("proposer", () => {
   test("rounds are unique per proposer and increase", () => {
@@ -43,17 +42,29 @@ describe("proposer", () => {
 
   test("runs Phase 1 for all instances on start, before any client value", () => {
     const fx = startProposer(new Proposer(options()));
-    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 0, decidedBelow: 0, acc: 0 }]);
+    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]);
   });
 
   test("first asks a majority of acceptors for their promises, and starts above them", () => {
     const p = new Proposer(options());
-    expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, from: 0, decidedBelow: 0, acc: 0 }]);
-    p.step(msg({ t: "nack", acc: 1, rnd: 7_005_002 }), 1);
+    expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]);
+    p.step(msg({ t: "nack", acc: 1, rnd: 7_005_002, nonce: NONCE }), 1);
     expect(sent(p.step(tick, 2), "acceptors", "1a")).toEqual([]); // one answer is not a majority
-    expect(sent(p.step(tick, 60), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, from: 0, decidedBelow: 0, acc: 0 }]); // asked again
-    p.step(msg({ t: "1b", acc: 3, rnd: 0, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 61);
+    expect(sent(p.step(tick, 60), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]); // asked again
+    p.step(msg({ t: "nack", acc: 3, rnd: 0, nonce: NONCE }), 61);
     expect(sent(p.step(tick, 62), "acceptors", "1a")[0]!.cRnd).toBe(7_006_001);
+  });
+
+  // Issue 10, item 1: a delayed copy of an answer given to another incarnation (this process's
+  // previous one, say) must not complete the start-up probe.
+  test("counts only answers to its own query in the start-up probe", () => {
+    const p = new Proposer(options());
+    p.step(tick, 0);
+    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, rnd: 5_000_002, nonce: NONCE + 1 }), 1); // stale
+    p.step(msg({ t: "1b", acc: 1, rnd: 5_000_002, nonce: NONCE + 1, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 1);
+    expect(sent(p.step(tick, 2), "acceptors", "1a")).toEqual([]); // still probing
+    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, rnd: 6_000_002, nonce: NONCE }), 3);
+    expect(sent(p.step(tick, 4), "acceptors", "1a")[0]!.cRnd).toBe(6_001_001);
   });
 
   test("re-proposes the highest-vRnd value over its own, and fills holes with no-ops", () => {
@@ -62,8 +73,8 @@ describe("proposer", () => {
     p.step(msg({ t: "submit", values: [val(9, 0, "mine")] }), 0);
     const older = { inst: 2, vRnd: 501, vVal: b(val(5, 0, "older")) };
     const newer = { inst: 2, vRnd: 702, vVal: b(val(7, 0, "newer")) };
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 3, done: true, votes: [older], decidedBelow: 0 }), 0);
-    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 3, done: true, votes: [newer], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 0, to: 3, done: true, votes: [older], decidedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, nonce: NONCE, from: 0, to: 3, done: true, votes: [newer], decidedBelow: 0 }), 0);
     const proposals = twoA(fx).flatMap((m) => m.proposals);
     expect(proposals.map((q) => [q.inst, ids(q.cVal)])).toEqual([
       [0, []],
@@ -77,11 +88,11 @@ describe("proposer", () => {
   test("waits for every piece of a 1B before counting the promise", () => {
     const p = new Proposer(options());
     startProposer(p);
-    const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: false, votes: [], decidedBelow: 0 }), 0);
-    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 5, decidedBelow: 0, acc: 1 }]);
-    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 0, to: 5, done: false, votes: [], decidedBelow: 0 }), 0);
+    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 5, decidedBelow: 0, acc: 1 }]);
+    p.step(msg({ t: "1b", acc: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(false);
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 5, to: 9, done: true, votes: [], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 5, to: 9, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(true);
   });
 
@@ -119,23 +130,24 @@ describe("proposer", () => {
   test("stands by on a higher round, keeps the values, and takes over after the timeout", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
-    p.step(msg({ t: "nack", acc: 1, rnd: 2002 }), 2);
+    p.step(msg({ t: "nack", acc: 1, rnd: 2002, nonce: NONCE }), 2);
     expect(p.isLeader).toBe(false);
     expect(p.pendingCount).toBe(1);
-    // takeoverMs × (1 + random) = 150 ms without progress
-    expect(sent(p.step(tick, 100), "acceptors", "1a")).toEqual([]);
-    expect(sent(p.step(tick, 152), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 3001, from: 0, decidedBelow: 0, acc: 0 }]);
+    // takeoverMs × (1 + random) = 150 ms, doubled: it was preempted before deciding anything
+    expect(sent(p.step(tick, 290), "acceptors", "1a")).toEqual([]);
+    expect(sent(p.step(tick, 302), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 3001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]);
   });
 
-  test("a standing-by proposer does not take over while decisions show progress", () => {
-    const p = leader();
-    p.step(msg({ t: "nack", acc: 1, rnd: 2002 }), 0);
-    p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
-    for (let t = 100; t <= 1000; t += 100) {
-      const vote = { inst: t, vRnd: 2002, vVal: b(val(3, t)) };
+  test("a standing-by proposer does not take over while its waiting values keep being decided", () => {
+    const p = standby();
+    for (let t = 10; t <= 2000; t += 10) {
+      p.step(msg({ t: "submit", values: [val(1, t)] }), t);
+      const vote = { inst: t / 10 - 1, vRnd: 2002, vVal: b(val(1, t - 10)) };
       p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), t);
-      p.step(msg({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), t);
+      const fx = p.step(msg({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), t);
+      expect(sent(fx, "acceptors", "1a")).toEqual([]);
       expect(sent(p.step(tick, t), "acceptors", "1a")).toEqual([]);
+      expect(sent(p.step(tick, t), "proposers", "submit")).toEqual([]);
     }
   });
 
@@ -159,7 +171,7 @@ describe("proposer", () => {
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
     p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), 0);
     p.step(msg({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), 0);
-    const fx = p.step(msg({ t: "catchup", from: 0, to: 10 }), 0);
+    const fx = p.step(msg({ t: "catchup", from: 0, to: 10, decidedBelow: 0, seenTo: 0 }), 0);
     expect(sent(fx, "learners", "decision").flatMap((d) => d.decided.map((x) => [x.inst, ids(x.cVal)]))).toEqual([[0, ["1:0"]]]);
   });
 });
@@ -207,18 +219,18 @@ describe("proposer Phase 1 in pieces", () => {
   test("asks each acceptor alone for its next piece, once per piece", () => {
     const p = new Proposer(options());
     startProposer(p);
-    const piece = (acc: number, from: number, to: number) => msg({ t: "1b", acc, rnd: 1001, from, to, done: false, votes: [], decidedBelow: 0 });
-    expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 4, decidedBelow: 0, acc: 2 }]);
+    const piece = (acc: number, from: number, to: number) => msg({ t: "1b", acc, rnd: 1001, nonce: NONCE, from, to, done: false, votes: [], decidedBelow: 0 });
+    expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 4, decidedBelow: 0, acc: 2 }]);
     expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([]); // a duplicate
-    expect(sent(p.step(piece(3, 0, 2), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, from: 2, decidedBelow: 0, acc: 3 }]);
+    expect(sent(p.step(piece(3, 0, 2), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 2, decidedBelow: 0, acc: 3 }]);
   });
 
   test("after a takeover, proposes the backlog through the pipeline window", () => {
     const p = new Proposer(options({ pipelineWindow: 2 }));
     startProposer(p);
     const votes = [0, 1, 2, 3, 4].map((inst) => ({ inst, vRnd: 501, vVal: b(val(9, inst)) }));
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 5, done: true, votes, decidedBelow: 0 }), 0);
-    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 0, to: 5, done: true, votes, decidedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([0, 1]);
     const vote = (inst: number) => ({ inst, vRnd: 1001, vVal: b(val(9, inst)) });
     p.step(msg({ t: "2b", acc: 1, votes: [vote(0)], decidedBelow: 0 }), 1);
@@ -229,8 +241,8 @@ describe("proposer Phase 1 in pieces", () => {
   test("never proposes below what an acceptor trimmed (all decided)", () => {
     const p = new Proposer(options());
     startProposer(p);
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 40 }), 0);
-    p.step(msg({ t: "1b", acc: 2, rnd: 1001, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 40 }), 0);
+    p.step(msg({ t: "1b", acc: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([40]);
   });
@@ -242,7 +254,7 @@ describe("proposer holes", () => {
     const y = { inst: 1, vRnd: 1001, vVal: b(val(5, 0)) };
     p.step(msg({ t: "2b", acc: 1, votes: [y], decidedBelow: 0 }), 0); // someone else leads
     p.step(msg({ t: "2b", acc: 2, votes: [y], decidedBelow: 0 }), 0); // instance 1 decided, 0 unknown
-    for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, rnd: 1001 }), 0); // the start-up probe's answers
+    for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, rnd: 1001, nonce: NONCE }), 0); // the start-up probe's answers
     expect(sent(p.step(tick, 1), "acceptors", "1a")).toEqual([]); // started, standing by
     expect(p.pendingCount).toBe(0);
     expect(sent(p.step(tick, 100), "acceptors", "1a")).toEqual([]);

@@ -7,12 +7,9 @@ import { Client } from "../../src/protocol/client.ts";
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Effects, Group, Message, Role } from "../../src/protocol/messages.ts";
 import { Proposer } from "../../src/protocol/proposer.ts";
-import { startProposer } from "./helpers.ts";
+import { proposerOptions, startProposer } from "./helpers.ts";
 
-const popts = (id: number) => ({
-  id, acceptors: 3, batchValuesMax: 10, batchBytesMax: 1300, datagramBytesMax: 1400, pipelineWindow: 4,
-  pendingValuesMax: 1000, retransmitMs: 50, takeoverMs: 100, catchupDatagramsMax: 4, random: () => 0.5, roundFloor: 0, retainInstances: 1e6,
-});
+const popts = (id: number) => proposerOptions({ id, incarnation: 100 + id });
 const m = (x: Message) => ({ kind: "msg" as const, msg: x });
 const tick = { kind: "tick" as const };
 const to = (fx: Effects, g: Group) => fx.sends.filter((s) => s.to === g).map((s) => s.msg);

@@ -4,6 +4,7 @@
  * role. Nothing may throw; an input that does not decode never reaches the role.
  */
 import { describe, expect, test } from "bun:test";
+import { proposerOptions } from "../protocol/helpers.ts";
 import { Decoder } from "cbor-x/decode";
 import { Encoder } from "cbor-x/encode";
 import { DEFAULT_CONFIG } from "../../src/config.ts";
@@ -58,7 +59,7 @@ class Spy implements Role {
 
 const roles: [Group, () => Role][] = [
   ["acceptors", () => new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1024 })],
-  ["proposers", () => new Proposer({ id: 1, acceptors: 3, batchValuesMax: 10, batchBytesMax: 1300, datagramBytesMax: 1400, pipelineWindow: 4, pendingValuesMax: 1000, retransmitMs: 50, takeoverMs: 100, catchupDatagramsMax: 4, random: () => 0.5, roundFloor: 0, retainInstances: 1024 })],
+  ["proposers", () => new Proposer(proposerOptions({ retainInstances: 1024 }))],
   ["learners", () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 })],
   ["clients", () => new Client({ id: 1, outstandingMax: 10, datagramBytesMax: 1400, retransmitMs: 100, retransmitMinMs: 20, seqBase: 0 })],
 ];

@@ -1,78 +1,41 @@
 /**
- * Deterministic simulation of a whole cluster in one process: the four roles over an in-memory
- * multicast network with seeded loss, duplication, reordering and delay, crashes and late
- * learners. A run is a function of its seed (and mutant): the same seed replays bit for bit.
+ * Deterministic simulation of a whole cluster in one process (FoundationDB's simulator and
+ * TigerBeetle's VOPR are the models). The four roles run through the production Driver over an
+ * in-memory multicast network, with per-process clocks and simulated disks that run the real
+ * acceptor-log code. Faults during the chaos period: loss, duplication, reordering, long delays,
+ * replays of authentic datagrams, one-way and two-way partitions (the leader isolated with a
+ * minority too), clock skew and jumps, crashes and restarts of every role (all acceptors at once
+ * too), torn, lost and zero-filled disk writes, two live proposers with one id. A run is a
+ * function of its seed (and mutant): the same seed replays bit for bit.
  */
 import { decode, encode } from "../../src/net/codec.ts";
-import { Acceptor } from "../../src/protocol/acceptor.ts";
+import { InvariantError } from "../../src/protocol/assert.ts";
+import { Acceptor, type AcceptorOptions } from "../../src/protocol/acceptor.ts";
 import { Client } from "../../src/protocol/client.ts";
-import { Learner } from "../../src/protocol/learner.ts";
-import type { Effects, Group, Input, Message, PersistRecord, Role } from "../../src/protocol/messages.ts";
-import { Proposer, ROUND_STRIDE } from "../../src/protocol/proposer.ts";
+import { Learner, type LearnerOptions } from "../../src/protocol/learner.ts";
+import type { Effects, Group, Input, Message, Role } from "../../src/protocol/messages.ts";
+import { Proposer, ROUND_STRIDE, type ProposerOptions } from "../../src/protocol/proposer.ts";
 import { Prng } from "../../src/prng.ts";
+import { Driver, type DriverHost, type DurableLog } from "../../src/runtime/driver.ts";
+import { AcceptorLog } from "../../src/storage/acceptor-log.ts";
 import { SafetyChecker, type Violation } from "./checker.ts";
-import { AcceptLowerRound, IgnoreVRnd, LearnFromOne, type MutantName } from "./mutants.ts";
+import { SimDisk } from "./disk.ts";
+import { buildHistory, type History } from "./history.ts";
+import {
+  AcceptLowerRound,
+  AccountsWithoutProof,
+  CapDropsVotes,
+  IgnoreEchoedNonce,
+  IgnoreVRnd,
+  LearnFromOne,
+  NoRoundBinding,
+  SendBeforePersist,
+  StaleProbe,
+  type MutantName,
+} from "./mutants.ts";
+import { LONG_DELAY_MAX_MS, randomScenario, type Scenario } from "./scenario.ts";
 
-export interface Scenario {
-  readonly acceptors: number;
-  readonly proposers: number;
-  readonly learners: number;
-  readonly clients: number;
-  readonly valuesPerClient: number;
-  readonly batchValuesMax: number;
-  readonly pipelineWindow: number;
-  readonly outstandingMax: number;
-  readonly loss: number;
-  readonly duplication: number;
-  readonly delayMaxMs: number;
-  /** Acceptors that crash (a minority), proposers that crash (never all), at random times. */
-  readonly acceptorCrashes: number;
-  /** Durable acceptors that crash and restart from what they persisted (any number of them). */
-  readonly acceptorRestarts: number;
-  readonly proposerCrashes: number;
-  /** Proposers that crash and come back with empty memory under the same id. */
-  readonly proposerRestarts: number;
-  readonly lateLearners: number;
-  /** Faults last this long; then the network heals and the run must finish. */
-  readonly chaosMs: number;
-  /** Short takeover timeouts make proposers compete (and expose more interleavings). */
-  readonly takeoverMs: number;
-  readonly retransmitMs: number;
-  /** Instances acceptors (and proposers) keep below the decided prefix; small values trim. */
-  readonly retainInstances: number;
-  /** Every datagram goes through the real wire codec (encode, then decode at each receiver). */
-  readonly wire: boolean;
-}
-
-export function randomScenario(rng: Prng): Scenario {
-  const acceptors = rng.pick([3, 3, 5]);
-  const proposers = rng.int(1, 3);
-  const learners = rng.int(1, 3);
-  const lossy = rng.chance(0.75);
-  return {
-    acceptors,
-    proposers,
-    learners,
-    clients: rng.int(1, 3),
-    valuesPerClient: rng.int(1, 12),
-    batchValuesMax: rng.pick([1, 1, 2, 3, 8, 100]),
-    pipelineWindow: rng.pick([1, 2, 4, 16]),
-    outstandingMax: rng.pick([1, 4, 100]),
-    loss: lossy ? rng.next() * 0.3 : 0,
-    duplication: rng.chance(0.5) ? rng.next() * 0.2 : 0,
-    delayMaxMs: rng.pick([0.5, 2, 10, 30]),
-    acceptorCrashes: rng.int(0, Math.floor((acceptors - 1) / 2)),
-    acceptorRestarts: rng.chance(0.3) ? rng.int(1, acceptors) : 0,
-    proposerCrashes: rng.int(0, proposers - 1),
-    proposerRestarts: rng.chance(0.3) ? rng.int(1, proposers) : 0,
-    lateLearners: rng.int(0, learners - 1),
-    chaosMs: rng.int(200, 2000),
-    takeoverMs: rng.pick([20, 60, 120]),
-    retransmitMs: rng.pick([10, 40]),
-    wire: rng.chance(0.125),
-    retainInstances: rng.chance(0.25) ? rng.int(1, 8) : 1_000_000,
-  };
-}
+export { randomScenario, type Scenario } from "./scenario.ts";
 
 /** Protocol timers in the simulation; the runtime's defaults differ. */
 export const SIM_TIMING = {
@@ -84,15 +47,41 @@ export const SIM_TIMING = {
 
 const DATAGRAM_BYTES_MAX = 1400;
 const WIRE_CLUSTER = 7;
+/** After healing, everything must be delivered within this much simulated time. */
 const HEALED_LIMIT_MS = 30_000;
+/** Wall clocks read about 2024 (rounds start above them). */
+const SIM_EPOCH_MS = 1.7e12;
+/** Replays copy datagrams sent at most this long before. */
+const REPLAY_WINDOW_MS = 2000;
+const REPLAY_BUFFER = 256;
+const ACCEPTOR_DIR = "/var/lib/paxos";
+
+type Kind = "acceptor" | "proposer" | "learner" | "client";
+const GROUP: Record<Kind, Group> = { acceptor: "acceptors", proposer: "proposers", learner: "learners", client: "clients" };
 
 interface Proc {
   readonly name: string;
-  readonly group: Group;
-  role: Role;
-  readonly index: number;
+  readonly kind: Kind;
+  /** Id within its role (a twin proposer shares proposer 1's). */
+  readonly id: number;
   alive: boolean;
+  /** Incarnation: bumped at each restart, so that stale timers and commits of the last one are ignored. */
+  gen: number;
+  role: Role;
+  driver: Driver;
+  /** Simulated clock: local = global + offset (backward jumps lower it). */
+  clockOffsetMs: number;
+  /** Wall clock (for a proposer's round floor) = local + this: skewed, and jumps both ways. */
+  wallOffsetMs: number;
   tickAtMs: number;
+  /** The learner incarnation's name in the checker. */
+  learnerKey: string;
+  readonly disk: SimDisk | undefined;
+  log: AcceptorLog | undefined;
+  /** Client: its current client number (a restarted client is a new one). */
+  clientNumber: number;
+  /** A crash waiting for a bad moment: an acceptor's next commit, a proposer's next send. */
+  crashAtBadMoment: (() => void) | undefined;
 }
 
 interface Event {
@@ -146,6 +135,28 @@ class EventQueue {
 
 const before = (a: Event, b: Event): boolean => a.atMs < b.atMs || (a.atMs === b.atMs && a.order < b.order);
 
+/** Links cut from every process of `from` to every process of `to`, for a time. */
+interface Cut {
+  readonly from: Set<Proc>;
+  readonly to: Set<Proc>;
+}
+
+/** What the faults did in a run (for the statistics `bun run sim` prints). */
+export interface FaultCounts {
+  replays: number;
+  longDelays: number;
+  partitions: number;
+  clockJumps: number;
+  restarts: number;
+  wholeClusterRestarts: number;
+  diskFaults: number;
+  twinProposers: number;
+  histories: number;
+  duplicateIdStops: number;
+  duplicateIdAlerts: number;
+  takeovers: number;
+}
+
 export interface RunResult {
   readonly seed: number;
   readonly scenario: Scenario;
@@ -156,6 +167,7 @@ export interface RunResult {
   readonly events: number;
   /** Learners that gave up because acceptors had trimmed what they needed. */
   readonly gaveUp: number;
+  readonly faults: FaultCounts;
 }
 
 export class World {
@@ -163,10 +175,24 @@ export class World {
   readonly checker = new SafetyChecker();
   private readonly queue = new EventQueue();
   private readonly procs: Proc[] = [];
-  private readonly clients: Client[] = [];
-  /** Each acceptor's durable records, by id. */
-  private readonly disks = new Map<number, PersistRecord[]>();
-  /** Learners that gave up because what they needed was trimmed. */
+  private readonly byGroup: Record<Group, Proc[]> = { clients: [], proposers: [], acceptors: [], learners: [] };
+  private readonly cuts: Cut[] = [];
+  private readonly recent: { atMs: number; from: Proc; group: Group; msg: Message; bytes: Uint8Array | undefined }[] = [];
+  private readonly faults: FaultCounts = {
+    replays: 0,
+    longDelays: 0,
+    partitions: 0,
+    clockJumps: 0,
+    restarts: 0,
+    wholeClusterRestarts: 0,
+    diskFaults: 0,
+    twinProposers: 0,
+    histories: 0,
+    duplicateIdStops: 0,
+    duplicateIdAlerts: 0,
+    takeovers: 0,
+  };
+  private history: History | undefined;
   private gaveUp = 0;
   private nowMs = 0;
   private healed = false;
@@ -188,6 +214,8 @@ export class World {
     const s = this.scenario;
     this.queue.push(s.chaosMs, () => {
       this.healed = true;
+      this.cuts.length = 0;
+      this.trace?.(`${this.nowMs.toFixed(2)} HEALED`);
     });
     const limitMs = s.chaosMs + HEALED_LIMIT_MS;
     while (this.queue.size > 0) {
@@ -197,94 +225,185 @@ export class World {
       this.events++;
       ev.run();
       if (this.checker.violations.length > 0) break;
-      if (this.healed && this.allDelivered()) break;
+      if ((this.healed || this.nowMs >= (s.loadMs ?? Infinity)) && this.settled()) break;
     }
-    if (this.checker.violations.length === 0) this.checker.checkAgreement(this.liveLearners().filter((l) => !this.strandedByTrim(l)));
+    // Progress is owed while a proposer is up (twins that found each other may both have stopped).
+    const canProgress = this.byGroup.proposers.some((p) => p.alive);
+    if (this.checker.violations.length === 0 && !this.settled() && canProgress) this.checker.checkLiveness(this.checkedLearners());
+    for (const p of this.byGroup.proposers) if (p.alive) this.faults.takeovers += (p.role as Proposer).counters.takeovers;
+    for (const p of this.byGroup.acceptors) if (p.disk) this.faults.diskFaults += Object.values(p.disk.faults).reduce((a, b) => a + b, 0);
+    const live = this.liveLearnerKeys();
     return {
       seed: this.seed,
       scenario: s,
       violations: this.checker.violations,
-      delivered: Math.min(...this.liveLearners().map((l) => this.checker.deliveredCount(l))),
+      delivered: live.length === 0 ? 0 : Math.min(...live.map((l) => this.checker.deliveredCount(l))),
       submitted: this.checker.submittedCount,
       simMs: this.nowMs,
       events: this.events,
       gaveUp: this.gaveUp,
+      faults: this.faults,
     };
   }
+
+  // ---- building the cluster ----
 
   private build(): void {
     const s = this.scenario;
     const rng = this.rng;
-    const T = SIM_TIMING;
-    for (let i = 1; i <= s.acceptors; i++) this.addProc(`acceptor-${i}`, "acceptors", this.newAcceptor(i), i, 0);
-    for (let i = 1; i <= s.proposers; i++) this.addProc(`proposer-${i}`, "proposers", this.newProposer(i), i, rng.next() * 20);
-    for (let i = 1; i <= s.learners; i++) {
-      const opts = { id: i, acceptors: s.acceptors, catchupMs: T.catchupMs, idleProbeMaxMs: T.idleProbeMaxMs };
-      const role = this.mutant === "learn-from-one" ? new LearnFromOne(opts) : new Learner(opts);
-      const late = i > s.learners - s.lateLearners;
-      this.addProc(`learner-${i}`, "learners", role, i, late ? rng.next() * s.chaosMs * 1.5 : 0);
+    if (s.history !== undefined) {
+      this.history = buildHistory(s.history, s.acceptors, rng);
+      this.faults.histories++;
+      for (const [inst, batch] of this.history.chosen) this.checker.expectChosen(inst, batch);
+      for (const v of this.history.values) this.checker.submit(v, false);
     }
-    for (let i = 1; i <= s.clients; i++) this.addClient(i);
-    this.scheduleCrashes();
+    for (let i = 1; i <= s.acceptors; i++) this.addProc("acceptor", i, 0);
+    for (let i = 1; i <= s.proposers; i++) this.addProc("proposer", i, i === 1 && s.twinProposer ? 0 : rng.next() * 20);
+    if (s.twinProposer) {
+      this.faults.twinProposers++;
+      // A copy of proposer 1's unit on another machine: the same id, clocks in step (NTP).
+      const twin = this.addProc("proposer", 1, s.twinStartMs, "proposer-1-twin");
+      const original = this.byGroup.proposers[0]!;
+      twin.clockOffsetMs = original.clockOffsetMs;
+      twin.wallOffsetMs = original.wallOffsetMs;
+    }
+    for (let i = 1; i <= s.learners; i++) {
+      const late = i > s.learners - s.lateLearners;
+      this.addProc("learner", i, late ? rng.next() * s.chaosMs * 1.5 : 0);
+    }
+    for (let i = 1; i <= s.clients; i++) this.addClientLoad(this.addProc("client", i, 0));
+    this.scheduleFaults();
   }
 
-  private addProc(name: string, group: Group, role: Role, index: number, startMs: number): Proc {
-    const proc: Proc = { name, group, role, index, alive: false, tickAtMs: Infinity };
+  private addProc(kind: Kind, id: number, startMs: number, name = `${kind}-${id}`): Proc {
+    const s = this.scenario;
+    const skew = s.clockSkewMs > 0 ? (this.rng.next() * 2 - 1) * s.clockSkewMs : 0;
+    const proc: Proc = {
+      name,
+      kind,
+      id,
+      alive: false,
+      gen: 0,
+      role: undefined as unknown as Role,
+      driver: undefined as unknown as Driver,
+      clockOffsetMs: this.rng.next() * 1000,
+      wallOffsetMs: skew,
+      tickAtMs: Infinity,
+      learnerKey: `${name}#0`,
+      disk: kind === "acceptor" && (s.durable || s.history !== undefined) ? new SimDisk() : undefined,
+      log: undefined,
+      clientNumber: id,
+      crashAtBadMoment: undefined,
+    };
+    if (proc.disk !== undefined && this.history !== undefined) {
+      const { log } = AcceptorLog.open(ACCEPTOR_DIR, WIRE_CLUSTER, id, proc.disk);
+      log.append(this.history.records.get(id)!);
+      log.close();
+    }
     this.procs.push(proc);
-    this.queue.push(startMs, () => {
-      proc.alive = true;
-      this.apply(proc, proc.role.step({ kind: "tick" }, this.nowMs));
-    });
+    this.byGroup[GROUP[kind]].push(proc);
+    this.queue.push(startMs, () => this.boot(proc));
     return proc;
   }
 
-  private addClient(id: number): void {
-    const s = this.scenario;
-    const client = new Client({
-      id,
-      outstandingMax: s.outstandingMax,
-      datagramBytesMax: DATAGRAM_BYTES_MAX,
-      retransmitMs: SIM_TIMING.clientRetransmitMs,
-      retransmitMinMs: 10,
-      seqBase: 0,
-    });
-    this.clients.push(client);
-    const proc = this.addProc(`client-${id}`, "clients", client, id, 0);
-    // Values arrive over time, some during faults; equal contents across clients on purpose.
-    for (let k = 0; k < s.valuesPerClient; k++) {
-      const atMs = this.rng.next() * s.chaosMs;
-      const text = this.rng.chance(0.3) ? "same" : `v${id}.${k}`.padEnd(this.rng.chance(0.2) ? this.rng.int(0, 400) : 0, ".");
-      const data = new TextEncoder().encode(text);
-      this.queue.push(atMs, () => {
-        const { seq, fx } = client.submit([data], this.nowMs);
-        this.checker.submit({ client: id, seq, floor: 0, data });
-        this.apply(proc, fx);
-      });
+  /** Starts (or restarts) a process: a new role from what it kept (a durable acceptor's disk), a new driver. */
+  private boot(proc: Proc): void {
+    proc.gen++;
+    proc.alive = true;
+    proc.tickAtMs = Infinity;
+    proc.role = this.newRole(proc);
+    const durable = this.durableLog(proc);
+    const host = this.host(proc);
+    const onEffects = (fx: Effects) => this.onEffects(proc, fx);
+    proc.driver = this.mutant === "send-before-persist" ? new SendBeforePersist(proc.role, host, durable, onEffects) : new Driver(proc.role, host, durable, onEffects);
+    if (proc.gen > 1) this.trace?.(`${this.nowMs.toFixed(2)} RESTART ${proc.name}`);
+    this.guard(proc, () => proc.driver.step({ kind: "tick" }));
+  }
+
+  private host(proc: Proc): DriverHost {
+    const gen = proc.gen;
+    return {
+      now: () => this.localNow(proc),
+      send: (to, msg) => this.send(proc, to, msg),
+      scheduleCommit: () => {
+        // An fsync takes a while; steps meanwhile join the same group commit. A crash may strike
+        // before it is done: records written, not synced, replies still held.
+        this.queue.push(this.nowMs + 0.05 + this.rng.next() * 1.5, () => {
+          if (!proc.alive || proc.gen !== gen) return;
+          const crash = proc.crashAtBadMoment;
+          proc.crashAtBadMoment = undefined;
+          if (crash !== undefined) crash();
+          else this.guard(proc, () => proc.driver.commit());
+        });
+      },
+      scheduleWake: (localAtMs) => {
+        const atMs = Math.max(localAtMs - proc.clockOffsetMs, this.nowMs + SIM_TIMING.tickMs);
+        if (atMs >= proc.tickAtMs && proc.tickAtMs > this.nowMs) return;
+        proc.tickAtMs = atMs;
+        this.queue.push(atMs, () => {
+          if (proc.gen !== gen || proc.tickAtMs !== atMs) return; // superseded
+          proc.tickAtMs = Infinity;
+          this.deliverTo(proc, { kind: "tick" });
+        });
+      },
+    };
+  }
+
+  private localNow(proc: Proc): number {
+    return this.nowMs + proc.clockOffsetMs;
+  }
+
+  private durableLog(proc: Proc): DurableLog | undefined {
+    if (proc.kind !== "acceptor" || proc.disk === undefined) return undefined;
+    const log = proc.log!;
+    return {
+      append: (records) => log.append(records),
+      commit: () => {
+        log.commit();
+        // Now and then the runtime's compaction: the log rewritten from a snapshot.
+        if (this.rng.chance(0.01)) log.compact((proc.role as Acceptor).snapshot());
+      },
+    };
+  }
+
+  private newRole(proc: Proc): Role {
+    switch (proc.kind) {
+      case "acceptor":
+        return this.newAcceptor(proc);
+      case "proposer":
+        return this.newProposer(proc);
+      case "learner":
+        return this.newLearner(proc);
+      case "client":
+        return this.newClient(proc);
     }
   }
 
-  private scheduleCrashes(): void {
+  private newAcceptor(proc: Proc): Acceptor {
     const s = this.scenario;
-    const crash = (group: Group, count: number): void => {
-      const members = this.procs.filter((p) => p.group === group);
-      for (let k = 0; k < count; k++) {
-        const victim = members.splice(this.rng.int(0, members.length - 1), 1)[0]!;
-        this.queue.push(this.rng.next() * s.chaosMs, () => {
-          victim.alive = false;
-          this.trace?.(`${this.nowMs.toFixed(2)} CRASH ${victim.name}`);
-        });
-      }
+    const opts: AcceptorOptions = {
+      id: proc.id,
+      datagramBytesMax: DATAGRAM_BYTES_MAX,
+      catchupDatagramsMax: 8,
+      retainInstances: s.retainInstances,
+      ...(s.history ? { instancesAheadMax: s.history.instancesAheadMax } : {}),
     };
-    crash("acceptors", s.acceptorCrashes);
-    crash("proposers", s.proposerCrashes);
-    this.scheduleRestarts();
+    const m = this.mutant;
+    const acceptor =
+      m === "accept-lower-round" ? new AcceptLowerRound(opts) : m === "no-round-binding" || m === "stale-probe" ? new NoRoundBinding(opts) : new Acceptor(opts);
+    if (proc.disk !== undefined) {
+      const { log, loaded } = AcceptorLog.open(ACCEPTOR_DIR, WIRE_CLUSTER, proc.id, proc.disk);
+      proc.log = log;
+      if (m !== "forget-on-restart" || proc.gen === 1) acceptor.restore(loaded.records);
+    }
+    return acceptor;
   }
 
-  /** A proposer in a fresh incarnation: no memory, rounds above the clock (the runtime's rule). */
-  private newProposer(id: number): Proposer {
+  /** A proposer in a fresh incarnation: no memory, a new nonce, rounds above its (skewed) wall clock. */
+  private newProposer(proc: Proc): Proposer {
     const s = this.scenario;
-    const opts = {
-      id,
+    const opts: ProposerOptions = {
+      id: proc.id,
       acceptors: s.acceptors,
       batchValuesMax: s.batchValuesMax,
       batchBytesMax: DATAGRAM_BYTES_MAX - 100,
@@ -293,130 +412,318 @@ export class World {
       pendingValuesMax: 10_000,
       retransmitMs: s.retransmitMs,
       takeoverMs: s.takeoverMs,
+      clientRetransmitMs: SIM_TIMING.clientRetransmitMs,
       catchupDatagramsMax: 8,
       random: () => this.rng.next(),
-      roundFloor: Math.floor(this.nowMs) * ROUND_STRIDE,
+      roundFloor: Math.max(0, Math.floor(SIM_EPOCH_MS + this.localNow(proc) + proc.wallOffsetMs)) * ROUND_STRIDE,
       retainInstances: s.retainInstances,
+      incarnation: 1 + Math.floor(this.rng.next() * 2 ** 40),
+      // How long datagrams of an earlier incarnation may still arrive: the longest delay, or until
+      // long delays and replays have ended with the faults.
+      duplicateGraceMs: Math.max(200, 4 * s.delayMaxMs, s.longDelays > 0 || s.replaysPerSec > 0 ? s.chaosMs + LONG_DELAY_MAX_MS + REPLAY_WINDOW_MS - this.nowMs : 0),
+      ...(s.history ? { instancesAheadMax: s.history.instancesAheadMax, catchupInstancesMax: s.history.catchupInstancesMax } : {}),
     };
-    return this.mutant === "ignore-vrnd" ? new IgnoreVRnd(opts) : new Proposer(opts);
+    switch (this.mutant) {
+      case "ignore-vrnd":
+        return new IgnoreVRnd(opts);
+      case "ignore-echoed-nonce":
+        return new IgnoreEchoedNonce(opts);
+      case "stale-probe":
+        return new StaleProbe(opts);
+      case "cap-drops-votes":
+        return new CapDropsVotes(opts);
+      default:
+        return new Proposer(opts);
+    }
   }
 
-  /** A durable acceptor restarted from its disk: everything it persisted before it crashed. */
-  private newAcceptor(id: number): Acceptor {
-    const opts = { id, datagramBytesMax: DATAGRAM_BYTES_MAX, catchupDatagramsMax: 8, retainInstances: this.scenario.retainInstances };
-    const acceptor = this.mutant === "accept-lower-round" ? new AcceptLowerRound(opts) : new Acceptor(opts);
-    if (this.mutant !== "forget-on-restart") acceptor.restore(this.disks.get(id) ?? []);
-    return acceptor;
-  }
-
-  /**
-   * Crash-restarts: proposers come back with empty memory, durable acceptors with their disk;
-   * both under the same id, during the faults.
-   */
-  private scheduleRestarts(): void {
+  private newLearner(proc: Proc): Learner {
     const s = this.scenario;
-    const restart = (group: Group, count: number, make: (id: number) => Role): void => {
-      const members = this.procs.filter((p) => p.group === group);
-      for (let k = 0; k < count; k++) {
-        const p = members[k]!;
-        const downAtMs = this.rng.next() * s.chaosMs;
-        const upAtMs = downAtMs + 1 + this.rng.next() * 200;
-        this.queue.push(downAtMs, () => {
-          if (!p.alive) return; // crashed for good meanwhile
-          p.alive = false;
-          this.trace?.(`${this.nowMs.toFixed(2)} CRASH ${p.name} (restarts)`);
-          this.queue.push(upAtMs, () => {
-            p.role = make(p.index);
-            p.alive = true;
-            p.tickAtMs = Infinity;
-            this.trace?.(`${this.nowMs.toFixed(2)} RESTART ${p.name}`);
-            this.apply(p, p.role.step({ kind: "tick" }, this.nowMs));
-          });
-        });
-      }
+    proc.learnerKey = `${proc.name}#${proc.gen}`;
+    const opts: LearnerOptions = {
+      id: proc.id,
+      acceptors: s.acceptors,
+      catchupMs: SIM_TIMING.catchupMs,
+      idleProbeMaxMs: SIM_TIMING.idleProbeMaxMs,
+      ...(s.history ? { startAt: s.history.base, catchupInstancesMax: s.history.catchupInstancesMax } : {}),
     };
-    restart("proposers", s.proposerRestarts, (id) => this.newProposer(id));
-    restart("acceptors", s.acceptorRestarts, (id) => this.newAcceptor(id));
+    if (this.mutant === "learn-from-one") return new LearnFromOne(opts);
+    if (this.mutant === "accounts-without-proof") return new AccountsWithoutProof(opts);
+    return new Learner(opts);
   }
 
-  private apply(proc: Proc, fx: Effects): void {
-    // What a durable acceptor persists is on its disk before any of its sends leave.
-    if (fx.persist.length > 0) {
-      const disk = this.disks.get(proc.index) ?? [];
-      this.disks.set(proc.index, disk);
-      disk.push(...fx.persist);
-    }
-    for (const d of fx.delivered) {
-      this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} DELIVER ${d.client}:${d.seq}`);
-      this.checker.deliver(proc.index, d);
-    }
-    if (fx.fatal !== undefined) {
-      // The learner gave up: what it needs was trimmed. Legitimate only with trimming on.
-      this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} GAVE UP: ${fx.fatal}`);
-      if (this.scenario.retainInstances >= 1_000_000) this.checker.fail("agreement", `${proc.name} gave up without trimming: ${fx.fatal}`);
-      proc.alive = false;
-      this.gaveUp++;
-    }
-    for (const send of fx.sends) this.multicast(proc, send.to, send.msg);
-    if (fx.wakeAtMs < Infinity) this.scheduleTick(proc, Math.max(fx.wakeAtMs, this.nowMs + SIM_TIMING.tickMs));
+  /** A client; a restarted one is a new client (a new number, seqs from 0), as in the runtime. */
+  private newClient(proc: Proc): Client {
+    if (proc.gen > 1) this.checker.retireClient(proc.clientNumber);
+    proc.clientNumber = proc.id + 1000 * (proc.gen - 1);
+    const client = new Client({
+      id: proc.clientNumber,
+      outstandingMax: this.scenario.outstandingMax,
+      datagramBytesMax: DATAGRAM_BYTES_MAX,
+      retransmitMs: SIM_TIMING.clientRetransmitMs,
+      retransmitMinMs: 10,
+      seqBase: 0,
+    });
+    return client;
   }
 
-  private scheduleTick(proc: Proc, atMs: number): void {
-    if (atMs >= proc.tickAtMs && proc.tickAtMs > this.nowMs) return;
-    proc.tickAtMs = atMs;
-    this.queue.push(atMs, () => {
-      if (proc.tickAtMs !== atMs) return; // superseded by an earlier tick
-      proc.tickAtMs = Infinity;
-      this.deliverTo(proc, { kind: "tick" });
+  /** Values arrive over time, some during faults; equal contents across clients on purpose. */
+  private addClientLoad(proc: Proc): void {
+    const s = this.scenario;
+    for (let k = 0; k < s.valuesPerClient; k++) {
+      const atMs = this.rng.next() * (s.loadMs ?? s.chaosMs);
+      const text = this.rng.chance(0.3) ? "same" : `v${proc.id}.${k}`.padEnd(this.rng.chance(0.2) ? this.rng.int(0, 400) : 0, ".");
+      const data = new TextEncoder().encode(text);
+      this.queue.push(atMs, () => {
+        if (!proc.alive) return; // the client is down: this value is never submitted
+        const client = proc.role as Client;
+        const { seq, fx } = client.submit([data], this.localNow(proc));
+        this.checker.submit({ client: proc.clientNumber, seq, floor: 0, data });
+        this.guard(proc, () => proc.driver.apply(fx));
+      });
+    }
+  }
+
+  // ---- faults ----
+
+  private scheduleFaults(): void {
+    const s = this.scenario;
+    const at = () => this.rng.next() * s.chaosMs;
+    const pick = (kind: Kind, count: number): Proc[] => {
+      const members = this.procs.filter((p) => p.kind === kind && !p.name.endsWith("twin"));
+      const out: Proc[] = [];
+      for (let k = 0; k < count && members.length > 0; k++) out.push(members.splice(this.rng.int(0, members.length - 1), 1)[0]!);
+      return out;
+    };
+    for (const p of pick("acceptor", s.acceptorCrashes)) this.queue.push(at(), () => this.crash(p));
+    for (const p of pick("proposer", s.proposerCrashes)) this.queue.push(at(), () => this.crash(p));
+    const restart = (p: Proc, downAtMs: number, downForMs: number): void => {
+      this.queue.push(downAtMs, () => {
+        if (!p.alive) return; // crashed for good meanwhile
+        const down = () => {
+          this.crash(p, true);
+          this.faults.restarts++;
+          this.queue.push(this.nowMs + downForMs, () => this.boot(p));
+        };
+        if (!s.crashAtBadMoments || this.rng.chance(0.5)) return down();
+        p.crashAtBadMoment = down;
+        this.queue.push(this.nowMs + 200, () => {
+          if (p.crashAtBadMoment !== down) return; // struck already
+          p.crashAtBadMoment = undefined;
+          down();
+        });
+      });
+    };
+    const restarts = (p: Proc): void => {
+      for (let k = 0; k < s.restartsEach; k++) restart(p, at(), 1 + this.rng.next() * (s.restartsEach > 1 ? 50 : 200));
+    };
+    for (const p of pick("proposer", s.proposerRestarts)) restarts(p);
+    for (const p of pick("learner", s.learnerRestarts)) restarts(p);
+    for (const p of pick("client", s.clientRestarts)) restarts(p);
+    if (s.durable) {
+      const acceptors = this.procs.filter((p) => p.kind === "acceptor");
+      for (const p of acceptors.slice(0, s.acceptorRestarts)) restarts(p);
+      if (s.wholeClusterRestart) {
+        const t = at();
+        this.queue.push(t, () => this.faults.wholeClusterRestarts++);
+        for (const p of acceptors) restart(p, t + this.rng.next() * 5, 20 + this.rng.next() * 300);
+      }
+    }
+    for (let k = 0; k < s.partitions; k++) this.schedulePartition();
+    for (let k = 0; k < s.clockJumps; k++) {
+      const p = this.rng.pick(this.procs);
+      this.queue.push(at(), () => {
+        this.faults.clockJumps++;
+        const jump = this.rng.next() * 3000;
+        p.clockOffsetMs -= jump; // monotonic clocks only go back by being stepped: seconds at most
+        p.wallOffsetMs += this.rng.chance(0.7) ? -jump : 2 * jump;
+        this.trace?.(`${this.nowMs.toFixed(2)} CLOCK ${p.name} back ${jump.toFixed(0)} ms`);
+      });
+    }
+    if (s.replaysPerSec > 0) this.scheduleReplays();
+  }
+
+  private crash(p: Proc, restarts = false): void {
+    if (!p.alive) return;
+    p.crashAtBadMoment = undefined;
+    p.alive = false;
+    p.gen++; // its pending timers and commits die with it
+    p.disk?.crash(this.rng);
+    this.trace?.(`${this.nowMs.toFixed(2)} CRASH ${p.name}${restarts ? " (restarts)" : ""}`);
+  }
+
+  /** A one-way cut, a two-way split, or the current leader isolated with a minority of acceptors. */
+  private schedulePartition(): void {
+    const s = this.scenario;
+    const startMs = this.rng.next() * s.chaosMs;
+    const endMs = startMs + this.rng.next() * (s.chaosMs - startMs);
+    const kind = this.rng.int(0, 2);
+    this.queue.push(startMs, () => {
+      if (this.healed) return;
+      let cuts: Cut[];
+      const others = (set: Set<Proc>) => new Set(this.procs.filter((p) => !set.has(p)));
+      if (kind === 0) {
+        const from = new Set(this.procs.filter(() => this.rng.chance(0.3)));
+        cuts = [{ from, to: new Set([...others(from)].filter(() => this.rng.chance(0.5))) }];
+      } else {
+        let side: Set<Proc>;
+        if (kind === 1) side = new Set(this.procs.filter(() => this.rng.chance(0.4)));
+        else {
+          const leader = this.byGroup.proposers.find((p) => p.alive && (p.role as Proposer).isLeader);
+          const acceptors = this.byGroup.acceptors.slice();
+          const minority: Proc[] = [];
+          for (let k = 0; k < Math.floor((s.acceptors - 1) / 2); k++) minority.push(acceptors.splice(this.rng.int(0, acceptors.length - 1), 1)[0]!);
+          side = new Set([...(leader ? [leader] : []), ...minority]);
+        }
+        cuts = [
+          { from: side, to: others(side) },
+          { from: others(side), to: side },
+        ];
+      }
+      this.faults.partitions++;
+      this.cuts.push(...cuts);
+      this.trace?.(`${this.nowMs.toFixed(2)} PARTITION ${cuts.map((c) => `[${[...c.from].map((p) => p.name)}] -/-> [${[...c.to].map((p) => p.name)}]`).join(" ")}`);
+      this.queue.push(endMs, () => {
+        for (const c of cuts) this.cuts.splice(this.cuts.indexOf(c), 1);
+      });
     });
   }
 
-  private multicast(from: Proc, group: Group, msg: Message): void {
+  /** Copies of authentic datagrams sent in the last seconds, delivered again. */
+  private scheduleReplays(): void {
     const s = this.scenario;
+    const count = Math.round((s.replaysPerSec * s.chaosMs) / 1000);
+    for (let k = 0; k < count; k++) {
+      this.queue.push(this.rng.next() * s.chaosMs, () => {
+        const fresh = this.recent.filter((r) => this.nowMs - r.atMs <= REPLAY_WINDOW_MS);
+        if (fresh.length === 0 || this.healed) return;
+        const r = this.rng.pick(fresh);
+        this.faults.replays++;
+        this.trace?.(`${this.nowMs.toFixed(2)} REPLAY ${r.from.name} -> ${r.group} ${describe(r.msg)}`);
+        this.deliverCopies(r.from, r.group, r.msg, r.bytes);
+      });
+    }
+  }
+
+  // ---- the network ----
+
+  private send(from: Proc, group: Group, msg: Message): void {
+    const s = this.scenario;
+    if (from.crashAtBadMoment !== undefined && from.kind !== "acceptor") {
+      // Right after this send (a proposer's 1A or 2A, a client's Submit, a learner's Catchup).
+      const crash = from.crashAtBadMoment;
+      from.crashAtBadMoment = undefined;
+      this.queue.push(this.nowMs, crash);
+    }
     this.trace?.(`${this.nowMs.toFixed(2)} ${from.name} -> ${group} ${describe(msg)}`);
+    this.observe(msg);
     const bytes = s.wire ? encode(msg, WIRE_CLUSTER) : undefined;
     if (bytes && bytes.length > DATAGRAM_BYTES_MAX) {
       this.checker.fail("datagram-size", `${from.name} sent a ${bytes.length}-byte ${msg.t} (max ${DATAGRAM_BYTES_MAX})`);
     }
-    for (const proc of this.procs) {
-      if (proc.group !== group) continue;
+    if (s.replaysPerSec > 0 && !this.healed) {
+      this.recent.push({ atMs: this.nowMs, from, group, msg, bytes });
+      if (this.recent.length > REPLAY_BUFFER) this.recent.shift();
+    }
+    this.deliverCopies(from, group, msg, bytes);
+  }
+
+  private deliverCopies(from: Proc, group: Group, msg: Message, bytes: Uint8Array | undefined): void {
+    const s = this.scenario;
+    for (const proc of this.byGroup[group]) {
+      if (!this.healed && this.cut(from, proc)) continue;
       const copies = this.healed ? 1 : this.rng.chance(s.duplication) ? 2 : 1;
       for (let c = 0; c < copies; c++) {
         if (!this.healed && this.rng.chance(s.loss)) continue;
-        const delay = 0.05 + this.rng.next() * (this.healed ? 1 : s.delayMaxMs);
+        let delay = 0.05 + this.rng.next() * (this.healed ? 1 : s.delayMaxMs);
+        if (!this.healed && this.rng.chance(s.longDelays)) {
+          delay = this.rng.next() * LONG_DELAY_MAX_MS;
+          this.faults.longDelays++;
+        }
         const received = bytes ? () => decode(bytes, WIRE_CLUSTER) : () => msg;
         this.queue.push(this.nowMs + delay, () => this.deliverTo(proc, { kind: "msg", msg: received() }));
       }
     }
   }
 
+  private cut(from: Proc, to: Proc): boolean {
+    for (const c of this.cuts) if (c.from.has(from) && c.to.has(to)) return true;
+    return false;
+  }
+
+  /** Every vote on the network goes to the checker: one batch per (instance, round). */
+  private observe(msg: Message): void {
+    if (msg.t === "2b" || msg.t === "1b" || msg.t === "votes") for (const v of msg.votes) this.checker.observeVote(v.inst, v.vRnd, v.vVal);
+  }
+
   private deliverTo(proc: Proc, input: Input): void {
     if (!proc.alive) return;
-    this.apply(proc, proc.role.step(input, this.nowMs));
+    this.guard(proc, () => proc.driver.step(input));
+  }
+
+  /** A broken invariant inside a role is a violation of the run (a real process would stop). */
+  private guard(proc: Proc, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof InvariantError)) throw e;
+      this.checker.fail("invariant", `${proc.name}: ${e.message}`);
+    }
+  }
+
+  private onEffects(proc: Proc, fx: Effects): void {
+    for (const v of fx.violations) this.checker.fail("violation-report", `${proc.name}: ${v}`);
+    for (const a of fx.alerts) {
+      this.faults.duplicateIdAlerts++;
+      if (!this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${a.reason}, with no duplicate running`);
+    }
+    for (const d of fx.deliveredInstances) this.checker.decide(proc.learnerKey, d.inst, d.cVal);
+    for (const d of fx.delivered) {
+      this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} DELIVER ${d.client}:${d.seq}`);
+      this.checker.deliver(proc.learnerKey, d);
+    }
+    if (fx.fatal === undefined) return;
+    this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} STOPS: ${fx.fatal.reason}`);
+    if (fx.fatal.cause === "trimmed") {
+      // What it needs was trimmed: legitimate only with trimming on.
+      if (this.scenario.retainInstances >= 1_000_000) this.checker.fail("false-alarm", `${proc.name} gave up without trimming: ${fx.fatal.reason}`);
+      this.gaveUp++;
+    } else {
+      if (!this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}, with no duplicate running`);
+      this.faults.duplicateIdStops++;
+    }
+    proc.alive = false;
+    proc.gen++;
+  }
+
+  // ---- when a run is done ----
+
+  private liveLearnerKeys(): string[] {
+    return this.byGroup.learners.filter((p) => p.alive).map((p) => p.learnerKey);
+  }
+
+  /** Live learners that must have everything (not the ones stranded by a retention limit). */
+  private checkedLearners(): string[] {
+    return this.byGroup.learners.filter((p) => p.alive && !this.strandedByTrim(p)).map((p) => p.learnerKey);
+  }
+
+  private settled(): boolean {
+    if (this.byGroup.clients.some((p) => p.alive && (p.role as Client).undecided > 0)) return false;
+    return this.checker.settled(this.liveLearnerKeys());
   }
 
   /**
-   * A learner behind an instance some live acceptor has trimmed may be unable to ever get it (the
-   * votes left, and the proposers' copies, may not suffice): with trimming on, that is a
-   * configuration limit (retainInstances), not a protocol failure. Counted as gave up.
+   * A learner behind what live acceptors retain may be unable to ever catch up: with a dead
+   * acceptor, the accounts of a majority may not exist, and no majority says "trimmed" for it to
+   * give up (a retention limit the docs state, not a protocol failure). Only then is it excused.
    */
-  private strandedByTrim(learner: number): boolean {
+  private strandedByTrim(p: Proc): boolean {
     if (this.scenario.retainInstances >= 1_000_000) return false;
-    const l = this.procs.find((p) => p.group === "learners" && p.index === learner)!.role as Learner;
-    const trimmed = this.procs.filter((p) => p.group === "acceptors" && p.alive).map((p) => (p.role as unknown as { trimmedBelow: number }).trimmedBelow);
-    const stranded = l.nextInstance < Math.max(0, ...trimmed) && this.checker.deliveredCount(learner) < this.checker.submittedCount;
+    const next = (p.role as Learner).nextInstance;
+    const acceptors = this.byGroup.acceptors.filter((a) => a.alive).map((a) => a.role as unknown as { trimmedBelow: number });
+    const stranded = acceptors.some((a) => a.trimmedBelow > next) && acceptors.filter((a) => a.trimmedBelow <= next).length < Math.floor(this.scenario.acceptors / 2) + 1;
     if (stranded) this.gaveUp++;
     return stranded;
-  }
-
-  private liveLearners(): number[] {
-    return this.procs.filter((p) => p.group === "learners" && p.alive).map((p) => p.index);
-  }
-
-  private allDelivered(): boolean {
-    if (this.clients.some((c) => c.undecided > 0)) return false;
-    const total = this.checker.submittedCount;
-    return this.liveLearners().every((l) => this.checker.deliveredCount(l) === total);
   }
 }
 
@@ -427,17 +734,17 @@ function describe(msg: Message): string {
     case "ack":
       return `ack ${msg.ids.length / 2}`;
     case "1a":
-      return `1a cRnd=${msg.cRnd} from=${msg.from}`;
+      return `1a cRnd=${msg.cRnd} nonce=${msg.nonce} from=${msg.from} acc=${msg.acc}`;
     case "1b":
-      return `1b acc=${msg.acc} rnd=${msg.rnd} [${msg.from},${msg.to}) done=${msg.done} votes=${msg.votes.map((v) => `${v.inst}@${v.vRnd}`).join(",")}`;
+      return `1b acc=${msg.acc} rnd=${msg.rnd} nonce=${msg.nonce} [${msg.from},${msg.to}) done=${msg.done} decidedBelow=${msg.decidedBelow} votes=${msg.votes.map((v) => `${v.inst}@${v.vRnd}`).join(",")}`;
     case "nack":
-      return `nack acc=${msg.acc} rnd=${msg.rnd}`;
+      return `nack acc=${msg.acc} rnd=${msg.rnd} nonce=${msg.nonce}`;
     case "2a":
-      return `2a cRnd=${msg.cRnd} ${msg.proposals.map((p) => `${p.inst}:${p.cVal.length}`).join(",")}`;
+      return `2a cRnd=${msg.cRnd} nonce=${msg.nonce} ${msg.proposals.map((p) => `${p.inst}:${p.cVal.length}`).join(",")}`;
     case "2b":
-      return `2b acc=${msg.acc} ${msg.votes.map((v) => `${v.inst}@${v.vRnd}`).join(",")}`;
+      return `2b acc=${msg.acc} ${msg.votes.map((v) => `${v.inst}@${v.vRnd}`).join(",")} decidedBelow=${msg.decidedBelow}`;
     case "catchup":
-      return `catchup [${msg.from},${msg.to})`;
+      return `catchup [${msg.from},${msg.to}) decidedBelow=${msg.decidedBelow} seenTo=${msg.seenTo}`;
     case "trimmed":
       return `trimmed acc=${msg.acc} below=${msg.below}`;
     case "votes":

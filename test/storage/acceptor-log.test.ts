@@ -5,12 +5,12 @@ import { join } from "node:path";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import type { PersistRecord } from "../../src/protocol/messages.ts";
 import { AcceptorLog, StorageError } from "../../src/storage/acceptor-log.ts";
-import { b, ids, val } from "../protocol/helpers.ts";
+import { b, ids, val, NONCE } from "../protocol/helpers.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "paxos-log-"));
 const vote = (inst: number, vRnd: number, ...v: ReturnType<typeof val>[]): PersistRecord => ({ kind: "vote", vote: { inst, vRnd, vVal: b(...v) } });
 const show = (rs: PersistRecord[]) =>
-  rs.map((r) => (r.kind === "promise" ? `promise ${r.rnd}` : r.kind === "trim" ? `trim ${r.below}` : `vote ${r.vote.inst}@${r.vote.vRnd} ${ids(r.vote.vVal).join(",")}`));
+  rs.map((r) => (r.kind === "promise" ? `promise ${r.rnd}` : r.kind === "trim" || r.kind === "decided" ? `${r.kind} ${r.below}` : `vote ${r.vote.inst}@${r.vote.vRnd} ${ids(r.vote.vVal).join(",")}`));
 
 function written(d: string, records: PersistRecord[][]): string {
   const { log } = AcceptorLog.open(d, 7, 1);
@@ -25,7 +25,7 @@ function written(d: string, records: PersistRecord[][]): string {
 describe("acceptor log", () => {
   test("records survive a reopen, in order, values intact", () => {
     const d = dir();
-    written(d, [[{ kind: "promise", rnd: 1001 }, vote(0, 1001, val(1, 0, "a"))], [vote(1, 1001, val(1, 1, "b"), val(2, 0, ""))]]);
+    written(d, [[{ kind: "promise", rnd: 1001, owner: NONCE }, vote(0, 1001, val(1, 0, "a"))], [vote(1, 1001, val(1, 1, "b"), val(2, 0, ""))]]);
     const { loaded } = AcceptorLog.open(d, 7, 1);
     expect(show(loaded.records)).toEqual(["promise 1001", "vote 0@1001 1:0", "vote 1@1001 1:1,2:0"]);
     expect(loaded.tornBytes).toBe(0);
@@ -113,7 +113,7 @@ describe("acceptor log", () => {
     const { log } = AcceptorLog.open(d, 7, 1);
     const a = new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
     for (let r = 1; r <= 50; r++) {
-      const records: PersistRecord[] = [{ kind: "promise", rnd: r * 1000 + 1 }, vote(0, r * 1000 + 1, val(1, r))];
+      const records: PersistRecord[] = [{ kind: "promise", rnd: r * 1000 + 1, owner: NONCE }, vote(0, r * 1000 + 1, val(1, r))];
       a.restore(records);
       log.append(records);
     }
@@ -122,6 +122,6 @@ describe("acceptor log", () => {
     log.compact(a.snapshot());
     expect(statSync(log.path).size).toBeLessThan(before / 10);
     log.close();
-    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["promise 50001", "trim 0", "vote 0@50001 1:50"]);
+    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["promise 50001", "trim 0", "decided 0", "vote 0@50001 1:50"]);
   });
 });

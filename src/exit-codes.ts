@@ -1,0 +1,22 @@
+/**
+ * Every exit code a `paxos` process can end with, and what it means. The README's table is
+ * checked against this list (test/cli/exit-codes.test.ts).
+ */
+export const EXIT = {
+  /** Done: a client's values are all decided, a learner delivered its --count, or a signal stopped it. */
+  ok: 0,
+  /** A client rejected some input lines (too long); the rest were decided. */
+  rejected: 1,
+  /** A usage or configuration error: nothing was started. */
+  usage: 2,
+  /** A durable acceptor's log cannot be used (corrupt, foreign, unwritable). */
+  storage: 3,
+  /** A learner needs instances that every source has dropped (acceptor.retainInstances). */
+  trimmed: 4,
+  /** Another live process uses this process's role and id. */
+  duplicateId: 5,
+  /** An internal invariant was violated: a bug. The message names the invariant. */
+  invariant: 70,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

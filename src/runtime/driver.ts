@@ -1,0 +1,73 @@
+/**
+ * The one place that carries out what a role's step asks for, in the order that safety needs:
+ * persist, then send, then schedule the next wake-up (etcd raft's RawNode/Ready). The runtime
+ * (sockets, fsync, timers) and the simulator (a simulated network, disk and clock) both drive
+ * roles through it, so persist-before-send is written once and tested by the simulator.
+ *
+ * Group commit: the records of a step are appended to the durable log at once, and its sends are
+ * held until `commit()` has made every record appended so far durable; the host calls `commit()`
+ * soon after (the runtime at the end of the event-loop turn), so one sync covers many steps.
+ */
+import type { Effects, Group, Input, Message, PersistRecord, Role } from "../protocol/messages.ts";
+
+/** Where an acceptor's promises and votes go before its replies (see storage/acceptor-log.ts). */
+export interface DurableLog {
+  append(records: readonly PersistRecord[]): void;
+  /** Writes and syncs everything appended so far. */
+  commit(): void;
+}
+
+export interface DriverHost {
+  /** Milliseconds on this process's clock: the `now` every step gets. */
+  now(): number;
+  /** Sends one message to a group (encoding, signing and the socket, or the simulated network). */
+  send(to: Group, msg: Message): void;
+  /** Calls `driver.commit()` soon: the end of this event-loop turn. */
+  scheduleCommit(): void;
+  /** Wakes the role with a tick at `atMs` (or earlier). */
+  scheduleWake(atMs: number): void;
+}
+
+export class Driver {
+  /** Sends waiting for the records they depend on to be durable. */
+  private held: { to: Group; msg: Message }[] = [];
+  private commitScheduled = false;
+
+  constructor(
+    readonly role: Role,
+    protected readonly host: DriverHost,
+    private readonly durable?: DurableLog,
+    /** The role's own output (deliveries, acks, fatal), after its sends are out or held. */
+    private readonly onEffects?: (fx: Effects) => void,
+  ) {}
+
+  /** Feeds one input to the role and carries out its effects. */
+  step(input: Input): Effects {
+    const fx = this.role.step(input, this.host.now());
+    this.apply(fx);
+    return fx;
+  }
+
+  apply(fx: Effects): void {
+    const durable = this.durable;
+    if (durable !== undefined && fx.persist.length > 0) durable.append(fx.persist);
+    if (durable !== undefined && (fx.persist.length > 0 || this.held.length > 0)) {
+      for (const s of fx.sends) this.held.push(s);
+      if (!this.commitScheduled) {
+        this.commitScheduled = true;
+        this.host.scheduleCommit();
+      }
+    } else for (const s of fx.sends) this.host.send(s.to, s.msg);
+    this.onEffects?.(fx);
+    if (fx.wakeAtMs < Infinity) this.host.scheduleWake(fx.wakeAtMs);
+  }
+
+  /** Makes every appended record durable, then lets the sends that waited for them go. */
+  commit(): void {
+    this.commitScheduled = false;
+    this.durable?.commit();
+    const held = this.held;
+    this.held = [];
+    for (const s of held) this.host.send(s.to, s.msg);
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * Issue 10's audit findings, each replayed with the pure roles message by message. Every test
+ * here failed before its fix (each fix can be switched off by a simulator mutant, which makes its
+ * test fail again: see test/sim/mutants.ts).
+ */
+import { describe, expect, test } from "bun:test";
+import { Acceptor } from "../../src/protocol/acceptor.ts";
+import { Learner } from "../../src/protocol/learner.ts";
+import type { Effects, Group, Message, PersistRecord, Role } from "../../src/protocol/messages.ts";
+import { Proposer, ROUND_STRIDE } from "../../src/protocol/proposer.ts";
+import { b, ids, proposerOptions, sent, startProposer, val } from "./helpers.ts";
+
+const m = (x: Message) => ({ kind: "msg" as const, msg: x });
+const tick = { kind: "tick" as const };
+const to = (fx: Effects, g: Group) => fx.sends.filter((s) => s.to === g).map((s) => s.msg);
+/** Feeds messages to a role; returns what it sent to `g`. */
+const feed = (role: Role, msgs: Message[], t: number, g: Group) => msgs.flatMap((x) => to(role.step(m(x), t), g));
+const acceptors = (n = 3) => Array.from({ length: n }, (_, k) => new Acceptor({ id: k + 1, datagramBytesMax: 1400, catchupDatagramsMax: 8, retainInstances: 1_000_000 }));
+const learner = () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
+const delivered = (l: Learner, msgs: Message[], t: number) => msgs.flatMap((x) => ids(l.step(m(x), t).delivered));
+
+/** Runs a proposer's Phase 1 with these acceptors (everything delivered); returns it leading. */
+function lead(p: Proposer, acc: Acceptor[], t: number): void {
+  const oneA = to(startProposer(p, t, acc), "acceptors");
+  feed(p, acc.flatMap((a) => feed(a, oneA, t, "proposers")), t, "acceptors");
+}
+
+describe("issue 10 regressions", () => {
+  // Item 1. Q's clock is far ahead; P0 takes over from Q in R0 = nextRound(RQ); its 2A for x reaches
+  // acceptor 1 only (learner 1 hears that vote); P0 crashes. The restarted P's probe first gets
+  // late copies of acceptors 2 and 3's answers to Q, which said RQ: it used to start in R0 again,
+  // propose y at instance 0 in R0, and learner 1 combined x and y votes of R0 and delivered x.
+  test("1: a restarted proposer never proposes in its earlier incarnation's round, whatever its clock and late answers say", () => {
+    const acc = acceptors();
+    const [l1, l2] = [learner(), learner()];
+    const q = new Proposer(proposerOptions({ id: 2, incarnation: 1, roundFloor: 1_000_000 * ROUND_STRIDE }));
+    const qOneA = to(startProposer(q, 0, acc), "acceptors");
+    const qAnswers = acc.map((a) => feed(a, qOneA, 0, "proposers"));
+    const lateCopies = [qAnswers[1]!, qAnswers[2]!].flat(); // acceptors 2 and 3's 1B to Q
+    feed(q, qAnswers.flat(), 0, "acceptors");
+    expect(q.isLeader).toBe(true);
+    const p0 = new Proposer(proposerOptions({ id: 1, incarnation: 2 }));
+    lead(p0, acc, 10); // takes over in R0
+    const r0 = p0.round;
+    expect(r0).toBeGreaterThan(q.round);
+    const [twoAx] = to(p0.step(m({ t: "submit", values: [val(7, 0, "x")] }), 11), "acceptors");
+    expect(delivered(l1, feed(acc[0]!, [twoAx!], 11, "learners"), 11)).toEqual([]);
+    // P0 crashes; P restarts with the same id and a clock still behind Q's.
+    const p = new Proposer(proposerOptions({ id: 1, incarnation: 3 }));
+    const [probe] = to(p.step(tick, 20), "acceptors");
+    feed(p, lateCopies, 21, "acceptors"); // the late copies come first
+    const early = to(p.step(tick, 21), "acceptors"); // they used to complete the probe
+    feed(p, [acc[1]!, acc[2]!].flatMap((a) => feed(a, [probe!], 21, "proposers")), 21, "acceptors");
+    const oneA = [...early, ...to(p.step(tick, 22), "acceptors")];
+    expect(oneA[0]).toMatchObject({ t: "1a" });
+    expect((oneA[0] as { cRnd: number }).cRnd).toBeGreaterThan(r0);
+    feed(p, [acc[1]!, acc[2]!].flatMap((a) => feed(a, oneA, 22, "proposers")), 22, "acceptors"); // acceptor 1's answer is lost
+    expect(p.isLeader).toBe(true);
+    const twoAy = to(p.step(m({ t: "submit", values: [val(7, 1, "y")] }), 23), "acceptors");
+    const votes = [acc[1]!, acc[2]!].map((a) => feed(a, twoAy, 23, "learners"));
+    const got1 = delivered(l1, votes[0]!, 23);
+    const got2 = delivered(l2, votes.flat(), 23);
+    expect(got2).toEqual(["7:1"]);
+    expect(got1).toEqual([]); // one vote of the new round is not a majority; x and y are never combined
+    expect(delivered(l1, votes[1]!, 24)).toEqual(["7:1"]);
+  });
+
+  // Item 2. Two processes started with one proposer id and the same clock race in one round.
+  // Acceptors used to promise (and accept) that round from both, and overwrote votes within it.
+  test("2: two proposers with one id: only one of them gets a round, and one value per round", () => {
+    const acc = acceptors();
+    const [l1, l2] = [learner(), learner()];
+    const [pa, pb] = [new Proposer(proposerOptions({ id: 1, incarnation: 11 })), new Proposer(proposerOptions({ id: 1, incarnation: 12 }))];
+    const [aOneA, bOneA] = [to(startProposer(pa, 0, acc), "acceptors"), to(startProposer(pb, 0, acc), "acceptors")];
+    expect(aOneA[0]).toEqual({ ...bOneA[0]!, nonce: 11 }); // the same round
+    // Acceptor 1 hears A first, acceptor 2 hears B first, acceptor 3 hears A first.
+    const answers = [
+      [...feed(acc[0]!, aOneA, 1, "proposers"), ...feed(acc[0]!, bOneA, 1, "proposers")],
+      [...feed(acc[1]!, bOneA, 1, "proposers"), ...feed(acc[1]!, aOneA, 1, "proposers")],
+      [...feed(acc[2]!, aOneA, 1, "proposers"), ...feed(acc[2]!, bOneA, 1, "proposers")],
+    ].flat();
+    feed(pa, answers, 2, "acceptors");
+    feed(pb, answers, 2, "acceptors");
+    expect([pa.isLeader, pb.isLeader]).toEqual([true, false]);
+    const twoA = [
+      ...to(pa.step(m({ t: "submit", values: [val(1, 0, "a")] }), 3), "acceptors"),
+      ...to(pb.step(m({ t: "submit", values: [val(2, 0, "b")] }), 3), "acceptors"),
+    ];
+    expect(to(pb.step(tick, 3), "acceptors").filter((x) => x.t === "2a")).toEqual([]); // B proposes nothing
+    const twoB = acc.map((a) => feed(a, twoA, 4, "learners"));
+    const learned1 = delivered(l1, [...twoB[0]!, ...twoB[2]!], 5);
+    expect(learned1).toEqual(["1:0"]);
+    // Learner 2 hears acceptors 2 and 3 first: acceptor 2 voted nothing (its round is B's), so it
+    // waits; before, it had a vote for B's value in the same round and delivered it.
+    expect(twoB[1]).toEqual([]);
+    expect(delivered(l2, [...twoB[1]!, ...twoB[2]!], 5)).toEqual([]);
+    expect(delivered(l2, twoB[0]!, 6)).toEqual(learned1);
+  });
+
+  test("2: a learner that sees two values voted in one round refuses to decide on it and reports it", () => {
+    const l = learner();
+    const vote = (acc: number, text: string) => m({ t: "2b", acc, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0, text)) }], decidedBelow: 0 });
+    l.step(vote(1, "x"), 0);
+    const fx = l.step(vote(2, "y"), 0);
+    expect(fx.violations).toHaveLength(1);
+    expect(fx.violations[0]).toMatch(/two different batches voted for instance 0 in round 1001/);
+    expect(fx.delivered).toEqual([]);
+    expect(l.step(vote(3, "y"), 0).delivered).toEqual([]); // a majority for y, but in a broken round
+  });
+
+  test("2: a proposer that keeps seeing rounds of its id it did not create, after its start, stops (exit code 5)", () => {
+    const p = new Proposer(proposerOptions({ id: 1, incarnation: 21, duplicateGraceMs: 1000 }));
+    startProposer(p, 0);
+    const foreign = (t: number) => p.step(m({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 9_000_001, vVal: b() }], decidedBelow: 0 }), t);
+    expect(foreign(500).fatal).toBeUndefined(); // a late datagram of an earlier incarnation, maybe
+    const fx = foreign(1500); // it goes on: another process has this id, and was there first
+    expect(fx.fatal).toEqual({ cause: "duplicate-id", reason: expect.stringMatching(/another process is running proposer 1/) });
+    const q = new Proposer(proposerOptions({ id: 1, incarnation: 22, duplicateGraceMs: 1000 }));
+    startProposer(q, 0);
+    const later = q.step(m({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 9_000_001, vVal: b() }], decidedBelow: 0 }), 5000);
+    expect(later.fatal).toBeUndefined(); // first seen long after it started: the other one is newer and stops
+    expect(later.alerts[0]?.reason).toMatch(/another process started as proposer 1/);
+  });
+
+  // Item 3. After a whole-cluster restart acceptors report a decided prefix far below their votes;
+  // a new leader capped what it re-proposed at that prefix + INSTANCES_AHEAD_MAX and proposed new
+  // values above, over a chosen one.
+  test("3: a new leader re-proposes every vote its promises report, however far above the decided prefix", () => {
+    const p = new Proposer(proposerOptions());
+    startProposer(p, 0);
+    const far = 10 + 1_000_001;
+    const chosen = { inst: far, vRnd: 501, vVal: b(val(5, 0, "chosen")) };
+    p.step(m({ t: "1b", acc: 1, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: far + 1, done: true, votes: [chosen], decidedBelow: 10 }), 0);
+    p.step(m({ t: "1b", acc: 2, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    expect(p.isLeader).toBe(true);
+    p.step(m({ t: "submit", values: [val(9, 0, "new")] }), 1);
+    // Everything below `far` gets decided meanwhile (acceptors report it).
+    const fx = p.step(m({ t: "2b", acc: 2, votes: [], decidedBelow: far }), 2);
+    const proposals = sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((q) => [q.inst, ids(q.cVal)]));
+    expect(proposals).toEqual([
+      [far, ["5:0"]],
+      [far + 1, ["9:0"]],
+    ]);
+  });
+
+  // Item 4. A durable acceptor restarted in an idle cluster lost the decided prefix it was told
+  // (it was not persisted); a learner that needs an instance whose votes are spread over rounds
+  // could then never recover it from the acceptors' accounts.
+  test("4: an acceptor keeps the decided prefix across a restart, and relearns it from learners", () => {
+    const a = acceptors(1)[0]!;
+    const fx = a.step(m({ t: "2a", cRnd: 1001, nonce: 5, proposals: [{ inst: 7, cVal: b(val(1, 7)) }], decidedBelow: 7 }), 0);
+    expect(fx.persist).toContainEqual({ kind: "decided", below: 7 });
+    const restarted = acceptors(1)[0]!;
+    restarted.restore([...a.snapshot()]);
+    expect(restarted.decidedPrefix).toBe(7);
+    const old = acceptors(1)[0]!; // a log written before this record existed: no prefix
+    old.restore([{ kind: "promise", rnd: 1001, owner: 0 }]);
+    const votes = sent(old.step(m({ t: "catchup", from: 0, to: 8, decidedBelow: 7, seenTo: 8 }), 0), "learners", "votes");
+    expect(votes[0]!.decidedBelow).toBe(7);
+    expect(old.decidedPrefix).toBe(7);
+  });
+
+  // Items 4 and 5. Instance 0 was decided (x, by acceptors 1 and 2) and learner 1 delivered it;
+  // then the deciding leader and acceptor 1 crashed. Acceptor 2 restarted from a log without the
+  // decided prefix; the surviving proposer missed the Submit and the 2Bs. A late learner asks:
+  // the votes it gets are of no majority, nothing proves the instance decided, and no proposer
+  // had any work: it used to wait forever.
+  test("4, 5: a learner stuck on an instance nobody can recover from votes makes a proposer run Phase 1 for it", () => {
+    const acc = acceptors();
+    const l1 = learner();
+    const leader = new Proposer(proposerOptions({ id: 1, incarnation: 31 }));
+    lead(leader, acc, 0);
+    const twoA = to(leader.step(m({ t: "submit", values: [val(4, 0, "x")] }), 1), "acceptors");
+    expect(delivered(l1, [acc[0]!, acc[1]!].flatMap((a) => feed(a, twoA, 1, "learners")), 1)).toEqual(["4:0"]);
+    // The leader and acceptor 1 crash; acceptor 2 restarts from its log, written without the prefix.
+    const a2 = new Acceptor(acc[1]!.opts);
+    a2.restore([...acc[1]!.snapshot()].filter((r: PersistRecord) => r.kind !== "decided"));
+    const live = [a2, acc[2]!];
+    const standby = new Proposer(proposerOptions({ id: 2, incarnation: 32 }));
+    const [probe] = to(standby.step(tick, 100), "acceptors");
+    standby.step(m({ t: "2b", acc: 2, votes: [], decidedBelow: 0 }), 100); // saw someone lead once
+    feed(standby, live.flatMap((a) => feed(a, [probe!], 100, "proposers")), 100, "acceptors");
+    expect(to(standby.step(tick, 101), "acceptors")).toEqual([]);
+    expect(standby.state).toBe("standby");
+    // A late learner: its catch-up gets acceptor 2's vote and acceptor 3's empty account.
+    const l2 = learner();
+    let t = 200;
+    let got: string[] = [];
+    for (; t < 3000 && got.length === 0; t += 10) {
+      const fx = l2.step(tick, t);
+      const answers = live.flatMap((a) => feed(a, to(fx, "acceptors"), t, "learners"));
+      got.push(...delivered(l2, answers, t));
+      const oneA = feed(standby, to(fx, "proposers"), t, "acceptors").concat(to(standby.step(tick, t), "acceptors"));
+      const oneB = live.flatMap((a) => feed(a, oneA, t, "proposers"));
+      const twoA2 = feed(standby, oneB, t, "acceptors");
+      got.push(...delivered(l2, live.flatMap((a) => feed(a, twoA2, t, "learners")), t));
+    }
+    expect(got).toEqual(["4:0"]);
+    expect(standby.counters.phase1Runs).toBe(1);
+  });
+
+  // Item 6. A client whose datagrams reach only a standing-by proposer: every decision of other
+  // clients' values pushed the takeover back, and nobody forwarded its values.
+  test("6: a standing-by proposer forwards the values of a client nobody decides, then takes over", () => {
+    const p = new Proposer(proposerOptions({ id: 2, incarnation: 41 }));
+    p.step(tick, 0);
+    p.step(m({ t: "2b", acc: 1, votes: [], decidedBelow: 0 }), 0);
+    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, rnd: 1001, nonce: 41 }), 0);
+    p.step(tick, 0);
+    expect(p.state).toBe("standby");
+    let forwardedAt = -1;
+    let tookOverAt = -1;
+    for (let t = 1; t <= 2000 && tookOverAt < 0; t++) {
+      if (t % 100 === 1) p.step(m({ t: "submit", values: [val(1, 0, "starving")] }), t); // the client resends
+      if (t % 20 === 0) {
+        const vote = { inst: t / 20 - 1, vRnd: 1001, vVal: b(val(3, t, "served")) }; // others' values decided
+        p.step(m({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), t);
+        p.step(m({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), t);
+      }
+      const fx = p.step(tick, t);
+      if (forwardedAt < 0 && sent(fx, "proposers", "submit").some((s) => ids(s.values).includes("1:0"))) forwardedAt = t;
+      if (sent(fx, "acceptors", "1a").length > 0) tookOverAt = t;
+    }
+    expect(forwardedAt).toBeGreaterThanOrEqual(100); // takeoverMs after it arrived
+    expect(forwardedAt).toBeLessThan(150);
+    expect(tookOverAt).toBeGreaterThan(forwardedAt); // the leader did not decide it either
+    expect(tookOverAt).toBeLessThan(forwardedAt + 250);
+  });
+
+  // Item 7. A waiting value known decided only through its client's floor stayed waiting, so a
+  // standing-by proposer took over from a healthy idle leader, and proposed an empty batch.
+  test("7: a value known decided through its client's floor is no reason to take over", () => {
+    const p = new Proposer(proposerOptions({ id: 2, incarnation: 51 }));
+    p.step(tick, 0);
+    p.step(m({ t: "2b", acc: 1, votes: [], decidedBelow: 0 }), 0);
+    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, rnd: 1001, nonce: 51 }), 0);
+    p.step(tick, 0);
+    p.step(m({ t: "submit", values: [val(1, 0)] }), 1); // its decision is missed
+    p.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }] }), 50); // seq 0 was acked, says the client
+    const vote = { inst: 1, vRnd: 1001, vVal: b({ ...val(1, 1), floor: 1 }) };
+    for (const acc of [1, 2]) p.step(m({ t: "2b", acc, votes: [vote], decidedBelow: 1 }), 60);
+    for (let t = 61; t < 3000; t += 10) expect(to(p.step(tick, t), "acceptors")).toEqual([]);
+  });
+
+  test("7: a leader whose waiting values all turned out decided proposes no empty batch", () => {
+    const p = new Proposer(proposerOptions({ id: 1, incarnation: 61 }));
+    startProposer(p, 0);
+    for (const acc of [1, 2]) p.step(m({ t: "1b", acc, rnd: 1001, nonce: 61, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    expect(p.isLeader).toBe(true);
+    const a = new Proposer(proposerOptions({ pipelineWindow: 1 }));
+    void a;
+    // Window of one: the second value waits, and is then known decided through a floor.
+    const q = new Proposer(proposerOptions({ id: 1, incarnation: 62, pipelineWindow: 1 }));
+    startProposer(q, 0);
+    for (const acc of [1, 2]) q.step(m({ t: "1b", acc, rnd: 1001, nonce: 62, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    q.step(m({ t: "submit", values: [val(8, 0), val(1, 0)] }), 1);
+    q.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }] }), 2); // 1:0 decided elsewhere
+    const vote = { inst: 0, vRnd: 1001, vVal: b(val(8, 0)) };
+    q.step(m({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), 3);
+    const fx = q.step(m({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), 3);
+    expect(sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((pr) => ids(pr.cVal)))).toEqual([["1:1"]]);
+  });
+
+  // Item 8 (growing backoff) is exercised with loss in the simulator (test/sim/sim.test.ts).
+  test("8: each takeover that made no progress doubles the wait before the next; a new higher round defers it", () => {
+    const p = new Proposer(proposerOptions({ id: 1, incarnation: 71 }));
+    startProposer(p, 0);
+    p.step(m({ t: "submit", values: [val(1, 0)] }), 0);
+    const waits: number[] = [];
+    let t = 0;
+    for (let k = 0; k < 4; k++) {
+      const preemptAt = t + 1;
+      p.step(m({ t: "nack", acc: 1, rnd: p.round + 1001, nonce: 71 }), preemptAt); // a higher round: preempted
+      for (t = preemptAt; t < preemptAt + 10_000; t++) {
+        if ((t - preemptAt) % 400 === 0) p.step(m({ t: "submit", values: [val(1, 0)] }), t); // the client still asks
+        if (to(p.step(tick, t), "acceptors").length > 0) break;
+      }
+      waits.push(t - preemptAt);
+    }
+    expect(waits).toEqual([300, 600, 1200, 2400]); // takeoverMs × 1.5 × 2^k
+    const q = new Proposer(proposerOptions({ id: 2, incarnation: 72 }));
+    q.step(tick, 0);
+    q.step(m({ t: "2b", acc: 1, votes: [], decidedBelow: 0 }), 0);
+    for (const acc of [1, 2]) q.step(m({ t: "nack", acc, rnd: 1001, nonce: 72 }), 0);
+    q.step(tick, 0);
+    q.step(m({ t: "submit", values: [val(1, 0)] }), 0);
+    q.step(m({ t: "1b", acc: 1, rnd: 3003, nonce: 99, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 100); // someone starts Phase 1
+    for (t = 101; t < 10_000 && to(q.step(tick, t), "acceptors").length === 0; t++);
+    expect(t).toBe(250); // 100 + 150: deferred from when the new round appeared
+  });
+});

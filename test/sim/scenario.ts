@@ -1,0 +1,150 @@
+/**
+ * What one simulated run does, drawn from its seed: the cluster, its load, and the faults of the
+ * chaos period (after which the network heals and the run must finish within a bound).
+ */
+import type { Prng } from "../../src/prng.ts";
+
+export interface Scenario {
+  readonly acceptors: number;
+  readonly proposers: number;
+  /** A second live process with proposer 1's id (an operator's mistake). */
+  readonly twinProposer: boolean;
+  /** When the twin starts (near 0: the two race from the start). */
+  readonly twinStartMs: number;
+  readonly learners: number;
+  readonly clients: number;
+  readonly valuesPerClient: number;
+  readonly batchValuesMax: number;
+  readonly pipelineWindow: number;
+  readonly outstandingMax: number;
+  readonly loss: number;
+  readonly duplication: number;
+  readonly delayMaxMs: number;
+  /** Share of datagrams delayed long (up to LONG_DELAY_MAX_MS). */
+  readonly longDelays: number;
+  /** Authentic datagrams replayed per second of chaos (copies of ones sent up to seconds before). */
+  readonly replaysPerSec: number;
+  /** Partition episodes: a one-way cut, a two-way split, or the leader isolated with a minority. */
+  readonly partitions: number;
+  /** Each process's clock is off by up to this much (either way). */
+  readonly clockSkewMs: number;
+  /** Clock jumps (mostly backwards, up to seconds) during the chaos. */
+  readonly clockJumps: number;
+  /** Acceptors that crash for good (a minority). */
+  readonly acceptorCrashes: number;
+  /** Acceptors keep a log on a simulated disk and may restart from it. */
+  readonly durable: boolean;
+  /** Durable acceptors that crash and restart (their unsynced writes suffer disk faults). */
+  readonly acceptorRestarts: number;
+  /** Every acceptor crashes at about the same time, and all restart. */
+  readonly wholeClusterRestart: boolean;
+  readonly proposerCrashes: number;
+  /** Proposers that crash and come back with empty memory under the same id. */
+  readonly proposerRestarts: number;
+  /** Learners that crash and come back with empty memory (a new incarnation). */
+  readonly learnerRestarts: number;
+  /** Clients that crash and come back as a new client (their undecided values may be lost). */
+  readonly clientRestarts: number;
+  /** Each restarting process restarts this many times. */
+  readonly restartsEach: number;
+  /**
+   * Crashes strike at bad moments: a durable acceptor crashes between writing its records and
+   * syncing them (its held replies die with it), a proposer right after it sent.
+   */
+  readonly crashAtBadMoments: boolean;
+  readonly lateLearners: number;
+  /** Faults last this long; then the network heals and the run must finish. */
+  readonly chaosMs: number;
+  /**
+   * Client values arrive over this long (default: the chaos period). When shorter, the run may
+   * end as soon as everything is delivered, faults or not (a load test under faults).
+   */
+  readonly loadMs?: number;
+  /** Short takeover timeouts make proposers compete (and expose more interleavings). */
+  readonly takeoverMs: number;
+  readonly retransmitMs: number;
+  /** Instances acceptors (and proposers) keep below the decided prefix; small values trim. */
+  readonly retainInstances: number;
+  /** Every datagram goes through the real wire codec (encode, then decode at each receiver). */
+  readonly wire: boolean;
+  /**
+   * Fast-forward: the cluster starts with a history at instances [base, base + length) already
+   * on the acceptors' disks, from an earlier life (some chosen, votes spread over rounds, holes),
+   * and with bounds scaled down so that runs reach past them.
+   */
+  readonly history: HistoryScenario | undefined;
+}
+
+export interface HistoryScenario {
+  readonly base: number;
+  readonly length: number;
+  /** Acceptors persisted the decided prefix (false: an old log, or a lost hint). */
+  readonly hint: boolean;
+  readonly instancesAheadMax: number;
+  readonly catchupInstancesMax: number;
+}
+
+export const LONG_DELAY_MAX_MS = 3000;
+
+export function randomScenario(rng: Prng): Scenario {
+  const acceptors = rng.pick([3, 3, 5]);
+  const proposers = rng.int(1, 3);
+  const learners = rng.int(1, 3);
+  const clients = rng.int(1, 3);
+  const lossy = rng.chance(0.75);
+  const durable = rng.chance(0.5);
+  const history = rng.chance(0.1) ? randomHistory(rng) : undefined;
+  const chaos = rng.chance(0.5); // the newer faults, in half of the runs
+  // Now and then a storm of quick proposer restarts, clocks far apart and late datagrams: the
+  // faults that once let a restarted proposer reuse its round.
+  const storm = chaos && rng.chance(0.2);
+  const twin = chaos && proposers >= 2 && rng.chance(0.15);
+  return {
+    acceptors,
+    proposers,
+    twinProposer: twin,
+    twinStartMs: twin && rng.chance(0.5) ? rng.pick([0, 0, 1, 5]) : rng.next() * 1000,
+    learners,
+    clients,
+    valuesPerClient: rng.int(1, 12),
+    batchValuesMax: rng.pick([1, 1, 2, 3, 8, 100]),
+    pipelineWindow: rng.pick([1, 2, 4, 16]),
+    outstandingMax: rng.pick([1, 4, 100]),
+    loss: lossy ? rng.next() * 0.3 : 0,
+    duplication: rng.chance(0.5) ? rng.next() * 0.2 : 0,
+    delayMaxMs: rng.pick([0.5, 2, 10, 30]),
+    longDelays: storm || (chaos && rng.chance(0.3)) ? rng.next() * 0.05 : 0,
+    replaysPerSec: storm ? 100 : chaos && rng.chance(0.3) ? rng.pick([5, 20, 100]) : 0,
+    partitions: chaos && rng.chance(0.3) ? rng.int(1, 3) : 0,
+    clockSkewMs: storm ? 1_000_000 : chaos && rng.chance(0.3) ? rng.pick([50, 2000, 1_000_000]) : 0,
+    clockJumps: chaos && rng.chance(0.2) ? rng.int(1, 3) : 0,
+    acceptorCrashes: rng.int(0, Math.floor((acceptors - 1) / 2)),
+    durable,
+    acceptorRestarts: durable && rng.chance(0.5) ? rng.int(1, acceptors) : 0,
+    wholeClusterRestart: durable && rng.chance(0.15),
+    proposerCrashes: rng.int(0, proposers - 1),
+    proposerRestarts: storm ? proposers : rng.chance(0.3) ? rng.int(1, proposers) : 0,
+    learnerRestarts: chaos && rng.chance(0.15) ? rng.int(1, learners) : 0,
+    clientRestarts: chaos && rng.chance(0.15) ? rng.int(1, clients) : 0,
+    restartsEach: storm ? rng.int(2, 5) : chaos && rng.chance(0.3) ? rng.int(1, 3) : 1,
+    crashAtBadMoments: durable && rng.chance(0.5),
+    lateLearners: rng.int(0, learners - 1),
+    chaosMs: rng.int(200, 2000),
+    takeoverMs: rng.pick([20, 60, 120]),
+    retransmitMs: rng.pick([10, 40]),
+    wire: rng.chance(0.125),
+    retainInstances: rng.chance(0.25) ? rng.int(1, 8) : 1_000_000,
+    history,
+  };
+}
+
+function randomHistory(rng: Prng): HistoryScenario {
+  const instancesAheadMax = rng.pick([8, 16, 64]);
+  return {
+    base: rng.chance(0.5) ? rng.int(1, 1000) : rng.int(2 ** 20, 2 ** 46),
+    length: instancesAheadMax * rng.int(1, 4) + rng.int(0, 8),
+    hint: rng.chance(0.5),
+    instancesAheadMax,
+    catchupInstancesMax: rng.pick([4, 16, 64]),
+  };
+}
