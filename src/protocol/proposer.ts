@@ -240,7 +240,11 @@ export class Proposer implements Role {
         else this.startPhase1(nowMs, fx); // proactive Phase 1, before any client value
         break;
       case "phase1":
-        if (nowMs - this.p1SentAtMs >= this.opts.retransmitMs) this.resendPhase1A(nowMs, fx);
+        if (nowMs - this.p1SentAtMs < this.opts.retransmitMs) break;
+        // Some acceptor bound this round to another incarnation and no majority came meanwhile:
+        // the round is lost (that acceptor will never promise it); a higher one, later.
+        if (this.p1Refused.size > 0) this.standBy(nowMs, true);
+        else this.resendPhase1A(nowMs, fx);
         break;
       case "leader":
         this.resendStale2A(nowMs, fx);
@@ -576,7 +580,8 @@ export class Proposer implements Role {
   private onNack(msg: Nack, nowMs: number): void {
     if (msg.nonce === this.nonce && this.mode === "probing") this.probed.add(msg.acc);
     // Our own round refused at an equal promise: that acceptor bound it to another incarnation of
-    // our id. In Phase 1, give up once too many did for a majority to remain.
+    // our id. In Phase 1, give up once too many did for a majority to remain (or, see onTick, when
+    // no majority came by the next retransmission).
     if (msg.nonce === this.nonce && msg.rnd === this.cRnd && this.mode === "phase1") {
       this.p1Refused.add(msg.acc);
       if (this.p1Refused.size > this.opts.acceptors - majority(this.opts.acceptors)) this.standBy(nowMs, true);

@@ -13,7 +13,7 @@ import { InvariantError } from "../../src/protocol/assert.ts";
 import { Acceptor, type AcceptorOptions } from "../../src/protocol/acceptor.ts";
 import { Client } from "../../src/protocol/client.ts";
 import { Learner, type LearnerOptions } from "../../src/protocol/learner.ts";
-import type { Effects, Group, Input, Message, Role } from "../../src/protocol/messages.ts";
+import { CATCHUP_INSTANCES_MAX, INSTANCES_AHEAD_MAX, type Effects, type Group, type Input, type Message, type Role } from "../../src/protocol/messages.ts";
 import { Proposer, ROUND_STRIDE, type ProposerOptions } from "../../src/protocol/proposer.ts";
 import { Prng } from "../../src/prng.ts";
 import { Driver, type DriverHost, type DurableLog } from "../../src/runtime/driver.ts";
@@ -155,6 +155,12 @@ export interface FaultCounts {
   duplicateIdStops: number;
   duplicateIdAlerts: number;
   takeovers: number;
+  /** 1B answers in several pieces. */
+  multiPiece1Bs: number;
+  /** Catchup requests as long as the bound allows. */
+  catchupsAtLimit: number;
+  /** 2A proposals more than instancesAheadMax above the decided prefix the 2A reports. */
+  proposalsBeyondAheadMax: number;
 }
 
 export interface RunResult {
@@ -191,6 +197,9 @@ export class World {
     duplicateIdStops: 0,
     duplicateIdAlerts: 0,
     takeovers: 0,
+    multiPiece1Bs: 0,
+    catchupsAtLimit: 0,
+    proposalsBeyondAheadMax: 0,
   };
   private history: History | undefined;
   private gaveUp = 0;
@@ -651,9 +660,13 @@ export class World {
     return false;
   }
 
-  /** Every vote on the network goes to the checker: one batch per (instance, round). */
+  /** Every vote on the network goes to the checker: one batch per (instance, round). Bounds reached are counted. */
   private observe(msg: Message): void {
     if (msg.t === "2b" || msg.t === "1b" || msg.t === "votes") for (const v of msg.votes) this.checker.observeVote(v.inst, v.vRnd, v.vVal);
+    const h = this.scenario.history;
+    if (msg.t === "1b" && !msg.done) this.faults.multiPiece1Bs++;
+    else if (msg.t === "catchup" && msg.to - msg.from === (h?.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX) && msg.seenTo > msg.to) this.faults.catchupsAtLimit++;
+    else if (msg.t === "2a" && msg.proposals.some((p) => p.inst >= msg.decidedBelow + (h?.instancesAheadMax ?? INSTANCES_AHEAD_MAX))) this.faults.proposalsBeyondAheadMax++;
   }
 
   private deliverTo(proc: Proc, input: Input): void {
