@@ -1,0 +1,30 @@
+/**
+ * A broken invariant in a real process: the runtime logs which one and exits with its own code
+ * (70), rather than go on. Roles never trip one on input, so a role that does is planted here, in
+ * a child process driven through the runtime's receive path.
+ */
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { EXIT } from "../../src/exit-codes.ts";
+
+const SRC = join(import.meta.dir, "../../src");
+
+test("an invariant failure logs the invariant and exits 70", async () => {
+  const script = `
+    import { Node } from "${SRC}/runtime/node.ts";
+    import { DEFAULT_CONFIG } from "${SRC}/config.ts";
+    import { createLogger } from "${SRC}/runtime/log.ts";
+    import { assert } from "${SRC}/protocol/assert.ts";
+    import { encode } from "${SRC}/net/codec.ts";
+    const role = { step() { assert(false, "a planted invariant"); } };
+    const node = new Node({ config: DEFAULT_CONFIG, group: "learners", role, log: createLogger("learner-1", false), loss: 0, seed: 1 });
+    node.onDatagram(encode({ t: "decision", decided: [] }, DEFAULT_CONFIG.cluster));
+    console.log("went on");
+  `;
+  const p = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  expect(code).toBe(EXIT.invariant);
+  expect(out).not.toContain("went on");
+  expect(err).toContain("invariant violated: a planted invariant");
+  expect(err).not.toMatch(/^\s+at /m); // one line, no stack dump
+});
