@@ -294,8 +294,9 @@ export class Proposer implements Role {
 
   private onSubmit(msg: Submit, nowMs: number, fx: Effects): void {
     const ackIds: number[] = [];
+    let lastClient = -1;
     for (const v of msg.values) {
-      this.clientHeardAtMs.set(v.client, nowMs);
+      if (v.client !== lastClient) this.clientHeardAtMs.set((lastClient = v.client), nowMs); // one client per Submit, mostly
       this.decidedIds.raiseFloor(v.client, v.floor); // the client knows everything below is decided
       if (this.decidedIds.has(v.client, v.seq)) {
         ackIds.push(v.client, v.seq); // a retransmission of a decided value: its ack was lost

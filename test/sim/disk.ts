@@ -80,9 +80,13 @@ export class SimDisk implements FileIO {
   }
 
   sync(fd: number): void {
+    if (this.crashing) return; // the machine dies before the sync completes
     const f = this.fd(fd);
     f.synced = f.data.slice(0, f.size);
   }
+
+  /** Set when the machine is about to crash: writes still happen, syncs no longer complete. */
+  crashing = false;
 
   datasync(fd: number): void {
     this.sync(fd);
@@ -113,6 +117,7 @@ export class SimDisk implements FileIO {
    * unsynced bytes suffer `fault` (or one drawn from `rng`).
    */
   crash(rng: Prng, fault?: DiskFault): void {
+    this.crashing = false;
     this.fds.clear();
     this.entries = new Map(this.syncedEntries);
     for (const f of new Set(this.entries.values())) {

@@ -341,8 +341,13 @@ export class World {
           if (!proc.alive || proc.gen !== gen) return;
           const crash = proc.crashAtBadMoment;
           proc.crashAtBadMoment = undefined;
-          if (crash !== undefined) crash();
-          else this.guard(proc, () => proc.driver.commit());
+          if (crash === undefined) return this.guard(proc, () => proc.driver.commit());
+          // The records are written, the sync never completes, the held replies never leave.
+          if (proc.disk !== undefined && proc.log !== undefined) {
+            proc.disk.crashing = true;
+            proc.log.commit();
+          }
+          crash();
         });
       },
       scheduleWake: (localAtMs) => {
