@@ -21,6 +21,8 @@ export interface ReceiveOptions {
   readonly seed: number;
   readonly onDatagram: (bytes: Uint8Array) => void;
   readonly onLossDrop: () => void;
+  /** A receive error at run time (the socket stays open and goes on receiving). */
+  readonly onError: (e: Error) => void;
 }
 
 export async function joinGroup(opts: ReceiveOptions): Promise<Receiver> {
@@ -42,6 +44,7 @@ export async function joinGroup(opts: ReceiveOptions): Promise<Receiver> {
   } catch {
     // The kernel may refuse a large buffer; the default still works, with more loss under load.
   }
+  socket.on("error", opts.onError);
   socket.on("message", (bytes: Uint8Array) => {
     if (opts.loss > 0 && rng.next() < opts.loss) opts.onLossDrop();
     else opts.onDatagram(bytes);
@@ -56,9 +59,22 @@ export interface Sender {
   close(): void;
 }
 
+/** What became of datagrams the kernel did not take. */
+export interface SendTrouble {
+  /** `sendMany` threw (the network is unreachable, a firewall said no, …): these were not sent. */
+  failed(e: Error, datagrams: number): void;
+  /** The socket buffer was full: the kernel took fewer than asked. */
+  dropped(datagrams: number): void;
+}
+
 const SEND_MANY_MAX = 64;
 
-export async function openSender(config: Config): Promise<Sender> {
+/**
+ * A link that goes down makes every send fail at once (ENETUNREACH, EPERM from a firewall, …):
+ * the datagrams are dropped, as UDP may drop them anyway, and counted; every protocol message is
+ * retransmitted, so the cluster carries on when the link is back.
+ */
+export async function openSender(config: Config, trouble: SendTrouble): Promise<Sender> {
   const socket = await Bun.udpSocket({ hostname: config.network.interface, port: 0 });
   socket.setMulticastInterface(config.network.interface);
   socket.setMulticastTTL(config.network.ttl);
@@ -72,9 +88,17 @@ export async function openSender(config: Config): Promise<Sender> {
     queue = [];
     for (let i = 0; i < q.length; i += SEND_MANY_MAX * 3) {
       const part = q.length <= SEND_MANY_MAX * 3 ? q : q.slice(i, i + SEND_MANY_MAX * 3);
+      const datagrams = part.length / 3;
       // A full socket buffer drops the rest: UDP is lossy anyway and every protocol message is
       // retransmitted on a timeout.
-      socket.sendMany(part);
+      let sent: number;
+      try {
+        sent = socket.sendMany(part);
+      } catch (e) {
+        trouble.failed(e as Error, datagrams);
+        continue;
+      }
+      if (sent < datagrams) trouble.dropped(datagrams - sent);
     }
   };
   return {

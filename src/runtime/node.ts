@@ -38,7 +38,20 @@ export interface NodeStats {
   violations: number;
   /** Operator mistakes roles noticed and went on despite, by cause. */
   alerts: Record<string, number>;
+  /** Send and receive errors at run time, by direction and code ("send-ENETUNREACH"). */
+  networkErrors: Record<string, number>;
 }
+
+/** What the usual run-time network errors mean, for the log. */
+const NETWORK_ERRORS: Record<string, string> = {
+  ENETUNREACH: "the network is unreachable: the interface is down or has no route to the group",
+  EHOSTUNREACH: "no route to the group",
+  EPERM: "a firewall rule refused the datagram",
+  EACCES: "not permitted",
+  ENOBUFS: "the kernel is out of buffer space",
+  EADDRNOTAVAIL: "the interface address is gone",
+  ENODEV: "the interface is gone",
+};
 
 export interface NodeOptions {
   readonly config: Config;
@@ -56,7 +69,9 @@ export interface NodeOptions {
 }
 
 export class Node {
-  readonly stats: NodeStats = { received: 0, sent: 0, dropped: {}, violations: 0, alerts: {} };
+  readonly stats: NodeStats = { received: 0, sent: 0, dropped: {}, violations: 0, alerts: {}, networkErrors: {} };
+  private networkErrorLoggedAtMs = -Infinity;
+  private networkErrorsUnlogged = 0;
   private readonly alertLoggedAtMs = new Map<string, number>();
   private receiver: Receiver | undefined;
   private sender: Sender | undefined;
@@ -95,7 +110,10 @@ export class Node {
 
   async start(): Promise<void> {
     const { config, group } = this.opts;
-    this.sender = await openSender(config);
+    this.sender = await openSender(config, {
+      failed: (e, datagrams) => this.networkError("send", e, datagrams),
+      dropped: (datagrams) => this.drop("send-buffer-full", undefined, datagrams),
+    });
     this.receiver = await joinGroup({
       config,
       group,
@@ -103,6 +121,7 @@ export class Node {
       seed: this.opts.seed,
       onDatagram: (bytes) => this.onDatagram(bytes),
       onLossDrop: () => this.drop("injected-loss"),
+      onError: (e) => this.networkError("receive", e, 0),
     });
     this.idleTimer = setInterval(() => this.step({ kind: "tick" }), IDLE_TICK_MS);
     this.step({ kind: "tick" });
@@ -219,8 +238,28 @@ export class Node {
     this.opts.log.error(a.reason);
   }
 
-  private drop(reason: string, what?: string): void {
-    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+  private drop(reason: string, what?: string, count = 1): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + count;
     if (what !== undefined) this.opts.log.debug(`dropped ${what}: ${reason}`);
+  }
+
+  /**
+   * A send or receive error at run time (a link down, a firewall): counted by error code, and
+   * said at most every 5 s with the count since; the process carries on and retransmission
+   * recovers once the network is back.
+   */
+  private networkError(direction: "send" | "receive", e: Error, datagrams: number): void {
+    const code = (e as { code?: string }).code ?? "error";
+    const key = `${direction}-${code}`;
+    this.stats.networkErrors[key] = (this.stats.networkErrors[key] ?? 0) + 1;
+    if (datagrams > 0) this.drop(`send-${code}`, undefined, datagrams);
+    this.networkErrorsUnlogged++;
+    const now = this.now();
+    if (now - this.networkErrorLoggedAtMs < 5000) return;
+    const more = this.networkErrorsUnlogged - 1;
+    this.networkErrorsUnlogged = 0;
+    this.networkErrorLoggedAtMs = now;
+    const what = direction === "send" ? `sending on ${this.opts.config.network.interface} failed` : `receiving on the ${this.opts.group} group failed`;
+    this.opts.log.warn(`${what}: ${code} (${NETWORK_ERRORS[code] ?? e.message})${more > 0 ? `, and ${more} more errors since the last report` : ""}; going on, datagrams are retransmitted once the network is back`);
   }
 }

@@ -117,6 +117,12 @@ function startMetrics(ctx: RoleContext, name: RoleName, n: Node, metrics: Metric
   metrics.counter("paxos_datagrams_dropped_total", "Datagrams dropped, by reason", () =>
     Object.entries(n.stats.dropped).map(([reason, value]) => ({ labels: { reason }, value })),
   );
+  metrics.counter("paxos_network_errors_total", "Send and receive errors at run time (datagrams dropped), by direction and code", () =>
+    Object.entries(n.stats.networkErrors).map(([key, value]) => {
+      const [direction, code] = key.split(/-(.*)/s);
+      return { labels: { direction: direction!, code: code! }, value };
+    }),
+  );
   metrics.counter("paxos_protocol_violations_total", "Messages showing what a correct cluster never does (refused)", () => [{ value: n.stats.violations }]);
   metrics.counter("paxos_alerts_total", "Operator mistakes noticed (the process went on), by cause", () =>
     Object.entries(n.stats.alerts).map(([cause, value]) => ({ labels: { cause }, value })),

@@ -43,6 +43,8 @@ export interface ClusterOptions {
   acceptors?: number;
   /** Extra config keys merged over the generated ones. */
   config?: Record<string, unknown>;
+  /** A command every process runs under, e.g. `ip netns exec NS` (a network namespace). */
+  prefix?: string[];
 }
 
 export class Proc {
@@ -124,7 +126,7 @@ export class Cluster {
   }
 
   start(role: string, id: number, args: string[] = [], stdin?: string): Proc {
-    const sub = Bun.spawn([BINARY, "--role", role, "--id", String(id), "--config", this.configPath, ...args], {
+    const sub = Bun.spawn([...(this.opts.prefix ?? []), BINARY, "--role", role, "--id", String(id), "--config", this.configPath, ...args], {
       stdin: stdin === undefined ? "pipe" : new Blob([stdin]),
       stdout: "pipe",
       stderr: "pipe",
