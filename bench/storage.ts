@@ -40,7 +40,7 @@ const groups = Array.from({ length: GROUPS }, (_, g) => group(g));
 for (const g of groups) for (const r of g) if (r.kind === "vote") r.vote.vVal.packed; // pack once, outside the timing
 
 timeIt("append-only log + fdatasync", (dir) => {
-  const { log } = AcceptorLog.open(dir, 1, 1);
+  const { log } = AcceptorLog.open(dir, 1, 1, { create: true, newIdent: () => 1 });
   for (const g of groups) {
     log.append(g);
     log.commit();

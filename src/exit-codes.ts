@@ -15,8 +15,12 @@ export const EXIT = {
   trimmed: 4,
   /** Another live process uses this process's role and id. */
   duplicateId: 5,
+  /** A learner cannot write its output (disk full, I/O error, a bad --output file). */
+  output: 6,
   /** An internal invariant was violated: a bug. The message names the invariant. */
   invariant: 70,
+  /** A learner's stdout was closed by its reader (`paxos --role learner | head`), as a filter killed by SIGPIPE. */
+  pipe: 141,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -10,6 +10,7 @@ import { checkAll } from "../check/check.ts";
 import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
 import { majority } from "../protocol/tally.ts";
 import { selfCommand } from "../runtime/self.ts";
+import { AcceptorLog } from "../storage/acceptor-log.ts";
 import { formatResults, gatherLogs } from "./check.ts";
 import { UsageError } from "./errors.ts";
 import { writeReport, renderTextSummary } from "./report.ts";
@@ -198,11 +199,17 @@ export class DemoRun {
     for (const f of readdirSync(this.o.logs)) if (RUN_FILE.test(f)) rmSync(this.path(f));
   }
 
-  private spawn(role: string, id: number, extra: string[], stdin?: string, stdout?: string): Child {
+  /** A durable acceptor without a log yet starts with --init (its restarts must not: see AcceptorLog.open). */
+  private firstStart(id: number): string[] {
+    const dir = this.config.acceptor.storage;
+    return dir !== null && !existsSync(AcceptorLog.pathOf(dir, id)) ? ["--init"] : [];
+  }
+
+  private spawn(role: string, id: number, extra: string[], stdin?: string, stdout?: string, once: string[] = []): Child {
     const name = `${role}-${id}`;
     const logFile = this.path(`${name}.log`);
     const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
-    const args = ["--role", role, "--id", String(id), "--config", this.path("config.json"), ...extra];
+    const args = ["--role", role, "--id", String(id), "--config", this.path("config.json"), ...extra, ...once];
     if (this.o.debug) args.push("--debug");
     const proc = Bun.spawn([...this.self, ...args], {
       stdin: stdin ? Bun.file(stdin) : "ignore",
@@ -295,7 +302,7 @@ export class DemoRun {
     const o = this.o;
     const countArgs = ["--count", String(this.total)];
     const servers: Child[] = [];
-    for (let i = 1; i <= o.acceptors; i++) servers.push(this.spawn("acceptor", i, []));
+    for (let i = 1; i <= o.acceptors; i++) servers.push(this.spawn("acceptor", i, [], undefined, undefined, this.firstStart(i)));
     for (let i = 1; i <= o.proposers; i++) servers.push(this.spawn("proposer", i, []));
     const onTime = o.catchup ? o.learners - 1 : o.learners;
     const learners: Child[] = [];

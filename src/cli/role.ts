@@ -15,7 +15,9 @@ export const roleArgs = {
   batch: { type: "string", description: "Proposer: maximum values per instance (batch.valuesMax)", valueHint: "n" },
   outstanding: { type: "string", description: "Client: maximum undecided values in flight (client.outstanding)", valueHint: "n" },
   count: { type: "string", description: "Learner: exit 0 after delivering N values", valueHint: "n" },
+  output: { type: "string", description: "Learner: append delivered values to FILE (fsync'd) and resume after them when restarted", valueHint: "file" },
   storage: { type: "string", description: "Acceptor: directory of its durable log (acceptor.storage)", valueHint: "dir" },
+  init: { type: "boolean", description: "Acceptor: first start: create its durable log (refused if one exists)", default: false },
   "metrics-listen": { type: "string", description: "Serve Prometheus metrics at host:port/metrics (metrics.listen)", valueHint: "host:port" },
   "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file", valueHint: "file" },
 } as const;
@@ -31,7 +33,9 @@ export interface RoleArgs {
   batch?: string;
   outstanding?: string;
   count?: string;
+  output?: string;
   storage?: string;
+  init?: boolean;
   "metrics-listen"?: string;
   "latency-log"?: string;
 }
@@ -74,6 +78,11 @@ export async function runRole(args: RoleArgs): Promise<number> {
   // Acceptor 0 would be taken for "every acceptor" in a 1A (see Phase1A.acc).
   if (role === "acceptor" && id === 0) throw new UsageError("--id: acceptor ids start at 1");
   const config = await resolveConfig(args);
+  if (role === "acceptor" && id > config.acceptors) {
+    throw new UsageError(`--id: acceptor ids are 1 to ${config.acceptors} (acceptors: ${config.acceptors} in the config), found ${id}`);
+  }
+  if (args.init === true && role !== "acceptor") throw new UsageError("--init is for acceptors");
+  if (args.output !== undefined && role !== "learner") throw new UsageError("--output is for learners");
   const seed = intArg("seed", args.seed, 0, 2 ** 32 - 1) ?? ((Date.now() ^ (process.pid << 8)) >>> 0);
   const count = intArg("count", args.count, 0, Number.MAX_SAFE_INTEGER);
   if (count !== undefined && role !== "learner") throw new UsageError("--count is for learners");
@@ -88,6 +97,8 @@ export async function runRole(args: RoleArgs): Promise<number> {
     seed,
     ...(count !== undefined ? { count } : {}),
     ...(args["latency-log"] !== undefined ? { latencyLog: args["latency-log"] } : {}),
+    ...(args.init === true ? { init: true } : {}),
+    ...(args.output !== undefined ? { output: args.output } : {}),
   };
   switch (role) {
     case "client":

@@ -1,5 +1,8 @@
 /**
- * Wire format: one CBOR array per datagram, [WIRE_VERSION, clusterId, type, ...fields].
+ * Wire format: one CBOR array per datagram, [WIRE_VERSION, clusterId, acceptors, type, ...fields].
+ * `acceptors` is the sender's configured acceptor count: quorums are majorities of it, so a
+ * process configured with another count must not take part (its datagrams are dropped as
+ * `config`, and it drops ours).
  * A batch of values travels as one CBOR byte string of varint-prefixed entries
  * (client, seq, length, bytes), so encoding cost does not grow with CBOR items per value.
  * Decoding validates every field; anything malformed throws a DecodeError naming the reason.
@@ -21,21 +24,28 @@ export const INSTANCE_MAX = 2 ** 48;
 export const NODE_ID_MAX = 0xffff;
 
 
-const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed", "votes"] as const;
+const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed", "votes", "refuse"] as const;
 type TypeName = (typeof TYPE_CODES)[number];
 const CODE_OF = new Map<TypeName, number>(TYPE_CODES.map((t, i) => [t, i]));
 
 export class DecodeError extends Error {
-  constructor(readonly reason: "cbor" | "shape" | "version" | "cluster" | "type" | "field" | "size") {
+  constructor(readonly reason: "cbor" | "shape" | "version" | "cluster" | "config" | "type" | "field" | "size") {
     super(reason);
   }
+}
+
+/** What every datagram of a cluster carries in its header, besides the version. */
+export interface WireId {
+  readonly cluster: number;
+  /** The configured acceptor count. */
+  readonly acceptors: number;
 }
 
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false, useFloat32: 0 } as never);
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false } as never);
 
-export function encode(msg: Message, clusterId: number): Uint8Array {
-  return encoder.encode([WIRE_VERSION, clusterId, CODE_OF.get(msg.t)!, ...fields(msg)]);
+export function encode(msg: Message, wire: WireId): Uint8Array {
+  return encoder.encode([WIRE_VERSION, wire.cluster, wire.acceptors, CODE_OF.get(msg.t)!, ...fields(msg)]);
 }
 
 function fields(msg: Message): unknown[] {
@@ -47,29 +57,31 @@ function fields(msg: Message): unknown[] {
     case "1a":
       return [msg.cRnd, msg.nonce, msg.from, msg.decidedBelow, msg.acc];
     case "1b":
-      return [msg.acc, msg.rnd, msg.nonce, msg.from, msg.to, msg.done, flatVotes(msg.votes), msg.decidedBelow];
+      return [msg.acc, msg.ident, msg.rnd, msg.nonce, msg.from, msg.to, msg.done, flatVotes(msg.votes), msg.decidedBelow];
     case "nack":
-      return [msg.acc, msg.rnd, msg.nonce];
+      return [msg.acc, msg.ident, msg.rnd, msg.nonce];
     case "2a":
       return [msg.cRnd, msg.nonce, flatProposals(msg.proposals), msg.decidedBelow];
     case "2b":
-      return [msg.acc, flatVotes(msg.votes), msg.decidedBelow];
+      return [msg.acc, msg.ident, flatVotes(msg.votes), msg.decidedBelow];
     case "catchup":
       return [msg.from, msg.to, msg.decidedBelow, msg.seenTo];
     case "decision":
       return [flatProposals(msg.decided)];
     case "trimmed":
-      return [msg.acc, msg.below];
+      return [msg.acc, msg.ident, msg.below];
     case "votes":
-      return [msg.acc, msg.from, msg.to, msg.decidedBelow, flatVotes(msg.votes)];
+      return [msg.acc, msg.ident, msg.from, msg.to, msg.decidedBelow, flatVotes(msg.votes)];
+    case "refuse":
+      return [msg.acc, msg.ident];
   }
 }
 
 const flatVotes = (votes: readonly Vote[]): unknown[] => votes.flatMap((v) => [v.inst, v.vRnd, v.vVal.packed]);
 const flatProposals = (ps: readonly Proposal[]): unknown[] => ps.flatMap((p) => [p.inst, p.cVal.packed]);
 
-/** Decodes one datagram of cluster `clusterId`; throws DecodeError when it is not a valid message. */
-export function decode(bytes: Uint8Array, clusterId: number): Message {
+/** Decodes one datagram of this cluster; throws DecodeError when it is not a valid message. */
+export function decode(bytes: Uint8Array, wire: WireId): Message {
   if (bytes.length > UDP_PAYLOAD_BYTES_MAX) throw new DecodeError("size");
   let raw: unknown;
   try {
@@ -77,12 +89,13 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
   } catch {
     throw new DecodeError("cbor");
   }
-  if (!Array.isArray(raw) || raw.length < 3) throw new DecodeError("shape");
+  if (!Array.isArray(raw) || raw.length < 4) throw new DecodeError("shape");
   if (raw[0] !== WIRE_VERSION) throw new DecodeError("version");
-  if (raw[1] !== clusterId) throw new DecodeError("cluster");
-  const f = new Fields(raw, 3);
-  const t = TYPE_CODES[raw[2] as number];
-  if (typeof raw[2] !== "number" || t === undefined) throw new DecodeError("type");
+  if (raw[1] !== wire.cluster) throw new DecodeError("cluster");
+  if (raw[2] !== wire.acceptors) throw new DecodeError("config");
+  const f = new Fields(raw, 4);
+  const t = TYPE_CODES[raw[3] as number];
+  if (typeof raw[3] !== "number" || t === undefined) throw new DecodeError("type");
   let msg: Message;
   switch (t) {
     case "submit":
@@ -98,6 +111,7 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       msg = {
         t,
         acc: f.int(NODE_ID_MAX),
+        ident: f.int(NONCE_MAX),
         rnd: f.int(ROUND_MAX),
         nonce: f.int(NONCE_MAX),
         from: f.int(INSTANCE_MAX),
@@ -108,13 +122,13 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       };
       break;
     case "nack":
-      msg = { t, acc: f.int(NODE_ID_MAX), rnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX) };
+      msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), rnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX) };
       break;
     case "2a":
       msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "2b":
-      msg = { t, acc: f.int(NODE_ID_MAX), votes: f.votes(), decidedBelow: f.int(INSTANCE_MAX) };
+      msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), votes: f.votes(), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "catchup":
       msg = { t, from: f.int(INSTANCE_MAX), to: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), seenTo: f.int(INSTANCE_MAX) };
@@ -123,10 +137,13 @@ export function decode(bytes: Uint8Array, clusterId: number): Message {
       msg = { t, decided: f.proposals() };
       break;
     case "trimmed":
-      msg = { t, acc: f.int(NODE_ID_MAX), below: f.int(INSTANCE_MAX) };
+      msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), below: f.int(INSTANCE_MAX) };
       break;
     case "votes":
-      msg = { t, acc: f.int(NODE_ID_MAX), from: f.int(INSTANCE_MAX), to: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), votes: f.votes() };
+      msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), from: f.int(INSTANCE_MAX), to: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), votes: f.votes() };
+      break;
+    case "refuse":
+      msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX) };
       break;
   }
   f.end();

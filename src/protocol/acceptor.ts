@@ -15,6 +15,12 @@ import {
 
 export interface AcceptorOptions {
   readonly id: number;
+  /**
+   * This acceptor's identity, in [1, NONCE_MAX]: random, drawn when its state was created (an
+   * in-memory acceptor at every start; a durable one when its log was created, and kept in it).
+   * Every message it sends carries it; see Refuse.
+   */
+  readonly ident: number;
   /** Every 1B and 2B must fit one datagram of this size. */
   readonly datagramBytesMax: number;
   /** Bound on the datagrams sent in answer to one Catchup. */
@@ -97,6 +103,16 @@ export class Acceptor implements Role {
       case "catchup":
         this.onCatchup(msg, fx);
         break;
+      case "refuse":
+        if (msg.acc === this.opts.id && msg.ident === this.opts.ident) {
+          fx.fatal = {
+            cause: "acceptor-identity",
+            reason:
+              `the cluster knows another process as acceptor ${this.opts.id}: another process runs with this id, or this acceptor ` +
+              `restarted without its storage (it forgot its votes, so it must not vote again); stopping`,
+          };
+        }
+        break;
       default:
         break; // not for acceptors
     }
@@ -134,7 +150,7 @@ export class Acceptor implements Role {
   protected onPhase1A(msg: Phase1A, fx: Effects): void {
     if (msg.acc !== 0 && msg.acc !== this.opts.id) return; // a piece asked of another acceptor
     if (msg.cRnd === 0 || !this.mayPromise(msg.cRnd, msg.nonce)) {
-      fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd, nonce: msg.nonce });
+      fx.send("proposers", { t: "nack", acc: this.opts.id, ident: this.opts.ident, rnd: this.rnd, nonce: msg.nonce });
       return;
     }
     this.promise(msg.cRnd, msg.nonce, fx);
@@ -143,12 +159,12 @@ export class Acceptor implements Role {
     // every vote this acceptor retains.
     const decidedBelow = this.decidedPrefix;
     const { votes, to, done } = this.votesFrom(Math.max(msg.from, decidedBelow), Infinity);
-    fx.send("proposers", { t: "1b", acc: this.opts.id, rnd: this.rnd, nonce: msg.nonce, from: msg.from, to, done, votes, decidedBelow });
+    fx.send("proposers", { t: "1b", acc: this.opts.id, ident: this.opts.ident, rnd: this.rnd, nonce: msg.nonce, from: msg.from, to, done, votes, decidedBelow });
   }
 
   protected onPhase2A(msg: Phase2A, fx: Effects): void {
     if (!this.mayAccept(msg.cRnd, msg.nonce)) {
-      fx.send("proposers", { t: "nack", acc: this.opts.id, rnd: this.rnd, nonce: msg.nonce });
+      fx.send("proposers", { t: "nack", acc: this.opts.id, ident: this.opts.ident, rnd: this.rnd, nonce: msg.nonce });
       return;
     }
     this.promise(msg.cRnd, msg.nonce, fx);
@@ -175,7 +191,7 @@ export class Acceptor implements Role {
       votes.push(vote);
       fx.persist.push({ kind: "vote", vote });
     }
-    const twoB = { t: "2b", acc: this.opts.id, votes, decidedBelow: this.decidedPrefix } as const;
+    const twoB = { t: "2b", acc: this.opts.id, ident: this.opts.ident, votes, decidedBelow: this.decidedPrefix } as const;
     fx.send("learners", twoB);
     fx.send("proposers", twoB);
   }
@@ -247,12 +263,12 @@ export class Acceptor implements Role {
    */
   private onCatchup(msg: Catchup, fx: Effects): void {
     this.noteDecided(msg.decidedBelow, fx);
-    if (msg.from < this.trimmedBelow) fx.send("learners", { t: "trimmed", acc: this.opts.id, below: this.trimmedBelow });
+    if (msg.from < this.trimmedBelow) fx.send("learners", { t: "trimmed", acc: this.opts.id, ident: this.opts.ident, below: this.trimmedBelow });
     let from = Math.max(msg.from, this.trimmedBelow);
     const decidedBelow = this.decidedPrefix;
     for (let i = 0; i < this.opts.catchupDatagramsMax && from < msg.to; i++) {
       const { votes, to, done } = this.votesFrom(from, msg.to);
-      fx.send("learners", { t: "votes", acc: this.opts.id, from, to: done ? msg.to : to, decidedBelow, votes });
+      fx.send("learners", { t: "votes", acc: this.opts.id, ident: this.opts.ident, from, to: done ? msg.to : to, decidedBelow, votes });
       if (done) break;
       from = to;
     }

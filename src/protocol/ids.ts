@@ -145,6 +145,9 @@ export class ValueQueue {
   }
 }
 
+/** Per client: [client, floor, seqs seen above the floor]. */
+export type IdsSnapshot = [number, number, number[]][];
+
 interface ClientIds {
   /** Every seq below is known (decided, or delivered): from the floors values carry. */
   floor: number;
@@ -190,6 +193,19 @@ export class FloorIdSet {
   /** Ids stored (at or above the floors). */
   get size(): number {
     return this.count;
+  }
+
+  /** Everything known, per client: its floor and the seqs seen above it (to persist). */
+  snapshot(): IdsSnapshot {
+    return [...this.byClient].map(([client, c]) => [client, c.floor, [...c.seen]]);
+  }
+
+  /** Adds what a snapshot knew. */
+  restore(snapshot: IdsSnapshot): void {
+    for (const [client, floor, seen] of snapshot) {
+      this.raiseFloor(client, floor);
+      for (const seq of seen) this.add(client, seq);
+    }
   }
 
   private client(client: number): ClientIds {

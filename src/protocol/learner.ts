@@ -1,6 +1,7 @@
 import { assert } from "./assert.ts";
 import type { Batch } from "./batch.ts";
-import { FloorIdSet } from "./ids.ts";
+import { AcceptorIdentities } from "./identities.ts";
+import { FloorIdSet, type IdsSnapshot } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
@@ -25,6 +26,8 @@ export interface LearnerOptions {
   readonly archives?: boolean;
   /** The first instance to deliver (instances below were delivered by an earlier run). Default 0. */
   readonly startAt?: number;
+  /** The value ids that earlier run delivered (`deliveredIdsSnapshot`), so none is delivered twice. */
+  readonly deliveredIds?: IdsSnapshot;
   /** Instances one Catchup asks for. Default CATCHUP_INSTANCES_MAX; the simulator scales it down. */
   readonly catchupInstancesMax?: number;
 }
@@ -49,6 +52,7 @@ export class Learner implements Role {
   /** Per acceptor, the latest point below which it said it dropped every vote. */
   private readonly trimmedBelow = new Map<number, number>();
   private readonly catchupMax: number;
+  private readonly acceptorIds: AcceptorIdentities;
 
   private behindSinceMs = Infinity;
   private lastProgressMs = 0;
@@ -63,6 +67,8 @@ export class Learner implements Role {
     this.highestSeen = this.next - 1;
     this.decidedKnown = this.next;
     this.catchupMax = opts.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX;
+    if (opts.deliveredIds !== undefined) this.deliveredIds.restore(opts.deliveredIds);
+    this.acceptorIds = new AcceptorIdentities(opts.acceptors, false);
   }
 
   protected newTally(quorum: number): VoteTally {
@@ -74,16 +80,24 @@ export class Learner implements Role {
     return this.next;
   }
 
+  /** The ids delivered so far, in bounded form: with `nextInstance`, where a restart resumes. */
+  deliveredIdsSnapshot(): IdsSnapshot {
+    return this.deliveredIds.snapshot();
+  }
+
   step(input: Input, nowMs: number): Effects {
     const fx = new Effects();
-    if (input.kind === "tick") this.onTick(nowMs, fx);
-    else if (input.msg.t === "2b") {
-      for (const vote of input.msg.votes) this.onVote(input.msg.acc, vote, fx);
-      this.noteDecidedBelow(input.msg.decidedBelow);
-    } else if (input.msg.t === "decision") {
-      for (const d of input.msg.decided) this.onDecided(d.inst, d.cVal);
-    } else if (input.msg.t === "trimmed") this.onTrimmed(input.msg.acc, input.msg.below, fx);
-    else if (input.msg.t === "votes") this.onVotes(input.msg, fx);
+    const msg = input.kind === "msg" ? input.msg : undefined;
+    if (msg === undefined) this.onTick(nowMs, fx);
+    else if (msg.t === "decision") {
+      for (const d of msg.decided) this.onDecided(d.inst, d.cVal);
+    } else if ((msg.t === "2b" || msg.t === "trimmed" || msg.t === "votes") && this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) {
+      if (msg.t === "2b") {
+        for (const vote of msg.votes) this.onVote(msg.acc, vote, fx);
+        this.noteDecidedBelow(msg.decidedBelow);
+      } else if (msg.t === "trimmed") this.onTrimmed(msg.acc, msg.below, fx);
+      else this.onVotes(msg, fx);
+    }
     this.deliverReady(nowMs, fx);
     fx.wakeAt(this.nextCheckMs());
     return fx;

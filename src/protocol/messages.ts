@@ -10,6 +10,12 @@
  *   proposer --Ack-->     clients
  *   learner  --Catchup--> acceptors and proposers
  *   proposer --Decision-> learners (only in answer to a Catchup)
+ *   acceptor --Votes/Trimmed--> learners (answers to a Catchup)
+ *   proposer --Refuse-->  acceptors (an acceptor process the cluster does not know under its id)
+ *
+ * Every message an acceptor sends carries its identity (`ident`), so that a process that is not
+ * the acceptor the cluster knows under that id (a second process with the id, or one restarted
+ * without its storage) is noticed and refused.
  */
 
 import type { Batch } from "./batch.ts";
@@ -85,6 +91,8 @@ export interface Phase1A {
 export interface Phase1B {
   readonly t: "1b";
   readonly acc: number;
+  /** The acceptor's identity (see Refuse). */
+  readonly ident: number;
   readonly rnd: number;
   /** The nonce of the 1A answered: only the incarnation that asked may count this promise. */
   readonly nonce: number;
@@ -106,6 +114,7 @@ export interface Phase1B {
 export interface Nack {
   readonly t: "nack";
   readonly acc: number;
+  readonly ident: number;
   readonly rnd: number;
   /** The nonce of the 1A or 2A answered. */
   readonly nonce: number;
@@ -125,6 +134,7 @@ export interface Phase2A {
 export interface Phase2B {
   readonly t: "2b";
   readonly acc: number;
+  readonly ident: number;
   readonly votes: readonly Vote[];
   /** Every instance below is decided (what proposers told this acceptor): lets proposers that
    * missed some decisions, and learners, see how far the sequence has got. */
@@ -155,6 +165,7 @@ export interface Catchup {
 export interface Votes {
   readonly t: "votes";
   readonly acc: number;
+  readonly ident: number;
   readonly from: number;
   readonly to: number;
   readonly decidedBelow: number;
@@ -165,6 +176,7 @@ export interface Votes {
 export interface Trimmed {
   readonly t: "trimmed";
   readonly acc: number;
+  readonly ident: number;
   readonly below: number;
 }
 
@@ -174,7 +186,20 @@ export interface Decision {
   readonly decided: readonly Proposal[];
 }
 
-export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed | Votes;
+/**
+ * A proposer tells acceptor process `ident` that the cluster knows another process as acceptor
+ * `acc`: its messages are ignored. Acceptor identities are random, drawn when an acceptor's state
+ * is created (an in-memory acceptor at every start, a durable one when its log is created), so a
+ * second process with one id, or an in-memory acceptor restarted with its id (it forgot its
+ * votes), has another identity than the one first seen.
+ */
+export interface Refuse {
+  readonly t: "refuse";
+  readonly acc: number;
+  readonly ident: number;
+}
+
+export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed | Votes | Refuse;
 
 export type Group = "clients" | "proposers" | "acceptors" | "learners";
 
@@ -223,10 +248,11 @@ export class Effects {
 /**
  * Why a role stops (or, as an alert, what it goes on despite): `trimmed`, a learner needs
  * instances that every source dropped; `duplicate-id`, another live process uses this
- * proposer's id.
+ * proposer's id; `acceptor-identity`, a process answers as an acceptor the cluster knows as
+ * another process (or with an id outside 1..acceptors), or this acceptor was told it is one.
  */
 export interface Fatal {
-  readonly cause: "trimmed" | "duplicate-id";
+  readonly cause: "trimmed" | "duplicate-id" | "acceptor-identity";
   readonly reason: string;
 }
 
@@ -260,7 +286,7 @@ export const ENTRY_OVERHEAD_BYTES = 24;
  */
 export const INSTANCES_AHEAD_MAX = 1_000_000;
 
-/** Proposer incarnation nonces are in [1, NONCE_MAX], random per process start (0: unknown). */
+/** Proposer incarnation nonces and acceptor identities are in [1, NONCE_MAX] (0: unknown). */
 export const NONCE_MAX = 2 ** 48;
 
 /** Bound on the instances one Catchup asks for (and that are answered). */

@@ -1,5 +1,6 @@
 import { assert } from "./assert.ts";
 import { Batch, valueWireBytes } from "./batch.ts";
+import { AcceptorIdentities } from "./identities.ts";
 import { FloorIdSet, IdSet, ValueQueue } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
@@ -148,6 +149,7 @@ export class Proposer implements Role {
   private maxDecided = -1;
   private readonly decidedIds = new FloorIdSet();
   private readonly tally: VoteTally;
+  private readonly acceptorIds: AcceptorIdentities;
 
   // Takeover
   /** Instances up to here exist (decided, or voted as a stuck learner reports): below is a hole to fill. */
@@ -172,6 +174,7 @@ export class Proposer implements Role {
     this.nonce = opts.incarnation;
     this.highestRnd = opts.roundFloor;
     this.tally = new VoteTally(majority(opts.acceptors));
+    this.acceptorIds = new AcceptorIdentities(opts.acceptors, true);
     this.takeoverDelayMs = opts.takeoverMs;
   }
 
@@ -211,13 +214,13 @@ export class Proposer implements Role {
           this.onSubmit(msg, nowMs, fx);
           break;
         case "1b":
-          this.onPhase1B(msg, nowMs, fx);
+          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onPhase1B(msg, nowMs, fx);
           break;
         case "2b":
-          this.onPhase2B(msg, nowMs, fx);
+          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onPhase2B(msg, nowMs, fx);
           break;
         case "nack":
-          this.onNack(msg, nowMs);
+          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onNack(msg, nowMs);
           break;
         case "catchup":
           this.onCatchup(msg, nowMs, fx);

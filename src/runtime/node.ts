@@ -7,7 +7,7 @@
 import type { ConsolaInstance } from "consola";
 import type { Config } from "../config.ts";
 import { EXIT } from "../exit-codes.ts";
-import { DecodeError, decode, encode } from "../net/codec.ts";
+import { DecodeError, decode, encode, type WireId } from "../net/codec.ts";
 import type { Authenticator } from "../net/auth.ts";
 import { joinGroup, openSender, type Receiver, type Sender } from "../net/transport.ts";
 import { InvariantError } from "../protocol/assert.ts";
@@ -20,7 +20,7 @@ export type { DurableLog } from "./driver.ts";
 const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
   clients: new Set(["ack"]),
   proposers: new Set(["submit", "1b", "nack", "2b", "catchup"]),
-  acceptors: new Set(["1a", "2a", "catchup"]),
+  acceptors: new Set(["1a", "2a", "catchup", "refuse"]),
   learners: new Set(["2b", "decision", "trimmed", "votes", "catchup"]),
 };
 
@@ -87,9 +87,11 @@ export class Node {
   private stopReason: ((f: Fatal) => void) | undefined;
   /** Resolves when the role says it cannot go on. */
   readonly fatal: Promise<Fatal>;
+  private readonly wire: WireId;
 
   constructor(readonly opts: NodeOptions) {
     this.fatal = new Promise((resolve) => (this.stopReason = resolve));
+    this.wire = { cluster: opts.config.cluster, acceptors: opts.config.acceptors };
     this.driver = new Driver(
       opts.role,
       {
@@ -146,7 +148,7 @@ export class Node {
     }
     let msg: Message;
     try {
-      msg = decode(bytes, this.opts.config.cluster);
+      msg = decode(bytes, this.wire);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       this.drop(e.reason, `${bytes.length}-byte datagram`);
@@ -201,7 +203,7 @@ export class Node {
   private send(to: Group, msg: Message): void {
     if (msg !== this.lastMsg) {
       this.lastMsg = msg;
-      const bytes = encode(msg, this.opts.config.cluster);
+      const bytes = encode(msg, this.wire);
       this.lastBytes = this.opts.auth ? this.opts.auth.seal(bytes) : bytes;
     }
     this.sender?.send(to, this.lastBytes!);

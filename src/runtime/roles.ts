@@ -15,7 +15,9 @@ import { Proposer, ROUND_STRIDE } from "../protocol/proposer.ts";
 import { readLines } from "./lines.ts";
 import { AcceptorLog, StorageError } from "../storage/acceptor-log.ts";
 import { LearnerArchive } from "../storage/learner-archive.ts";
+import { LearnerOutputFile, type OutputPosition } from "../storage/learner-output.ts";
 import { Metrics } from "./metrics.ts";
+import { StdoutLines } from "./stdout.ts";
 import { Node, type DurableLog, type NodeOptions } from "./node.ts";
 import { EXIT } from "../exit-codes.ts";
 import { NONCE_MAX, type Fatal } from "../protocol/messages.ts";
@@ -32,6 +34,10 @@ export interface RoleContext {
   readonly count?: number;
   /** Client: append "seq<TAB>submit unix ms<TAB>latency ms" per decided value to this file. */
   readonly latencyLog?: string;
+  /** Acceptor: this is its first start: create its durable log. */
+  readonly init?: boolean;
+  /** Learner: append delivered values to this file and resume after them when restarted. */
+  readonly output?: string;
 }
 
 const CATCHUP_DATAGRAMS_MAX = 64;
@@ -159,8 +165,8 @@ async function serve(ctx: RoleContext, name: RoleName, n: Node, metrics = newMet
   return code;
 }
 
-/** A random incarnation nonce in [1, NONCE_MAX] (see Phase1A.nonce). */
-function incarnationNonce(): number {
+/** A random proposer incarnation nonce or acceptor identity, in [1, NONCE_MAX]. */
+function randomIdentity(): number {
   const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
   return ((hi! % 0x10000) * 2 ** 32 + lo!) % NONCE_MAX + 1;
 }
@@ -182,7 +188,7 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
     random: Math.random,
     roundFloor: Date.now() * ROUND_STRIDE,
     retainInstances: c.acceptor.retainInstances,
-    incarnation: incarnationNonce(),
+    incarnation: randomIdentity(),
   });
   const metrics = newMetrics(ctx, "proposer");
   const batchValues = metrics.histogram("paxos_batch_values", "Values per proposed instance", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000]);
@@ -205,29 +211,36 @@ const COMPACT_CHECK_MS = 10_000;
 
 export async function runAcceptor(ctx: RoleContext): Promise<number> {
   const c = ctx.config;
+  const dir = c.acceptor.storage;
+  if (ctx.init && dir === null) {
+    ctx.log.error("--init creates a durable acceptor's log: give it acceptor.storage (or --storage DIR)");
+    return EXIT.usage;
+  }
+  let opened: ReturnType<typeof AcceptorLog.open> | undefined;
+  if (dir !== null) {
+    try {
+      opened = AcceptorLog.open(dir, c.cluster, ctx.id, { create: ctx.init === true, newIdent: randomIdentity });
+    } catch (e) {
+      if (!(e instanceof StorageError) && !(e instanceof Error && "code" in e)) throw e;
+      ctx.log.error(`cannot use the acceptor log: ${(e as Error).message}`);
+      return EXIT.storage;
+    }
+  }
   const acceptor = new Acceptor({
     id: ctx.id,
+    ident: opened?.loaded.ident ?? randomIdentity(),
     datagramBytesMax: c.network.datagramBytesMax,
     catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
     retainInstances: c.acceptor.retainInstances,
   });
-  const dir = c.acceptor.storage;
   const metrics = newMetrics(ctx, "acceptor");
   metrics.gauge("paxos_promised_round", "Highest round promised (rnd)", () => [{ value: acceptor.promised }]);
   metrics.gauge("paxos_votes_held", "Votes held in memory", () => [{ value: acceptor.voteCount }]);
-  if (dir === null) return serve(ctx, "acceptor", node(ctx, acceptor, "acceptor"), metrics);
-  let log: AcceptorLog;
-  try {
-    const opened = AcceptorLog.open(dir, c.cluster, ctx.id);
-    log = opened.log;
-    acceptor.restore(opened.loaded.records);
-    if (opened.loaded.tornBytes > 0) ctx.log.warn(`${log.path}: dropped a torn last record (${opened.loaded.tornBytes} bytes, never acknowledged)`);
-    ctx.log.info(`${log.path}: restored promise ${acceptor.promised} and ${acceptor.voteCount} votes`);
-  } catch (e) {
-    if (!(e instanceof StorageError) && !(e instanceof Error && "code" in e)) throw e;
-    ctx.log.error(`cannot use the acceptor log: ${(e as Error).message}`);
-    return EXIT.storage;
-  }
+  if (opened === undefined) return serve(ctx, "acceptor", node(ctx, acceptor, "acceptor"), metrics);
+  const log = opened.log;
+  acceptor.restore(opened.loaded.records);
+  if (opened.loaded.tornBytes > 0) ctx.log.warn(`${log.path}: dropped a torn last record (${opened.loaded.tornBytes} bytes, never acknowledged)`);
+  ctx.log.info(ctx.init ? `${log.path}: created (first start)` : `${log.path}: restored promise ${acceptor.promised} and ${acceptor.voteCount} votes`);
   const durable = {
     append: (records: Parameters<AcceptorLog["append"]>[0]) => log.append(records),
     commit: () => {
@@ -249,34 +262,64 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   return code;
 }
 
+/** A learner writes its position to --output's FILE.pos at most this often (its FILE at every flush). */
+const OUTPUT_POSITION_EVERY_MS = 1000;
+
 export async function runLearner(ctx: RoleContext): Promise<number> {
   const c = ctx.config;
+  let archive: LearnerArchive | undefined;
+  let file: LearnerOutputFile | undefined;
+  let resumed: OutputPosition | undefined;
+  try {
+    if (c.learner.archive !== null) archive = LearnerArchive.open(c.learner.archive, c.cluster, ctx.id);
+  } catch (e) {
+    ctx.log.error(`cannot use the learner archive: ${(e as Error).message}`);
+    return EXIT.storage;
+  }
+  try {
+    if (ctx.output !== undefined) ({ output: file, resumed } = LearnerOutputFile.open(ctx.output, c.cluster, ctx.id));
+  } catch (e) {
+    ctx.log.error(`cannot use the output file: ${(e as Error).message}`);
+    return EXIT.output;
+  }
+  if (resumed !== undefined) ctx.log.info(`${ctx.output}: resuming after ${resumed.values} values (instance ${resumed.next})`);
   const learner = new Learner({
     id: ctx.id,
     acceptors: c.acceptors,
     catchupMs: c.learner.catchupMs,
     idleProbeMaxMs: c.learner.idleProbeMaxMs,
     archives: c.learner.archive !== null,
+    ...(resumed ? { startAt: resumed.next, deliveredIds: resumed.ids } : {}),
   });
-  let archive: LearnerArchive | undefined;
-  if (c.learner.archive !== null) {
-    try {
-      archive = LearnerArchive.open(c.learner.archive, c.cluster, ctx.id);
-    } catch (e) {
-      ctx.log.error(`cannot use the learner archive: ${(e as Error).message}`);
-      return EXIT.storage;
-    }
-  }
-  const out = Bun.stdout.writer({ highWaterMark: 1 << 16 });
-  const NEWLINE = new Uint8Array([0x0a]);
-  let delivered = 0;
+  const stdout = file === undefined ? new StdoutLines() : undefined;
+  /** Values handed to the output, and those written (flushed) so far. */
+  let delivered = resumed?.values ?? 0;
+  let written = delivered;
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
+  const position = () => ({ next: learner.nextInstance, values: delivered, ids: learner.deliveredIdsSnapshot() });
+  /** Output errors end the learner: EPIPE quietly (its reader went away), others with a sentence. */
+  const outputFailed = (e: unknown): void => {
+    const code = (e as { code?: string }).code;
+    if (code === "EPIPE") return finish(EXIT.pipe);
+    ctx.log.error(`cannot write the learner's output${ctx.output ? ` to ${ctx.output}` : ""}: ${(e as Error).message}; stopping (${written} values were written)`);
+    finish(EXIT.output);
+  };
+  const flush = async (final: boolean): Promise<void> => {
+    const flushing = delivered;
+    try {
+      archive?.flush();
+      if (file !== undefined) file.flush(position, performance.now(), OUTPUT_POSITION_EVERY_MS, final);
+      else await stdout!.flush();
+      written = flushing;
+    } catch (e) {
+      outputFailed(e);
+    }
+  };
   const n = node(ctx, learner, "learner", (fx) => {
     for (const d of fx.deliveredInstances) archive?.append(d.inst, d.cVal);
     for (const v of fx.delivered) {
-      out.write(v.data);
-      out.write(NEWLINE);
+      (file ?? stdout!).write(v.data);
       delivered++;
       if (ctx.count !== undefined && delivered >= ctx.count) {
         finish(0);
@@ -284,22 +327,27 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
       }
     }
   }, undefined, archive ? (msg) => (msg.t === "catchup" ? serveArchive(archive!, msg, c) : undefined) : undefined);
-  const flusher = setInterval(() => {
-    out.flush();
-    archive?.flush();
-  }, c.learner.flushMs);
+  const flusher = setInterval(() => void flush(false), c.learner.flushMs);
   await n.start();
   const metrics = newMetrics(ctx, "learner");
-  metrics.counter("paxos_delivered_values_total", "Values delivered (written to stdout)", () => [{ value: delivered }]);
+  metrics.counter("paxos_delivered_values_total", "Values delivered and written to the output", () => [{ value: written }]);
   metrics.counter("paxos_decided_instances_total", "Instances delivered (prefix)", () => [{ value: learner.nextInstance }]);
   const stopMetrics = startMetrics(ctx, "learner", n, metrics);
   logUp(ctx, "learner");
-  if (ctx.count === 0) finish(0);
-  const code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);
+  if (ctx.count !== undefined && delivered >= ctx.count) finish(0);
+  let code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);
   stopMetrics();
   clearInterval(flusher);
   n.stop();
-  await out.flush();
+  if (code !== EXIT.pipe && code !== EXIT.output) {
+    await flush(true);
+    code = await Promise.race([finished, Promise.resolve(code)]);
+  }
+  try {
+    file?.close(position, performance.now());
+  } catch (e) {
+    outputFailed(e);
+  }
   archive?.close();
   logStats(ctx, n);
   ctx.log.debug(`delivered ${delivered} values`);

@@ -6,6 +6,7 @@
  *   3 trim:     f64 below (votes below this instance were dropped: all decided)
  *   4 promise:  f64 rnd, f64 owner (the proposer incarnation the promise is bound to)
  *   5 decided:  f64 below (every instance below is decided)
+ *   6 identity: f64 ident (the acceptor's identity, drawn when the log was created; first record)
  * Later records override earlier ones. Nothing is acknowledged (no 1B/2B leaves) before the
  * records it depends on were written and synced (group commit, see runtime/node.ts).
  *
@@ -25,27 +26,73 @@ const KIND_VOTE = 2;
 const KIND_TRIM = 3;
 const KIND_PROMISE = 4;
 const KIND_DECIDED = 5;
+const KIND_IDENTITY = 6;
 /** Rewrite the log from a snapshot once it is this large and twice the live state. */
 const COMPACT_BYTES_MIN = 64 * 1024 * 1024;
 
 export interface Loaded {
   readonly records: PersistRecord[];
+  /** The acceptor's identity, kept in the log since its creation (see Refuse in messages.ts). */
+  readonly ident: number;
   /** Bytes of a torn last record that were dropped (0 when the file ended cleanly). */
   readonly tornBytes: number;
 }
 
+export interface OpenOptions {
+  /**
+   * This is the acceptor's first start: create its log (with a new identity). Without it, a
+   * missing or empty log is an error: an acceptor that lost its log forgot its votes and must not
+   * come back as if it had none (a wrong directory, a lost volume). With it, an existing log is an
+   * error too, so that the flag cannot stay in a unit file and recreate a lost log unnoticed.
+   */
+  readonly create: boolean;
+  /** The new log's identity (random), when created. */
+  readonly newIdent: () => number;
+  readonly io?: FileIO;
+}
+
 export class AcceptorLog {
-  private constructor(private readonly log: RecordLog) {}
+  private constructor(
+    private readonly log: RecordLog,
+    readonly ident: number,
+  ) {}
 
   get path(): string {
     return this.log.path;
   }
 
-  /** Opens (or creates) `dir/acceptor-<id>.log`; returns the log and what it held. */
-  static open(dir: string, clusterId: number, acceptorId: number, io: FileIO = nodeFileIO): { log: AcceptorLog; loaded: Loaded } {
+  /** The log file of acceptor `acceptorId` in `dir`. */
+  static pathOf(dir: string, acceptorId: number): string {
+    return join(dir, `acceptor-${acceptorId}.log`);
+  }
+
+  /** Opens `dir/acceptor-<id>.log` (creates it on a first start); returns the log and what it held. */
+  static open(dir: string, clusterId: number, acceptorId: number, opts: OpenOptions): { log: AcceptorLog; loaded: Loaded } {
+    const io = opts.io ?? nodeFileIO;
+    const path = AcceptorLog.pathOf(dir, acceptorId);
+    const exists = io.exists(path) && io.readAll(path).length > 0;
+    if (!exists && !opts.create) {
+      throw new StorageError(
+        `${path} does not exist (or is empty): on an acceptor's first start pass --init; if this acceptor ran before, its log is lost ` +
+          `(wrong directory? lost volume?) and it must not come back without it (it would forget its votes)`,
+      );
+    }
+    if (exists && opts.create) throw new StorageError(`${path} already exists: --init is for an acceptor's first start only; start it without --init`);
     io.mkdirp(dir);
-    const opened = RecordLog.open(join(dir, `acceptor-${acceptorId}.log`), MAGIC, clusterId, acceptorId, decodeRecord, io);
-    return { log: new AcceptorLog(opened.log), loaded: { records: opened.records.map((r) => r.value), tornBytes: opened.tornBytes } };
+    const opened = RecordLog.open(path, MAGIC, clusterId, acceptorId, decodeRecord, io);
+    const records: PersistRecord[] = [];
+    let ident = 0;
+    for (const r of opened.records) {
+      if (r.value.kind === "identity") ident = r.value.ident;
+      else records.push(r.value);
+    }
+    const log = new AcceptorLog(opened.log, ident || opts.newIdent());
+    if (ident === 0) {
+      // A new log, or one written before identities existed: the identity is its first record from now on.
+      opened.log.append(encodeRecord({ kind: "identity", ident: log.ident }));
+      opened.log.commit();
+    }
+    return { log, loaded: { records, ident: log.ident, tornBytes: opened.tornBytes } };
   }
 
   append(records: readonly PersistRecord[]): void {
@@ -62,10 +109,11 @@ export class AcceptorLog {
     return this.log.bytes >= COMPACT_BYTES_MIN && this.log.bytes > 2 * liveBytes;
   }
 
-  /** Replaces the log with `snapshot`. */
+  /** Replaces the log with `snapshot` (after the identity record). */
   compact(snapshot: Iterable<PersistRecord>): void {
-    const log = this.log;
-    log.rewrite((function* () {
+    const ident = this.ident;
+    this.log.rewrite((function* () {
+      yield encodeRecord({ kind: "identity", ident });
       for (const r of snapshot) yield encodeRecord(r);
     })());
   }
@@ -75,7 +123,9 @@ export class AcceptorLog {
   }
 }
 
-function encodeRecord(r: PersistRecord): Uint8Array {
+type LogRecord = PersistRecord | { readonly kind: "identity"; readonly ident: number };
+
+function encodeRecord(r: LogRecord): Uint8Array {
   if (r.kind === "vote") {
     const packed = r.vote.vVal.packed;
     const payload = new Uint8Array(17 + packed.length);
@@ -92,6 +142,9 @@ function encodeRecord(r: PersistRecord): Uint8Array {
     payload[0] = KIND_PROMISE;
     dv.setFloat64(1, r.rnd, true);
     dv.setFloat64(9, r.owner, true);
+  } else if (r.kind === "identity") {
+    payload[0] = KIND_IDENTITY;
+    dv.setFloat64(1, r.ident, true);
   } else {
     payload[0] = r.kind === "trim" ? KIND_TRIM : KIND_DECIDED;
     dv.setFloat64(1, r.below, true);
@@ -99,12 +152,13 @@ function encodeRecord(r: PersistRecord): Uint8Array {
   return payload;
 }
 
-function decodeRecord(payload: Uint8Array): PersistRecord | undefined {
+function decodeRecord(payload: Uint8Array): LogRecord | undefined {
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.length);
   if (payload[0] === KIND_PROMISE && payload.length === 17) return { kind: "promise", rnd: dv.getFloat64(1, true), owner: dv.getFloat64(9, true) };
   if (payload[0] === KIND_PROMISE_V1 && payload.length === 9) return { kind: "promise", rnd: dv.getFloat64(1, true), owner: 0 };
   if (payload[0] === KIND_TRIM && payload.length === 9) return { kind: "trim", below: dv.getFloat64(1, true) };
   if (payload[0] === KIND_DECIDED && payload.length === 9) return { kind: "decided", below: dv.getFloat64(1, true) };
+  if (payload[0] === KIND_IDENTITY && payload.length === 9) return { kind: "identity", ident: dv.getFloat64(1, true) };
   if (payload[0] !== KIND_VOTE || payload.length < 17) return undefined;
   const packed = payload.slice(17);
   const count = scanPacked(packed);

@@ -26,7 +26,7 @@ function forgeries(round: number): { to: Group; msg: Message }[] {
     out.push({ to: "acceptors", msg: { t: "1a", cRnd: round, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 } });
     out.push({ to: "acceptors", msg: { t: "2a", cRnd: round, nonce: NONCE, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0 } });
     for (const acc of [1, 2, 3]) {
-      const twoB: Message = { t: "2b", acc, votes: [{ inst, vRnd: round, vVal: foreign(inst) }], decidedBelow: 0 };
+      const twoB: Message = { t: "2b", acc, ident: acc, votes: [{ inst, vRnd: round, vVal: foreign(inst) }], decidedBelow: 0 };
       out.push({ to: "learners", msg: twoB }, { to: "proposers", msg: twoB });
     }
     out.push({ to: "learners", msg: { t: "decision", decided: [{ inst, cVal: foreign(inst) }] } });
@@ -51,7 +51,7 @@ describe("authentication (compiled binary)", () => {
     let sent = 0;
     for (let round = 1; client.alive || sent < 10_000; round++) {
       for (const { to, msg } of forgeries(2 ** 40 + round)) {
-        const raw = encode(msg, c.cluster);
+        const raw = encode(msg, { cluster: c.cluster, acceptors: 3 });
         socket.send(sent % 2 === 0 ? raw : wrongKey.seal(raw), c.ports[to], c.address);
         sent++;
       }
@@ -77,7 +77,7 @@ describe("authentication control (compiled binary)", () => {
     socket.setMulticastTTL(1);
     const deadline = Date.now() + 5000;
     for (let round = 1; Date.now() < deadline && !learner.stdout.includes("FORGED"); round++) {
-      for (const { to, msg } of forgeries(2 ** 40 + round)) socket.send(encode(msg, c.cluster), c.ports[to], c.address);
+      for (const { to, msg } of forgeries(2 ** 40 + round)) socket.send(encode(msg, { cluster: c.cluster, acceptors: 3 }), c.ports[to], c.address);
       await Bun.sleep(5);
     }
     socket.close();

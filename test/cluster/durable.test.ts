@@ -15,7 +15,7 @@ describe("durable acceptors (compiled binary)", () => {
     const c = (cluster = new Cluster());
     const storage = ["--storage", join(c.dir, "acceptors")];
     const a = values("d", 1500);
-    let acceptors = c.startMany("acceptor", 3, storage);
+    let acceptors = c.startMany("acceptor", 3, [...storage, "--init"]); // their first start
     c.startMany("proposer", 2);
     const learners = c.startMany("learner", 2, ["--count", "1500"]);
     const client = c.client(1, a, ["--outstanding", "5"]);
@@ -32,7 +32,7 @@ describe("durable acceptors (compiled binary)", () => {
     for (const l of learners) expect(await exitOf(l, 15_000)).toBe(0);
     expect(learners[1]!.lines()).toEqual(learners[0]!.lines());
     expect(sorted(learners[0]!.lines())).toEqual(sorted(a));
-  });
+  }, 60_000);
 
   test("an acceptor refuses to start on a log that is not its own", async () => {
     const c = (cluster = new Cluster());
@@ -41,5 +41,5 @@ describe("durable acceptors (compiled binary)", () => {
     const p = c.start("acceptor", 1, ["--storage", dir]);
     expect(await exitOf(p, 10_000)).toBe(3);
     expect(p.stderr).toContain("bad magic");
-  });
+  }, 60_000);
 });

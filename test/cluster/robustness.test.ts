@@ -32,17 +32,17 @@ function badDatagram(rng: Prng, clusterId: number, group: Group): Uint8Array {
   const kind = rng.int(0, 5);
   if (kind === 0) return Uint8Array.from({ length: rng.int(0, 1500) }, () => rng.int(0, 255));
   if (kind === 1) {
-    const bytes = encode(sample, clusterId);
+    const bytes = encode(sample, { cluster: clusterId, acceptors: 3 });
     return bytes.subarray(0, rng.int(0, bytes.length - 1));
   }
   if (kind === 2) {
-    const bytes = encode(sample, clusterId);
+    const bytes = encode(sample, { cluster: clusterId, acceptors: 3 });
     const out = new Uint8Array(bytes.length + rng.int(1, 20));
     out.set(bytes);
     return out;
   }
-  if (kind === 3) return encode(sample, clusterId + 1);
-  if (kind === 4) return encode(SAMPLES.find((m) => m.t === FOREIGN_TYPE[group])!, clusterId);
+  if (kind === 3) return encode(sample, { cluster: clusterId + 1, acceptors: 3 });
+  if (kind === 4) return encode(SAMPLES.find((m) => m.t === FOREIGN_TYPE[group])!, { cluster: clusterId, acceptors: 3 });
   const impossible = [[1, clusterId, 2, -1, 0], [1, clusterId, 6, 1, [2 ** 60, 1, new Uint8Array()]], [1, clusterId, 4, 1, 1.5], [1, clusterId, "2b"], [1, clusterId, 0, { a: 1 }]];
   return cbor.encode(rng.pick(impossible));
 }

@@ -5,6 +5,8 @@ import { Prng } from "../../src/prng.ts";
 import { Batch } from "../../src/protocol/batch.ts";
 import { SAMPLES } from "./samples.ts";
 
+const W = { cluster: 42, acceptors: 3 };
+
 
 /** Byte arrays as plain arrays (a decoded Buffer and an encoded Uint8Array compare equal). */
 const plain = (x: unknown): unknown =>
@@ -12,41 +14,43 @@ const plain = (x: unknown): unknown =>
 
 describe("codec", () => {
   test("every message type round-trips", () => {
-    for (const m of SAMPLES) expect(plain(decode(encode(m, 42), 42))).toEqual(plain(m));
+    for (const m of SAMPLES) expect(plain(decode(encode(m, W), W))).toEqual(plain(m));
   });
 
   test("a datagram of another cluster is refused", () => {
-    expect(() => decode(encode(SAMPLES[2]!, 1), 2)).toThrow(new DecodeError("cluster"));
+    expect(() => decode(encode(SAMPLES[2]!, { ...W, cluster: 1 }), W)).toThrow(new DecodeError("cluster"));
+    expect(() => decode(encode(SAMPLES[2]!, { ...W, acceptors: 5 }), W)).toThrow(new DecodeError("config"));
   });
 
   test("malformed datagrams are refused with a reason", () => {
     const cbor = new Encoder({ useRecords: false } as never);
     const cases: [unknown, string][] = [
       [{ a: 1 }, "shape"],
-      [[1, 42, 2, 1, 7, 0, 0, 0], "version"], // version 1: the wire before rounds carried nonces
-      [[2, 42, 99, 1, 7, 0, 0, 0], "type"],
-      [[2, 42, 2, -1, 7, 0, 0, 0], "field"],
-      [[2, 42, 2, 2 ** 53, 7, 0, 0, 0], "field"],
-      [[2, 42, 2, 1.5, 7, 0, 0, 0], "field"],
-      [[2, 42, 2, 1, 2 ** 48 + 1, 0, 0, 0], "field"], // nonce out of range
-      [[2, 42, 2, 1, 7, 0, 0], "shape"],
-      [[2, 42, 2, 1, 7, 0, 0, 0, 0], "shape"],
-      [[2, 42, 0, new Uint8Array([1, 2, 50, 0])], "field"],
-      [[2, 42, 6, 1, [1, 2]], "field"],
+      [[1, 42, 3, 2, 1, 7, 0, 0, 0], "version"], // version 1: the wire before rounds carried nonces
+      [[2, 42, 5, 2, 1, 7, 0, 0, 0], "config"], // a process configured with 5 acceptors
+      [[2, 42, 3, 99, 1, 7, 0, 0, 0], "type"],
+      [[2, 42, 3, 2, -1, 7, 0, 0, 0], "field"],
+      [[2, 42, 3, 2, 2 ** 53, 7, 0, 0, 0], "field"],
+      [[2, 42, 3, 2, 1.5, 7, 0, 0, 0], "field"],
+      [[2, 42, 3, 2, 1, 2 ** 48 + 1, 0, 0, 0], "field"], // nonce out of range
+      [[2, 42, 3, 2, 1, 7, 0, 0], "shape"],
+      [[2, 42, 3, 2, 1, 7, 0, 0, 0, 0], "shape"],
+      [[2, 42, 3, 0, new Uint8Array([1, 2, 50, 0])], "field"],
+      [[2, 42, 3, 6, 1, 9, [1, 2]], "field"],
     ];
-    for (const [raw, reason] of cases) expect(() => decode(cbor.encode(raw), 42)).toThrow(new DecodeError(reason as never));
-    expect(() => decode(new Uint8Array([0xff, 0x00]), 42)).toThrow(DecodeError);
+    for (const [raw, reason] of cases) expect(() => decode(cbor.encode(raw), W)).toThrow(new DecodeError(reason as never));
+    expect(() => decode(new Uint8Array([0xff, 0x00]), W)).toThrow(DecodeError);
   });
 
   test("mutated datagrams never throw anything but DecodeError", () => {
     const rng = new Prng(7);
-    const valid = SAMPLES.map((m) => encode(m, 42));
+    const valid = SAMPLES.map((m) => encode(m, W));
     for (let i = 0; i < 20_000; i++) {
       const bytes = Uint8Array.from(rng.pick(valid));
       const cut = rng.chance(0.3) ? bytes.subarray(0, rng.int(0, bytes.length)) : bytes;
       for (let k = rng.int(1, 4); k > 0 && cut.length > 0; k--) cut[rng.int(0, cut.length - 1)]! ^= 1 << rng.int(0, 7);
       try {
-        decode(cut, 42);
+        decode(cut, W);
       } catch (e) {
         expect(e).toBeInstanceOf(DecodeError);
       }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { b, sent, val, NONCE } from "./helpers.ts";
 
-const acceptor = (datagramBytesMax = 1400) => new Acceptor({ id: 2, datagramBytesMax, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
+const acceptor = (datagramBytesMax = 1400) => new Acceptor({ id: 2, ident: 2, datagramBytesMax, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
 const msg = <M>(m: M) => ({ kind: "msg" as const, msg: m as never });
 
 describe("acceptor", () => {
@@ -21,7 +21,7 @@ describe("acceptor", () => {
     a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
     const fx = a.step(msg({ t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
     expect(sent(fx, "proposers", "1b")).toEqual([]);
-    expect(sent(fx, "proposers", "nack")).toEqual([{ t: "nack", acc: 2, rnd: 2002, nonce: NONCE }]);
+    expect(sent(fx, "proposers", "nack")).toEqual([{ t: "nack", acc: 2, ident: 2, rnd: 2002, nonce: NONCE }]);
     expect(a.promised).toBe(2002);
   });
 
@@ -82,7 +82,7 @@ describe("acceptor", () => {
 
 describe("acceptor trimming", () => {
   test("drops votes below the reported decided prefix minus the retention, and says so", () => {
-    const a = new Acceptor({ id: 2, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 3 });
+    const a = new Acceptor({ id: 2, ident: 2, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 3 });
     for (let inst = 0; inst < 10; inst++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0 }), 0);
     const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 10, cVal: b(val(1, 10)) }], decidedBelow: 8 }), 0);
     expect(fx.persist).toContainEqual({ kind: "trim", below: 5 });
@@ -92,7 +92,7 @@ describe("acceptor trimming", () => {
     expect(oneB!.decidedBelow).toBe(8); // trimmed below 5, and told 8 is the decided prefix
     expect(oneB!.votes.map((v) => v.inst)).toEqual([8, 9, 10]);
     const catchup = a.step(msg({ t: "catchup", from: 2, to: 7, decidedBelow: 0, seenTo: 0 }), 0);
-    expect(sent(catchup, "learners", "trimmed")).toEqual([{ t: "trimmed", acc: 2, below: 5 }]);
+    expect(sent(catchup, "learners", "trimmed")).toEqual([{ t: "trimmed", acc: 2, ident: 2, below: 5 }]);
     expect(sent(catchup, "learners", "votes").flatMap((m) => m.votes.map((v) => v.inst))).toEqual([5, 6]);
   });
 });

@@ -7,7 +7,7 @@ const learner = () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProb
 const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
 const tick = { kind: "tick" as const };
 const vote2B = (acc: number, inst: number, vRnd: number, values: Value[]) =>
-  msg({ t: "2b", acc, votes: [{ inst, vRnd, vVal: b(...values) }], decidedBelow: 0 });
+  msg({ t: "2b", acc, ident: acc, votes: [{ inst, vRnd, vVal: b(...values) }], decidedBelow: 0 });
 
 describe("learner", () => {
   test("decides from a majority of 2B of one round, never from one", () => {
@@ -69,14 +69,14 @@ describe("learner", () => {
 describe("learner and trimming", () => {
   test("gives up, saying why, once a majority of acceptors trimmed past its next instance", () => {
     const l = learner();
-    expect(l.step(msg({ t: "trimmed", acc: 1, below: 50 }), 0).fatal).toBeUndefined();
-    expect(l.step(msg({ t: "trimmed", acc: 2, below: 60 }), 0).fatal?.reason).toMatch(/instance 0 is needed but a majority of acceptors dropped every instance below 50/);
+    expect(l.step(msg({ t: "trimmed", acc: 1, ident: 1, below: 50 }), 0).fatal).toBeUndefined();
+    expect(l.step(msg({ t: "trimmed", acc: 2, ident: 2, below: 60 }), 0).fatal?.reason).toMatch(/instance 0 is needed but a majority of acceptors dropped every instance below 50/);
   });
 
   test("does not give up when what was trimmed is already behind it", () => {
     const l = learner();
     for (const acc of [1, 2]) l.step(vote2B(acc, 0, 1001, [val(1, 0)]), 0);
-    for (const acc of [1, 2, 3]) expect(l.step(msg({ t: "trimmed", acc, below: 1 }), 0).fatal).toBeUndefined();
+    for (const acc of [1, 2, 3]) expect(l.step(msg({ t: "trimmed", acc, ident: acc, below: 1 }), 0).fatal).toBeUndefined();
   });
 });
 
@@ -84,7 +84,7 @@ describe("learner recovery of decided instances", () => {
   test("takes the highest-vRnd vote of a majority's accounts for an instance known decided", () => {
     const l = learner();
     const account = (acc: number, votes: { inst: number; vRnd: number; vVal: ReturnType<typeof b> }[]) =>
-      msg({ t: "votes", acc, from: 0, to: 1, decidedBelow: 1, votes });
+      msg({ t: "votes", acc, ident: acc, from: 0, to: 1, decidedBelow: 1, votes });
     // Votes spread over rounds: no round has a majority, so 2B counting alone never decides.
     expect(l.step(account(1, [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0, "old")) }]), 0).delivered).toEqual([]);
     const fx = l.step(account(3, [{ inst: 0, vRnd: 3003, vVal: b(val(2, 0, "new")) }]), 0);
@@ -93,7 +93,7 @@ describe("learner recovery of decided instances", () => {
 
   test("never does so for an instance not known decided", () => {
     const l = learner();
-    const account = (acc: number, vRnd: number) => msg({ t: "votes", acc, from: 0, to: 1, decidedBelow: 0, votes: [{ inst: 0, vRnd, vVal: b(val(acc, 0)) }] });
+    const account = (acc: number, vRnd: number) => msg({ t: "votes", acc, ident: acc, from: 0, to: 1, decidedBelow: 0, votes: [{ inst: 0, vRnd, vVal: b(val(acc, 0)) }] });
     l.step(account(1, 1001), 0);
     expect(l.step(account(3, 3003), 0).delivered).toEqual([]);
   });

@@ -11,7 +11,7 @@ const tick = { kind: "tick" as const };
 function leader(over: Partial<ProposerOptions> = {}): Proposer {
   const p = new Proposer(options(over));
   startProposer(p);
-  for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+  for (const acc of [1, 2]) p.step(msg({ t: "1b", acc, ident: acc, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
   expect(p.isLeader).toBe(true);
   return p;
 }
@@ -25,8 +25,8 @@ const twoA = (fx: Effects) => sent(fx, "acceptors", "2a");
 function standby(over: Partial<ProposerOptions> = {}): Proposer {
   const p = new Proposer(options(over));
   p.step(tick, 0);
-  p.step(msg({ t: "2b", acc: 1, votes: [], decidedBelow: 0 }), 0);
-  for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, rnd: 2002, nonce: NONCE }), 0);
+  p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+  for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 2002, nonce: NONCE }), 0);
   expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([]);
   expect(p.state).toBe("standby");
   return p;
@@ -48,10 +48,10 @@ describe("proposer", () => {
   test("first asks a majority of acceptors for their promises, and starts above them", () => {
     const p = new Proposer(options());
     expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]);
-    p.step(msg({ t: "nack", acc: 1, rnd: 7_005_002, nonce: NONCE }), 1);
+    p.step(msg({ t: "nack", acc: 1, ident: 1, rnd: 7_005_002, nonce: NONCE }), 1);
     expect(sent(p.step(tick, 2), "acceptors", "1a")).toEqual([]); // one answer is not a majority
     expect(sent(p.step(tick, 60), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]); // asked again
-    p.step(msg({ t: "nack", acc: 3, rnd: 0, nonce: NONCE }), 61);
+    p.step(msg({ t: "nack", acc: 3, ident: 3, rnd: 0, nonce: NONCE }), 61);
     expect(sent(p.step(tick, 62), "acceptors", "1a")[0]!.cRnd).toBe(7_006_001);
   });
 
@@ -60,10 +60,10 @@ describe("proposer", () => {
   test("counts only answers to its own query in the start-up probe", () => {
     const p = new Proposer(options());
     p.step(tick, 0);
-    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, rnd: 5_000_002, nonce: NONCE + 1 }), 1); // stale
-    p.step(msg({ t: "1b", acc: 1, rnd: 5_000_002, nonce: NONCE + 1, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 1);
+    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 5_000_002, nonce: NONCE + 1 }), 1); // stale
+    p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 5_000_002, nonce: NONCE + 1, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 1);
     expect(sent(p.step(tick, 2), "acceptors", "1a")).toEqual([]); // still probing
-    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, rnd: 6_000_002, nonce: NONCE }), 3);
+    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 6_000_002, nonce: NONCE }), 3);
     expect(sent(p.step(tick, 4), "acceptors", "1a")[0]!.cRnd).toBe(6_001_001);
   });
 
@@ -73,8 +73,8 @@ describe("proposer", () => {
     p.step(msg({ t: "submit", values: [val(9, 0, "mine")] }), 0);
     const older = { inst: 2, vRnd: 501, vVal: b(val(5, 0, "older")) };
     const newer = { inst: 2, vRnd: 702, vVal: b(val(7, 0, "newer")) };
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 0, to: 3, done: true, votes: [older], decidedBelow: 0 }), 0);
-    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, nonce: NONCE, from: 0, to: 3, done: true, votes: [newer], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 0, to: 3, done: true, votes: [older], decidedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 0, to: 3, done: true, votes: [newer], decidedBelow: 0 }), 0);
     const proposals = twoA(fx).flatMap((m) => m.proposals);
     expect(proposals.map((q) => [q.inst, ids(q.cVal)])).toEqual([
       [0, []],
@@ -88,11 +88,11 @@ describe("proposer", () => {
   test("waits for every piece of a 1B before counting the promise", () => {
     const p = new Proposer(options());
     startProposer(p);
-    const fx = p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 0, to: 5, done: false, votes: [], decidedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 0, to: 5, done: false, votes: [], decidedBelow: 0 }), 0);
     expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 5, decidedBelow: 0, acc: 1 }]);
-    p.step(msg({ t: "1b", acc: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(false);
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 5, to: 9, done: true, votes: [], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 5, to: 9, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(true);
   });
 
@@ -103,8 +103,8 @@ describe("proposer", () => {
     const queued = p.step(msg({ t: "submit", values: [val(1, 1), val(1, 2), val(2, 0)] }), 2);
     expect(twoA(queued)).toEqual([]); // window full
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), 3);
-    const fx = p.step(msg({ t: "2b", acc: 3, votes: [vote], decidedBelow: 0 }), 3);
+    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 3);
+    const fx = p.step(msg({ t: "2b", acc: 3, ident: 3, votes: [vote], decidedBelow: 0 }), 3);
     expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => [q.inst, ids(q.cVal)]))).toEqual([[1, ["1:1", "1:2", "2:0"]]]);
   });
@@ -120,8 +120,8 @@ describe("proposer", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), 2);
-    p.step(msg({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), 2);
+    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 2);
+    p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), 2);
     const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 3);
     expect(twoA(fx)).toEqual([]);
     expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
@@ -130,7 +130,7 @@ describe("proposer", () => {
   test("stands by on a higher round, keeps the values, and takes over after the timeout", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
-    p.step(msg({ t: "nack", acc: 1, rnd: 2002, nonce: NONCE }), 2);
+    p.step(msg({ t: "nack", acc: 1, ident: 1, rnd: 2002, nonce: NONCE }), 2);
     expect(p.isLeader).toBe(false);
     expect(p.pendingCount).toBe(1);
     // takeoverMs × (1 + random) = 150 ms, doubled: it was preempted before deciding anything
@@ -143,8 +143,8 @@ describe("proposer", () => {
     for (let t = 10; t <= 2000; t += 10) {
       p.step(msg({ t: "submit", values: [val(1, t)] }), t);
       const vote = { inst: t / 10 - 1, vRnd: 2002, vVal: b(val(1, t - 10)) };
-      p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), t);
-      const fx = p.step(msg({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), t);
+      p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), t);
+      const fx = p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), t);
       expect(sent(fx, "acceptors", "1a")).toEqual([]);
       expect(sent(p.step(tick, t), "acceptors", "1a")).toEqual([]);
       expect(sent(p.step(tick, t), "proposers", "submit")).toEqual([]);
@@ -161,16 +161,16 @@ describe("proposer", () => {
   test("does not combine 2B votes of different rounds into a decision", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
-    p.step(msg({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
-    const fx = p.step(msg({ t: "2b", acc: 2, votes: [{ inst: 0, vRnd: 901, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
+    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
+    const fx = p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [{ inst: 0, vRnd: 901, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
     expect(sent(fx, "clients", "ack")).toEqual([]);
   });
 
   test("answers a Catchup with the instances it saw decided", () => {
     const p = leader();
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), 0);
-    p.step(msg({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), 0);
     const fx = p.step(msg({ t: "catchup", from: 0, to: 10, decidedBelow: 0, seenTo: 0 }), 0);
     expect(sent(fx, "learners", "decision").flatMap((d) => d.decided.map((x) => [x.inst, ids(x.cVal)]))).toEqual([[0, ["1:0"]]]);
   });
@@ -185,7 +185,7 @@ describe("proposer restart", () => {
   async function afterRestart(roundFloorOnRestart: number): Promise<string[]> {
     const { Acceptor } = await import("../../src/protocol/acceptor.ts");
     const { Learner } = await import("../../src/protocol/learner.ts");
-    const acc = [1, 2, 3].map((id) => new Acceptor({ id, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 }));
+    const acc = [1, 2, 3].map((id) => new Acceptor({ id, ident: id, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 }));
     const learner = new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
     const first = new Proposer(options({ id: 2 }));
     const [oneA] = sent(startProposer(first, 0, acc), "acceptors", "1a");
@@ -219,7 +219,7 @@ describe("proposer Phase 1 in pieces", () => {
   test("asks each acceptor alone for its next piece, once per piece", () => {
     const p = new Proposer(options());
     startProposer(p);
-    const piece = (acc: number, from: number, to: number) => msg({ t: "1b", acc, rnd: 1001, nonce: NONCE, from, to, done: false, votes: [], decidedBelow: 0 });
+    const piece = (acc: number, from: number, to: number) => msg({ t: "1b", acc, ident: acc, rnd: 1001, nonce: NONCE, from, to, done: false, votes: [], decidedBelow: 0 });
     expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 4, decidedBelow: 0, acc: 2 }]);
     expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([]); // a duplicate
     expect(sent(p.step(piece(3, 0, 2), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 2, decidedBelow: 0, acc: 3 }]);
@@ -229,20 +229,20 @@ describe("proposer Phase 1 in pieces", () => {
     const p = new Proposer(options({ pipelineWindow: 2 }));
     startProposer(p);
     const votes = [0, 1, 2, 3, 4].map((inst) => ({ inst, vRnd: 501, vVal: b(val(9, inst)) }));
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 0, to: 5, done: true, votes, decidedBelow: 0 }), 0);
-    const fx = p.step(msg({ t: "1b", acc: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 0, to: 5, done: true, votes, decidedBelow: 0 }), 0);
+    const fx = p.step(msg({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([0, 1]);
     const vote = (inst: number) => ({ inst, vRnd: 1001, vVal: b(val(9, inst)) });
-    p.step(msg({ t: "2b", acc: 1, votes: [vote(0)], decidedBelow: 0 }), 1);
-    const next = p.step(msg({ t: "2b", acc: 2, votes: [vote(0)], decidedBelow: 0 }), 1);
+    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote(0)], decidedBelow: 0 }), 1);
+    const next = p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote(0)], decidedBelow: 0 }), 1);
     expect(twoA(next).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([2]);
   });
 
   test("never proposes below what an acceptor trimmed (all decided)", () => {
     const p = new Proposer(options());
     startProposer(p);
-    p.step(msg({ t: "1b", acc: 1, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 40 }), 0);
-    p.step(msg({ t: "1b", acc: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 40 }), 0);
+    p.step(msg({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([40]);
   });
@@ -252,9 +252,9 @@ describe("proposer holes", () => {
   test("a standing-by proposer with no values still takes over to fill a hole below a decided instance", () => {
     const p = new Proposer(options({ id: 3 }));
     const y = { inst: 1, vRnd: 1001, vVal: b(val(5, 0)) };
-    p.step(msg({ t: "2b", acc: 1, votes: [y], decidedBelow: 0 }), 0); // someone else leads
-    p.step(msg({ t: "2b", acc: 2, votes: [y], decidedBelow: 0 }), 0); // instance 1 decided, 0 unknown
-    for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, rnd: 1001, nonce: NONCE }), 0); // the start-up probe's answers
+    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [y], decidedBelow: 0 }), 0); // someone else leads
+    p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [y], decidedBelow: 0 }), 0); // instance 1 decided, 0 unknown
+    for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 1001, nonce: NONCE }), 0); // the start-up probe's answers
     expect(sent(p.step(tick, 1), "acceptors", "1a")).toEqual([]); // started, standing by
     expect(p.pendingCount).toBe(0);
     expect(sent(p.step(tick, 100), "acceptors", "1a")).toEqual([]);

@@ -15,7 +15,7 @@ const tick = { kind: "tick" as const };
 const to = (fx: Effects, g: Group) => fx.sends.filter((s) => s.to === g).map((s) => s.msg);
 /** Feeds messages to a role; returns what it sent to `g`. */
 const feed = (role: Role, msgs: Message[], t: number, g: Group) => msgs.flatMap((x) => to(role.step(m(x), t), g));
-const acceptors = (n = 3) => Array.from({ length: n }, (_, k) => new Acceptor({ id: k + 1, datagramBytesMax: 1400, catchupDatagramsMax: 8, retainInstances: 1_000_000 }));
+const acceptors = (n = 3) => Array.from({ length: n }, (_, k) => new Acceptor({ id: k + 1, ident: k + 1, datagramBytesMax: 1400, catchupDatagramsMax: 8, retainInstances: 1_000_000 }));
 const learner = () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
 const delivered = (l: Learner, msgs: Message[], t: number) => msgs.flatMap((x) => ids(l.step(m(x), t).delivered));
 
@@ -99,7 +99,7 @@ describe("issue 10 regressions", () => {
 
   test("2: a learner that sees two values voted in one round refuses to decide on it and reports it", () => {
     const l = learner();
-    const vote = (acc: number, text: string) => m({ t: "2b", acc, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0, text)) }], decidedBelow: 0 });
+    const vote = (acc: number, text: string) => m({ t: "2b", acc, ident: acc, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0, text)) }], decidedBelow: 0 });
     l.step(vote(1, "x"), 0);
     const fx = l.step(vote(2, "y"), 0);
     expect(fx.violations).toHaveLength(1);
@@ -111,13 +111,13 @@ describe("issue 10 regressions", () => {
   test("2: a proposer that keeps seeing rounds of its id it did not create, after its start, stops (exit code 5)", () => {
     const p = new Proposer(proposerOptions({ id: 1, incarnation: 21, duplicateGraceMs: 1000 }));
     startProposer(p, 0);
-    const foreign = (t: number) => p.step(m({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 9_000_001, vVal: b() }], decidedBelow: 0 }), t);
+    const foreign = (t: number) => p.step(m({ t: "2b", acc: 1, ident: 1, votes: [{ inst: 0, vRnd: 9_000_001, vVal: b() }], decidedBelow: 0 }), t);
     expect(foreign(500).fatal).toBeUndefined(); // a late datagram of an earlier incarnation, maybe
     const fx = foreign(1500); // it goes on: another process has this id, and was there first
     expect(fx.fatal).toEqual({ cause: "duplicate-id", reason: expect.stringMatching(/another process is running proposer 1/) });
     const q = new Proposer(proposerOptions({ id: 1, incarnation: 22, duplicateGraceMs: 1000 }));
     startProposer(q, 0);
-    const later = q.step(m({ t: "2b", acc: 1, votes: [{ inst: 0, vRnd: 9_000_001, vVal: b() }], decidedBelow: 0 }), 5000);
+    const later = q.step(m({ t: "2b", acc: 1, ident: 1, votes: [{ inst: 0, vRnd: 9_000_001, vVal: b() }], decidedBelow: 0 }), 5000);
     expect(later.fatal).toBeUndefined(); // first seen long after it started: the other one is newer and stops
     expect(later.alerts[0]?.reason).toMatch(/another process started as proposer 1/);
   });
@@ -130,12 +130,12 @@ describe("issue 10 regressions", () => {
     startProposer(p, 0);
     const far = 10 + 1_000_001;
     const chosen = { inst: far, vRnd: 501, vVal: b(val(5, 0, "chosen")) };
-    p.step(m({ t: "1b", acc: 1, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: far + 1, done: true, votes: [chosen], decidedBelow: 10 }), 0);
-    p.step(m({ t: "1b", acc: 2, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    p.step(m({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: far + 1, done: true, votes: [chosen], decidedBelow: 10 }), 0);
+    p.step(m({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(true);
     p.step(m({ t: "submit", values: [val(9, 0, "new")] }), 1);
     // Everything below `far` gets decided meanwhile (acceptors report it).
-    const fx = p.step(m({ t: "2b", acc: 2, votes: [], decidedBelow: far }), 2);
+    const fx = p.step(m({ t: "2b", acc: 2, ident: 2, votes: [], decidedBelow: far }), 2);
     const proposals = sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((q) => [q.inst, ids(q.cVal)]));
     expect(proposals).toEqual([
       [far, ["5:0"]],
@@ -178,7 +178,7 @@ describe("issue 10 regressions", () => {
     const live = [a2, acc[2]!];
     const standby = new Proposer(proposerOptions({ id: 2, incarnation: 32 }));
     const [probe] = to(standby.step(tick, 100), "acceptors");
-    standby.step(m({ t: "2b", acc: 2, votes: [], decidedBelow: 0 }), 100); // saw someone lead once
+    standby.step(m({ t: "2b", acc: 2, ident: 2, votes: [], decidedBelow: 0 }), 100); // saw someone lead once
     feed(standby, live.flatMap((a) => feed(a, [probe!], 100, "proposers")), 100, "acceptors");
     expect(to(standby.step(tick, 101), "acceptors")).toEqual([]);
     expect(standby.state).toBe("standby");
@@ -204,8 +204,8 @@ describe("issue 10 regressions", () => {
   test("6: a standing-by proposer forwards the values of a client nobody decides, then takes over", () => {
     const p = new Proposer(proposerOptions({ id: 2, incarnation: 41 }));
     p.step(tick, 0);
-    p.step(m({ t: "2b", acc: 1, votes: [], decidedBelow: 0 }), 0);
-    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, rnd: 1001, nonce: 41 }), 0);
+    p.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, nonce: 41 }), 0);
     p.step(tick, 0);
     expect(p.state).toBe("standby");
     let forwardedAt = -1;
@@ -214,8 +214,8 @@ describe("issue 10 regressions", () => {
       if (t % 100 === 1) p.step(m({ t: "submit", values: [val(1, 0, "starving")] }), t); // the client resends
       if (t % 20 === 0) {
         const vote = { inst: t / 20 - 1, vRnd: 1001, vVal: b(val(3, t, "served")) }; // others' values decided
-        p.step(m({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), t);
-        p.step(m({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), t);
+        p.step(m({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), t);
+        p.step(m({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), t);
       }
       const fx = p.step(tick, t);
       if (forwardedAt < 0 && sent(fx, "proposers", "submit").some((s) => ids(s.values).includes("1:0"))) forwardedAt = t;
@@ -232,13 +232,13 @@ describe("issue 10 regressions", () => {
   test("7: a value known decided through its client's floor is no reason to take over", () => {
     const p = new Proposer(proposerOptions({ id: 2, incarnation: 51 }));
     p.step(tick, 0);
-    p.step(m({ t: "2b", acc: 1, votes: [], decidedBelow: 0 }), 0);
-    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, rnd: 1001, nonce: 51 }), 0);
+    p.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, nonce: 51 }), 0);
     p.step(tick, 0);
     p.step(m({ t: "submit", values: [val(1, 0)] }), 1); // its decision is missed
     p.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }] }), 50); // seq 0 was acked, says the client
     const vote = { inst: 1, vRnd: 1001, vVal: b({ ...val(1, 1), floor: 1 }) };
-    for (const acc of [1, 2]) p.step(m({ t: "2b", acc, votes: [vote], decidedBelow: 1 }), 60);
+    for (const acc of [1, 2]) p.step(m({ t: "2b", acc, ident: acc, votes: [vote], decidedBelow: 1 }), 60);
     for (let t = 61; t < 3000; t += 10) expect(to(p.step(tick, t), "acceptors")).toEqual([]);
   });
 
@@ -246,13 +246,13 @@ describe("issue 10 regressions", () => {
     // Window of one: the second value waits, and is then known decided through a floor.
     const q = new Proposer(proposerOptions({ id: 1, incarnation: 62, pipelineWindow: 1 }));
     startProposer(q, 0);
-    for (const acc of [1, 2]) q.step(m({ t: "1b", acc, rnd: 1001, nonce: 62, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    for (const acc of [1, 2]) q.step(m({ t: "1b", acc, ident: acc, rnd: 1001, nonce: 62, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(q.isLeader).toBe(true);
     q.step(m({ t: "submit", values: [val(8, 0), val(1, 0)] }), 1);
     q.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }] }), 2); // 1:0 decided elsewhere
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(8, 0)) };
-    q.step(m({ t: "2b", acc: 1, votes: [vote], decidedBelow: 0 }), 3);
-    const fx = q.step(m({ t: "2b", acc: 2, votes: [vote], decidedBelow: 0 }), 3);
+    q.step(m({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 3);
+    const fx = q.step(m({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), 3);
     expect(sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((pr) => ids(pr.cVal)))).toEqual([["1:1"]]);
   });
 
@@ -265,7 +265,7 @@ describe("issue 10 regressions", () => {
     let t = 0;
     for (let k = 0; k < 4; k++) {
       const preemptAt = t + 1;
-      p.step(m({ t: "nack", acc: 1, rnd: p.round + 1001, nonce: 71 }), preemptAt); // a higher round: preempted
+      p.step(m({ t: "nack", acc: 1, ident: 1, rnd: p.round + 1001, nonce: 71 }), preemptAt); // a higher round: preempted
       for (t = preemptAt; t < preemptAt + 10_000; t++) {
         if ((t - preemptAt) % 400 === 0) p.step(m({ t: "submit", values: [val(1, 0)] }), t); // the client still asks
         if (to(p.step(tick, t), "acceptors").length > 0) break;
@@ -275,12 +275,58 @@ describe("issue 10 regressions", () => {
     expect(waits).toEqual([300, 600, 1200, 2400]); // takeoverMs × 1.5 × 2^k
     const q = new Proposer(proposerOptions({ id: 2, incarnation: 72 }));
     q.step(tick, 0);
-    q.step(m({ t: "2b", acc: 1, votes: [], decidedBelow: 0 }), 0);
-    for (const acc of [1, 2]) q.step(m({ t: "nack", acc, rnd: 1001, nonce: 72 }), 0);
+    q.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+    for (const acc of [1, 2]) q.step(m({ t: "nack", acc, ident: acc, rnd: 1001, nonce: 72 }), 0);
     q.step(tick, 0);
     q.step(m({ t: "submit", values: [val(1, 0)] }), 0);
-    q.step(m({ t: "1b", acc: 1, rnd: 3003, nonce: 99, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 100); // someone starts Phase 1
+    q.step(m({ t: "1b", acc: 1, ident: 1, rnd: 3003, nonce: 99, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 100); // someone starts Phase 1
     for (t = 101; t < 10_000 && to(q.step(tick, t), "acceptors").length === 0; t++);
     expect(t).toBe(250); // 100 + 150: deferred from when the new round appeared
+  });
+});
+
+/**
+ * Issue 11's operator mistakes, at the protocol level: a second process answering under an
+ * acceptor's id (a copied unit, or an in-memory acceptor restarted with its id) used to count as
+ * that acceptor, and two learners could deliver different values.
+ */
+describe("issue 11: acceptor identities", () => {
+  test("a proposer ignores a second process answering as a known acceptor, says so, and refuses it", () => {
+    const p = new Proposer(proposerOptions({ incarnation: 81 }));
+    startProposer(p, 0);
+    const oneB = (acc: number, ident: number) =>
+      m({ t: "1b", acc, ident, rnd: 1001, nonce: 81, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 });
+    p.step(oneB(1, 1), 0);
+    const fx = p.step(oneB(1, 99), 0); // acceptor 1 again, another process
+    expect(p.isLeader).toBe(false); // two answers, but one acceptor
+    expect(fx.alerts[0]).toMatchObject({ cause: "acceptor-identity", reason: expect.stringMatching(/a second process answering as acceptor 1/) });
+    expect(sent(fx, "acceptors", "refuse")).toEqual([{ t: "refuse", acc: 1, ident: 99 }]);
+    p.step(oneB(2, 2), 0);
+    expect(p.isLeader).toBe(true);
+  });
+
+  test("a learner does not count a second process's votes for a known acceptor", () => {
+    const l = learner();
+    const vote = (acc: number, ident: number) => m({ t: "2b", acc, ident, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], decidedBelow: 0 });
+    l.step(vote(2, 2), 0);
+    const fx = l.step(vote(2, 99), 0);
+    expect(fx.delivered).toEqual([]);
+    expect(fx.alerts).toHaveLength(1);
+    expect(ids(l.step(vote(3, 3), 0).delivered)).toEqual(["1:0"]);
+  });
+
+  test("an acceptor id outside 1..acceptors is ignored", () => {
+    const l = learner();
+    const vote = (acc: number) => m({ t: "2b", acc, ident: acc, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], decidedBelow: 0 });
+    l.step(vote(1), 0);
+    const fx = l.step(vote(4), 0);
+    expect(fx.delivered).toEqual([]);
+    expect(fx.alerts[0]?.reason).toMatch(/ignoring acceptor 4: the config says acceptors: 3/);
+  });
+
+  test("an acceptor told it is not the process the cluster knows stops (exit code 5)", () => {
+    const a = new Acceptor({ id: 2, ident: 99, datagramBytesMax: 1400, catchupDatagramsMax: 8, retainInstances: 1_000_000 });
+    expect(a.step(m({ t: "refuse", acc: 2, ident: 5 }), 0).fatal).toBeUndefined(); // another process
+    expect(a.step(m({ t: "refuse", acc: 2, ident: 99 }), 0).fatal).toMatchObject({ cause: "acceptor-identity", reason: expect.stringMatching(/another process as acceptor 2/) });
   });
 });

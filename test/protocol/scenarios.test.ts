@@ -16,7 +16,7 @@ const to = (fx: Effects, g: Group) => fx.sends.filter((s) => s.to === g).map((s)
 const feed = (role: Role, msgs: Message[], t: number) => msgs.map((x) => role.step(m(x), t));
 
 test("a value decided in a lower instance by a stale leader does not hide one acked before it", () => {
-  const A = [1, 2, 3].map((id) => new Acceptor({ id, datagramBytesMax: 1400, catchupDatagramsMax: 64, retainInstances: 10_000 }));
+  const A = [1, 2, 3].map((id) => new Acceptor({ id, ident: id, datagramBytesMax: 1400, catchupDatagramsMax: 64, retainInstances: 10_000 }));
   const [L, M] = [new Proposer(popts(1)), new Proposer(popts(2))];
   const learner = new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
   const client = new Client({ id: 7, outstandingMax: 10, datagramBytesMax: 1400, retransmitMs: 500, retransmitMinMs: 50, seqBase: 0 });

@@ -19,7 +19,7 @@ import { createLogger } from "../../src/runtime/log.ts";
 import { Node } from "../../src/runtime/node.ts";
 import { SAMPLES } from "../net/samples.ts";
 
-const CLUSTER = DEFAULT_CONFIG.cluster;
+const WIRE = { cluster: DEFAULT_CONFIG.cluster, acceptors: DEFAULT_CONFIG.acceptors };
 const cbor = new Encoder({ useRecords: false, tagUint8Array: false } as never);
 const raw = new Decoder({ useRecords: false, mapsAsObjects: false } as never);
 
@@ -58,21 +58,21 @@ class Spy implements Role {
 }
 
 const roles: [Group, () => Role][] = [
-  ["acceptors", () => new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1024 })],
+  ["acceptors", () => new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1024 })],
   ["proposers", () => new Proposer(proposerOptions({ retainInstances: 1024 }))],
   ["learners", () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 })],
   ["clients", () => new Client({ id: 1, outstandingMax: 10, datagramBytesMax: 1400, retransmitMs: 100, retransmitMinMs: 20, seqBase: 0 })],
 ];
 
 describe("fuzzing", () => {
-  const valid = SAMPLES.map((m) => encode(m, CLUSTER));
+  const valid = SAMPLES.map((m) => encode(m, WIRE));
 
   test("100,000 mutated datagrams: the decoder throws nothing but DecodeError", () => {
     const rng = new Prng(1);
     let refused = 0;
     for (let i = 0; i < 100_000; i++) {
       try {
-        decode(mutate(rng, valid), CLUSTER);
+        decode(mutate(rng, valid), WIRE);
       } catch (e) {
         if (!(e instanceof DecodeError)) throw e;
         refused++;
@@ -92,7 +92,7 @@ describe("fuzzing", () => {
         const bytes = mutate(rng, valid);
         let ok = true;
         try {
-          decode(bytes, CLUSTER);
+          decode(bytes, WIRE);
         } catch {
           ok = false;
         }

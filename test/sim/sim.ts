@@ -8,7 +8,7 @@
  * too), torn, lost and zero-filled disk writes, two live proposers with one id. A run is a
  * function of its seed (and mutant): the same seed replays bit for bit.
  */
-import { decode, encode } from "../../src/net/codec.ts";
+import { decode, encode, type WireId } from "../../src/net/codec.ts";
 import { InvariantError } from "../../src/protocol/assert.ts";
 import { Acceptor, type AcceptorOptions } from "../../src/protocol/acceptor.ts";
 import { Client } from "../../src/protocol/client.ts";
@@ -202,6 +202,7 @@ export class World {
     proposalsBeyondAheadMax: 0,
   };
   private history: History | undefined;
+  private readonly wireId: WireId;
   private gaveUp = 0;
   private nowMs = 0;
   private healed = false;
@@ -216,6 +217,7 @@ export class World {
   ) {
     this.rng = new Prng(seed ^ 0x5eed);
     this.trace = trace;
+    this.wireId = { cluster: WIRE_CLUSTER, acceptors: scenario.acceptors };
   }
 
   run(): RunResult {
@@ -304,9 +306,10 @@ export class World {
       clientNumber: id,
       crashAtBadMoment: undefined,
     };
-    if (proc.disk !== undefined && this.history !== undefined) {
-      const { log } = AcceptorLog.open(ACCEPTOR_DIR, WIRE_CLUSTER, id, proc.disk);
-      log.append(this.history.records.get(id)!);
+    if (proc.disk !== undefined) {
+      // The acceptor's first start: its log is created (with the earlier life's records, if any).
+      const { log } = AcceptorLog.open(ACCEPTOR_DIR, WIRE_CLUSTER, id, { create: true, newIdent: () => this.newIdent(), io: proc.disk });
+      if (this.history !== undefined) log.append(this.history.records.get(id)!);
       log.close();
     }
     this.procs.push(proc);
@@ -363,6 +366,11 @@ export class World {
     };
   }
 
+  /** A random proposer incarnation or acceptor identity. */
+  private newIdent(): number {
+    return 1 + Math.floor(this.rng.next() * 2 ** 40);
+  }
+
   private localNow(proc: Proc): number {
     return this.nowMs + proc.clockOffsetMs;
   }
@@ -395,8 +403,14 @@ export class World {
 
   private newAcceptor(proc: Proc): Acceptor {
     const s = this.scenario;
+    let loaded: ReturnType<typeof AcceptorLog.open> | undefined;
+    if (proc.disk !== undefined) {
+      loaded = AcceptorLog.open(ACCEPTOR_DIR, WIRE_CLUSTER, proc.id, { create: false, newIdent: () => this.newIdent(), io: proc.disk });
+      proc.log = loaded.log;
+    }
     const opts: AcceptorOptions = {
       id: proc.id,
+      ident: loaded?.loaded.ident ?? this.newIdent(),
       datagramBytesMax: DATAGRAM_BYTES_MAX,
       catchupDatagramsMax: 8,
       retainInstances: s.retainInstances,
@@ -405,11 +419,7 @@ export class World {
     const m = this.mutant;
     const acceptor =
       m === "accept-lower-round" ? new AcceptLowerRound(opts) : m === "no-round-binding" || m === "stale-probe" ? new NoRoundBinding(opts) : new Acceptor(opts);
-    if (proc.disk !== undefined) {
-      const { log, loaded } = AcceptorLog.open(ACCEPTOR_DIR, WIRE_CLUSTER, proc.id, proc.disk);
-      proc.log = log;
-      if (m !== "forget-on-restart" || proc.gen === 1) acceptor.restore(loaded.records);
-    }
+    if (loaded !== undefined && (m !== "forget-on-restart" || proc.gen === 1)) acceptor.restore(loaded.loaded.records);
     return acceptor;
   }
 
@@ -431,7 +441,7 @@ export class World {
       random: () => this.rng.next(),
       roundFloor: Math.max(0, Math.floor(SIM_EPOCH_MS + this.localNow(proc) + proc.wallOffsetMs)) * ROUND_STRIDE,
       retainInstances: s.retainInstances,
-      incarnation: 1 + Math.floor(this.rng.next() * 2 ** 40),
+      incarnation: this.newIdent(),
       // How long datagrams of an earlier incarnation may still arrive: the longest delay, or until
       // long delays and replays have ended with the faults.
       duplicateGraceMs: Math.max(200, 4 * s.delayMaxMs, s.longDelays > 0 || s.replaysPerSec > 0 ? s.chaosMs + LONG_DELAY_MAX_MS + REPLAY_WINDOW_MS - this.nowMs : 0),
@@ -631,7 +641,7 @@ export class World {
     }
     this.trace?.(`${this.nowMs.toFixed(2)} ${from.name} -> ${group} ${describe(msg)}`);
     this.observe(msg);
-    const bytes = s.wire ? encode(msg, WIRE_CLUSTER) : undefined;
+    const bytes = s.wire ? encode(msg, this.wireId) : undefined;
     if (bytes && bytes.length > DATAGRAM_BYTES_MAX) {
       this.checker.fail("datagram-size", `${from.name} sent a ${bytes.length}-byte ${msg.t} (max ${DATAGRAM_BYTES_MAX})`);
     }
@@ -654,7 +664,7 @@ export class World {
           delay = this.rng.next() * LONG_DELAY_MAX_MS;
           this.faults.longDelays++;
         }
-        const received = bytes ? () => decode(bytes, WIRE_CLUSTER) : () => msg;
+        const received = bytes ? () => decode(bytes, this.wireId) : () => msg;
         this.queue.push(this.nowMs + delay, () => this.deliverTo(proc, { kind: "msg", msg: received() }));
       }
     }
@@ -693,7 +703,9 @@ export class World {
     for (const v of fx.violations) this.checker.fail("violation-report", `${proc.name}: ${v}`);
     for (const a of fx.alerts) {
       this.faults.duplicateIdAlerts++;
-      if (!this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${a.reason}, with no duplicate running`);
+      // Acceptor identities never change in a run (durable ones keep theirs in their log), and
+      // twin proposers are the only duplicate ids.
+      if (a.cause !== "duplicate-id" || !this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${a.reason}`);
     }
     for (const d of fx.deliveredInstances) this.checker.decide(proc.learnerKey, d.inst, d.cVal);
     for (const d of fx.delivered) {
@@ -707,7 +719,7 @@ export class World {
       if (this.scenario.retainInstances >= 1_000_000) this.checker.fail("false-alarm", `${proc.name} gave up without trimming: ${fx.fatal.reason}`);
       this.gaveUp++;
     } else {
-      if (!this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}, with no duplicate running`);
+      if (fx.fatal.cause !== "duplicate-id" || !this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}`);
       this.faults.duplicateIdStops++;
     }
     proc.alive = false;
@@ -769,6 +781,8 @@ function describe(msg: Message): string {
       return `votes acc=${msg.acc} [${msg.from},${msg.to}) decidedBelow=${msg.decidedBelow} ${msg.votes.map((v) => `${v.inst}@${v.vRnd}`).join(",")}`;
     case "decision":
       return `decision ${msg.decided.map((d) => d.inst).join(",")}`;
+    case "refuse":
+      return `refuse acc=${msg.acc} ident=${msg.ident}`;
   }
 }
 

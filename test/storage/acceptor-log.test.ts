@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
@@ -12,8 +12,13 @@ const vote = (inst: number, vRnd: number, ...v: ReturnType<typeof val>[]): Persi
 const show = (rs: PersistRecord[]) =>
   rs.map((r) => (r.kind === "promise" ? `promise ${r.rnd}` : r.kind === "trim" || r.kind === "decided" ? `${r.kind} ${r.below}` : `vote ${r.vote.inst}@${r.vote.vRnd} ${ids(r.vote.vVal).join(",")}`));
 
+const open = (d: string, cluster = 7, create = false) => AcceptorLog.open(d, cluster, 1, { create, newIdent: () => 4242 });
+/** Where the first record after the identity (written when the log is created) starts. */
+const FIRST = 16 + (8 + 9) + (8 + 13);
+
+/** Writes the groups of records, creating the log on first use. */
 function written(d: string, records: PersistRecord[][]): string {
-  const { log } = AcceptorLog.open(d, 7, 1);
+  const { log } = open(d, 7, !existsSync(join(d, "acceptor-1.log")));
   for (const group of records) {
     log.append(group);
     log.commit();
@@ -26,10 +31,10 @@ describe("acceptor log", () => {
   test("records survive a reopen, in order, values intact", () => {
     const d = dir();
     written(d, [[{ kind: "promise", rnd: 1001, owner: NONCE }, vote(0, 1001, val(1, 0, "a"))], [vote(1, 1001, val(1, 1, "b"), val(2, 0, ""))]]);
-    const { loaded } = AcceptorLog.open(d, 7, 1);
+    const { loaded } = open(d);
     expect(show(loaded.records)).toEqual(["promise 1001", "vote 0@1001 1:0", "vote 1@1001 1:1,2:0"]);
     expect(loaded.tornBytes).toBe(0);
-    const restored = new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
+    const restored = new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
     restored.restore(loaded.records);
     expect(restored.promised).toBe(1001);
     expect(new TextDecoder().decode(restored.voteOf(0)!.vVal.values[0]!.data)).toBe("a");
@@ -39,30 +44,30 @@ describe("acceptor log", () => {
     const d = dir();
     const path = written(d, [[vote(0, 1001, val(1, 0))], [vote(1, 1001, val(1, 1, "x".repeat(100)))]]);
     truncateSync(path, statSync(path).size - 21 - 10); // the crash tore the last write (record and commit marker)
-    const first = AcceptorLog.open(d, 7, 1);
+    const first = open(d);
     expect(show(first.loaded.records)).toEqual(["vote 0@1001 1:0"]);
     expect(first.loaded.tornBytes).toBeGreaterThan(0);
     first.log.append([vote(2, 2002, val(3, 0))]);
     first.log.close();
-    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["vote 0@1001 1:0", "vote 2@2002 3:0"]);
+    expect(show(open(d).loaded.records)).toEqual(["vote 0@1001 1:0", "vote 2@2002 3:0"]);
   });
 
   test("damage before the last record refuses to start", () => {
     const d = dir();
     const path = written(d, [[vote(0, 1001, val(1, 0, "aaaa"))], [vote(1, 1001, val(1, 1, "bbbb"))]]);
     const bytes = readFileSync(path);
-    bytes[16 + 8 + 20]! ^= 0xff; // inside the first record's payload
+    bytes[FIRST + 8 + 20]! ^= 0xff; // inside the first vote's payload
     writeFileSync(path, bytes);
-    expect(() => AcceptorLog.open(d, 7, 1)).toThrow(/corrupt record at byte 16 \(checksum mismatch, before a committed record\).*refusing to start/);
+    expect(() => open(d)).toThrow(new RegExp(`corrupt record at byte ${FIRST} \\(checksum mismatch, before a committed record\\).*refusing to start`));
   });
 
   test("a damaged length in a committed record refuses to start (it is not a torn tail)", () => {
     const d = dir();
     const path = written(d, [[vote(0, 1001, val(1, 0, "aaaa"))], [vote(1, 1001, val(1, 1, "bbbb"))]]);
     const bytes = readFileSync(path);
-    new DataView(bytes.buffer, bytes.byteOffset).setUint32(16, 1_000_000, true); // first record's length
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(FIRST, 1_000_000, true); // the first vote's length
     writeFileSync(path, bytes);
-    expect(() => AcceptorLog.open(d, 7, 1)).toThrow(/corrupt record at byte 16 \(length beyond the end, before a committed record\)/);
+    expect(() => open(d)).toThrow(new RegExp(`corrupt record at byte ${FIRST} \\(length beyond the end, before a committed record\\)`));
   });
 
   // A power loss can leave the file extended with its data never written: zeros parse as a
@@ -71,7 +76,7 @@ describe("acceptor log", () => {
     const d = dir();
     const path = written(d, [[vote(0, 1001, val(1, 0, "a"))]]);
     appendFileSync(path, new Uint8Array(4096));
-    const { loaded } = AcceptorLog.open(d, 7, 1);
+    const { loaded } = open(d);
     expect(show(loaded.records)).toEqual(["vote 0@1001 1:0"]);
     expect(loaded.tornBytes).toBe(4096);
   });
@@ -86,7 +91,7 @@ describe("acceptor log", () => {
     const bytes = readFileSync(path);
     bytes.fill(0, firstGroupEnd + 100, firstGroupEnd + 400);
     writeFileSync(path, bytes);
-    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["vote 0@1001 1:0"]);
+    expect(show(open(d).loaded.records)).toEqual(["vote 0@1001 1:0"]);
   });
 
   test("…but damage in a group that a later committed group follows refuses to start", () => {
@@ -96,22 +101,22 @@ describe("acceptor log", () => {
     const second = bytes.length - 400;
     bytes.fill(0, second, second + 50);
     writeFileSync(path, bytes);
-    expect(() => AcceptorLog.open(d, 7, 1)).toThrow(/refusing to start/);
+    expect(() => open(d)).toThrow(/refusing to start/);
   });
 
   test("another acceptor's or cluster's log, or a foreign file, is refused", () => {
     const d = dir();
     written(d, [[vote(0, 1001, val(1, 0))]]);
-    expect(() => AcceptorLog.open(d, 8, 1)).toThrow(StorageError);
+    expect(() => open(d, 8)).toThrow(StorageError);
     const other = dir();
     writeFileSync(join(other, "acceptor-1.log"), "hello, this is not a log at all");
-    expect(() => AcceptorLog.open(other, 7, 1)).toThrow(/bad magic/);
+    expect(() => open(other)).toThrow(/bad magic/);
   });
 
-  test("compaction keeps the live state only", () => {
+  test("compaction keeps the live state only, and the identity", () => {
     const d = dir();
-    const { log } = AcceptorLog.open(d, 7, 1);
-    const a = new Acceptor({ id: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
+    const { log } = open(d, 7, true);
+    const a = new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
     for (let r = 1; r <= 50; r++) {
       const records: PersistRecord[] = [{ kind: "promise", rnd: r * 1000 + 1, owner: NONCE }, vote(0, r * 1000 + 1, val(1, r))];
       a.restore(records);
@@ -122,6 +127,42 @@ describe("acceptor log", () => {
     log.compact(a.snapshot());
     expect(statSync(log.path).size).toBeLessThan(before / 10);
     log.close();
-    expect(show(AcceptorLog.open(d, 7, 1).loaded.records)).toEqual(["promise 50001", "trim 0", "decided 0", "vote 0@50001 1:50"]);
+    const reopened = open(d);
+    expect(show(reopened.loaded.records)).toEqual(["promise 50001", "trim 0", "decided 0", "vote 0@50001 1:50"]);
+    expect(reopened.loaded.ident).toBe(4242);
+  });
+});
+
+// Issue 11: a durable acceptor whose log is missing or empty (a wrong directory, a lost volume)
+// used to start with empty state: it had forgotten its votes.
+describe("acceptor log: first start and identity", () => {
+  test("a missing or empty log is refused unless this is the first start (--init)", () => {
+    const d = dir();
+    expect(() => open(d)).toThrow(/acceptor-1\.log does not exist \(or is empty\): on an acceptor's first start pass --init/);
+    writeFileSync(join(d, "acceptor-1.log"), "");
+    expect(() => open(d)).toThrow(/does not exist \(or is empty\)/);
+    const first = open(d, 7, true);
+    expect(first.loaded.ident).toBe(4242);
+    first.log.close();
+    expect(open(d).loaded.ident).toBe(4242); // kept in the log
+  });
+
+  test("--init on an existing log is refused (it must not stay in a unit file)", () => {
+    const d = dir();
+    written(d, [[vote(0, 1001, val(1, 0))]]);
+    expect(() => open(d, 7, true)).toThrow(/already exists: --init is for an acceptor's first start only/);
+  });
+
+  test("a log written before identities existed gets one, kept from then on", () => {
+    const d = dir();
+    const path = written(d, [[vote(0, 1001, val(1, 0))]]);
+    const bytes = readFileSync(path);
+    // Cut the identity group out: what a version 0.1 log looks like.
+    writeFileSync(path, Buffer.concat([bytes.subarray(0, 16), bytes.subarray(FIRST)]));
+    const old = AcceptorLog.open(d, 7, 1, { create: false, newIdent: () => 777 });
+    expect(show(old.loaded.records)).toEqual(["vote 0@1001 1:0"]);
+    expect(old.loaded.ident).toBe(777);
+    old.log.close();
+    expect(open(d).loaded.ident).toBe(777);
   });
 });

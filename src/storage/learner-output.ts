@@ -1,0 +1,140 @@
+/**
+ * A learner's durable output (`--output FILE`): the delivered values, one per line, appended to
+ * FILE, and beside it FILE.pos, the position they reach: the next instance to deliver, how many
+ * values and bytes FILE holds up to there, and the value ids delivered (so that a value decided
+ * twice is not written twice across a restart).
+ *
+ * Order of writes: values are appended and FILE is fdatasync'd; then (at most every
+ * `positionEveryMs`) the position is written to FILE.pos.tmp, synced and renamed over FILE.pos,
+ * and the directory synced. A restarted learner truncates FILE to the bytes FILE.pos records
+ * (dropping a torn last line and whatever was written after the last position) and resumes at
+ * its instance: FILE then holds every delivered value exactly once, in order, whenever it is
+ * killed.
+ */
+import { dirname } from "node:path";
+import type { IdsSnapshot } from "../protocol/ids.ts";
+import { nodeFileIO, type FileIO } from "./file-io.ts";
+import { StorageError } from "./record-log.ts";
+
+export interface OutputPosition {
+  /** The next instance to deliver: every value of the instances below is in the file. */
+  readonly next: number;
+  /** Values in the file. */
+  readonly values: number;
+  readonly ids: IdsSnapshot;
+}
+
+interface PositionFile extends OutputPosition {
+  readonly format: "paxos-learner-output-1";
+  readonly cluster: number;
+  readonly learner: number;
+  /** Bytes of the output file up to the position. */
+  readonly bytes: number;
+}
+
+const FORMAT = "paxos-learner-output-1";
+const NEWLINE = new Uint8Array([0x0a]);
+
+export class LearnerOutputFile {
+  private chunks: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private lastPositionMs = -Infinity;
+
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+    private fileBytes: number,
+    private readonly cluster: number,
+    private readonly learner: number,
+    private readonly io: FileIO,
+  ) {}
+
+  get positionPath(): string {
+    return `${this.path}.pos`;
+  }
+
+  /**
+   * Opens FILE for appending and returns where an earlier run stopped (undefined: a first run).
+   * FILE without FILE.pos (a file this did not write, or whose position was lost) is refused, as
+   * is a position of another learner or cluster, or a FILE shorter than its position says.
+   */
+  static open(path: string, cluster: number, learner: number, io: FileIO = nodeFileIO): { output: LearnerOutputFile; resumed: OutputPosition | undefined } {
+    const posPath = `${path}.pos`;
+    const size = io.exists(path) ? io.readAll(path).length : 0;
+    let pos: PositionFile | undefined;
+    if (io.exists(posPath)) pos = parsePosition(io.readAll(posPath), posPath);
+    else if (size > 0) {
+      throw new StorageError(`${path} holds ${size} bytes but has no ${posPath}: it was not written by --output (or its position was lost); move it away, or remove it to start over`);
+    }
+    if (pos !== undefined) {
+      if (pos.cluster !== cluster || pos.learner !== learner) {
+        throw new StorageError(`${posPath} is learner ${pos.learner}'s of cluster ${pos.cluster}, not learner ${learner}'s of cluster ${cluster}`);
+      }
+      if (size < pos.bytes) throw new StorageError(`${path} has ${size} bytes, fewer than the ${pos.bytes} its position ${posPath} records: it was truncated or replaced`);
+    }
+    io.mkdirp(dirname(path));
+    const fd = io.open(path, !io.exists(path));
+    const bytes = pos?.bytes ?? 0;
+    io.truncate(fd, bytes); // a torn last line, or values written after the last position
+    io.sync(fd);
+    const output = new LearnerOutputFile(path, fd, bytes, cluster, learner, io);
+    return { output, resumed: pos && { next: pos.next, values: pos.values, ids: pos.ids } };
+  }
+
+  /** Appends one value (a line), written by the next flush. */
+  write(data: Uint8Array): void {
+    this.chunks.push(data, NEWLINE);
+    this.pendingBytes += data.length + 1;
+  }
+
+  /**
+   * Writes and syncs the values appended so far; then, when `positionEveryMs` has passed since the
+   * last one (or `force`), records the position they reach. Throws on write errors (ENOSPC, EIO).
+   */
+  flush(position: () => OutputPosition, nowMs: number, positionEveryMs: number, force = false): void {
+    if (this.pendingBytes > 0) {
+      const buf = new Uint8Array(this.pendingBytes);
+      let at = 0;
+      for (const c of this.chunks) {
+        buf.set(c, at);
+        at += c.length;
+      }
+      this.chunks = [];
+      this.pendingBytes = 0;
+      this.io.write(this.fd, buf, this.fileBytes);
+      this.fileBytes += buf.length;
+      this.io.datasync(this.fd);
+    }
+    if (!force && nowMs - this.lastPositionMs < positionEveryMs) return;
+    this.lastPositionMs = nowMs;
+    const p = position();
+    const file: PositionFile = { format: FORMAT, cluster: this.cluster, learner: this.learner, bytes: this.fileBytes, next: p.next, values: p.values, ids: p.ids };
+    const tmp = `${this.positionPath}.tmp`;
+    const fd = this.io.open(tmp, true);
+    this.io.write(fd, new TextEncoder().encode(`${JSON.stringify(file)}\n`), 0);
+    this.io.sync(fd);
+    this.io.close(fd);
+    this.io.rename(tmp, this.positionPath);
+    this.io.syncDir(dirname(this.positionPath));
+  }
+
+  close(position: () => OutputPosition, nowMs: number): void {
+    this.flush(position, nowMs, 0, true);
+    this.io.close(this.fd);
+  }
+}
+
+function parsePosition(bytes: Uint8Array, path: string): PositionFile {
+  let p: PositionFile;
+  try {
+    p = JSON.parse(new TextDecoder().decode(bytes)) as PositionFile;
+  } catch {
+    throw new StorageError(`${path} is not a learner output position (not JSON)`);
+  }
+  const nat = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+  const idsOk = Array.isArray(p.ids) && p.ids.every((c) => Array.isArray(c) && nat(c[0]) && nat(c[1]) && Array.isArray(c[2]) && c[2].every(nat));
+  if (p.format !== FORMAT || !nat(p.cluster) || !nat(p.learner) || !nat(p.bytes) || !nat(p.next) || !nat(p.values) || !idsOk) {
+    throw new StorageError(`${path} is not a learner output position (format ${FORMAT})`);
+  }
+  return p;
+}

@@ -1,0 +1,83 @@
+/**
+ * A learner's output is exactly once across errors and restarts (compiled binary, loopback):
+ * --output FILE survives kill -9 at any point, and stdout errors end the learner as a filter ends.
+ */
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BINARY, Cluster, ensureBinary, exitOf, sleep, values, waitFor } from "./harness.ts";
+
+let cluster: Cluster | undefined;
+beforeAll(ensureBinary, 120_000);
+afterEach(async () => {
+  await cluster?.stopAll();
+  cluster = undefined;
+});
+
+const lines = (path: string): string[] => {
+  const text = readFileSync(path, "utf8");
+  return text === "" ? [] : text.slice(0, -1).split("\n");
+};
+
+describe("learner output (compiled binary)", () => {
+  test("--output: killed with kill -9 five times at random points, the file equals an uninterrupted learner's output", async () => {
+    const c = (cluster = new Cluster());
+    const a = values("k", 6000);
+    const file = join(c.dir, "learner-2.txt");
+    c.startMany("acceptor", 3);
+    c.startMany("proposer", 1);
+    const steady = c.start("learner", 1, ["--count", String(a.length)]);
+    const args = ["--output", file, "--count", String(a.length)];
+    let restartable = c.start("learner", 2, args);
+    const client = c.client(1, a, ["--outstanding", "20"]);
+    let logs = "";
+    for (let k = 0; k < 5; k++) {
+      const before = steady.lines().length;
+      await waitFor(() => steady.lines().length >= before + 200, 30_000, "200 more values");
+      await sleep(Math.random() * 300); // anywhere: between values, between a write and its sync, mid-position
+      restartable.kill("SIGKILL");
+      await restartable.done;
+      logs += restartable.stderr;
+      restartable = c.start("learner", 2, args);
+    }
+    expect(await exitOf(client, 60_000)).toBe(0);
+    expect(await exitOf(steady, 20_000)).toBe(0);
+    expect(await exitOf(restartable, 20_000)).toBe(0);
+    logs += restartable.stderr;
+    expect(logs).toMatch(/resuming after [1-9]\d* values/);
+    expect(lines(file)).toEqual(steady.lines());
+  }, 120_000);
+
+  test("a learner whose reader went away (| head) ends quietly, as a filter does (exit 141)", async () => {
+    const c = (cluster = new Cluster());
+    c.startMany("acceptor", 3);
+    c.startMany("proposer", 1);
+    const cmd = `${BINARY} --role learner --id 1 --config ${c.configPath} | head -3; exit \${PIPESTATUS[0]}`;
+    const learner = Bun.spawn(["bash", "-c", cmd], { stdout: "pipe", stderr: "pipe" });
+    await sleep(300);
+    expect(await exitOf(c.client(1, values("h", 2000), ["--outstanding", "20"]), 30_000)).toBe(0);
+    expect(await Promise.race([learner.exited, sleep(10_000).then(() => "still running")])).toBe(141);
+    expect(await new Response(learner.stdout).text()).toBe("h1\nh2\nh3\n");
+    expect(await new Response(learner.stderr).text()).not.toMatch(/error/i);
+  }, 60_000);
+
+  test("a learner that cannot write its output says so and exits 6 (stdout on a full disk)", async () => {
+    const c = (cluster = new Cluster());
+    c.startMany("acceptor", 3);
+    c.startMany("proposer", 1);
+    const learner = Bun.spawn([BINARY, "--role", "learner", "--id", "1", "--config", c.configPath], { stdout: Bun.file("/dev/full"), stderr: "pipe" });
+    await sleep(300);
+    expect(await exitOf(c.client(1, values("f", 100)), 30_000)).toBe(0);
+    expect(await Promise.race([learner.exited, sleep(10_000).then(() => "still running")])).toBe(6);
+    expect(await new Response(learner.stderr).text()).toMatch(/cannot write the learner's output: ENOSPC/);
+  }, 60_000);
+
+  test("--output refuses a file it did not write", async () => {
+    const c = (cluster = new Cluster());
+    const file = join(c.dir, "someone-else.txt");
+    await Bun.write(file, "not ours\n");
+    const p = c.start("learner", 1, ["--output", file]);
+    expect(await exitOf(p, 10_000)).toBe(6);
+    expect(p.stderr).toMatch(/holds 9 bytes but has no .*\.pos: it was not written by --output/);
+  }, 30_000);
+});
