@@ -1,9 +1,12 @@
 /** The benchmark command runs (its figures are not checked here: benchmarks are not tests). */
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 test("bun run bench runs the tiny scenario and writes its results as JSON", async () => {
   const out = join(mkdtempSync(join(tmpdir(), "paxos-bench-test-")), "tiny.json");
   const p = Bun.spawn(["bun", "run", "bench", "--scenario", "tiny", "--runs", "1", "--out", out], {

@@ -3,10 +3,13 @@
  * instances; a learner that starts later gets the older ones from another learner's archive,
  * or, with no archive configured, says it cannot and exits 4.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { Cluster, ensureBinary, exitOf, values, waitFor } from "./harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 let cluster: Cluster | undefined;
 beforeAll(ensureBinary, 120_000);
 afterEach(async () => {

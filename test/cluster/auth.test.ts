@@ -2,7 +2,7 @@
  * Authenticated cluster (compiled binary) under forgery: senders without the key flood
  * well-formed 1A/2A/2B/Decision/Submit messages with high rounds and foreign values.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { NONCE } from "../protocol/helpers.ts";
 import { authenticator } from "../../src/net/auth.ts";
 import { encode } from "../../src/net/codec.ts";
@@ -10,6 +10,9 @@ import { Batch } from "../../src/protocol/batch.ts";
 import type { Group, Message } from "../../src/protocol/messages.ts";
 import { Cluster, ensureBinary, exitOf, sorted, values } from "./harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 let cluster: Cluster | undefined;
 beforeAll(ensureBinary, 120_000);
 afterEach(async () => {

@@ -2,9 +2,12 @@
  * Multi-process cluster tests: the compiled binary (dist/paxos, built when stale), real UDP
  * multicast on loopback.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Cluster, ensureBinary, exitOf, sleep, sorted, values, waitFor } from "./harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 let cluster: Cluster | undefined;
 
 beforeAll(ensureBinary, 120_000);

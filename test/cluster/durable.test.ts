@@ -1,8 +1,11 @@
 /** Durable acceptors (compiled binary): kill -9 all of them mid-run and restart them. */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { Cluster, ensureBinary, exitOf, sleep, sorted, values, waitFor } from "./harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 let cluster: Cluster | undefined;
 beforeAll(ensureBinary, 120_000);
 afterEach(async () => {

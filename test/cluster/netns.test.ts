@@ -7,12 +7,15 @@
  * host and of the leading proposer's host, then healing. Every namespace is deleted afterwards,
  * even on failure (deleting a namespace deletes its veths and the bridge).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { BINARY, Cluster, ensureBinary, sleep, sorted, values, waitFor } from "./harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 const isRoot = process.getuid?.() === 0;
 const has = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
 const canRun = isRoot && has("ip") && has("nft") && Bun.spawnSync(["ip", "netns", "list"]).exitCode === 0;

@@ -1,7 +1,10 @@
 /** Operator features on the compiled binary: Prometheus metrics, JSON logs. */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Cluster, ensureBinary, exitOf, values, waitFor } from "./harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 let cluster: Cluster | undefined;
 beforeAll(ensureBinary, 120_000);
 afterEach(async () => {

@@ -5,9 +5,12 @@
  * checks that every process carried on and every value was learned once, in one order. Needs
  * root, iproute2 and nftables (`.ci/run` installs them); skipped, and said so, otherwise.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Cluster, ensureBinary, exitOf, sleep, sorted, values, waitFor } from "./harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 const isRoot = process.getuid?.() === 0;
 const has = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
 const canRun = isRoot && has("ip") && has("nft") && Bun.spawnSync(["ip", "netns", "list"]).exitCode === 0;

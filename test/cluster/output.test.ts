@@ -2,11 +2,14 @@
  * A learner's output is exactly once across errors and restarts (compiled binary, loopback):
  * --output FILE survives kill -9 at any point, and stdout errors end the learner as a filter ends.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, Cluster, ensureBinary, exitOf, sleep, values, waitFor } from "./harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 let cluster: Cluster | undefined;
 beforeAll(ensureBinary, 120_000);
 afterEach(async () => {

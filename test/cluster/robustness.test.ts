@@ -2,7 +2,7 @@
  * The compiled binary against bad input: garbage datagrams into every group while a cluster
  * decides values, bad command lines and configs, over-long values.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Encoder } from "cbor-x/encode";
 import { encode } from "../../src/net/codec.ts";
 import type { Group, Message } from "../../src/protocol/messages.ts";
@@ -10,6 +10,9 @@ import { Prng } from "../../src/prng.ts";
 import { SAMPLES } from "../net/samples.ts";
 import { BINARY, Cluster, ensureBinary, exitOf, sorted, values } from "./harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 let cluster: Cluster | undefined;
 beforeAll(ensureBinary, 120_000);
 afterEach(async () => {

@@ -2,13 +2,16 @@
  * The report as a browser shows it: headless Chromium loads the written file (file://, no network
  * flags) and we look at the DOM it built and at a screenshot. Skipped, visibly, without Chromium.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeReport } from "../../src/cli/report.ts";
 import { LATENCY_LOG_HEADER } from "../../src/report/latency.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
 const CHART_IDS = ["chart-cdf", "chart-latency", "chart-throughput"];

@@ -3,7 +3,7 @@
  * swaps) go to the decoder and, through the runtime's receive path (Node.onDatagram), to each
  * role. Nothing may throw; an input that does not decode never reaches the role.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { proposerOptions } from "../protocol/helpers.ts";
 import { Decoder } from "cbor-x/decode";
 import { Encoder } from "cbor-x/encode";
@@ -19,6 +19,9 @@ import { createLogger } from "../../src/runtime/log.ts";
 import { Node } from "../../src/runtime/node.ts";
 import { SAMPLES } from "../net/samples.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 const WIRE = { cluster: DEFAULT_CONFIG.cluster, acceptors: DEFAULT_CONFIG.acceptors };
 const cbor = new Encoder({ useRecords: false, tagUint8Array: false } as never);
 const raw = new Decoder({ useRecords: false, mapsAsObjects: false } as never);
@@ -79,7 +82,7 @@ describe("fuzzing", () => {
       }
     }
     expect(refused).toBeGreaterThan(50_000); // most mutations are caught, some yield valid messages
-  });
+  }, 60_000);
 
   for (const [group, make] of roles) {
     test(`100,000 mutated datagrams into the ${group} runtime: nothing escapes, invalid ones never reach the role`, () => {
@@ -105,6 +108,6 @@ describe("fuzzing", () => {
       expect(node.stats.received).toBe(100_000);
       expect(dropped + spy.steps).toBe(100_000);
       expect(spy.steps).toBeLessThanOrEqual(decodable);
-    });
+    }, 60_000);
   }
 });

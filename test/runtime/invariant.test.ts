@@ -3,10 +3,13 @@
  * (70), rather than go on. Roles never trip one on input, so a role that does is planted here, in
  * a child process driven through the runtime's receive path.
  */
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { EXIT } from "../../src/exit-codes.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 const SRC = join(import.meta.dir, "../../src");
 
 test("an invariant failure logs the invariant and exits 70", async () => {

@@ -3,12 +3,15 @@
  * catch-up, loss, latency-only), paxos check on bad logs, cleanup.sh after an interrupted run,
  * and paxos demo naming what is missing when it cannot finish.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY, ensureBinary, sleep, waitFor } from "../cluster/harness.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 const ROOT = join(import.meta.dir, "../..");
 beforeAll(ensureBinary, 120_000);
 

@@ -1,9 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { MUTANTS } from "./mutants.ts";
 import { World, replayCommand, runSeed } from "./sim.ts";
 import { randomScenario } from "./scenario.ts";
 import { Prng } from "../../src/prng.ts";
 
+
+// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+setDefaultTimeout(120_000);
 const RUNS = Number(process.env.SIM_RUNS ?? 5000);
 const SEED = Number(process.env.SIM_SEED ?? 1);
 /** Seeds tried per mutant before calling it not caught (the rarest needs a few thousand). */
