@@ -51,7 +51,7 @@ export function encode(msg: Message, wire: WireId): Uint8Array {
 function fields(msg: Message): unknown[] {
   switch (msg.t) {
     case "submit":
-      return [packValues(msg.values)];
+      return [packValues(msg.values), msg.via];
     case "ack":
       return [packVarints(msg.ids)];
     case "1a":
@@ -59,7 +59,7 @@ function fields(msg: Message): unknown[] {
     case "1b":
       return [msg.acc, msg.ident, msg.rnd, msg.nonce, msg.from, msg.to, msg.done, flatVotes(msg.votes), msg.decidedBelow];
     case "nack":
-      return [msg.acc, msg.ident, msg.rnd, msg.nonce];
+      return [msg.acc, msg.ident, msg.rnd, msg.cRnd, msg.nonce];
     case "2a":
       return [msg.cRnd, msg.nonce, flatProposals(msg.proposals), msg.decidedBelow];
     case "2b":
@@ -99,7 +99,7 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
   let msg: Message;
   switch (t) {
     case "submit":
-      msg = { t, values: f.batch().values };
+      msg = { t, values: f.batch().values, via: f.int(NONCE_MAX) };
       break;
     case "ack":
       msg = { t, ids: unpackVarints(f.bytes()) };
@@ -122,7 +122,7 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
       };
       break;
     case "nack":
-      msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), rnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX) };
+      msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), rnd: f.int(ROUND_MAX), cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX) };
       break;
     case "2a":
       msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX) };

@@ -150,7 +150,7 @@ export class Acceptor implements Role {
   protected onPhase1A(msg: Phase1A, fx: Effects): void {
     if (msg.acc !== 0 && msg.acc !== this.opts.id) return; // a piece asked of another acceptor
     if (msg.cRnd === 0 || !this.mayPromise(msg.cRnd, msg.nonce)) {
-      fx.send("proposers", { t: "nack", acc: this.opts.id, ident: this.opts.ident, rnd: this.rnd, nonce: msg.nonce });
+      fx.send("proposers", { t: "nack", acc: this.opts.id, ident: this.opts.ident, rnd: this.rnd, cRnd: msg.cRnd, nonce: msg.nonce });
       return;
     }
     this.promise(msg.cRnd, msg.nonce, fx);
@@ -164,7 +164,7 @@ export class Acceptor implements Role {
 
   protected onPhase2A(msg: Phase2A, fx: Effects): void {
     if (!this.mayAccept(msg.cRnd, msg.nonce)) {
-      fx.send("proposers", { t: "nack", acc: this.opts.id, ident: this.opts.ident, rnd: this.rnd, nonce: msg.nonce });
+      fx.send("proposers", { t: "nack", acc: this.opts.id, ident: this.opts.ident, rnd: this.rnd, cRnd: msg.cRnd, nonce: msg.nonce });
       return;
     }
     this.promise(msg.cRnd, msg.nonce, fx);

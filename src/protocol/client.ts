@@ -160,7 +160,7 @@ export class Client implements Role {
 
   private sendValues(values: Value[], fx: Effects): void {
     for (const chunk of chunkBySize(values, valueWireBytes, this.opts.datagramBytesMax)) {
-      fx.send("proposers", { t: "submit", values: chunk });
+      fx.send("proposers", { t: "submit", values: chunk, via: 0 });
     }
   }
 }

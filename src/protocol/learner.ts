@@ -10,7 +10,7 @@ import {
   type Vote,
   type Votes,
 } from "./messages.ts";
-import { VoteTally, majority } from "./tally.ts";
+import { VoteTally, highestVote, majority } from "./tally.ts";
 
 export interface LearnerOptions {
   readonly id: number;
@@ -158,13 +158,13 @@ export class Learner implements Role {
       }
       accounts.set(msg.acc, byInst.get(inst) ?? null);
       if (accounts.size < majority(this.opts.acceptors)) continue;
-      let best: Vote | null = null;
-      for (const v of accounts.values()) if (v !== null && (best === null || v.vRnd > best.vRnd)) best = v;
+      const best = highestVote(accounts.values(), fx.violations);
       if (best !== null) this.onDecided(inst, best.vVal);
     }
   }
 
   private onDecided(inst: number, batch: Batch): void {
+    if (this.tally.conflicted(inst)) return; // a round there carried two batches: decide nothing on it
     if (inst > this.highestSeen) this.highestSeen = inst;
     if (inst < this.next || this.decided.has(inst)) return;
     this.tally.forget(inst);

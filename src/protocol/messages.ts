@@ -52,6 +52,12 @@ export interface Proposal {
 export interface Submit {
   readonly t: "submit";
   readonly values: readonly Value[];
+  /**
+   * 0 from a client; a proposer's incarnation nonce when a standing-by proposer forwards values
+   * that nobody decides (its own forwards come back to it by multicast loopback, and a forward
+   * does not show that their client is still there).
+   */
+  readonly via: number;
 }
 
 /** Decided value ids, for the clients. `ids` is flat: client, seq, client, seq, ... */
@@ -109,14 +115,15 @@ export interface Phase1B {
 
 /**
  * Refusal of a 1A or 2A, or the answer to a round-0 query: the acceptor's promise is `rnd`. A
- * refused round equal to `rnd` is bound to another incarnation.
+ * refused round (`cRnd`) equal to `rnd` is bound to another incarnation.
  */
 export interface Nack {
   readonly t: "nack";
   readonly acc: number;
   readonly ident: number;
   readonly rnd: number;
-  /** The nonce of the 1A or 2A answered. */
+  /** The round and nonce of the 1A or 2A answered (round 0: a query). */
+  readonly cRnd: number;
   readonly nonce: number;
 }
 
@@ -249,10 +256,11 @@ export class Effects {
  * Why a role stops (or, as an alert, what it goes on despite): `trimmed`, a learner needs
  * instances that every source dropped; `duplicate-id`, another live process uses this
  * proposer's id; `acceptor-identity`, a process answers as an acceptor the cluster knows as
- * another process (or with an id outside 1..acceptors), or this acceptor was told it is one.
+ * another process (or with an id outside 1..acceptors), or this acceptor was told it is one;
+ * `storage`, a learner's archive is damaged.
  */
 export interface Fatal {
-  readonly cause: "trimmed" | "duplicate-id" | "acceptor-identity";
+  readonly cause: "trimmed" | "duplicate-id" | "acceptor-identity" | "storage";
   readonly reason: string;
 }
 

@@ -128,6 +128,8 @@ export class Proposer implements Role {
   /** Acceptors that refused our round as bound to another incarnation. */
   private readonly p1Refused = new Set<number>();
   protected readonly p1Votes = new Map<number, Vote>();
+  /** Instances whose promises showed two batches in one round (never proposed). */
+  private readonly p1Conflicts = new Set<number>();
   /** The highest decidedBelow among this Phase 1's promises. */
   private p1Decided = 0;
   private p1SentAtMs = 0;
@@ -225,6 +227,9 @@ export class Proposer implements Role {
         case "catchup":
           this.onCatchup(msg, nowMs, fx);
           break;
+        case "ack":
+          this.onAck(msg.ids);
+          break;
         default:
           break;
       }
@@ -296,10 +301,12 @@ export class Proposer implements Role {
   }
 
   private onSubmit(msg: Submit, nowMs: number, fx: Effects): void {
+    if (msg.via === this.nonce) return; // our own forward, back by loopback
     const ackIds: number[] = [];
     let lastClient = -1;
     for (const v of msg.values) {
-      if (v.client !== lastClient) this.clientHeardAtMs.set((lastClient = v.client), nowMs); // one client per Submit, mostly
+      // The client is there (a forward says nothing about that); one client per Submit, mostly.
+      if (msg.via === 0 && v.client !== lastClient) this.clientHeardAtMs.set((lastClient = v.client), nowMs);
       this.decidedIds.raiseFloor(v.client, v.floor); // the client knows everything below is decided
       if (this.decidedIds.has(v.client, v.seq)) {
         ackIds.push(v.client, v.seq); // a retransmission of a decided value: its ack was lost
@@ -309,8 +316,20 @@ export class Proposer implements Role {
       if (this.pending.size >= this.opts.pendingValuesMax) continue;
       this.pending.push(v, nowMs);
     }
-    if (ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
+    if (ackIds.length > 0) {
+      fx.send("clients", { t: "ack", ids: ackIds });
+      // A standing-by proposer forwarded values it took for undecided: tell it too.
+      if (msg.via !== 0) fx.send("proposers", { t: "ack", ids: ackIds });
+    }
     if (this.mode === "leader") this.proposeNew(nowMs, fx);
+  }
+
+  /** Another proposer says these values are decided (an answer to a forward): they wait no more. */
+  private onAck(ids: readonly number[]): void {
+    for (let i = 0; i + 1 < ids.length; i += 2) {
+      this.decidedIds.add(ids[i]!, ids[i + 1]!);
+      this.pending.delete(ids[i]!, ids[i + 1]!);
+    }
   }
 
   // ---- probing and Phase 1 ----
@@ -331,6 +350,7 @@ export class Proposer implements Role {
     this.p1Coverage.clear();
     this.p1Refused.clear();
     this.p1Votes.clear();
+    this.p1Conflicts.clear();
     this.p1SentAtMs = nowMs;
     this.p1Decided = 0;
     this.send1A(this.p1From, 0, fx);
@@ -365,7 +385,7 @@ export class Proposer implements Role {
     const cov = this.p1Coverage.get(msg.acc) ?? { to: this.p1From, done: false };
     this.p1Coverage.set(msg.acc, cov);
     if (cov.done || msg.from > cov.to) return; // duplicate, or a piece after a lost one
-    for (const vote of msg.votes) this.notePhase1Vote(vote);
+    for (const vote of msg.votes) this.notePhase1Vote(vote, fx);
     this.p1Decided = Math.max(this.p1Decided, msg.decidedBelow);
     const advanced = msg.to > cov.to;
     cov.to = Math.max(cov.to, msg.to);
@@ -380,11 +400,19 @@ export class Proposer implements Role {
     if (complete >= majority(this.opts.acceptors)) this.becomeLeader(nowMs, fx);
   }
 
-  /** Keeps, per instance, the vote with the highest vRnd among the promises. */
-  protected notePhase1Vote(vote: Vote): void {
+  /**
+   * Keeps, per instance, the vote with the highest vRnd among the promises. Two different batches
+   * with the same vRnd cannot happen in a correct cluster: the instance is reported, and never
+   * proposed in this round (no pick between the two).
+   */
+  protected notePhase1Vote(vote: Vote, fx: Effects): void {
     if (vote.inst < this.p1From) return;
     const known = this.p1Votes.get(vote.inst);
     if (known === undefined || vote.vRnd > known.vRnd) this.p1Votes.set(vote.inst, vote);
+    else if (vote.vRnd === known.vRnd && !vote.vVal.sameAs(known.vVal) && !this.p1Conflicts.has(vote.inst)) {
+      this.p1Conflicts.add(vote.inst);
+      fx.violations.push(`two different batches voted for instance ${vote.inst} in round ${vote.vRnd}; not proposing there`);
+    }
   }
 
   /**
@@ -435,7 +463,7 @@ export class Proposer implements Role {
     // not flood the acceptors with its whole backlog at once.
     while (this.inflight.size < this.opts.pipelineWindow && this.retakeNext <= this.retakeTop) {
       const inst = this.retakeNext++;
-      if (inst < this.firstUndecided || this.decided.has(inst)) continue;
+      if (inst < this.firstUndecided || this.decided.has(inst) || this.p1Conflicts.has(inst)) continue;
       const cVal = this.valueForTakenInstance(inst);
       this.p1Votes.delete(inst);
       for (const v of cVal.values) {
@@ -586,7 +614,7 @@ export class Proposer implements Role {
     // Our own round refused at an equal promise: that acceptor bound it to another incarnation of
     // our id. In Phase 1, give up once too many did for a majority to remain (or, see onTick, when
     // no majority came by the next retransmission).
-    if (msg.nonce === this.nonce && msg.rnd === this.cRnd && this.mode === "phase1") {
+    if (msg.nonce === this.nonce && msg.cRnd === this.cRnd && msg.rnd === this.cRnd && this.mode === "phase1") {
       this.p1Refused.add(msg.acc);
       if (this.p1Refused.size > this.opts.acceptors - majority(this.opts.acceptors)) this.standBy(nowMs, true);
       return;
@@ -663,7 +691,7 @@ export class Proposer implements Role {
     this.lastForwardMs = nowMs;
     if (this.starvingSinceMs === Infinity) this.starvingSinceMs = nowMs;
     this.counters.forwarded += starving.length;
-    for (const chunk of chunkBySize(starving, valueWireBytes, this.opts.datagramBytesMax)) fx.send("proposers", { t: "submit", values: chunk });
+    for (const chunk of chunkBySize(starving, valueWireBytes, this.opts.datagramBytesMax)) fx.send("proposers", { t: "submit", values: chunk, via: this.nonce });
   }
 
   /** Starts or re-arms the hole timer: a hole exists, and progress through it re-arms it. */

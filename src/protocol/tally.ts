@@ -39,8 +39,17 @@ export class VoteTally {
     }
     votes.voters.add(acc);
     if (votes.conflicted || votes.voters.size < this.quorum) return undefined;
+    for (const r of rounds.values()) if (r.conflicted) return undefined; // an earlier round was broken: nothing is sure here
     this.open.delete(vote.inst);
     return votes.vVal;
+  }
+
+  /** Whether some round of the instance carried two different batches. */
+  conflicted(inst: number): boolean {
+    const rounds = this.open.get(inst);
+    if (rounds === undefined) return false;
+    for (const r of rounds.values()) if (r.conflicted) return true;
+    return false;
   }
 
   /** Drops the votes of every instance below `inst` (known decided). */
@@ -52,6 +61,24 @@ export class VoteTally {
   forget(inst: number): void {
     this.open.delete(inst);
   }
+}
+
+/**
+ * The vote with the highest vRnd among some acceptors' votes for one instance (Phase 1's rule, and
+ * catch-up recovery's), or null when none voted. Two different batches with that highest vRnd
+ * cannot happen in a correct cluster: reported, and null (nothing may be decided from it).
+ */
+export function highestVote(votes: Iterable<Vote | null>, violations: string[]): Vote | null {
+  let best: Vote | null = null;
+  let conflict = false;
+  for (const v of votes) {
+    if (v === null) continue;
+    if (best === null || v.vRnd > best.vRnd) [best, conflict] = [v, false];
+    else if (v.vRnd === best.vRnd && !v.vVal.sameAs(best.vVal)) conflict = true;
+  }
+  if (best === null || !conflict) return best;
+  violations.push(`two different batches voted for instance ${best.inst} in round ${best.vRnd}; not deciding on it`);
+  return null;
 }
 
 export function majority(acceptors: number): number {

@@ -150,7 +150,7 @@ const newMetrics = (ctx: RoleContext, name: RoleName) => new Metrics({ role: nam
 /** The exit code of a role that cannot go on, after saying why. */
 function fatalExit(ctx: RoleContext, f: Fatal): number {
   ctx.log.error(f.reason);
-  return f.cause === "trimmed" ? EXIT.trimmed : EXIT.duplicateId;
+  return f.cause === "trimmed" ? EXIT.trimmed : f.cause === "storage" ? EXIT.storage : EXIT.duplicateId;
 }
 
 /** Runs a node until SIGINT/SIGTERM, or until its role cannot go on. */
@@ -357,8 +357,13 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
 /** Answers a learner's Catchup from this learner's archive, as Decisions (bounded datagrams). */
 function serveArchive(archive: LearnerArchive, msg: Catchup, c: Config): Effects {
   const fx = new Effects();
-  const decided = archive.read(msg.from, msg.to, c.network.datagramBytesMax * CATCHUP_DATAGRAMS_MAX);
-  sendDecisions(fx, decided, c.network.datagramBytesMax, CATCHUP_DATAGRAMS_MAX);
+  try {
+    const decided = archive.read(msg.from, msg.to, c.network.datagramBytesMax * CATCHUP_DATAGRAMS_MAX);
+    sendDecisions(fx, decided, c.network.datagramBytesMax, CATCHUP_DATAGRAMS_MAX);
+  } catch (e) {
+    if (!(e instanceof StorageError)) throw e;
+    fx.fatal = { cause: "storage", reason: `the learner archive is damaged: ${e.message}; not serving from it (move it away and restart)` };
+  }
   return fx;
 }
 

@@ -1,14 +1,16 @@
 /**
  * A learner's archive: every instance it delivered, (inst, packed batch), in a RecordLog, so that
  * it can serve a learner that needs instances the acceptors have trimmed (config learner.archive).
- * Not synced: losing the tail in a crash only means the archive restarts a little earlier.
+ * Not synced: losing the tail in a crash only means the archive restarts a little earlier (the
+ * file is read back up to its first damage, whatever follows). Every record read to be served is
+ * checked again (its CRC, its batch): a damaged archive fails loudly, never serves garbage.
  * A sparse in-memory index (every INDEX_EVERY-th instance) keeps memory bounded.
  */
 import { join } from "node:path";
 import { Batch, scanPacked } from "../protocol/batch.ts";
 import type { Proposal } from "../protocol/messages.ts";
 import { nodeFileIO, type FileIO } from "./file-io.ts";
-import { RecordLog } from "./record-log.ts";
+import { RecordLog, StorageError } from "./record-log.ts";
 
 const MAGIC = "PXLRNAR1";
 const INDEX_EVERY = 256;
@@ -23,7 +25,7 @@ export class LearnerArchive {
 
   static open(dir: string, clusterId: number, learnerId: number, io: FileIO = nodeFileIO): LearnerArchive {
     io.mkdirp(dir);
-    const opened = RecordLog.open(join(dir, `learner-${learnerId}.archive`), MAGIC, clusterId, learnerId, decodeInst, io);
+    const opened = RecordLog.open(join(dir, `learner-${learnerId}.archive`), MAGIC, clusterId, learnerId, decodeInst, io, true);
     const archive = new LearnerArchive(opened.log);
     for (const r of opened.records) archive.noteAt(r.value, r.offset);
     return archive;
@@ -61,7 +63,10 @@ export class LearnerArchive {
       if (inst >= to || bytes + payload.length > bytesMax) break;
       if (inst < from) continue;
       const packed = payload.slice(8);
-      out.push({ inst, cVal: Batch.fromPacked(packed, scanPacked(packed) ?? 0) });
+      const count = scanPacked(packed);
+      // Served as decided: a malformed batch must never pass for an empty one.
+      if (count === undefined) throw new StorageError(`${this.log.path}: instance ${inst} holds a malformed batch`);
+      out.push({ inst, cVal: Batch.fromPacked(packed, count) });
       bytes += payload.length;
     }
     return out;

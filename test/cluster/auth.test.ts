@@ -33,7 +33,7 @@ function forgeries(round: number): { to: Group; msg: Message }[] {
       out.push({ to: "learners", msg: twoB }, { to: "proposers", msg: twoB });
     }
     out.push({ to: "learners", msg: { t: "decision", decided: [{ inst, cVal: foreign(inst) }] } });
-    out.push({ to: "proposers", msg: { t: "submit", values: foreign(inst).values } });
+    out.push({ to: "proposers", msg: { t: "submit", values: foreign(inst).values, via: 0 } });
     out.push({ to: "clients", msg: { t: "ack", ids: [1, inst] } });
   }
   return out;

@@ -5,11 +5,11 @@ import { b, val, NONCE } from "../protocol/helpers.ts";
 const values = [val(1, 0, "a"), val(4294967295, Number.MAX_SAFE_INTEGER, ""), { ...val(3, 1_732_690_000_123_000, "é\n\u0000x"), floor: 1_732_690_000_122_000 }];
 const batch = b(...values);
 export const SAMPLES: Message[] = [
-  { t: "submit", values },
+  { t: "submit", values, via: 0 },
   { t: "ack", ids: [1, 0, 7, 1_732_690_000_123_000] },
   { t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 },
   { t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 3, to: 9, done: false, votes: [{ inst: 3, vRnd: 901, vVal: batch }, { inst: 8, vRnd: 1, vVal: b() }], decidedBelow: 2 },
-  { t: "nack", acc: 3, ident: 3, rnd: 2 ** 40, nonce: NONCE },
+  { t: "nack", acc: 3, ident: 3, rnd: 2 ** 40, cRnd: 0, nonce: NONCE },
   { t: "2a", cRnd: 5005, nonce: NONCE, proposals: [{ inst: 0, cVal: batch }, { inst: 1, cVal: b() }], decidedBelow: 7 },
   { t: "2b", acc: 1, ident: 1, votes: [{ inst: 12, vRnd: 5005, vVal: batch }], decidedBelow: 0 },
   { t: "catchup", from: 10, to: 4106, decidedBelow: 0, seenTo: 0 },

@@ -21,7 +21,7 @@ describe("acceptor", () => {
     a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
     const fx = a.step(msg({ t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
     expect(sent(fx, "proposers", "1b")).toEqual([]);
-    expect(sent(fx, "proposers", "nack")).toEqual([{ t: "nack", acc: 2, ident: 2, rnd: 2002, nonce: NONCE }]);
+    expect(sent(fx, "proposers", "nack")).toEqual([{ t: "nack", acc: 2, ident: 2, rnd: 2002, cRnd: 1001, nonce: NONCE }]);
     expect(a.promised).toBe(2002);
   });
 

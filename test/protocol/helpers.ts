@@ -34,7 +34,7 @@ export function startProposer(p: Proposer, t = 0, acceptors?: Role[]): Effects {
   const probe = p.step({ kind: "tick" }, t);
   const answers: Message[] = acceptors
     ? acceptors.flatMap((a) => sent(probe, "acceptors", "1a").flatMap((m) => a.step({ kind: "msg", msg: m }, t).sends.map((s) => s.msg)))
-    : [1, 2].map((acc) => ({ t: "nack", acc, ident: acc, rnd: 0, nonce: p.opts.incarnation }) as Message);
+    : [1, 2].map((acc) => ({ t: "nack", acc, ident: acc, rnd: 0, cRnd: 0, nonce: p.opts.incarnation }) as Message);
   for (const m of answers) p.step({ kind: "msg", msg: m }, t);
   return p.step({ kind: "tick" }, t);
 }

@@ -26,7 +26,7 @@ function standby(over: Partial<ProposerOptions> = {}): Proposer {
   const p = new Proposer(options(over));
   p.step(tick, 0);
   p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
-  for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 2002, nonce: NONCE }), 0);
+  for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 2002, cRnd: 0, nonce: NONCE }), 0);
   expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([]);
   expect(p.state).toBe("standby");
   return p;
@@ -48,10 +48,10 @@ describe("proposer", () => {
   test("first asks a majority of acceptors for their promises, and starts above them", () => {
     const p = new Proposer(options());
     expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]);
-    p.step(msg({ t: "nack", acc: 1, ident: 1, rnd: 7_005_002, nonce: NONCE }), 1);
+    p.step(msg({ t: "nack", acc: 1, ident: 1, rnd: 7_005_002, cRnd: 0, nonce: NONCE }), 1);
     expect(sent(p.step(tick, 2), "acceptors", "1a")).toEqual([]); // one answer is not a majority
     expect(sent(p.step(tick, 60), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]); // asked again
-    p.step(msg({ t: "nack", acc: 3, ident: 3, rnd: 0, nonce: NONCE }), 61);
+    p.step(msg({ t: "nack", acc: 3, ident: 3, rnd: 0, cRnd: 0, nonce: NONCE }), 61);
     expect(sent(p.step(tick, 62), "acceptors", "1a")[0]!.cRnd).toBe(7_006_001);
   });
 
@@ -60,17 +60,17 @@ describe("proposer", () => {
   test("counts only answers to its own query in the start-up probe", () => {
     const p = new Proposer(options());
     p.step(tick, 0);
-    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 5_000_002, nonce: NONCE + 1 }), 1); // stale
+    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 5_000_002, cRnd: 0, nonce: NONCE + 1 }), 1); // stale
     p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 5_000_002, nonce: NONCE + 1, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 1);
     expect(sent(p.step(tick, 2), "acceptors", "1a")).toEqual([]); // still probing
-    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 6_000_002, nonce: NONCE }), 3);
+    for (const acc of [2, 3]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 6_000_002, cRnd: 0, nonce: NONCE }), 3);
     expect(sent(p.step(tick, 4), "acceptors", "1a")[0]!.cRnd).toBe(6_001_001);
   });
 
   test("re-proposes the highest-vRnd value over its own, and fills holes with no-ops", () => {
     const p = new Proposer(options());
     startProposer(p);
-    p.step(msg({ t: "submit", values: [val(9, 0, "mine")] }), 0);
+    p.step(msg({ t: "submit", values: [val(9, 0, "mine")], via: 0 }), 0);
     const older = { inst: 2, vRnd: 501, vVal: b(val(5, 0, "older")) };
     const newer = { inst: 2, vRnd: 702, vVal: b(val(7, 0, "newer")) };
     p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 0, to: 3, done: true, votes: [older], decidedBelow: 0 }), 0);
@@ -98,9 +98,9 @@ describe("proposer", () => {
 
   test("batches values while the pipeline is full (self-clocking)", () => {
     const p = leader({ pipelineWindow: 1 });
-    const first = p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
+    const first = p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
     expect(twoA(first).flatMap((m) => m.proposals.map((q) => ids(q.cVal)))).toEqual([["1:0"]]);
-    const queued = p.step(msg({ t: "submit", values: [val(1, 1), val(1, 2), val(2, 0)] }), 2);
+    const queued = p.step(msg({ t: "submit", values: [val(1, 1), val(1, 2), val(2, 0)], via: 0 }), 2);
     expect(twoA(queued)).toEqual([]); // window full
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
     p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 3);
@@ -112,25 +112,25 @@ describe("proposer", () => {
   test("respects the batch value and byte limits", () => {
     const p = leader({ batchValuesMax: 2, batchBytesMax: 300, pipelineWindow: 10 });
     const values = [val(1, 0), val(1, 1), val(1, 2, "x".repeat(200)), val(1, 3, "y".repeat(200))];
-    const fx = p.step(msg({ t: "submit", values }), 1);
+    const fx = p.step(msg({ t: "submit", values, via: 0 }), 1);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => ids(q.cVal)))).toEqual([["1:0", "1:1"], ["1:2"], ["1:3"]]);
   });
 
   test("acks a retransmitted value that is already decided instead of proposing it again", () => {
     const p = leader();
-    p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
+    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
     p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 2);
     p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), 2);
-    const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 3);
+    const fx = p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 3);
     expect(twoA(fx)).toEqual([]);
     expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
   });
 
   test("stands by on a higher round, keeps the values, and takes over after the timeout", () => {
     const p = leader();
-    p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
-    p.step(msg({ t: "nack", acc: 1, ident: 1, rnd: 2002, nonce: NONCE }), 2);
+    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
+    p.step(msg({ t: "nack", acc: 1, ident: 1, rnd: 2002, cRnd: 0, nonce: NONCE }), 2);
     expect(p.isLeader).toBe(false);
     expect(p.pendingCount).toBe(1);
     // takeoverMs × (1 + random) = 150 ms, doubled: it was preempted before deciding anything
@@ -141,7 +141,7 @@ describe("proposer", () => {
   test("a standing-by proposer does not take over while its waiting values keep being decided", () => {
     const p = standby();
     for (let t = 10; t <= 2000; t += 10) {
-      p.step(msg({ t: "submit", values: [val(1, t)] }), t);
+      p.step(msg({ t: "submit", values: [val(1, t)], via: 0 }), t);
       const vote = { inst: t / 10 - 1, vRnd: 2002, vVal: b(val(1, t - 10)) };
       p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), t);
       const fx = p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), t);
@@ -153,14 +153,14 @@ describe("proposer", () => {
 
   test("resends unanswered 2A after the retransmission timeout", () => {
     const p = leader();
-    p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
+    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
     expect(twoA(p.step(tick, 20))).toEqual([]);
     expect(twoA(p.step(tick, 60)).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([0]);
   });
 
   test("does not combine 2B votes of different rounds into a decision", () => {
     const p = leader();
-    p.step(msg({ t: "submit", values: [val(1, 0)] }), 0);
+    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
     p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
     const fx = p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [{ inst: 0, vRnd: 901, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
     expect(sent(fx, "clients", "ack")).toEqual([]);
@@ -190,13 +190,13 @@ describe("proposer restart", () => {
     const first = new Proposer(options({ id: 2 }));
     const [oneA] = sent(startProposer(first, 0, acc), "acceptors", "1a");
     for (const a of acc) for (const oneB of sent(a.step(msg(oneA!), 0), "proposers", "1b")) first.step(msg(oneB), 0);
-    const [twoAX] = twoA(first.step(msg({ t: "submit", values: [val(1, 0, "X")] }), 1));
+    const [twoAX] = twoA(first.step(msg({ t: "submit", values: [val(1, 0, "X")], via: 0 }), 1));
     const [twoBX] = sent(acc[0]!.step(msg(twoAX!), 1), "learners", "2b");
     learner.step(msg(twoBX!), 1);
     const restarted = new Proposer(options({ id: 2, roundFloor: roundFloorOnRestart }));
     const [oneA2] = sent(startProposer(restarted, 5, acc.slice(1)), "acceptors", "1a");
     for (const a of acc.slice(1)) for (const oneB of sent(a.step(msg(oneA2!), 5), "proposers", "1b")) restarted.step(msg(oneB), 5);
-    const [twoAY] = twoA(restarted.step(msg({ t: "submit", values: [val(1, 1, "Y")] }), 6));
+    const [twoAY] = twoA(restarted.step(msg({ t: "submit", values: [val(1, 1, "Y")], via: 0 }), 6));
     const delivered: string[] = [];
     for (const a of acc.slice(1)) {
       for (const twoB of sent(a.step(msg(twoAY!), 6), "learners", "2b")) delivered.push(...ids(learner.step(msg(twoB), 6).delivered));
@@ -243,7 +243,7 @@ describe("proposer Phase 1 in pieces", () => {
     startProposer(p);
     p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 40 }), 0);
     p.step(msg({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
-    const fx = p.step(msg({ t: "submit", values: [val(1, 0)] }), 1);
+    const fx = p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([40]);
   });
 });
@@ -254,7 +254,7 @@ describe("proposer holes", () => {
     const y = { inst: 1, vRnd: 1001, vVal: b(val(5, 0)) };
     p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [y], decidedBelow: 0 }), 0); // someone else leads
     p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [y], decidedBelow: 0 }), 0); // instance 1 decided, 0 unknown
-    for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 1001, nonce: NONCE }), 0); // the start-up probe's answers
+    for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: NONCE }), 0); // the start-up probe's answers
     expect(sent(p.step(tick, 1), "acceptors", "1a")).toEqual([]); // started, standing by
     expect(p.pendingCount).toBe(0);
     expect(sent(p.step(tick, 100), "acceptors", "1a")).toEqual([]);

@@ -43,7 +43,7 @@ describe("issue 10 regressions", () => {
     lead(p0, acc, 10); // takes over in R0
     const r0 = p0.round;
     expect(r0).toBeGreaterThan(q.round);
-    const [twoAx] = to(p0.step(m({ t: "submit", values: [val(7, 0, "x")] }), 11), "acceptors");
+    const [twoAx] = to(p0.step(m({ t: "submit", values: [val(7, 0, "x")], via: 0 }), 11), "acceptors");
     expect(delivered(l1, feed(acc[0]!, [twoAx!], 11, "learners"), 11)).toEqual([]);
     // P0 crashes; P restarts with the same id and a clock still behind Q's.
     const p = new Proposer(proposerOptions({ id: 1, incarnation: 3 }));
@@ -56,7 +56,7 @@ describe("issue 10 regressions", () => {
     expect((oneA[0] as { cRnd: number }).cRnd).toBeGreaterThan(r0);
     feed(p, [acc[1]!, acc[2]!].flatMap((a) => feed(a, oneA, 22, "proposers")), 22, "acceptors"); // acceptor 1's answer is lost
     expect(p.isLeader).toBe(true);
-    const twoAy = to(p.step(m({ t: "submit", values: [val(7, 1, "y")] }), 23), "acceptors");
+    const twoAy = to(p.step(m({ t: "submit", values: [val(7, 1, "y")], via: 0 }), 23), "acceptors");
     const votes = [acc[1]!, acc[2]!].map((a) => feed(a, twoAy, 23, "learners"));
     const got1 = delivered(l1, votes[0]!, 23);
     const got2 = delivered(l2, votes.flat(), 23);
@@ -83,8 +83,8 @@ describe("issue 10 regressions", () => {
     feed(pb, answers, 2, "acceptors");
     expect([pa.isLeader, pb.isLeader]).toEqual([true, false]);
     const twoA = [
-      ...to(pa.step(m({ t: "submit", values: [val(1, 0, "a")] }), 3), "acceptors"),
-      ...to(pb.step(m({ t: "submit", values: [val(2, 0, "b")] }), 3), "acceptors"),
+      ...to(pa.step(m({ t: "submit", values: [val(1, 0, "a")], via: 0 }), 3), "acceptors"),
+      ...to(pb.step(m({ t: "submit", values: [val(2, 0, "b")], via: 0 }), 3), "acceptors"),
     ];
     expect(to(pb.step(tick, 3), "acceptors").filter((x) => x.t === "2a")).toEqual([]); // B proposes nothing
     const twoB = acc.map((a) => feed(a, twoA, 4, "learners"));
@@ -133,7 +133,7 @@ describe("issue 10 regressions", () => {
     p.step(m({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: far + 1, done: true, votes: [chosen], decidedBelow: 10 }), 0);
     p.step(m({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(true);
-    p.step(m({ t: "submit", values: [val(9, 0, "new")] }), 1);
+    p.step(m({ t: "submit", values: [val(9, 0, "new")], via: 0 }), 1);
     // Everything below `far` gets decided meanwhile (acceptors report it).
     const fx = p.step(m({ t: "2b", acc: 2, ident: 2, votes: [], decidedBelow: far }), 2);
     const proposals = sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((q) => [q.inst, ids(q.cVal)]));
@@ -170,7 +170,7 @@ describe("issue 10 regressions", () => {
     const l1 = learner();
     const leader = new Proposer(proposerOptions({ id: 1, incarnation: 31 }));
     lead(leader, acc, 0);
-    const twoA = to(leader.step(m({ t: "submit", values: [val(4, 0, "x")] }), 1), "acceptors");
+    const twoA = to(leader.step(m({ t: "submit", values: [val(4, 0, "x")], via: 0 }), 1), "acceptors");
     expect(delivered(l1, [acc[0]!, acc[1]!].flatMap((a) => feed(a, twoA, 1, "learners")), 1)).toEqual(["4:0"]);
     // The leader and acceptor 1 crash; acceptor 2 restarts from its log, written without the prefix.
     const a2 = new Acceptor(acc[1]!.opts);
@@ -205,13 +205,13 @@ describe("issue 10 regressions", () => {
     const p = new Proposer(proposerOptions({ id: 2, incarnation: 41 }));
     p.step(tick, 0);
     p.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
-    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, nonce: 41 }), 0);
+    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 41 }), 0);
     p.step(tick, 0);
     expect(p.state).toBe("standby");
     let forwardedAt = -1;
     let tookOverAt = -1;
     for (let t = 1; t <= 2000 && tookOverAt < 0; t++) {
-      if (t % 100 === 1) p.step(m({ t: "submit", values: [val(1, 0, "starving")] }), t); // the client resends
+      if (t % 100 === 1) p.step(m({ t: "submit", values: [val(1, 0, "starving")], via: 0 }), t); // the client resends
       if (t % 20 === 0) {
         const vote = { inst: t / 20 - 1, vRnd: 1001, vVal: b(val(3, t, "served")) }; // others' values decided
         p.step(m({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), t);
@@ -233,10 +233,10 @@ describe("issue 10 regressions", () => {
     const p = new Proposer(proposerOptions({ id: 2, incarnation: 51 }));
     p.step(tick, 0);
     p.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
-    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, nonce: 51 }), 0);
+    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 51 }), 0);
     p.step(tick, 0);
-    p.step(m({ t: "submit", values: [val(1, 0)] }), 1); // its decision is missed
-    p.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }] }), 50); // seq 0 was acked, says the client
+    p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 1); // its decision is missed
+    p.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }], via: 0 }), 50); // seq 0 was acked, says the client
     const vote = { inst: 1, vRnd: 1001, vVal: b({ ...val(1, 1), floor: 1 }) };
     for (const acc of [1, 2]) p.step(m({ t: "2b", acc, ident: acc, votes: [vote], decidedBelow: 1 }), 60);
     for (let t = 61; t < 3000; t += 10) expect(to(p.step(tick, t), "acceptors")).toEqual([]);
@@ -248,8 +248,8 @@ describe("issue 10 regressions", () => {
     startProposer(q, 0);
     for (const acc of [1, 2]) q.step(m({ t: "1b", acc, ident: acc, rnd: 1001, nonce: 62, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(q.isLeader).toBe(true);
-    q.step(m({ t: "submit", values: [val(8, 0), val(1, 0)] }), 1);
-    q.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }] }), 2); // 1:0 decided elsewhere
+    q.step(m({ t: "submit", values: [val(8, 0), val(1, 0)], via: 0 }), 1);
+    q.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }], via: 0 }), 2); // 1:0 decided elsewhere
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(8, 0)) };
     q.step(m({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 3);
     const fx = q.step(m({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), 3);
@@ -260,14 +260,14 @@ describe("issue 10 regressions", () => {
   test("8: each takeover that made no progress doubles the wait before the next; a new higher round defers it", () => {
     const p = new Proposer(proposerOptions({ id: 1, incarnation: 71 }));
     startProposer(p, 0);
-    p.step(m({ t: "submit", values: [val(1, 0)] }), 0);
+    p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
     const waits: number[] = [];
     let t = 0;
     for (let k = 0; k < 4; k++) {
       const preemptAt = t + 1;
-      p.step(m({ t: "nack", acc: 1, ident: 1, rnd: p.round + 1001, nonce: 71 }), preemptAt); // a higher round: preempted
+      p.step(m({ t: "nack", acc: 1, ident: 1, rnd: p.round + 1001, cRnd: 0, nonce: 71 }), preemptAt); // a higher round: preempted
       for (t = preemptAt; t < preemptAt + 10_000; t++) {
-        if ((t - preemptAt) % 400 === 0) p.step(m({ t: "submit", values: [val(1, 0)] }), t); // the client still asks
+        if ((t - preemptAt) % 400 === 0) p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), t); // the client still asks
         if (to(p.step(tick, t), "acceptors").length > 0) break;
       }
       waits.push(t - preemptAt);
@@ -276,9 +276,9 @@ describe("issue 10 regressions", () => {
     const q = new Proposer(proposerOptions({ id: 2, incarnation: 72 }));
     q.step(tick, 0);
     q.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
-    for (const acc of [1, 2]) q.step(m({ t: "nack", acc, ident: acc, rnd: 1001, nonce: 72 }), 0);
+    for (const acc of [1, 2]) q.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 72 }), 0);
     q.step(tick, 0);
-    q.step(m({ t: "submit", values: [val(1, 0)] }), 0);
+    q.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
     q.step(m({ t: "1b", acc: 1, ident: 1, rnd: 3003, nonce: 99, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 100); // someone starts Phase 1
     for (t = 101; t < 10_000 && to(q.step(tick, t), "acceptors").length === 0; t++);
     expect(t).toBe(250); // 100 + 150: deferred from when the new round appeared
@@ -328,5 +328,62 @@ describe("issue 11: acceptor identities", () => {
     const a = new Acceptor({ id: 2, ident: 99, datagramBytesMax: 1400, catchupDatagramsMax: 8, retainInstances: 1_000_000 });
     expect(a.step(m({ t: "refuse", acc: 2, ident: 5 }), 0).fatal).toBeUndefined(); // another process
     expect(a.step(m({ t: "refuse", acc: 2, ident: 99 }), 0).fatal).toMatchObject({ cause: "acceptor-identity", reason: expect.stringMatching(/another process as acceptor 2/) });
+  });
+});
+
+/** Found in an independent review of issue 10's change. */
+describe("review findings", () => {
+  test("catch-up accounts with two batches in one round decide nothing, and say so", () => {
+    const l = learner();
+    const account = (acc: number, text: string) =>
+      m({ t: "votes", acc, ident: acc, from: 0, to: 1, decidedBelow: 1, votes: [{ inst: 0, vRnd: 3003, vVal: b(val(1, 0, text)) }] });
+    l.step(account(1, "x"), 0);
+    const fx = l.step(account(2, "y"), 0);
+    expect(fx.delivered).toEqual([]);
+    expect(fx.violations.join()).toMatch(/two different batches voted for instance 0 in round 3003/);
+  });
+
+  test("Phase 1 promises with two batches in one round: that instance is reported and not proposed", () => {
+    const p = new Proposer(proposerOptions({ incarnation: 91 }));
+    startProposer(p, 0);
+    const oneB = (acc: number, text: string) =>
+      m({ t: "1b", acc, ident: acc, rnd: 1001, nonce: 91, from: 0, to: 2, done: true, votes: [{ inst: 0, vRnd: 501, vVal: b(val(5, 0, text)) }], decidedBelow: 0 });
+    const first = p.step(oneB(1, "x"), 0);
+    const fx = p.step(oneB(2, "y"), 0);
+    expect(p.isLeader).toBe(true);
+    expect([...first.violations, ...fx.violations].join()).toMatch(/two different batches voted for instance 0 in round 501; not proposing there/);
+    expect(sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((q) => q.inst))).not.toContain(0);
+  });
+
+  test("a late answer to its own start-up query does not make a proposer give up its round", () => {
+    const p = new Proposer(proposerOptions({ incarnation: 92 }));
+    const [oneA] = to(startProposer(p, 0), "acceptors") as { cRnd: number }[];
+    // Acceptor 3 promised the round to this proposer, then got a late copy of its query.
+    p.step(m({ t: "nack", acc: 3, ident: 3, rnd: oneA!.cRnd, cRnd: 0, nonce: 92 }), 1);
+    const resent = to(p.step(tick, 60), "acceptors");
+    expect(resent).toContainEqual(expect.objectContaining({ t: "1a", cRnd: oneA!.cRnd }));
+    expect(p.state).toBe("phase1");
+  });
+
+  test("a forward of values already decided is answered: the standing-by proposer does not take over", () => {
+    const p = new Proposer(proposerOptions({ id: 2, incarnation: 93 }));
+    p.step(tick, 0);
+    p.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+    for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 93 }), 0);
+    p.step(tick, 0);
+    const leader = new Proposer(proposerOptions({ id: 1, incarnation: 94 }));
+    startProposer(leader, 0);
+    for (const acc of [1, 2]) leader.step(m({ t: "1b", acc, ident: acc, rnd: 1001, nonce: 94, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
+    const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
+    for (const acc of [1, 2]) leader.step(m({ t: "2b", acc, ident: acc, votes: [vote], decidedBelow: 0 }), 1); // decided; p missed it
+    p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
+    for (let t = 2; t < 3000; t += 10) {
+      const fx = p.step(tick, t);
+      for (const fwd of sent(fx, "proposers", "submit")) {
+        p.step(m(fwd), t); // its own forward, by loopback
+        for (const ack of sent(leader.step(m(fwd), t), "proposers", "ack")) p.step(m(ack), t);
+      }
+      expect(to(fx, "acceptors")).toEqual([]);
+    }
   });
 });

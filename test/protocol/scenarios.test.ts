@@ -27,7 +27,7 @@ test("a value decided in a lower instance by a stale leader does not hide one ac
   feed(M, [A[0]!, A[1]!].flatMap((a) => feed(a, mOneA, 0)).flatMap((fx) => to(fx, "proposers")), 0);
   expect([L.isLeader, M.isLeader]).toEqual([true, true]);
   // M's 2A for instance 0 is lost; s = 7:0 is decided at instance 1 and acked.
-  M.step(m({ t: "submit", values: [{ client: 8, seq: 0, floor: 0, data: new Uint8Array([120]) }] }), 1);
+  M.step(m({ t: "submit", values: [{ client: 8, seq: 0, floor: 0, data: new Uint8Array([120]) }], via: 0 }), 1);
   const twoA = feed(M, to(client.submit([new Uint8Array([115])], 1).fx, "proposers"), 2).flatMap((fx) => to(fx, "acceptors"));
   const acks = [A[0]!, A[1]!].flatMap((a) => feed(a, twoA, 2)).flatMap((fx) => to(fx, "proposers")).flatMap((x) => to(M.step(m(x), 3), "clients"));
   for (const a of acks) client.step(m(a), 4);

@@ -38,15 +38,25 @@ export class SafetyChecker {
   private readonly decisions = new Map<number, Uint8Array>();
   private readonly chosen = new Map<number, Batch>();
   private readonly votes = new Map<string, Uint8Array>();
+  private readonly acked = new Set<string>();
   readonly violations: Violation[] = [];
 
   submit(v: Value, required = true): void {
     this.submitted.set(idKey(v.client, v.seq), { data: v.data, required });
   }
 
-  /** A client incarnation is gone: its values may be delivered, but need not be. */
+  /** A client incarnation is gone: its values may be delivered, but need not be (unless acked). */
   retireClient(client: number): void {
-    for (const [key, s] of this.submitted) if (key.startsWith(`${client}:`)) s.required = false;
+    for (const [key, s] of this.submitted) if (key.startsWith(`${client}:`) && !this.acked.has(key)) s.required = false;
+  }
+
+  /** A client was told this value is decided: every learner must deliver it, whatever becomes of the client. */
+  ack(client: number, seq: number): void {
+    const key = idKey(client, seq);
+    this.acked.add(key);
+    const s = this.submitted.get(key);
+    if (s === undefined) this.fail("integrity", `client ${client} was acked ${key}, which it never submitted`);
+    else s.required = true;
   }
 
   /** An instance chosen before the run: it must be delivered with this batch. */

@@ -10,6 +10,9 @@ import type { Prng } from "../../src/prng.ts";
 
 const PAGE_BYTES = 512;
 
+/** Thrown by a sync that the machine does not live to complete (SimDisk.crashing). */
+export class MachineCrash extends Error {}
+
 interface SimFile {
   /** What reads see: everything written. */
   data: Uint8Array;
@@ -80,12 +83,12 @@ export class SimDisk implements FileIO {
   }
 
   sync(fd: number): void {
-    if (this.crashing) return; // the machine dies before the sync completes
+    if (this.crashing) throw new MachineCrash(); // the machine dies before the sync completes
     const f = this.fd(fd);
     f.synced = f.data.slice(0, f.size);
   }
 
-  /** Set when the machine is about to crash: writes still happen, syncs no longer complete. */
+  /** Set when the machine is about to crash: writes still happen, the next sync never returns. */
   crashing = false;
 
   datasync(fd: number): void {

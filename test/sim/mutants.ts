@@ -62,7 +62,7 @@ export class IgnoreEchoedNonce extends Proposer {
 export class StaleProbe extends Proposer {
   override step(input: Parameters<Proposer["step"]>[0], nowMs: number): Effects {
     if (input.kind === "msg" && (input.msg.t === "nack" || input.msg.t === "1b") && this.state === "probing") {
-      return super.step({ kind: "msg", msg: { t: "nack", acc: input.msg.acc, ident: input.msg.ident, rnd: input.msg.rnd, nonce: this.opts.incarnation } }, nowMs);
+      return super.step({ kind: "msg", msg: { t: "nack", acc: input.msg.acc, ident: input.msg.ident, rnd: input.msg.rnd, cRnd: 0, nonce: this.opts.incarnation } }, nowMs);
     }
     return super.step(input, nowMs);
   }

@@ -19,7 +19,7 @@ import { Prng } from "../../src/prng.ts";
 import { Driver, type DriverHost, type DurableLog } from "../../src/runtime/driver.ts";
 import { AcceptorLog } from "../../src/storage/acceptor-log.ts";
 import { SafetyChecker, type Violation } from "./checker.ts";
-import { SimDisk } from "./disk.ts";
+import { MachineCrash, SimDisk } from "./disk.ts";
 import { buildHistory, type History } from "./history.ts";
 import {
   AcceptLowerRound,
@@ -202,6 +202,8 @@ export class World {
     proposalsBeyondAheadMax: 0,
   };
   private history: History | undefined;
+  /** Processes down between a crash and their restart. */
+  private readonly restarting = new Set<Proc>();
   private readonly wireId: WireId;
   private gaveUp = 0;
   private nowMs = 0;
@@ -238,8 +240,8 @@ export class World {
       if (this.checker.violations.length > 0) break;
       if ((this.healed || this.nowMs >= (s.loadMs ?? Infinity)) && this.settled()) break;
     }
-    // Progress is owed while a proposer is up (twins that found each other may both have stopped).
-    const canProgress = this.byGroup.proposers.some((p) => p.alive);
+    // Progress is owed while a proposer is up; only twins that found each other may all have stopped.
+    const canProgress = this.byGroup.proposers.some((p) => p.alive) || this.faults.duplicateIdStops === 0;
     if (this.checker.violations.length === 0 && !this.settled() && canProgress) this.checker.checkLiveness(this.checkedLearners());
     for (const p of this.byGroup.proposers) if (p.alive) this.faults.takeovers += (p.role as Proposer).counters.takeovers;
     for (const p of this.byGroup.acceptors) if (p.disk) this.faults.diskFaults += Object.values(p.disk.faults).reduce((a, b) => a + b, 0);
@@ -320,6 +322,7 @@ export class World {
 
   /** Starts (or restarts) a process: a new role from what it kept (a durable acceptor's disk), a new driver. */
   private boot(proc: Proc): void {
+    this.restarting.delete(proc);
     proc.gen++;
     proc.alive = true;
     proc.tickAtMs = Infinity;
@@ -348,7 +351,11 @@ export class World {
           // The records are written, the sync never completes, the held replies never leave.
           if (proc.disk !== undefined && proc.log !== undefined) {
             proc.disk.crashing = true;
-            proc.log.commit();
+            try {
+              proc.log.commit();
+            } catch (e) {
+              if (!(e instanceof MachineCrash)) throw e;
+            }
           }
           crash();
         });
@@ -569,6 +576,8 @@ export class World {
 
   private crash(p: Proc, restarts = false): void {
     if (!p.alive) return;
+    if (restarts) this.restarting.add(p);
+    else this.restarting.delete(p);
     p.crashAtBadMoment = undefined;
     p.alive = false;
     p.gen++; // its pending timers and commits die with it
@@ -708,6 +717,7 @@ export class World {
       if (a.cause !== "duplicate-id" || !this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${a.reason}`);
     }
     for (const d of fx.deliveredInstances) this.checker.decide(proc.learnerKey, d.inst, d.cVal);
+    for (const seq of fx.acked) this.checker.ack(proc.clientNumber, seq);
     for (const d of fx.delivered) {
       this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} DELIVER ${d.client}:${d.seq}`);
       this.checker.deliver(proc.learnerKey, d);
@@ -750,7 +760,8 @@ export class World {
   private strandedByTrim(p: Proc): boolean {
     if (this.scenario.retainInstances >= 1_000_000) return false;
     const next = (p.role as Learner).nextInstance;
-    const acceptors = this.byGroup.acceptors.filter((a) => a.alive).map((a) => a.role as unknown as { trimmedBelow: number });
+    // Every acceptor that is not crashed for good (one restarting counts: it comes back).
+    const acceptors = this.byGroup.acceptors.filter((a) => a.alive || this.restarting.has(a)).map((a) => a.role as unknown as { trimmedBelow: number });
     const stranded = acceptors.some((a) => a.trimmedBelow > next) && acceptors.filter((a) => a.trimmedBelow <= next).length < Math.floor(this.scenario.acceptors / 2) + 1;
     if (stranded) this.gaveUp++;
     return stranded;

@@ -13,8 +13,15 @@ const show = (rs: PersistRecord[]) =>
   rs.map((r) => (r.kind === "promise" ? `promise ${r.rnd}` : r.kind === "trim" || r.kind === "decided" ? `${r.kind} ${r.below}` : `vote ${r.vote.inst}@${r.vote.vRnd} ${ids(r.vote.vVal).join(",")}`));
 
 const open = (d: string, cluster = 7, create = false) => AcceptorLog.open(d, cluster, 1, { create, newIdent: () => 4242 });
-/** Where the first record after the identity (written when the log is created) starts. */
-const FIRST = 16 + (8 + 9) + (8 + 13);
+/** The commit marker, and the marker written after each sync (see RecordLog.markSynced). */
+const MARKER = 8 + 13;
+/** Where the first record after the identity (written, synced and marked when the log is created) starts. */
+const FIRST = 16 + (8 + 9) + MARKER + MARKER;
+
+/** As if the machine crashed before the last group's sync returned: no synced-marker after it. */
+function unsynced(path: string): void {
+  truncateSync(path, statSync(path).size - MARKER);
+}
 
 /** Writes the groups of records, creating the log on first use. */
 function written(d: string, records: PersistRecord[][]): string {
@@ -43,7 +50,8 @@ describe("acceptor log", () => {
   test("a torn last record (never acknowledged) is dropped, and appends continue after it", () => {
     const d = dir();
     const path = written(d, [[vote(0, 1001, val(1, 0))], [vote(1, 1001, val(1, 1, "x".repeat(100)))]]);
-    truncateSync(path, statSync(path).size - 21 - 10); // the crash tore the last write (record and commit marker)
+    unsynced(path);
+    truncateSync(path, statSync(path).size - MARKER - 10); // the crash tore the last write (record and commit marker)
     const first = open(d);
     expect(show(first.loaded.records)).toEqual(["vote 0@1001 1:0"]);
     expect(first.loaded.tornBytes).toBeGreaterThan(0);
@@ -88,13 +96,25 @@ describe("acceptor log", () => {
     const path = written(d, [[vote(0, 1001, val(1, 0, "a"))]]);
     const firstGroupEnd = statSync(path).size;
     written(d, [[vote(1, 1001, val(1, 1, "x".repeat(300))), vote(2, 1001, val(1, 2, "y".repeat(300)))]]);
+    unsynced(path);
     const bytes = readFileSync(path);
     bytes.fill(0, firstGroupEnd + 100, firstGroupEnd + 400);
     writeFileSync(path, bytes);
     expect(show(open(d).loaded.records)).toEqual(["vote 0@1001 1:0"]);
   });
 
-  test("…but damage in a group that a later committed group follows refuses to start", () => {
+  // Reviewed: damage in a group that was synced (the disk, not a crash) must not pass for a torn
+  // tail, even when no group follows it: the marker written after its sync shows it was synced.
+  test("damage in the last group after its sync (the disk, not a crash) refuses to start", () => {
+    const d = dir();
+    const path = written(d, [[vote(0, 1001, val(1, 0, "a"))], [vote(1, 1001, val(1, 1, "x".repeat(300)))]]);
+    const bytes = readFileSync(path);
+    bytes[bytes.length - MARKER - MARKER - 100]! ^= 0xff;
+    writeFileSync(path, bytes);
+    expect(() => open(d)).toThrow(/checksum mismatch, before a committed record.*refusing to start/);
+  });
+
+  test("…and damage in a group that a later committed group follows refuses to start", () => {
     const d = dir();
     const path = written(d, [[vote(0, 1001, val(1, 0, "a"))], [vote(1, 1001, val(1, 1, "x".repeat(300)))], [vote(2, 1001, val(1, 2))]]);
     const bytes = readFileSync(path);
