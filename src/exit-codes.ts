@@ -17,6 +17,8 @@ export const EXIT = {
   duplicateId: 5,
   /** A learner cannot write its output (disk full, I/O error, a bad --output file). */
   output: 6,
+  /** Interrupted (SIGINT or SIGTERM) before its work was done: a client with values not decided, a demo. */
+  interrupted: 130,
   /** An internal invariant was violated: a bug. The message names the invariant. */
   invariant: 70,
   /** A learner's stdout was closed by its reader (`paxos --role learner | head`), as a filter killed by SIGPIPE. */

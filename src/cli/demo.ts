@@ -13,6 +13,7 @@ import { selfCommand } from "../runtime/self.ts";
 import { AcceptorLog } from "../storage/acceptor-log.ts";
 import { formatResults, gatherLogs } from "./check.ts";
 import { UsageError } from "./errors.ts";
+import { EXIT } from "../exit-codes.ts";
 import { writeReport, renderTextSummary } from "./report.ts";
 
 export const demoArgs = {
@@ -498,7 +499,7 @@ export const demoCommand = defineCommand({
     const run = new DemoRun(parseDemoArgs(args));
     const stop = () => {
       run.stopAll();
-      process.exit(130);
+      process.exit(EXIT.interrupted);
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);

@@ -19,7 +19,8 @@ export interface ReceiveOptions {
   /** Drop each received datagram with this probability (loss injection). */
   readonly loss: number;
   readonly seed: number;
-  readonly onDatagram: (bytes: Uint8Array) => void;
+  /** A datagram and the address it came from. */
+  readonly onDatagram: (bytes: Uint8Array, from: string) => void;
   readonly onLossDrop: () => void;
   /** A receive error at run time (the socket stays open and goes on receiving). */
   readonly onError: (e: Error) => void;
@@ -45,9 +46,9 @@ export async function joinGroup(opts: ReceiveOptions): Promise<Receiver> {
     // The kernel may refuse a large buffer; the default still works, with more loss under load.
   }
   socket.on("error", opts.onError);
-  socket.on("message", (bytes: Uint8Array) => {
+  socket.on("message", (bytes: Uint8Array, rinfo: { address: string }) => {
     if (opts.loss > 0 && rng.next() < opts.loss) opts.onLossDrop();
-    else opts.onDatagram(bytes);
+    else opts.onDatagram(bytes, rinfo.address);
   });
   return { close: () => socket.close() };
 }

@@ -80,6 +80,11 @@ export class Learner implements Role {
     return this.next;
   }
 
+  /** Instances known to exist that are not delivered yet (0 when nothing suggests a gap). */
+  get waitingInstances(): number {
+    return Math.max(0, this.highestSeen - this.next + 1);
+  }
+
   /** The ids delivered so far, in bounded form: with `nextInstance`, where a restart resumes. */
   deliveredIdsSnapshot(): IdsSnapshot {
     return this.deliveredIds.snapshot();

@@ -13,6 +13,7 @@ import { joinGroup, openSender, type Receiver, type Sender } from "../net/transp
 import { InvariantError } from "../protocol/assert.ts";
 import type { Effects, Fatal, Group, Input, Message, Role } from "../protocol/messages.ts";
 import { Driver, type DurableLog } from "./driver.ts";
+import type { Health } from "./health.ts";
 
 export type { DurableLog } from "./driver.ts";
 
@@ -66,7 +67,12 @@ export interface NodeOptions {
   readonly auth?: Authenticator;
   /** Runtime-level answers (a learner's archive): effects for a message, or undefined for the role. */
   readonly intercept?: (msg: Message) => Effects | undefined;
+  /** What this process sees of the cluster (see health.ts); checked every second. */
+  readonly health?: Health;
 }
+
+/** Drop reasons an operator can fix: noted for the diagnosis, with the sender's address. */
+const REFUSED = new Set(["auth", "cluster", "config", "version"]);
 
 export class Node {
   readonly stats: NodeStats = { received: 0, sent: 0, dropped: {}, violations: 0, alerts: {}, networkErrors: {} };
@@ -121,11 +127,15 @@ export class Node {
       group,
       loss: this.opts.loss,
       seed: this.opts.seed,
-      onDatagram: (bytes) => this.onDatagram(bytes),
+      onDatagram: (bytes, from) => this.onDatagram(bytes, from),
       onLossDrop: () => this.drop("injected-loss"),
       onError: (e) => this.networkError("receive", e, 0),
     });
-    this.idleTimer = setInterval(() => this.step({ kind: "tick" }), IDLE_TICK_MS);
+    this.idleTimer = setInterval(() => {
+      this.step({ kind: "tick" });
+      const said = this.opts.health?.check(this.now());
+      if (said !== undefined) this.opts.log.warn(said);
+    }, IDLE_TICK_MS);
     this.step({ kind: "tick" });
   }
 
@@ -139,11 +149,12 @@ export class Node {
   }
 
   /** One received datagram (public for tests that drive a node without sockets). */
-  onDatagram(datagram: Uint8Array): void {
+  onDatagram(datagram: Uint8Array, from = "?"): void {
     this.stats.received++;
     const bytes = this.opts.auth ? this.opts.auth.open(datagram) : datagram;
     if (bytes === undefined) {
-      this.drop("auth", `${datagram.length}-byte datagram`);
+      this.drop("auth", `${datagram.length}-byte datagram from ${from}`);
+      this.opts.health?.noteRefused("auth", from, this.now());
       return;
     }
     let msg: Message;
@@ -151,9 +162,11 @@ export class Node {
       msg = decode(bytes, this.wire);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      this.drop(e.reason, `${bytes.length}-byte datagram`);
+      this.drop(e.reason, `${bytes.length}-byte datagram from ${from}`);
+      if (REFUSED.has(e.reason)) this.opts.health?.noteRefused(e.reason, from, this.now());
       return;
     }
+    this.opts.health?.noteMessage(msg, this.now());
     if (!ACCEPTS[this.opts.group].has(msg.t)) {
       this.drop("wrong-group", `'${msg.t}' message`);
       return;
@@ -161,6 +174,15 @@ export class Node {
     const intercepted = this.opts.intercept?.(msg);
     if (intercepted !== undefined) this.apply(intercepted);
     else this.step({ kind: "msg", msg });
+  }
+
+  get health(): Health | undefined {
+    return this.opts.health;
+  }
+
+  /** The role made progress (a value decided, an instance delivered): for the stall diagnosis. */
+  noteProgress(): void {
+    this.opts.health?.noteProgress(this.now());
   }
 
   /** Carries out effects a runner got from its role directly (a client's submit). */

@@ -9,13 +9,14 @@ import { authenticator } from "../net/auth.ts";
 import { Acceptor } from "../protocol/acceptor.ts";
 import { Client } from "../protocol/client.ts";
 import { Learner } from "../protocol/learner.ts";
-import { Effects, type Catchup, type Group, type Role } from "../protocol/messages.ts";
+import { Effects, type Catchup, type Group, type Message, type Role } from "../protocol/messages.ts";
 import { sendDecisions } from "../protocol/pack.ts";
 import { Proposer, ROUND_STRIDE } from "../protocol/proposer.ts";
 import { readLines } from "./lines.ts";
 import { AcceptorLog, StorageError } from "../storage/acceptor-log.ts";
 import { LearnerArchive } from "../storage/learner-archive.ts";
 import { LearnerOutputFile, type OutputPosition } from "../storage/learner-output.ts";
+import { Health, type Work } from "./health.ts";
 import { Metrics } from "./metrics.ts";
 import { StdoutLines } from "./stdout.ts";
 import { Node, type DurableLog, type NodeOptions } from "./node.ts";
@@ -56,26 +57,32 @@ const GROUP_OF: Record<RoleName, Group> = {
   learner: "learners",
 };
 
-function node(
-  ctx: RoleContext,
-  role: Role,
-  name: RoleName,
-  onEffects?: NodeOptions["onEffects"],
-  durable?: DurableLog,
-  intercept?: NodeOptions["intercept"],
-): Node {
+interface NodeParts {
+  readonly role: Role;
+  readonly name: RoleName;
+  readonly onEffects?: NodeOptions["onEffects"];
+  readonly durable?: DurableLog;
+  readonly intercept?: NodeOptions["intercept"];
+  /** The role's work, for the diagnosis of a stall (none: it never waits on others). */
+  readonly work?: () => Work;
+}
+
+/** A Node for a role, with its config, key, loss injection and health. */
+function node(ctx: RoleContext, parts: NodeParts): Node {
   const key = authKey(ctx.config);
+  const health = new Health(parts.name, ctx.config.acceptors, parts.work ?? (() => ({ waiting: 0, unit: "" })), 0);
   return new Node({
-    ...(intercept ? { intercept } : {}),
+    ...(parts.intercept ? { intercept: parts.intercept } : {}),
     ...(key ? { auth: authenticator(key, ctx.config.cluster) } : {}),
     config: ctx.config,
-    group: GROUP_OF[name],
-    role,
+    group: GROUP_OF[parts.name],
+    role: parts.role,
     log: ctx.log,
     loss: ctx.config.loss,
     seed: ctx.seed,
-    ...(onEffects ? { onEffects } : {}),
-    ...(durable ? { durable } : {}),
+    health,
+    ...(parts.onEffects ? { onEffects: parts.onEffects } : {}),
+    ...(parts.durable ? { durable: parts.durable } : {}),
   });
 }
 
@@ -129,6 +136,14 @@ function startMetrics(ctx: RoleContext, name: RoleName, n: Node, metrics: Metric
       return { labels: { direction: direction!, code: code! }, value };
     }),
   );
+  const health = n.health!;
+  metrics.gauge("paxos_acceptors_heard", "Acceptors heard in the last 5 s", () => [{ value: health.acceptorsHeard(n.now()) }]);
+  metrics.gauge("paxos_seconds_since_heard", "Seconds since each role's group was last heard (+Inf: never)", () =>
+    Object.entries(health.secondsSinceHeard(n.now())).map(([group, value]) => ({ labels: { group }, value })),
+  );
+  metrics.gauge("paxos_seconds_since_progress", "Seconds since this process last made progress (a value decided, an instance delivered)", () => [
+    { value: health.secondsSinceProgress(n.now()) },
+  ]);
   metrics.counter("paxos_protocol_violations_total", "Messages showing what a correct cluster never does (refused)", () => [{ value: n.stats.violations }]);
   metrics.counter("paxos_alerts_total", "Operator mistakes noticed (the process went on), by cause", () =>
     Object.entries(n.stats.alerts).map(([cause, value]) => ({ labels: { cause }, value })),
@@ -198,12 +213,18 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
   metrics.counter("paxos_phase1_runs_total", "Phase 1 runs", () => [{ value: proposer.counters.phase1Runs }]);
   metrics.counter("paxos_takeovers_total", "Phase 1 runs after a first one (takeovers)", () => [{ value: proposer.counters.takeovers }]);
   let leading = false;
-  const n = node(ctx, proposer, "proposer", (fx) => {
+  let decidedPrefix = 0;
+  const onEffects = (fx: Effects): void => {
     for (const s of fx.sends) if (s.msg.t === "2a") for (const p of s.msg.proposals) batchValues.observe(p.cVal.length);
+    if (proposer.decidedPrefix > decidedPrefix) {
+      decidedPrefix = proposer.decidedPrefix;
+      n.noteProgress();
+    }
     if (proposer.isLeader === leading) return;
     leading = proposer.isLeader;
     ctx.log.info(leading ? `leading in round ${proposer.round}` : "standing by");
-  });
+  };
+  const n = node(ctx, { role: proposer, name: "proposer", onEffects, work: () => ({ waiting: proposer.pendingCount, unit: "values" }) });
   return serve(ctx, "proposer", n, metrics);
 }
 
@@ -236,7 +257,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   const metrics = newMetrics(ctx, "acceptor");
   metrics.gauge("paxos_promised_round", "Highest round promised (rnd)", () => [{ value: acceptor.promised }]);
   metrics.gauge("paxos_votes_held", "Votes held in memory", () => [{ value: acceptor.voteCount }]);
-  if (opened === undefined) return serve(ctx, "acceptor", node(ctx, acceptor, "acceptor"), metrics);
+  if (opened === undefined) return serve(ctx, "acceptor", node(ctx, { role: acceptor, name: "acceptor" }), metrics);
   const log = opened.log;
   acceptor.restore(opened.loaded.records);
   if (opened.loaded.tornBytes > 0) ctx.log.warn(`${log.path}: dropped a torn last record (${opened.loaded.tornBytes} bytes, never acknowledged)`);
@@ -256,7 +277,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   const compaction = setInterval(() => {
     if (log.wantsCompaction(acceptor.storedBytes)) log.compact(acceptor.snapshot());
   }, COMPACT_CHECK_MS);
-  const code = await serve(ctx, "acceptor", node(ctx, acceptor, "acceptor", undefined, durable), metrics);
+  const code = await serve(ctx, "acceptor", node(ctx, { role: acceptor, name: "acceptor", durable }), metrics);
   clearInterval(compaction);
   log.close();
   return code;
@@ -316,7 +337,8 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
       outputFailed(e);
     }
   };
-  const n = node(ctx, learner, "learner", (fx) => {
+  const onEffects = (fx: Effects): void => {
+    if (fx.deliveredInstances.length > 0) n.noteProgress();
     for (const d of fx.deliveredInstances) archive?.append(d.inst, d.cVal);
     for (const v of fx.delivered) {
       (file ?? stdout!).write(v.data);
@@ -326,7 +348,14 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
         return;
       }
     }
-  }, undefined, archive ? (msg) => (msg.t === "catchup" ? serveArchive(archive!, msg, c) : undefined) : undefined);
+  };
+  const n = node(ctx, {
+    role: learner,
+    name: "learner",
+    onEffects,
+    work: () => ({ waiting: learner.waitingInstances, unit: "instances" }),
+    ...(archive ? { intercept: (msg: Message) => (msg.t === "catchup" ? serveArchive(archive!, msg, c) : undefined) } : {}),
+  });
   const flusher = setInterval(() => void flush(false), c.learner.flushMs);
   await n.start();
   const metrics = newMetrics(ctx, "learner");
@@ -397,7 +426,14 @@ export async function runClient(ctx: RoleContext): Promise<number> {
   metrics.counter("paxos_submitted_values_total", "Values sent for the first time", () => [{ value: client.counters.submitted }]);
   metrics.counter("paxos_retransmitted_values_total", "Values sent again", () => [{ value: client.counters.retransmitted }]);
   metrics.counter("paxos_decided_values_total", "Values known decided", () => [{ value: decided }]);
-  const n = node(ctx, client, "client", (fx) => {
+  const n = node(ctx, {
+    role: client,
+    name: "client",
+    work: () => ({ waiting: client.undecided, unit: "values" }),
+    onEffects: (fx) => onAcked(fx),
+  });
+  const onAcked = (fx: Effects): void => {
+    if (fx.acked.length > 0) n.noteProgress();
     decided += fx.acked.length;
     const now = n.now();
     for (let i = 0; i < fx.acked.length; i++) {
@@ -406,7 +442,7 @@ export async function runClient(ctx: RoleContext): Promise<number> {
       latency?.write(`${fx.acked[i]}\t${(at + epochOffsetMs).toFixed(3)}\t${(now - at).toFixed(3)}\n`);
     }
     if (fx.acked.length > 0) wake();
-  });
+  };
   /** Node time (ms since the node started) to Unix time. */
   const epochOffsetMs = Date.now() - n.now();
   await n.start();
@@ -414,6 +450,14 @@ export async function runClient(ctx: RoleContext): Promise<number> {
   const maxBytes = maxValueBytes(c);
   let read = 0;
   let rejected = 0;
+  // SIGINT or SIGTERM before every value is decided: say how far it got, then stop.
+  void untilSignal().then(async (signal) => {
+    ctx.log.warn(`${signal}: stopping: ${decided} of the ${read} values read were decided, ${client.undecided} not known decided`);
+    await latency?.end();
+    stopMetrics();
+    n.stop();
+    process.exit(EXIT.interrupted);
+  });
   for await (const lines of readLines(Bun.stdin.stream(), maxBytes)) {
     const datas: Uint8Array[] = [];
     for (const line of lines) {
