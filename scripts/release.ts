@@ -5,6 +5,7 @@
  * commit's time (scripts/build.ts), and tar fixes names' order, times, owners and modes.
  *
  *   bun run release [--target T]... [--out DIR] [--changelog FILE] [--expect-version V]
+ *   bun run release --print-notes      # the version's CHANGELOG entry (release notes), to stdout
  *
  * --target: only these targets ("host" for this machine); --expect-version: refuse unless
  * package.json says V (CI passes the tag's version).
@@ -70,6 +71,23 @@ async function sha256(file: string): Promise<string> {
   return h.digest("hex");
 }
 
+/** package.json's version and its CHANGELOG entry; refuses (ReleaseError) when there is none. */
+export async function versionNotes(changelogPath: string, expectVersion?: string): Promise<{ version: string; notes: string }> {
+  const version = pkg.version;
+  if (expectVersion !== undefined && expectVersion !== version) {
+    throw new ReleaseError(`package.json says version ${version}, expected ${expectVersion} (tag and package.json must agree)`);
+  }
+  let changelog = "";
+  try {
+    changelog = await Bun.file(changelogPath).text();
+  } catch {
+    throw new ReleaseError(`cannot read ${changelogPath}`);
+  }
+  const notes = changelogEntry(changelog, version);
+  if (notes === null) throw new ReleaseError(`${changelogPath} has no entry for version ${version}: add a "## ${version}" section with its changes first`);
+  return { version, notes };
+}
+
 export interface ReleaseOptions {
   targets: readonly Target[];
   outDir: string;
@@ -79,19 +97,7 @@ export interface ReleaseOptions {
 
 /** Builds and packs every target into `outDir`; returns the archives' file names. */
 export async function release(o: ReleaseOptions): Promise<string[]> {
-  const version = pkg.version;
-  if (o.expectVersion !== undefined && o.expectVersion !== version) {
-    throw new ReleaseError(`package.json says version ${version}, expected ${o.expectVersion} (tag and package.json must agree)`);
-  }
-  let changelog = "";
-  try {
-    changelog = await Bun.file(o.changelogPath).text();
-  } catch {
-    throw new ReleaseError(`cannot read ${o.changelogPath}`);
-  }
-  if (changelogEntry(changelog, version) === null) {
-    throw new ReleaseError(`${o.changelogPath} has no entry for version ${version}: add a "## ${version}" section with its changes first`);
-  }
+  const { version } = await versionNotes(o.changelogPath, o.expectVersion);
   const s = await stamp();
   if (s.commit.endsWith("-dirty")) console.warn(`release: uncommitted changes: the binaries say commit ${s.commit}, which no checkout reproduces`);
   mkdirSync(o.outDir, { recursive: true });
@@ -135,8 +141,13 @@ if (import.meta.main) {
         out: { type: "string", default: join(ROOT, "dist/release") },
         changelog: { type: "string", default: join(ROOT, "CHANGELOG.md") },
         "expect-version": { type: "string" },
+        "print-notes": { type: "boolean", default: false },
       },
     });
+    if (values["print-notes"]) {
+      process.stdout.write(`${(await versionNotes(values.changelog, values["expect-version"])).notes}\n`);
+      process.exit(0);
+    }
     const outDir = resolve(values.out);
     const names = await release({ targets: parseTargets(values.target), outDir, changelogPath: values.changelog, expectVersion: values["expect-version"] });
     for (const n of [...names, "SHA256SUMS"]) console.log(`${String(statSync(join(outDir, n)).size).padStart(10)}  ${join(outDir, n)}`);

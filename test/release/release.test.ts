@@ -146,7 +146,11 @@ describe("release", () => {
   });
 
   test("changelog entries: the exact version, with some text", async () => {
-    expect(changelogEntry(await Bun.file(join(ROOT, "CHANGELOG.md")).text(), pkg.version)).not.toBeNull();
+    const entry = changelogEntry(await Bun.file(join(ROOT, "CHANGELOG.md")).text(), pkg.version);
+    expect(entry).not.toBeNull();
+    const notes = sh([process.execPath, "scripts/release.ts", "--print-notes"], ROOT); // the release notes CI publishes
+    expect(notes.code, notes.err).toBe(0);
+    expect(notes.out).toBe(`${entry}\n`);
     const log = "# Changelog\n\n## [1.2.0] - 2026-12-01\n- new\n\n## 1.1.0\n\n## v1.0.0 (2026-10-01)\n- first\n";
     expect(changelogEntry(log, "1.2.0")).toBe("- new");
     expect(changelogEntry(log, "1.0.0")).toBe("- first");
