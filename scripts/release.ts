@@ -39,8 +39,9 @@ export const archiveName = (version: string, target: Target) => `paxos-${version
 /** `tar | gzip` of `dir`/`name`, with the contents alone deciding the bytes. */
 async function pack(dir: string, name: string, epochS: number, archive: string): Promise<void> {
   const fixed = ["--sort=name", "--format=gnu", `--mtime=@${epochS}`, "--owner=0", "--group=0", "--numeric-owner"];
-  // tar runs gzip itself and fails when gzip does; -n keeps the name and time out of its header.
-  await $`tar ${fixed} --use-compress-program=${"gzip -n"} -C ${dir} -cf ${archive} ${name}`.quiet();
+  // GNU tar runs gzip itself and fails when gzip does; -n keeps the name and time out of its header.
+  const r = await $`tar ${fixed} --use-compress-program=${"gzip -n"} -C ${dir} -cf ${archive} ${name}`.quiet().nothrow();
+  if (r.exitCode !== 0) throw new ReleaseError(`cannot pack ${name} (GNU tar and gzip needed): ${r.stderr.toString().trim().split("\n")[0]}`);
 }
 
 /** Stages one platform's files under `stage`/`name` with fixed modes (umask must not matter). */
@@ -125,11 +126,12 @@ export async function release(o: ReleaseOptions): Promise<string[]> {
 
 function parseTargets(given: string[]): Target[] {
   if (given.length === 0) return [...TARGETS];
-  return given.map((t) => {
+  const targets = given.map((t) => {
     const target = t === "host" ? hostTarget() : (TARGETS as readonly string[]).includes(t) ? (t as Target) : null;
     if (target === null) throw new ReleaseError(t === "host" ? `no target for this host (${process.platform}-${process.arch})` : `unknown target ${t}; targets: host, ${TARGETS.join(", ")}`);
     return target;
   });
+  return [...new Set(targets)];
 }
 
 if (import.meta.main) {

@@ -3,7 +3,7 @@
  * ~40 s; the same code packs each), the sums checked with sha256sum, the archive unpacked into an
  * empty directory and run there with neither Bun nor node_modules in reach.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -11,6 +11,9 @@ import pkg from "../../package.json" with { type: "json" };
 import { hostTarget } from "../../scripts/build.ts";
 import { changelogEntry } from "../../scripts/release.ts";
 import { Cluster, waitFor } from "../cluster/harness.ts";
+
+// Unpacking and comparing 50 MB archives takes seconds on a loaded machine (the default is 5 s).
+setDefaultTimeout(30_000);
 
 const ROOT = join(import.meta.dir, "../..");
 const scratch = mkdtempSync(join(tmpdir(), "paxos-release-"));
