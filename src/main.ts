@@ -12,7 +12,7 @@ import { EXIT } from "./exit-codes.ts";
 import { reportCommand } from "./cli/report.ts";
 import { roleArgs, runRole, type RoleArgs } from "./cli/role.ts";
 import { ConfigError } from "./config.ts";
-import { VERSION } from "./version.ts";
+import { VERSION, VERSION_LINE } from "./version.ts";
 
 const subCommands: Record<string, CommandDef<any>> = {
   demo: demoCommand,
@@ -67,7 +67,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (!sub && (rest.includes("--version") || rest.includes("-v"))) {
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`${VERSION_LINE}\n`);
     return 0;
   }
   checkKnownOptions(cmd, rest);

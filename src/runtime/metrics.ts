@@ -3,6 +3,7 @@
  * read from the role and the node when scraped; histograms are filled as events happen.
  */
 import type { Server } from "bun";
+import { BUILD } from "../version.ts";
 
 type Labels = Record<string, string | number>;
 
@@ -65,6 +66,12 @@ export class Metrics {
 
   gauge(name: string, help: string, read: Series["read"]): void {
     this.series.push({ name, help, type: "gauge", read });
+  }
+
+  /** `paxos_build_info{version,commit,built} 1`: what `paxos --version` prints, for every role. */
+  registerBuildInfo(): void {
+    const labels = { version: BUILD.version, commit: BUILD.commit, built: BUILD.built };
+    this.gauge("paxos_build_info", "Always 1; the labels say which build this process runs", () => [{ labels, value: 1 }]);
   }
 
   histogram(name: string, help: string, bounds: readonly number[]): Histogram {

@@ -125,6 +125,7 @@ function logStats(ctx: RoleContext, n: Node): void {
  * served while the role runs when `metrics.listen` is set. Returns a stop function.
  */
 function startMetrics(ctx: RoleContext, name: RoleName, n: Node, metrics: Metrics): () => void {
+  metrics.registerBuildInfo();
   metrics.counter("paxos_datagrams_received_total", "Datagrams received", () => [{ value: n.stats.received }]);
   metrics.counter("paxos_datagrams_sent_total", "Datagrams sent", () => [{ value: n.stats.sent }]);
   metrics.counter("paxos_datagrams_dropped_total", "Datagrams dropped, by reason", () =>

@@ -96,7 +96,7 @@ describe("robustness (compiled binary)", () => {
     const run = (args: string[]) => Bun.spawnSync([BINARY, ...args], { cwd: "/" });
     const version = run(["--version"]);
     expect(version.exitCode).toBe(0);
-    expect(version.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(version.stdout.toString().trim()).toMatch(/^paxos \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown), built \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
     const help = run(["--help"]);
     expect(help.exitCode).toBe(0);
     expect(help.stdout.toString()).toContain("--role");

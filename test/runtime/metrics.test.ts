@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { Metrics } from "../../src/runtime/metrics.ts";
+import { BUILD, VERSION_LINE } from "../../src/version.ts";
 
 test("Prometheus text: counters with labels, cumulative histogram buckets", () => {
   const m = new Metrics({ role: "client", id: 1 });
@@ -16,4 +17,12 @@ test("Prometheus text: counters with labels, cumulative histogram buckets", () =
   expect(text).toContain('paxos_lat_seconds_bucket{role="client",id="1",le="0.1"} 4');
   expect(text).toContain('paxos_lat_seconds_bucket{role="client",id="1",le="+Inf"} 5');
   expect(text).toContain('paxos_lat_seconds_count{role="client",id="1"} 5');
+});
+
+test("paxos_build_info carries what --version prints", () => {
+  const m = new Metrics({ role: "learner", id: 2 });
+  m.registerBuildInfo();
+  const { version, commit, built } = BUILD;
+  expect(VERSION_LINE).toBe(`paxos ${version} (commit ${commit}, built ${built})`);
+  expect(m.render()).toContain(`paxos_build_info{role="learner",id="2",version="${version}",commit="${commit}",built="${built}"} 1`);
 });
