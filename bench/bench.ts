@@ -14,6 +14,8 @@ import { readLatencyLogs, latencyLogFiles } from "../src/cli/report.ts";
 import { summarize } from "../src/report/latency.ts";
 
 const ROOT = join(import.meta.dir, "..");
+/** The binary under test: this tree's build, or another one for an A/B comparison (PAXOS_BIN=path). */
+const BINARY = process.env.PAXOS_BIN ?? join(ROOT, "dist/paxos");
 
 /** Loopback-tuned settings: one datagram holds up to 64 KB of values. */
 const LOOPBACK_CONFIG = `network: { datagramBytesMax: 65000 }
@@ -35,7 +37,24 @@ interface Scenario {
   readonly config: string | ((dir: string) => string);
 }
 
+/** The deployed (LAN-safe) configuration: defaults, 1400-byte datagrams; only the client's window varies. */
+const lan = (outstanding: number, values: number, valueBytes = 64): Scenario => ({
+  name: valueBytes === 64 ? `lan-w${outstanding}` : `lan-${valueBytes}b-w${outstanding}`,
+  what: `${valueBytes} B values, ${outstanding} outstanding, default config (1400-byte datagrams); 1 client, 1 proposer, 3 acceptors, 1 learner`,
+  values,
+  valueBytes,
+  clients: 1,
+  proposers: 1,
+  learners: 1,
+  config: `client: { outstanding: ${outstanding} }\n`,
+});
+
 const SCENARIOS: Scenario[] = [
+  lan(1, 5000),
+  lan(10, 30_000),
+  lan(100, 100_000),
+  lan(1000, 300_000),
+  lan(100, 50_000, 1024),
   { name: "throughput-64", what: "64 B values, 1 client, 1 proposer, 3 acceptors, 1 learner", values: 1_000_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
   { name: "throughput-1k", what: "1 KB values, same topology", values: 200_000, valueBytes: 1024, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
   { name: "latency-1", what: "64 B values, 1 outstanding, default (LAN-safe) config", values: 5000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: "client: { outstanding: 1 }\n" },
@@ -76,7 +95,7 @@ async function runOnce(s: Scenario, valuesOverride: number | undefined): Promise
       report: false,
       valueBytes: s.valueBytes,
       quiet: true,
-      command: [join(ROOT, "dist/paxos")],
+      command: [BINARY],
     };
     const run = new DemoRun(o);
     const code = await run.run();
