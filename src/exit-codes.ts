@@ -5,7 +5,10 @@
 export const EXIT = {
   /** Done: a client's values are all decided, a learner delivered its --count, or a signal stopped it. */
   ok: 0,
-  /** A client rejected some input lines (too long); the rest were decided. */
+  /**
+   * The run failed: a client rejected some input lines (too long; the rest were decided), a check
+   * failed, or the system refused a file (the message names it).
+   */
   rejected: 1,
   /** A usage or configuration error: nothing was started. */
   usage: 2,
@@ -15,7 +18,12 @@ export const EXIT = {
   trimmed: 4,
   /** Another live process uses this process's role and id. */
   duplicateId: 5,
-  /** An internal invariant was violated: a bug. The message names the invariant. */
+  /**
+   * The network cannot be used as configured: network.interface is not an address of this host,
+   * the network is down, or another program holds a group's port. Nothing was started.
+   */
+  network: 6,
+  /** An internal invariant was violated, or an unexpected error: a bug. The message names it. */
   invariant: 70,
 } as const;
 

@@ -2,7 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { defineCommand } from "citty";
 import { checkAll, splitLines, type CheckResult, type NamedLines } from "../check/check.ts";
-import { UsageError } from "./errors.ts";
+import { debugArg, UsageError } from "./errors.ts";
 
 /** In a run's log directory: what the clients proposed and what the learners delivered. */
 export const PROPOSED_FILE = /^values-client-\d+\.txt$/;
@@ -65,6 +65,7 @@ export const checkCommand = defineCommand({
   },
   args: {
     files: { type: "positional", required: false, description: "A log directory, or proposed-values files (values-…) and learner outputs" },
+    debug: debugArg,
   },
   async run({ args }) {
     const { proposed, learned } = await gatherLogs(args._.map(String));

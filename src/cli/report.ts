@@ -5,6 +5,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { defineCommand } from "citty";
+import { debugArg } from "./errors.ts";
 import { renderReport, renderTextSummary } from "../report/html.ts";
 import { LatencyLogError, parseLatencyLog, summarize, type LatencySample, type LatencySummary } from "../report/latency.ts";
 
@@ -60,6 +61,7 @@ export const reportCommand = defineCommand({
     dir: { type: "positional", required: false, default: "logs", description: "A run's log directory (with latency-client-N.tsv)", valueHint: "dir" },
     out: { type: "string", description: "The HTML file to write (default: <dir>/report.html)", valueHint: "file" },
     title: { type: "string", description: "Title of the report (default: names the directory)", valueHint: "text" },
+    debug: debugArg,
   },
   async run({ args }) {
     try {
