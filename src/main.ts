@@ -99,7 +99,8 @@ function checkPositionals(count: number, extra: string, max: number, name: strin
 
 async function run(argv: string[]): Promise<number> {
   const first = argv[0];
-  const sub = first !== undefined && !first.startsWith("-") ? subCommands[first] : undefined;
+  // Own keys only: "constructor" or "toString" are no commands.
+  const sub = first !== undefined && !first.startsWith("-") && Object.hasOwn(subCommands, first) ? subCommands[first] : undefined;
   if (first !== undefined && !first.startsWith("-") && sub === undefined) {
     throw new UsageError(`unknown command '${first}'; commands: ${Object.keys(subCommands).join(", ")}`);
   }
@@ -140,7 +141,7 @@ function fail(e: unknown): never {
   const code = reportFailure(e, {
     format: optionValue(argv, "log-format") === "json" ? "json" : "text",
     debug: argv.includes("--debug") || (argv[0] === "demo" && argv.includes("-d")),
-    tag: role !== undefined && id !== undefined ? `${role}-${id}` : argv[0] !== undefined && subCommands[argv[0]] ? argv[0] : "paxos",
+    tag: role !== undefined && id !== undefined ? `${role}-${id}` : argv[0] !== undefined && Object.hasOwn(subCommands, argv[0]) ? argv[0] : "paxos",
   });
   process.exit(code);
 }

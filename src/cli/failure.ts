@@ -37,13 +37,17 @@ export function noteNetworkPlace(config: Config, group: Group): void {
 /** Syscalls of socket set-up and use (file syscalls are open, read, write, mkdir, ...). */
 const SOCKET_SYSCALLS = new Set(["bind", "setsockopt", "addMembership", "dropMembership", "send", "sendmsg", "sendto", "connect", "listen", "recvmsg"]);
 
+/** Codes that only a socket gives, for errors that do not say which call failed. */
+const NETWORK_CODES = new Set(["EADDRNOTAVAIL", "EADDRINUSE", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "ENODEV"]);
+
 export function explain(e: unknown): Explained {
   if (e instanceof UsageError) return { lines: [e.message], exitCode: EXIT.usage, unexpected: false };
   if (e instanceof ConfigError) {
     return { lines: ["invalid configuration, nothing started:", ...e.problems.map((p) => `  ${p}`)], exitCode: EXIT.usage, unexpected: false };
   }
   if (isSystemError(e)) {
-    if (place !== undefined && (e.syscall === undefined || SOCKET_SYSCALLS.has(e.syscall)) && e.path === undefined) {
+    const onSocket = e.syscall === undefined ? NETWORK_CODES.has(e.code) : SOCKET_SYSCALLS.has(e.syscall);
+    if (place !== undefined && onSocket && e.path === undefined) {
       return { lines: [networkSentence(e, place)], exitCode: EXIT.network, unexpected: false };
     }
     return { lines: [systemSentence(e)], exitCode: EXIT.rejected, unexpected: false };

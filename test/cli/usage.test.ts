@@ -12,6 +12,8 @@ import { BINARY, Cluster, ensureBinary } from "../cluster/harness.ts";
 beforeAll(ensureBinary, 120_000);
 
 const ESC = "\x1b[";
+/** Each test runs the binary a few times; on a loaded machine that takes seconds. */
+const TEST_TIMEOUT_MS = 60_000;
 /** The environment without what turns colour off by itself (citty: CI, TEST, NO_COLOR=1). */
 const colourEnv = (extra: Record<string, string> = {}) => {
   const env: Record<string, string | undefined> = { ...process.env, TERM: "xterm-256color", ...extra };
@@ -32,7 +34,7 @@ describe("help text", () => {
       expect(r.out).toContain("OPTIONS");
       expect(r.out).not.toContain(ESC);
     }
-  });
+  }, TEST_TIMEOUT_MS);
 
   const hasScript = Bun.spawnSync(["script", "--version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
   test.skipIf(!hasScript)(`--help on a terminal is coloured, unless NO_COLOR is set${hasScript ? "" : " (skipped: no script(1) for a pty)"}`, () => {
@@ -44,11 +46,11 @@ describe("help text", () => {
     const plain = onTty(colourEnv({ NO_COLOR: "yes" })); // any non-empty value (no-color.org), not only "1"
     expect(plain).toContain("--role");
     expect(plain).not.toContain(ESC);
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 describe("arguments that would be ignored are refused (exit 2, nothing started)", () => {
-  test("extra positional arguments", () => {
+  test("extra positional arguments, unknown options and commands", () => {
     const c = new Cluster();
     const cases: [string[], string][] = [
       [["--role", "acceptor", "--id", "1", "--config", c.configPath, "extra"], "paxos: unexpected argument 'extra': paxos takes no arguments, only options"],
@@ -57,6 +59,8 @@ describe("arguments that would be ignored are refused (exit 2, nothing started)"
       [["report", "a", "b"], "paxos: unexpected argument 'b': paxos report takes at most 1 argument"],
       [["demo", "-n", "5", "now"], "paxos: unexpected argument 'now': paxos demo takes no arguments, only options"],
       [["demo", "-z"], "paxos: unknown option -z"],
+      [["constructor"], "paxos: unknown command 'constructor'"],
+      [["toString"], "paxos: unknown command 'toString'"],
     ];
     for (const [args, message] of cases) {
       const r = run(args, c.dir);
@@ -64,7 +68,7 @@ describe("arguments that would be ignored are refused (exit 2, nothing started)"
       expect(r.err).toStartWith(message);
       expect(r.err.trimEnd().split("\n")).toHaveLength(1);
     }
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("options that belong to other roles say which roles take them", () => {
     const c = new Cluster();
@@ -80,7 +84,7 @@ describe("arguments that would be ignored are refused (exit 2, nothing started)"
       expect(r.code, `${role} ${extra.join(" ")}`).toBe(EXIT.usage);
       expect(r.err.trimEnd()).toBe(`paxos: ${message}`);
     }
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 describe("paxos check", () => {
@@ -100,5 +104,5 @@ describe("paxos check", () => {
     const ok = run(["check", "values-client-1.txt", "learner-1.txt"], dir);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/Agreement\s+OK/);
-  });
+  }, TEST_TIMEOUT_MS);
 });

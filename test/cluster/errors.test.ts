@@ -12,6 +12,8 @@ import { EXIT } from "../../src/exit-codes.ts";
 import { BINARY, Cluster, ensureBinary } from "./harness.ts";
 
 const ROOT = join(import.meta.dir, "../..");
+/** Each test starts a few processes; on a loaded machine that takes seconds. */
+const TEST_TIMEOUT_MS = 60_000;
 /** TEST-NET-3 (RFC 5737): never an address of this host, and nothing is ever sent to it. */
 const FOREIGN_ADDRESS = "203.0.113.77";
 
@@ -54,7 +56,7 @@ describe("errors are sentences (compiled binary)", () => {
       expect(line).toContain(`cannot use network.interface ${FOREIGN_ADDRESS}: no such address on this host (up here: `);
       expect(line).toContain("127.0.0.1");
     }
-  });
+  }, TEST_TIMEOUT_MS);
 
   const root = process.getuid?.() === 0;
   const canUnshare = Bun.spawnSync(["unshare", ...(root ? ["-n"] : ["-rn"]), "true"], { stderr: "ignore" }).exitCode === 0;
@@ -64,7 +66,7 @@ describe("errors are sentences (compiled binary)", () => {
     const line = expectOneLine(r.stderr.toString());
     expect(line).toContain("cannot join multicast group 239.0.0.1:6000 (network.groups.proposers) on interface 127.0.0.1: 127.0.0.1 is not up on this host (no IPv4 address is up here)");
     expect(line).toContain("bring its network up (ip link)");
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("a group port held by a socket that does not share it: exit 6, names the group and the port", async () => {
     const c = (cluster = new Cluster());
@@ -78,7 +80,7 @@ describe("errors are sentences (compiled binary)", () => {
     } finally {
       holder.close();
     }
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("an unreadable config file is a config error (exit 2), not a crash", () => {
     const c = (cluster = new Cluster());
@@ -92,7 +94,7 @@ describe("errors are sentences (compiled binary)", () => {
     const err = r.stderr.toString();
     expect(err).toContain(`${config}: cannot read it: permission denied (this process runs as uid ${root ? 65534 : process.getuid?.()}); make it readable`);
     expect(err).not.toContain("Bun v");
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("--config naming a directory says it is a directory", () => {
     const c = (cluster = new Cluster());
@@ -100,7 +102,19 @@ describe("errors are sentences (compiled binary)", () => {
     expect(r.exitCode).toBe(EXIT.usage);
     expect(r.stderr.toString()).toContain(`${c.dir}: is a directory; name the config file in it`);
     expect(r.stderr.toString()).not.toContain("no such file");
-  });
+  }, TEST_TIMEOUT_MS);
+
+  test("a file the system refuses (a latency log in a missing directory): exit 1, names the file and the reason", () => {
+    const c = (cluster = new Cluster());
+    const r = Bun.spawnSync([BINARY, "--role", "client", "--id", "1", "--config", c.configPath, "--latency-log", join(c.dir, "missing", "x.tsv")], {
+      cwd: c.dir,
+      stdin: new Blob(["a\n"]),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(r.exitCode).toBe(EXIT.rejected);
+    expect(expectOneLine(r.stderr.toString())).toBe(`paxos: cannot open ${join(c.dir, "missing", "x.tsv")}: no such file or directory (ENOENT)`);
+  }, TEST_TIMEOUT_MS);
 
   test("paxos demo --logs naming a file: exit 2, one line", () => {
     const c = (cluster = new Cluster());
@@ -109,7 +123,7 @@ describe("errors are sentences (compiled binary)", () => {
     expect(r.exitCode).toBe(EXIT.usage);
     expect(expectOneLine(r.stderr.toString())).toBe("paxos: --logs notes.txt: is a file, not a directory; name a directory (it is created when missing)");
     expect(readFileSync(join(c.dir, "notes.txt"), "utf8")).toBe("mine\n");
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("paxos demo reports a child's own failure line, not the runtime's banner", () => {
     const c = (cluster = new Cluster());
@@ -120,7 +134,7 @@ describe("errors are sentences (compiled binary)", () => {
     const err = r.stderr.toString();
     expect(err).toMatch(new RegExp(`paxos demo: FAILED: (learner|client)-\\d exited with code 6: cannot use network.interface ${FOREIGN_ADDRESS.replaceAll(".", "\\.")}: no such address on this host`));
     expect(err).not.toContain("Bun v");
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 describe("the last-resort handler (from source, with a preloaded fault)", () => {
@@ -155,19 +169,23 @@ describe("the last-resort handler (from source, with a preloaded fault)", () => 
     const d = JSON.parse(debugJson.err.trimEnd().split("\n").at(-1)!);
     expect(d.msg).toBe("unexpected error: TypeError: boom in udpSocket; this is a bug: please report it with the stack below");
     expect(d.stack).toContain("at ");
-  });
+  }, TEST_TIMEOUT_MS);
 
   test("an error thrown later, outside any promise: one line; with --debug, the stack follows", async () => {
     const c = (cluster = new Cluster());
-    const late = preload("late.ts", `setTimeout(() => { throw new RangeError("late boom"); }, 300);`);
+    // Thrown from a timer once main.ts has installed its handlers, however slowly it loads.
+    const late = preload(
+      "late.ts",
+      `const t = setInterval(() => { if (process.listenerCount("uncaughtException") > 0) { clearInterval(t); throw new RangeError("late boom"); } }, 20);`,
+    );
     for (const debug of [false, true]) {
       const p = fromSource(late, ["--role", "acceptor", "--id", "1", "--config", c.configPath, ...(debug ? ["--debug"] : [])]);
       const { code, err } = await outputOf(p);
       expect(code).toBe(EXIT.invariant);
       const lines = err.split("\n").filter((l) => l.startsWith("paxos: "));
       expect(lines).toEqual([`paxos: unexpected error: RangeError: late boom; this is a bug: ${debug ? "please report it with the stack below" : "rerun with --debug to see the stack, and please report it"}`]);
-      if (debug) expect(err).toContain("late.ts:1");
+      if (debug) expect(err).toContain("late.ts:");
       else expect(err).not.toContain("    at ");
     }
-  });
+  }, TEST_TIMEOUT_MS);
 });
