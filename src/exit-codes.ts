@@ -22,7 +22,7 @@ export const EXIT = {
    * The network cannot be used as configured: network.interface is not an address of this host,
    * the network is down, or another program holds a group's port. Nothing was started.
    */
-  network: 6,
+  network: 7,
   /** An internal invariant was violated, or an unexpected error: a bug. The message names it. */
   invariant: 70,
 } as const;

@@ -32,7 +32,7 @@ const ROLE_OPTIONS: Partial<Record<keyof RoleArgs, readonly RoleName[]>> = {
 
 function checkRoleOptions(args: RoleArgs, role: RoleName): void {
   for (const [option, roles] of Object.entries(ROLE_OPTIONS) as [keyof RoleArgs, readonly RoleName[]][]) {
-    if (args[option] === undefined || roles.includes(role)) continue;
+    if (args[option] === undefined || args[option] === false || roles.includes(role)) continue; // false: a flag not given
     throw new UsageError(`--${option} is for ${roles.map((r) => `${r}s`).join(" and ")} only; ${role === "acceptor" ? "an" : "a"} ${role} does not take it`);
   }
 }

@@ -46,7 +46,7 @@ const run = (args: string[], cwd: string, env: Record<string, string | undefined
   Bun.spawnSync([BINARY, ...args], { cwd, env, stdout: "pipe", stderr: "pipe" });
 
 describe("errors are sentences (compiled binary)", () => {
-  test("network.interface not on this host: exit 6, names the key and the addresses that are up", () => {
+  test("network.interface not on this host: exit 7, names the key and the addresses that are up", () => {
     const c = (cluster = new Cluster());
     const config = configWith(c, "foreign.json", (x) => (x.network.interface = FOREIGN_ADDRESS));
     for (const role of ["acceptor", "learner"]) {
@@ -60,7 +60,7 @@ describe("errors are sentences (compiled binary)", () => {
 
   const root = process.getuid?.() === 0;
   const canUnshare = Bun.spawnSync(["unshare", ...(root ? ["-n"] : ["-rn"]), "true"], { stderr: "ignore" }).exitCode === 0;
-  test.skipIf(!canUnshare)(`the network down at start (a new network namespace, lo down): exit 6${canUnshare ? "" : " (skipped: unshare -n not permitted)"}`, () => {
+  test.skipIf(!canUnshare)(`the network down at start (a new network namespace, lo down): exit 7${canUnshare ? "" : " (skipped: unshare -n not permitted)"}`, () => {
     const r = Bun.spawnSync(["unshare", ...(root ? ["-n"] : ["-rn"]), BINARY, "--role", "proposer", "--id", "1"], { stdout: "pipe", stderr: "pipe" });
     expect(r.exitCode).toBe(EXIT.network);
     const line = expectOneLine(r.stderr.toString());
@@ -68,7 +68,7 @@ describe("errors are sentences (compiled binary)", () => {
     expect(line).toContain("bring its network up (ip link)");
   }, TEST_TIMEOUT_MS);
 
-  test("a group port held by a socket that does not share it: exit 6, names the group and the port", async () => {
+  test("a group port held by a socket that does not share it: exit 7, names the group and the port", async () => {
     const c = (cluster = new Cluster());
     const holder = dgram.createSocket({ type: "udp4", reuseAddr: false });
     await new Promise<void>((resolve) => holder.bind(c.ports.acceptors, c.address, resolve));
@@ -132,7 +132,7 @@ describe("errors are sentences (compiled binary)", () => {
     const r = run(["demo", "-n", "5", "--config", config, "--logs", join(c.dir, "logs"), "--timeout", "5", "--sleep", "1"], c.dir);
     expect(r.exitCode).toBe(1);
     const err = r.stderr.toString();
-    expect(err).toMatch(new RegExp(`paxos demo: FAILED: (learner|client)-\\d exited with code 6: cannot use network.interface ${FOREIGN_ADDRESS.replaceAll(".", "\\.")}: no such address on this host`));
+    expect(err).toMatch(new RegExp(`paxos demo: FAILED: (learner|client)-\\d exited with code 7: cannot use network.interface ${FOREIGN_ADDRESS.replaceAll(".", "\\.")}: no such address on this host`));
     expect(err).not.toContain("Bun v");
   }, TEST_TIMEOUT_MS);
 });
