@@ -2,7 +2,9 @@
  * Configuration: one valibot schema, the defaults (a local cluster on loopback), loading from a
  * YAML or JSON file, command-line overrides, and the commented default file `paxos config` prints.
  */
+import { readFileSync } from "node:fs";
 import * as v from "valibot";
+import { isSystemError, reasonOf } from "./os-errors.ts";
 import type { Group } from "./protocol/messages.ts";
 import { UDP_PAYLOAD_BYTES_MAX } from "./net/codec.ts";
 
@@ -136,9 +138,12 @@ function describeIssue(issue: v.BaseIssue<unknown>, source: string): string {
 
 /** Reads a YAML (.yaml/.yml) or JSON (.json) file, merged over the defaults, validated. */
 export async function loadConfigFile(path: string): Promise<Config> {
-  const file = Bun.file(path);
-  if (!(await file.exists())) throw new ConfigError([`${path}: no such file`]);
-  const text = await file.text();
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConfigError([`${path}: ${unreadable(e)}`]);
+  }
   let parsed: unknown;
   try {
     if (/\.ya?ml$/i.test(path)) parsed = Bun.YAML.parse(text);
@@ -150,6 +155,22 @@ export async function loadConfigFile(path: string): Promise<Config> {
   }
   if (parsed === null || parsed === undefined) parsed = {};
   return validateConfig(mergeDeep(DEFAULT_CONFIG, parsed), path);
+}
+
+/** Why a config file cannot be read, in words, with what to do. */
+function unreadable(e: unknown): string {
+  if (!isSystemError(e)) throw e;
+  switch (e.code) {
+    case "ENOENT":
+      return "no such file";
+    case "EISDIR":
+      return "is a directory; name the config file in it";
+    case "EACCES":
+    case "EPERM":
+      return `cannot read it: ${reasonOf(e.code)} (this process runs as uid ${process.getuid?.() ?? "?"}); make it readable to that user (chmod, chown)`;
+    default:
+      return `cannot read it: ${reasonOf(e.code)} (${e.code})`;
+  }
 }
 
 /** Overlays `over` on `base`: objects merge key by key, anything else replaces. */

@@ -5,7 +5,10 @@
 export const EXIT = {
   /** Done: a client's values are all decided, a learner delivered its --count, or a signal stopped it. */
   ok: 0,
-  /** A client rejected some input lines (too long); the rest were decided. */
+  /**
+   * The run failed: a client rejected some input lines (too long; the rest were decided), a check
+   * failed, or the system refused a file (the message names it).
+   */
   rejected: 1,
   /** A usage or configuration error: nothing was started. */
   usage: 2,
@@ -17,9 +20,14 @@ export const EXIT = {
   duplicateId: 5,
   /** A learner cannot write its output (disk full, I/O error, a bad --output file). */
   output: 6,
+  /**
+   * The network cannot be used as configured: network.interface is not an address of this host,
+   * the network is down, or another program holds a group's port. Nothing was started.
+   */
+  network: 7,
   /** Interrupted (SIGINT or SIGTERM) before its work was done: a client with values not decided, a demo. */
   interrupted: 130,
-  /** An internal invariant was violated: a bug. The message names the invariant. */
+  /** An internal invariant was violated, or an unexpected error: a bug. The message names it. */
   invariant: 70,
   /** A learner's stdout was closed by its reader (`paxos --role learner | head`), as a filter killed by SIGPIPE. */
   pipe: 141,

@@ -3,15 +3,14 @@
  * Entry point: `paxos --role <role> --id <n> [options]` runs one process; `paxos <command>` runs
  * a tool. This file only wires commands; each lives in src/cli/.
  */
-import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
+import { defineCommand, renderUsage, runCommand, type ArgDef, type CommandDef } from "citty";
 import { checkCommand } from "./cli/check.ts";
 import { configCommand } from "./cli/config.ts";
 import { demoCommand } from "./cli/demo.ts";
 import { UsageError } from "./cli/errors.ts";
-import { EXIT } from "./exit-codes.ts";
+import { reportFailure } from "./cli/failure.ts";
 import { reportCommand } from "./cli/report.ts";
 import { roleArgs, runRole, type RoleArgs } from "./cli/role.ts";
-import { ConfigError } from "./config.ts";
 import { VERSION, VERSION_LINE } from "./version.ts";
 
 const subCommands: Record<string, CommandDef<any>> = {
@@ -31,6 +30,11 @@ const main = defineCommand({
   subCommands,
 });
 
+/** Plain text unless stdout is a terminal that wants colour (https://no-color.org, TERM=dumb). */
+function wantsColor(): boolean {
+  return process.stdout.isTTY === true && (process.env.NO_COLOR ?? "") === "" && process.env.TERM !== "dumb";
+}
+
 async function printUsage(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<void> {
   let text = await renderUsage(cmd, parent);
   if (cmd === main) {
@@ -41,22 +45,62 @@ async function printUsage(cmd: CommandDef<any>, parent?: CommandDef<any>): Promi
       (_m, resets: string) => `USAGE${resets} paxos --role <client|proposer|acceptor|learner> --id <n> [OPTIONS]\n      paxos <${commands}> [--help]\n`,
     );
   }
+  // citty colours unless NO_COLOR is exactly "1", even into a pipe or a file.
+  if (!wantsColor()) text = text.replace(/\x1b\[[0-9;]*m/g, "");
   process.stdout.write(`${text}\n`);
 }
 
-/** Rejects options that no command defines (citty would ignore them silently). */
-function checkKnownOptions(cmd: CommandDef<any>, rawArgs: string[]): void {
-  const known = new Set(Object.keys((cmd.args ?? {}) as object));
-  for (const a of rawArgs) {
-    if (!a.startsWith("--")) continue;
-    const name = a.slice(2).split("=")[0]!.replace(/^no-/, "");
-    if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
+/** Positional arguments a command takes at most (citty would ignore the others silently). */
+function positionalMax(cmd: CommandDef<any>): number {
+  if (cmd === checkCommand) return Infinity; // any number of files
+  return Object.values((cmd.args ?? {}) as Record<string, ArgDef>).filter((d) => d.type === "positional").length;
+}
+
+/**
+ * Rejects options that the command does not define and arguments beyond those it takes: citty
+ * would ignore both silently.
+ */
+function checkArgs(cmd: CommandDef<any>, name: string, rawArgs: string[]): void {
+  const defs = (cmd.args ?? {}) as Record<string, ArgDef>;
+  const aliases = new Map<string, string>();
+  for (const [key, d] of Object.entries(defs)) for (const a of [(d as { alias?: string | string[] }).alias ?? []].flat()) aliases.set(a, key);
+  const max = positionalMax(cmd);
+  let positionals = 0;
+  for (let i = 0; i < rawArgs.length; i++) {
+    const a = rawArgs[i]!;
+    if (a === "--") {
+      checkPositionals(positionals + rawArgs.length - i - 1, rawArgs[i + 1 + max - positionals] ?? "", max, name);
+      return;
+    }
+    let key: string | undefined;
+    let attached: boolean;
+    if (a.startsWith("--") && a.length > 2) {
+      const body = a.slice(2);
+      key = body.split("=")[0]!.replace(/^no-/, "");
+      attached = body.includes("=");
+      if (defs[key] === undefined || defs[key]!.type === "positional") throw new UsageError(`unknown option --${key}; see \`${name} --help\``);
+    } else if (a.startsWith("-") && a.length > 1) {
+      key = aliases.get(a[1]!);
+      attached = a.length > 2;
+      if (key === undefined) throw new UsageError(`unknown option ${a.slice(0, 2)}; see \`${name} --help\``);
+    } else {
+      checkPositionals(++positionals, a, max, name);
+      continue;
+    }
+    if (defs[key]!.type === "string" && !attached) i++; // the option's value
   }
+}
+
+function checkPositionals(count: number, extra: string, max: number, name: string): void {
+  if (count <= max) return;
+  const takes = max === 0 ? "takes no arguments, only options" : `takes at most ${max} argument${max === 1 ? "" : "s"}`;
+  throw new UsageError(`unexpected argument '${extra}': ${name} ${takes}; see \`${name} --help\``);
 }
 
 async function run(argv: string[]): Promise<number> {
   const first = argv[0];
-  const sub = first !== undefined && !first.startsWith("-") ? subCommands[first] : undefined;
+  // Own keys only: "constructor" or "toString" are no commands.
+  const sub = first !== undefined && !first.startsWith("-") && Object.hasOwn(subCommands, first) ? subCommands[first] : undefined;
   if (first !== undefined && !first.startsWith("-") && sub === undefined) {
     throw new UsageError(`unknown command '${first}'; commands: ${Object.keys(subCommands).join(", ")}`);
   }
@@ -70,7 +114,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION_LINE}\n`);
     return 0;
   }
-  checkKnownOptions(cmd, rest);
+  checkArgs(cmd, sub ? `paxos ${first}` : "paxos", rest);
   if (sub) {
     const { result } = await runCommand(sub, { rawArgs: rest });
     return typeof result === "number" ? result : 0;
@@ -79,15 +123,30 @@ async function run(argv: string[]): Promise<number> {
   return result as number;
 }
 
+/** The value of `--name v` or `--name=v` in argv, if given. */
+function optionValue(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}`) return argv[i + 1];
+    if (argv[i]!.startsWith(`--${name}=`)) return argv[i]!.slice(name.length + 3);
+  }
+  return undefined;
+}
+
+const argv = process.argv.slice(2);
+
+/** The last resort: anything that ends the command is said in one line (JSON in json log format). */
+function fail(e: unknown): never {
+  const role = optionValue(argv, "role");
+  const id = optionValue(argv, "id");
+  const code = reportFailure(e, {
+    format: optionValue(argv, "log-format") === "json" ? "json" : "text",
+    debug: argv.includes("--debug") || (argv[0] === "demo" && argv.includes("-d")),
+    tag: role !== undefined && id !== undefined ? `${role}-${id}` : argv[0] !== undefined && Object.hasOwn(subCommands, argv[0]) ? argv[0] : "paxos",
+  });
+  process.exit(code);
+}
+
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
 // No top-level await: the binary is compiled with --bytecode.
-run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`paxos: ${e.message}\n`);
-    } else if (e instanceof ConfigError) {
-      process.stderr.write(`paxos: invalid configuration, nothing started:\n${e.problems.map((p) => `  ${p}`).join("\n")}\n`);
-    } else throw e;
-    process.exit(EXIT.usage);
-  },
-);
+run(argv).then((code) => process.exit(code), fail);

@@ -2,7 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { defineCommand } from "citty";
 import { checkAll, splitLines, type CheckResult, type NamedLines } from "../check/check.ts";
-import { UsageError } from "./errors.ts";
+import { debugArg, UsageError } from "./errors.ts";
 
 /** In a run's log directory: what the clients proposed and what the learners delivered. */
 export const PROPOSED_FILE = /^values-client-\d+\.txt$/;
@@ -65,9 +65,18 @@ export const checkCommand = defineCommand({
   },
   args: {
     files: { type: "positional", required: false, description: "A log directory, or proposed-values files (values-…) and learner outputs" },
+    debug: debugArg,
   },
   async run({ args }) {
-    const { proposed, learned } = await gatherLogs(args._.map(String));
+    const paths = args._.map(String);
+    const { proposed, learned } = await gatherLogs(paths);
+    if (learned.length === 0) {
+      // Nothing delivered is trivially in order and agreed: that is no evidence, so it is no OK.
+      const dir = paths.length === 0 ? "logs" : paths.length === 1 && isDir(paths[0]!) ? paths[0] : undefined;
+      const where = dir === undefined ? " among the files named" : ` in ${dir}`;
+      process.stderr.write(`paxos check: no learner output given (learner-N.txt)${where}: nothing to check total order and agreement on; name the learners' outputs too\n`);
+      return 1;
+    }
     const results = checkAll(proposed, learned);
     process.stdout.write(`${formatResults(results)}\n`);
     return results.every((r) => r.ok) ? 0 : 1;

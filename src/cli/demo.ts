@@ -14,6 +14,8 @@ import { AcceptorLog } from "../storage/acceptor-log.ts";
 import { formatResults, gatherLogs } from "./check.ts";
 import { UsageError } from "./errors.ts";
 import { EXIT } from "../exit-codes.ts";
+import { failureLineOf } from "./failure.ts";
+import { isSystemError, reasonOf } from "../os-errors.ts";
 import { writeReport, renderTextSummary } from "./report.ts";
 
 export const demoArgs = {
@@ -196,7 +198,14 @@ export class DemoRun {
   }
 
   private prepareLogs(): void {
-    mkdirSync(this.o.logs, { recursive: true });
+    const dir = this.o.logs;
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--logs ${dir}: is a file, not a directory; name a directory (it is created when missing)`);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
+      throw new UsageError(`--logs ${dir}: cannot create the directory: ${reasonOf(e.code)}`);
+    }
     for (const f of readdirSync(this.o.logs)) if (RUN_FILE.test(f)) rmSync(this.path(f));
   }
 
@@ -361,7 +370,7 @@ export class DemoRun {
     let lastChangeMs = performance.now();
     for (;;) {
       const failed = waitFor.find((c) => c.proc.exitCode !== null && c.proc.exitCode !== 0);
-      if (failed) return this.giveUp(`${failed.name} exited with code ${failed.proc.exitCode}${await lastLine(failed.logFile)}`);
+      if (failed) return this.giveUp(`${failed.name} exited with code ${failed.proc.exitCode}${await this.failureLine(failed)}`);
       const count = await this.learned(waitFor);
       this.sampleRss();
       progress.update(count);
@@ -375,23 +384,35 @@ export class DemoRun {
         lastChangeMs = performance.now();
       } else if (performance.now() - lastChangeMs > this.o.timeoutS * 1000) {
         progress.done(count);
-        return this.giveUp(`no progress for ${this.o.timeoutS} s at ${count} of ${this.total} values: ${this.diagnose()}`);
+        return this.giveUp(`no progress for ${this.o.timeoutS} s at ${count} of ${this.total} values: ${await this.diagnose()}`);
       }
       await Bun.sleep(POLL_MS);
     }
   }
 
   /** What keeps the run from finishing, as far as the processes' states tell. */
-  private diagnose(): string {
+  private async diagnose(): Promise<string> {
     const running = (role: string) => this.children.filter((c) => c.role === role && c.proc.exitCode === null && c.proc.signalCode === null).length;
     const reasons: string[] = [];
     const acc = running("acceptor");
     if (acc < majority(this.o.acceptors)) reasons.push(`no majority of acceptors (${acc} of ${this.o.acceptors} running)`);
     if (running("proposer") === 0) reasons.push("no proposer running");
     const dead = this.children.filter((c) => c.proc.exitCode !== null && c.proc.exitCode !== 0);
-    for (const c of dead) reasons.push(`${c.name} exited with code ${c.proc.exitCode}`);
+    // Processes that ended for one reason are named together: a bad config stops them all alike.
+    const byReason = new Map<string, string[]>();
+    for (const c of dead) {
+      const why = `exited with code ${c.proc.exitCode}${await this.failureLine(c)}`;
+      byReason.set(why, [...(byReason.get(why) ?? []), c.name]);
+    }
+    for (const [why, names] of byReason) reasons.push(`${names.join(", ")} ${why}`);
     if (reasons.length === 0) reasons.push(`all processes run; see the logs in ${this.o.logs}/ (loss too high, or multicast blocked on ${this.config.network.interface}?)`);
     return reasons.join("; ");
+  }
+
+  /** Why a child ended, from its log (this incarnation's part), as ": reason", or "" when it does not say. */
+  private async failureLine(c: Child): Promise<string> {
+    const line = existsSync(c.logFile) ? failureLineOf(await Bun.file(c.logFile).slice(c.logOffset).text()) : undefined;
+    return line === undefined ? "" : `: ${line}`;
   }
 
   private giveUp(why: string): number {
@@ -439,12 +460,6 @@ class LineCounter {
   }
 }
 
-async function lastLine(path: string): Promise<string> {
-  if (!existsSync(path)) return "";
-  const lines = (await Bun.file(path).text()).trim().split("\n");
-  const last = lines[lines.length - 1];
-  return last ? `: ${last}` : "";
-}
 
 /** Live progress on stderr: a redrawn bar on a terminal, a plain line a second otherwise. */
 class Progress {

@@ -3,8 +3,9 @@
  * HTML file with charts, and a two-line summary on stderr. `paxos demo` calls writeReport.
  */
 import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { defineCommand } from "citty";
+import { debugArg } from "./errors.ts";
 import { renderReport, renderTextSummary } from "../report/html.ts";
 import { LatencyLogError, parseLatencyLog, summarize, type LatencySample, type LatencySummary } from "../report/latency.ts";
 
@@ -37,6 +38,11 @@ export async function readLatencyLogs(files: readonly { client: number; path: st
   return files.flatMap((f, i) => parseLatencyLog(texts[i]!, f.client, f.path));
 }
 
+/** A directory as the report names it: ".", "..", "./" say nothing, so they are named by the real directory's name. */
+function shownName(dir: string): string {
+  return /^(\.\.?\/*)+$/.test(dir) ? basename(resolve(dir)) : dir;
+}
+
 /** Reads `dir`'s latency logs and writes the HTML report (default `<dir>/report.html`). */
 export async function writeReport(dir: string, out?: string, title?: string): Promise<{ path: string; summary: LatencySummary }> {
   const files = latencyLogFiles(dir);
@@ -44,11 +50,11 @@ export async function writeReport(dir: string, out?: string, title?: string): Pr
   const summary = summarize(samples);
   const path = out ?? join(dir, "report.html");
   const html = renderReport({
-    title: title ?? `paxos latency report: ${dir}`,
+    title: title ?? `paxos latency report: ${shownName(dir)}`,
     generatedAt: new Date(),
     summary,
     samples,
-    notes: [`${samples.length} decided value(s) from ${files.length} client latency log(s) in ${dir}`],
+    notes: [`${samples.length} decided value(s) from ${files.length} client latency log(s) in ${shownName(dir)}`],
   });
   await Bun.write(path, html);
   return { path, summary };
@@ -60,6 +66,7 @@ export const reportCommand = defineCommand({
     dir: { type: "positional", required: false, default: "logs", description: "A run's log directory (with latency-client-N.tsv)", valueHint: "dir" },
     out: { type: "string", description: "The HTML file to write (default: <dir>/report.html)", valueHint: "file" },
     title: { type: "string", description: "Title of the report (default: names the directory)", valueHint: "text" },
+    debug: debugArg,
   },
   async run({ args }) {
     try {

@@ -3,6 +3,7 @@ import { ConfigError, DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig,
 import { createLogger } from "../runtime/log.ts";
 import { ROLES, runAcceptor, runClient, runLearner, runProposer, type RoleName } from "../runtime/roles.ts";
 import { UsageError } from "./errors.ts";
+import { noteNetworkPlace } from "./failure.ts";
 
 export const roleArgs = {
   role: { type: "string", description: `Role of this process: ${ROLES.join(", ")}`, valueHint: "role" },
@@ -21,6 +22,24 @@ export const roleArgs = {
   "metrics-listen": { type: "string", description: "Serve Prometheus metrics at host:port/metrics (metrics.listen)", valueHint: "host:port" },
   "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file", valueHint: "file" },
 } as const;
+
+/** Options that only some roles take; the others refuse them rather than ignore them. */
+const ROLE_OPTIONS: Partial<Record<keyof RoleArgs, readonly RoleName[]>> = {
+  batch: ["proposer"],
+  outstanding: ["client"],
+  count: ["learner"],
+  output: ["learner"],
+  storage: ["acceptor"],
+  init: ["acceptor"],
+  "latency-log": ["client"],
+};
+
+function checkRoleOptions(args: RoleArgs, role: RoleName): void {
+  for (const [option, roles] of Object.entries(ROLE_OPTIONS) as [keyof RoleArgs, readonly RoleName[]][]) {
+    if (args[option] === undefined || args[option] === false || roles.includes(role)) continue; // false: a flag not given
+    throw new UsageError(`--${option} is for ${roles.map((r) => `${r}s`).join(" and ")} only; ${role === "acceptor" ? "an" : "a"} ${role} does not take it`);
+  }
+}
 
 export interface RoleArgs {
   role?: string;
@@ -77,19 +96,17 @@ export async function runRole(args: RoleArgs): Promise<number> {
   if (id === undefined) throw new UsageError("missing --id");
   // Acceptor 0 would be taken for "every acceptor" in a 1A (see Phase1A.acc).
   if (role === "acceptor" && id === 0) throw new UsageError("--id: acceptor ids start at 1");
+  checkRoleOptions(args, role);
   const config = await resolveConfig(args);
   if (role === "acceptor" && id > config.acceptors) {
     throw new UsageError(`--id: acceptor ids are 1 to ${config.acceptors} (acceptors: ${config.acceptors} in the config), found ${id}`);
   }
-  if (args.init === true && role !== "acceptor") throw new UsageError("--init is for acceptors");
-  if (args.output !== undefined && role !== "learner") throw new UsageError("--output is for learners");
   const seed = intArg("seed", args.seed, 0, 2 ** 32 - 1) ?? ((Date.now() ^ (process.pid << 8)) >>> 0);
   const count = intArg("count", args.count, 0, Number.MAX_SAFE_INTEGER);
-  if (count !== undefined && role !== "learner") throw new UsageError("--count is for learners");
-  if (args["latency-log"] !== undefined && role !== "client") throw new UsageError("--latency-log is for clients");
   const format = args["log-format"] ?? "text";
   if (format !== "text" && format !== "json") throw new UsageError(`--log-format: expected text or json, found '${format}'`);
   const log = createLogger(`${role}-${id}`, args.debug === true, format);
+  noteNetworkPlace(config, `${role}s`);
   const ctx = {
     config,
     id,

@@ -87,12 +87,23 @@ function position(s: Scale, v: number): number {
 
 const CHART_WIDTH = 760;
 const CHART_HEIGHT = 340;
-const MARGIN = { left: 70, right: 20, top: 16, bottom: 50 };
-const PLOT_WIDTH = CHART_WIDTH - MARGIN.left - MARGIN.right;
+const MARGIN = { right: 20, top: 16, bottom: 50 };
 const PLOT_HEIGHT = CHART_HEIGHT - MARGIN.top - MARGIN.bottom;
+/** Widest a tick label's character is at 12px (digits are 0.55 to 0.64 em in common sans fonts). */
+const TICK_CHAR_PX = 7.7;
+/** From a y tick label to the axis line. */
+const TICK_GAP_PX = 8;
+/** The rotated y axis title: its baseline is this far from the chart's left edge; glyphs reach ~12 px left of it and ~4 px right. */
+const Y_TITLE_BASELINE_PX = 16;
+const Y_TITLE_DESCENT_PX = 4;
+/** Between the y axis title and the widest tick label. */
+const Y_TITLE_GAP_PX = 8;
 
 /** Data coordinates to SVG coordinates for one chart. */
 interface Frame {
+  /** Where the plot starts: room for the y tick labels and the axis title, so they never overlap. */
+  readonly left: number;
+  readonly width: number;
   x(v: number): number;
   y(v: number): number;
 }
@@ -115,30 +126,35 @@ function num(v: number): string {
 }
 
 function frameOf(x: Scale, y: Scale): Frame {
+  const labelPx = Math.max(...y.labels.map((l) => l.length)) * TICK_CHAR_PX;
+  const left = Math.ceil(Y_TITLE_BASELINE_PX + Y_TITLE_DESCENT_PX + Y_TITLE_GAP_PX + labelPx + TICK_GAP_PX);
+  const width = CHART_WIDTH - left - MARGIN.right;
   return {
-    x: (v) => MARGIN.left + position(x, v) * PLOT_WIDTH,
+    left,
+    width,
+    x: (v) => left + position(x, v) * width,
     y: (v) => MARGIN.top + PLOT_HEIGHT - position(y, v) * PLOT_HEIGHT,
   };
 }
 
 function axes(spec: ChartSpec, f: Frame): string {
   const bottom = MARGIN.top + PLOT_HEIGHT;
-  const right = MARGIN.left + PLOT_WIDTH;
+  const right = f.left + f.width;
   const xTicks = spec.x.ticks.map((t, i) => {
     const x = num(f.x(t));
     return `<line class="grid" x1="${x}" y1="${MARGIN.top}" x2="${x}" y2="${bottom}"/><text class="tick" x="${x}" y="${bottom + 18}" text-anchor="middle">${spec.x.labels[i]}</text>`;
   });
   const yTicks = spec.y.ticks.map((t, i) => {
     const y = num(f.y(t));
-    return `<line class="grid" x1="${MARGIN.left}" y1="${y}" x2="${right}" y2="${y}"/><text class="tick" x="${MARGIN.left - 8}" y="${y}" dy="0.32em" text-anchor="end">${spec.y.labels[i]}</text>`;
+    return `<line class="grid" x1="${f.left}" y1="${y}" x2="${right}" y2="${y}"/><text class="tick" x="${f.left - TICK_GAP_PX}" y="${y}" dy="0.32em" text-anchor="end">${spec.y.labels[i]}</text>`;
   });
   const midY = MARGIN.top + PLOT_HEIGHT / 2;
   return [
     ...xTicks,
     ...yTicks,
-    `<path class="axis" d="M${MARGIN.left},${MARGIN.top}V${bottom}H${right}"/>`,
-    `<text class="axis-title" x="${MARGIN.left + PLOT_WIDTH / 2}" y="${CHART_HEIGHT - 8}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>`,
-    `<text class="axis-title" transform="translate(16,${midY}) rotate(-90)" text-anchor="middle">${escapeHtml(spec.yLabel)}</text>`,
+    `<path class="axis" d="M${f.left},${MARGIN.top}V${bottom}H${right}"/>`,
+    `<text class="axis-title" x="${num(f.left + f.width / 2)}" y="${CHART_HEIGHT - 8}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>`,
+    `<text class="axis-title" transform="translate(${Y_TITLE_BASELINE_PX},${midY}) rotate(-90)" text-anchor="middle">${escapeHtml(spec.yLabel)}</text>`,
   ].join("\n");
 }
 

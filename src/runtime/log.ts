@@ -17,8 +17,13 @@ export function createLogger(tag: string, debug: boolean, format: LogFormat = "t
   const json = {
     log(o: LogObject): void {
       const msg = o.args.map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(" ");
-      process.stderr.write(`${JSON.stringify({ time: o.date.toISOString(), level: o.type, tag: o.tag || tag, msg })}\n`);
+      process.stderr.write(jsonLogLine(o.type, o.tag || tag, msg, {}, o.date));
     },
   };
   return createConsola({ ...base, reporters: [json] }).withTag(tag);
+}
+
+/** One json log line: {time, level, tag, msg}, and any extra fields (a stack). */
+export function jsonLogLine(level: string, tag: string, msg: string, extra: Record<string, string> = {}, date = new Date()): string {
+  return `${JSON.stringify({ time: date.toISOString(), level, tag, msg, ...extra })}\n`;
 }

@@ -105,3 +105,15 @@ export class Metrics {
     });
   }
 }
+
+/**
+ * The standard process series of Prometheus client libraries: resident memory and CPU time
+ * (user + system) of this process, read when scraped.
+ */
+export function registerProcessMetrics(metrics: Metrics): void {
+  metrics.gauge("process_resident_memory_bytes", "Resident memory size in bytes", () => [{ value: process.memoryUsage.rss() }]);
+  metrics.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds", () => {
+    const { user, system } = process.cpuUsage();
+    return [{ value: (user + system) / 1e6 }];
+  });
+}

@@ -17,7 +17,7 @@ import { AcceptorLog, StorageError } from "../storage/acceptor-log.ts";
 import { LearnerArchive } from "../storage/learner-archive.ts";
 import { LearnerOutputFile, type OutputPosition } from "../storage/learner-output.ts";
 import { Health, type Work } from "./health.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics, registerProcessMetrics } from "./metrics.ts";
 import { StdoutLines } from "./stdout.ts";
 import { Node, type DurableLog, type NodeOptions } from "./node.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -126,6 +126,7 @@ function logStats(ctx: RoleContext, n: Node): void {
  */
 function startMetrics(ctx: RoleContext, name: RoleName, n: Node, metrics: Metrics): () => void {
   metrics.registerBuildInfo();
+  registerProcessMetrics(metrics);
   metrics.counter("paxos_datagrams_received_total", "Datagrams received", () => [{ value: n.stats.received }]);
   metrics.counter("paxos_datagrams_sent_total", "Datagrams sent", () => [{ value: n.stats.sent }]);
   metrics.counter("paxos_datagrams_dropped_total", "Datagrams dropped, by reason", () =>

@@ -89,3 +89,67 @@ test.skipIf(!hasChromium)(
   },
   2 * CHROMIUM_TIMEOUT_MS + 10_000,
 );
+
+/**
+ * Where Chromium put every tick label and axis title of each chart: a copy of the report's charts
+ * with a script that measures them (the report itself allows no script) and writes the boxes into
+ * the page, read back with --dump-dom.
+ */
+async function measuredBoxes(reportHtml: string): Promise<Record<string, { cls: string; text: string; left: number; right: number; top: number; bottom: number }[]>> {
+  const style = /<style>[\s\S]*?<\/style>/.exec(reportHtml)![0];
+  const svgs = reportHtml.match(/<svg[\s\S]*?<\/svg>/g)!.join("\n");
+  const page = join(work, `measure-${Math.random().toString(36).slice(2)}.html`);
+  writeFileSync(
+    page,
+    `<!DOCTYPE html><html><head><meta charset="utf-8">${style}</head><body>${svgs}<script>
+const out = {};
+for (const svg of document.querySelectorAll("svg.chart")) {
+  const frame = svg.getBoundingClientRect();
+  out[svg.id] = [...svg.querySelectorAll("text.tick, text.axis-title")].map((t) => {
+    const r = t.getBoundingClientRect();
+    return { cls: t.getAttribute("class"), text: t.textContent, left: r.left - frame.left, right: r.right - frame.left, top: r.top - frame.top, bottom: r.bottom - frame.top };
+  });
+}
+const pre = document.createElement("pre");
+pre.id = "boxes";
+pre.textContent = JSON.stringify(out);
+document.body.append(pre);
+</script></body></html>`,
+  );
+  const dom = await chromium(["--dump-dom", "--window-size=800,1200", `file://${page}`]);
+  expect(dom.code).toBe(0);
+  const json = /<pre id="boxes">([\s\S]*?)<\/pre>/.exec(dom.stdout)?.[1];
+  expect(json, "the measuring script ran").toBeDefined();
+  return JSON.parse(json!.replaceAll("&quot;", '"').replaceAll("&amp;", "&").replaceAll("&lt;", "<").replaceAll("&gt;", ">"));
+}
+
+test.skipIf(!hasChromium)(
+  hasChromium ? "axis titles overlap no tick label, and stay inside the chart, at 6-digit throughputs too" : "axis layout (skipped: no Chromium)",
+  async () => {
+    // Two clients at about 200,000 values/s each: the throughput axis needs 6-digit labels.
+    const dir = mkdtempSync(join(work, "fast-"));
+    const t0 = 1_700_000_000_000;
+    for (const client of [1, 2]) {
+      const rows = Array.from({ length: 40_000 }, (_, i) => `${i + 1}\t${(t0 + i * 0.005).toFixed(3)}\t${(0.5 + (i % 7) * 0.1).toFixed(3)}`);
+      writeFileSync(join(dir, `latency-client-${client}.tsv`), `${LATENCY_LOG_HEADER}\n${rows.join("\n")}\n`);
+    }
+    const { path } = await writeReport(dir);
+    const html = await Bun.file(path).text();
+    expect(/id="chart-throughput"[\s\S]*?<\/svg>/.exec(html)![0]).toMatch(/>\d{6}<\/text>/);
+    const boxes = await measuredBoxes(html);
+    expect(Object.keys(boxes).sort()).toEqual([...CHART_IDS].sort());
+    for (const [id, texts] of Object.entries(boxes)) {
+      const titles = texts.filter((t) => t.cls === "axis-title");
+      const ticks = texts.filter((t) => t.cls === "tick");
+      expect(titles).toHaveLength(2);
+      for (const title of titles) {
+        expect(title.left, `${id}: "${title.text}" inside the chart`).toBeGreaterThanOrEqual(0);
+        for (const tick of ticks) {
+          const overlap = title.left < tick.right && tick.left < title.right && title.top < tick.bottom && tick.top < title.bottom;
+          expect(overlap, `${id}: "${title.text}" overlaps tick label "${tick.text}"`).toBe(false);
+        }
+      }
+    }
+  },
+  2 * CHROMIUM_TIMEOUT_MS,
+);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { BINARY, ensureBinary } from "../cluster/harness.ts";
 import { runCommand } from "citty";
 import { reportCommand, writeReport } from "../../src/cli/report.ts";
 import { escapeHtml, logScale, niceBucketMs, niceScale, renderReport, renderTextSummary } from "../../src/report/html.ts";
@@ -167,6 +168,19 @@ describe("writeReport and `paxos report`", () => {
     expect(summary.clients).toBe(2);
     expect(await Bun.file(path).text()).toContain("<h1>custom &#60;title&#62;</h1>");
   });
+
+  test("`paxos report .` names the directory by its real name, not \".\"", async () => {
+    await ensureBinary();
+    logDir({ "latency-client-1.tsv": log([`1\t${T0}\t2.0`]) });
+    for (const [cwd, arg] of [[dir, "."], [dir, "./"], [join(dir, "sub"), ".."]] as const) {
+      mkdirSync(join(dir, "sub"), { recursive: true });
+      const r = Bun.spawnSync([BINARY, "report", arg], { cwd, stdout: "pipe", stderr: "pipe" });
+      expect(r.exitCode).toBe(0);
+      const html = await Bun.file(join(dir, "report.html")).text();
+      expect(html).toContain(`<title>paxos latency report: ${basename(dir)}</title>`);
+      expect(html).toContain(`client latency log(s) in ${basename(dir)}</li>`);
+    }
+  }, 120_000);
 
   test("--out and --title", async () => {
     logDir({ "latency-client-1.tsv": log([`1\t${T0}\t2.0`]) });
