@@ -25,19 +25,22 @@ const lines = (path: string): string[] => {
 describe("learner output (compiled binary)", () => {
   test("--output: killed with kill -9 five times at random points, the file equals an uninterrupted learner's output", async () => {
     const c = (cluster = new Cluster());
-    const a = values("k", 6000);
+    const a = values("k", 20_000);
     const file = join(c.dir, "learner-2.txt");
     c.startMany("acceptor", 3);
     c.startMany("proposer", 1);
     const steady = c.start("learner", 1, ["--count", String(a.length)]);
     const args = ["--output", file, "--count", String(a.length)];
     let restartable = c.start("learner", 2, args);
-    const client = c.client(1, a, ["--outstanding", "20"]);
+    const client = c.client(1, a, ["--outstanding", "5"]);
     let logs = "";
     for (let k = 0; k < 5; k++) {
       const before = steady.lines().length;
-      await waitFor(() => steady.lines().length >= before + 200, 30_000, "200 more values");
-      await sleep(Math.random() * 300); // anywhere: between values, between a write and its sync, mid-position
+      // Long enough for a position to be written (every second), then anywhere: between values,
+      // between a write and its sync, in the middle of writing the position.
+      await waitFor(() => steady.lines().length >= Math.min(before + 300, a.length), 30_000, "300 more values");
+      if (steady.lines().length === a.length) break; // all delivered already
+      await sleep(1000 + Math.random() * 500);
       restartable.kill("SIGKILL");
       await restartable.done;
       logs += restartable.stderr;
