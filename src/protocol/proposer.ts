@@ -24,8 +24,11 @@ import { VoteTally, majority } from "./tally.ts";
 /** Rounds are counter × ROUND_STRIDE + proposer id: unique per proposer id, and increasing. */
 export const ROUND_STRIDE = 1000;
 
-/** Takeover waits grow 2^k-fold after k attempts that made no progress, up to this k. */
-const BACKOFF_EXPONENT_MAX = 5;
+/**
+ * Takeover waits grow 2^k-fold after k attempts that ended preempted with no decision seen since,
+ * up to this k (16 ×: at most 9.6 s with the default takeoverMs).
+ */
+const BACKOFF_EXPONENT_MAX = 4;
 /** Rounds this process created that it remembers (to tell another process's rounds of its id). */
 const OWN_ROUNDS_MAX = 4096;
 /** Values forwarded to the leader per starving check, at most. */
@@ -161,7 +164,7 @@ export class Proposer implements Role {
   private lastDecisionMs = 0;
   private notBeforeMs = 0;
   private takeoverDelayMs: number;
-  /** Takeover attempts since this proposer last got a value decided as leader. */
+  /** Takeover attempts that ended preempted since the last decision this proposer saw. */
   private failedAttempts = 0;
   /** When a value of each client was last decided (to tell a client nobody serves). */
   private readonly clientDecidedAtMs = new Map<number, number>();
@@ -538,8 +541,9 @@ export class Proposer implements Role {
     while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
     this.forgetOldDecided();
     this.lastDecisionMs = nowMs; // progress: whoever leads is alive
+    this.failedAttempts = 0; // and contention, if there was any, is over
     const mine = this.inflight.get(inst);
-    const ours = vRnd === this.cRnd && this.mode === "leader";
+    const ours = vRnd === this.cRnd;
     // Our own proposal in our round is the same batch, already unpacked (one value per round);
     // otherwise the ids are read from the packed bytes, no values built.
     const batch = mine !== undefined && ours ? mine.cVal : vVal;
@@ -557,10 +561,7 @@ export class Proposer implements Role {
       this.inflight.delete(inst);
       this.requeueUndecided(mine.cVal, nowMs);
     }
-    if (ours && ackIds.length > 0) {
-      this.failedAttempts = 0;
-      fx.send("clients", { t: "ack", ids: ackIds });
-    }
+    if (ours && ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
   }
 
   /** Bounded memory: clients idle for long are forgotten (their entries only serve takeovers). */
