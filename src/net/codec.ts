@@ -63,7 +63,7 @@ function fields(msg: Message): unknown[] {
     case "2a":
       return [msg.cRnd, msg.nonce, flatProposals(msg.proposals), msg.decidedBelow];
     case "2b":
-      return [msg.acc, msg.ident, flatVotes(msg.votes), msg.decidedBelow];
+      return [msg.acc, msg.ident, msg.vRnd, msg.nonce, packInstances(msg.insts), msg.decidedBelow];
     case "catchup":
       return [msg.from, msg.to, msg.decidedBelow, msg.seenTo];
     case "decision":
@@ -128,7 +128,15 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
       msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "2b":
-      msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), votes: f.votes(), decidedBelow: f.int(INSTANCE_MAX) };
+      msg = {
+        t,
+        acc: f.int(NODE_ID_MAX),
+        ident: f.int(NONCE_MAX),
+        vRnd: f.int(ROUND_MAX),
+        nonce: f.int(NONCE_MAX),
+        insts: unpackInstances(f.bytes()),
+        decidedBelow: f.int(INSTANCE_MAX),
+      };
       break;
     case "catchup":
       msg = { t, from: f.int(INSTANCE_MAX), to: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), seenTo: f.int(INSTANCE_MAX) };
@@ -216,7 +224,35 @@ function checkInt(x: unknown, max: number): number {
   return x;
 }
 
-// ---- value lists and ack ids as one byte string of varints ----
+// ---- value lists, ack ids and instance lists as one byte string of varints ----
+
+/** Instances as varints: the first, then each one's distance from the one before (in any order: zigzag). */
+function packInstances(insts: readonly number[]): Uint8Array {
+  const out = new Uint8Array(insts.length * 8);
+  let at = 0;
+  let prev = 0;
+  for (const inst of insts) {
+    const d = inst - prev;
+    at = writeVarint(out, at, d >= 0 ? d * 2 : -d * 2 - 1);
+    prev = inst;
+  }
+  return out.subarray(0, at);
+}
+
+function unpackInstances(bytes: Uint8Array): number[] {
+  const insts: number[] = [];
+  const r = { at: 0 };
+  let prev = 0;
+  while (r.at < bytes.length) {
+    const z = readVarint(bytes, r, 2 * INSTANCE_MAX + 1);
+    if (z === undefined) throw new DecodeError("field");
+    const inst = prev + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    if (inst < 0 || inst > INSTANCE_MAX) throw new DecodeError("field");
+    insts.push(inst);
+    prev = inst;
+  }
+  return insts;
+}
 
 function packVarints(xs: readonly number[]): Uint8Array {
   const out = new Uint8Array(xs.length * 8);

@@ -1,4 +1,5 @@
 import { assert } from "./assert.ts";
+import { HeadQueue } from "./head-queue.ts";
 import { voteBytes } from "./pack.ts";
 import {
   Effects,
@@ -55,7 +56,7 @@ export class Acceptor implements Role {
   protected rndOwner = 0;
   protected readonly accepted = new Map<number, Vote>();
   /** Accepted instances in increasing order, for 1B and Catchup ranges. */
-  private sortedInsts: number[] = [];
+  private readonly sortedInsts = new HeadQueue<number>();
   private sortedDirty = false;
   private storedBytesTotal = 0;
   /** Votes below this instance were dropped; every instance below it is decided. */
@@ -171,7 +172,7 @@ export class Acceptor implements Role {
     this.noteDecided(msg.decidedBelow, fx);
     assert(this.rnd === msg.cRnd, "an acceptor votes only in the round it promised");
     const aheadLimit = Math.max(msg.decidedBelow, this.decidedPrefix, this.highestInst + 1) + this.aheadMax;
-    const votes: Vote[] = [];
+    const insts: number[] = [];
     for (const p of msg.proposals) {
       if (p.inst < this.trimmedBelow) continue; // decided long ago: no vote needed, none kept
       if (p.inst >= aheadLimit) continue; // no real proposal is that far ahead
@@ -183,15 +184,15 @@ export class Acceptor implements Role {
           fx.violations.push(`two batches proposed for instance ${p.inst} in round ${msg.cRnd}; kept the first`);
           continue;
         }
-        votes.push(old);
+        insts.push(p.inst);
         continue;
       }
       const vote: Vote = { inst: p.inst, vRnd: msg.cRnd, vVal: p.cVal };
       this.hold(vote);
-      votes.push(vote);
+      insts.push(p.inst);
       fx.persist.push({ kind: "vote", vote });
     }
-    const twoB = { t: "2b", acc: this.opts.id, ident: this.opts.ident, votes, decidedBelow: this.decidedPrefix } as const;
+    const twoB = { t: "2b", acc: this.opts.id, ident: this.opts.ident, vRnd: msg.cRnd, nonce: msg.nonce, insts, decidedBelow: this.decidedPrefix } as const;
     fx.send("learners", twoB);
     fx.send("proposers", twoB);
   }
@@ -224,13 +225,13 @@ export class Acceptor implements Role {
     if (below <= this.trimmedBelow) return;
     this.trimmedBelow = below;
     const insts = this.sorted();
-    const cut = lowerBound(insts, below);
+    const cut = insts.lowerBound(below, identity);
     for (let k = 0; k < cut; k++) {
-      const vote = this.accepted.get(insts[k]!)!;
+      const vote = this.accepted.get(insts.at(k))!;
       this.storedBytesTotal -= vote.vVal.wireBytes;
-      this.accepted.delete(insts[k]!);
+      this.accepted.delete(insts.at(k));
     }
-    this.sortedInsts = insts.slice(cut);
+    insts.dropFirst(cut);
   }
 
   /**
@@ -280,11 +281,11 @@ export class Acceptor implements Role {
    */
   private votesFrom(from: number, limit: number): { votes: Vote[]; to: number; done: boolean } {
     const insts = this.sorted();
-    let k = lowerBound(insts, from);
+    let k = insts.lowerBound(from, identity);
     const votes: Vote[] = [];
     let bytes = MESSAGE_OVERHEAD_BYTES;
     for (; k < insts.length; k++) {
-      const inst = insts[k]!;
+      const inst = insts.at(k);
       if (inst >= limit) break;
       const vote = this.accepted.get(inst)!;
       const size = voteBytes(vote);
@@ -294,35 +295,23 @@ export class Acceptor implements Role {
       bytes += size;
       votes.push(vote);
     }
-    return { votes, to: k < insts.length ? insts[k]! : Math.max(from, lastOr(insts, from) + 1), done: true };
+    return { votes, to: k < insts.length ? insts.at(k) : Math.max(from, (insts.last() ?? from) + 1), done: true };
   }
 
+  /** Instances arrive mostly in order: appended; one out of order makes the next read sort them all. */
   private markNewInstance(inst: number): void {
-    const insts = this.sortedInsts;
-    if (!this.sortedDirty && (insts.length === 0 || insts[insts.length - 1]! < inst)) insts.push(inst);
+    const last = this.sortedInsts.last();
+    if (!this.sortedDirty && (last === undefined || last < inst)) this.sortedInsts.push(inst);
     else this.sortedDirty = true;
   }
 
-  private sorted(): number[] {
+  private sorted(): HeadQueue<number> {
     if (this.sortedDirty) {
-      this.sortedInsts = [...this.accepted.keys()].sort((a, b) => a - b);
+      this.sortedInsts.reset([...this.accepted.keys()].sort((a, b) => a - b));
       this.sortedDirty = false;
     }
     return this.sortedInsts;
   }
 }
 
-function lowerBound(xs: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function lastOr(xs: readonly number[], fallback: number): number {
-  return xs.length > 0 ? xs[xs.length - 1]! : fallback;
-}
+const identity = (x: number): number => x;

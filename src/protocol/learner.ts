@@ -10,7 +10,7 @@ import {
   type Vote,
   type Votes,
 } from "./messages.ts";
-import { VoteTally, highestVote, majority } from "./tally.ts";
+import { DECIDED_VALUE_UNKNOWN, VoteTally, highestVote, majority } from "./tally.ts";
 
 export interface LearnerOptions {
   readonly id: number;
@@ -96,9 +96,11 @@ export class Learner implements Role {
     if (msg === undefined) this.onTick(nowMs, fx);
     else if (msg.t === "decision") {
       for (const d of msg.decided) this.onDecided(d.inst, d.cVal);
+    } else if (msg.t === "2a") {
+      for (const p of msg.proposals) this.onProposal(p.inst, msg.cRnd, msg.nonce, p.cVal, fx);
     } else if ((msg.t === "2b" || msg.t === "trimmed" || msg.t === "votes") && this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) {
       if (msg.t === "2b") {
-        for (const vote of msg.votes) this.onVote(msg.acc, vote, fx);
+        for (const inst of msg.insts) this.onVote(msg.acc, inst, msg.vRnd, msg.nonce, undefined, fx);
         this.noteDecidedBelow(msg.decidedBelow);
       } else if (msg.t === "trimmed") this.onTrimmed(msg.acc, msg.below, fx);
       else this.onVotes(msg, fx);
@@ -108,11 +110,28 @@ export class Learner implements Role {
     return fx;
   }
 
-  private onVote(acc: number, vote: Vote, fx: Effects): void {
-    if (vote.inst > this.highestSeen) this.highestSeen = vote.inst;
-    if (vote.inst < this.next || this.decided.has(vote.inst)) return;
-    const vVal = this.tally.add(acc, vote, fx.violations);
-    if (vVal !== undefined) this.decided.set(vote.inst, vVal);
+  /** A vote: from a 2B (no batch) or an account (with it). */
+  private onVote(acc: number, inst: number, vRnd: number, nonce: number, vVal: Batch | undefined, fx: Effects): void {
+    if (inst > this.highestSeen) this.highestSeen = inst;
+    if (!this.open(inst)) return;
+    const r = this.tally.add(acc, inst, vRnd, nonce, vVal, fx.violations);
+    if (r !== undefined && r !== DECIDED_VALUE_UNKNOWN) this.decided.set(inst, r); // unknown: catch-up asks for it
+  }
+
+  /** A 2A: what a round proposed for an instance, paired with the round's votes. */
+  private onProposal(inst: number, vRnd: number, nonce: number, cVal: Batch, fx: Effects): void {
+    if (inst > this.highestSeen) this.highestSeen = inst;
+    if (!this.open(inst)) return;
+    const r = this.tally.propose(inst, vRnd, nonce, cVal, fx.violations);
+    if (r !== undefined) this.decided.set(inst, r);
+  }
+
+  /**
+   * Whether an instance still needs deciding here, and is near enough to keep its votes and
+   * proposals (a learner far behind does not pile up the live traffic: it asks for it later).
+   */
+  private open(inst: number): boolean {
+    return inst >= this.next && inst < this.next + 16 * this.catchupMax && !this.decided.has(inst);
   }
 
   /** Someone reports every instance below `below` decided. */
@@ -149,7 +168,7 @@ export class Learner implements Role {
    * over several rounds, with no proposer that still knows them.
    */
   private onVotes(msg: Votes, fx: Effects): void {
-    for (const vote of msg.votes) this.onVote(msg.acc, vote, fx);
+    for (const v of msg.votes) this.onVote(msg.acc, v.inst, v.vRnd, 0, v.vVal, fx);
     this.noteDecidedBelow(msg.decidedBelow);
     const byInst = new Map<number, Vote>();
     for (const v of msg.votes) byInst.set(v.inst, v);

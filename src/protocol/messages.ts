@@ -4,9 +4,10 @@
  *
  * Flow (one multicast group per role):
  *   client   --Submit-->  proposers
- *   proposer --1A/2A-->   acceptors
+ *   proposer --1A-->      acceptors
+ *   proposer --2A-->      acceptors and learners (learners keep the batch of each round)
  *   acceptor --1B/Nack--> proposers
- *   acceptor --2B-->      learners and proposers (direct 2B)
+ *   acceptor --2B-->      learners and proposers (direct 2B: the round and instances, no values)
  *   proposer --Ack-->     clients
  *   learner  --Catchup--> acceptors and proposers
  *   proposer --Decision-> learners (only in answer to a Catchup)
@@ -137,12 +138,20 @@ export interface Phase2A {
   readonly decidedBelow: number;
 }
 
-/** Phase 2B, sent to learners and proposers. */
+/**
+ * Phase 2B, sent to learners and proposers: acceptor `acc` voted in round `vRnd` (owned by the
+ * incarnation `nonce`) for these instances. No batches: a round proposes one batch per instance,
+ * which the 2A carried to the learners and which the proposer that sent it keeps, so votes are
+ * paired with it by (instance, round). A learner that missed the 2A gets the batch from the
+ * acceptors' accounts (Catchup).
+ */
 export interface Phase2B {
   readonly t: "2b";
   readonly acc: number;
   readonly ident: number;
-  readonly votes: readonly Vote[];
+  readonly vRnd: number;
+  readonly nonce: number;
+  readonly insts: readonly number[];
   /** Every instance below is decided (what proposers told this acceptor): lets proposers that
    * missed some decisions, and learners, see how far the sequence has got. */
   readonly decidedBelow: number;

@@ -11,6 +11,7 @@ import {
   type Input,
   type Nack,
   type Phase1B,
+  type Phase2A,
   type Phase2B,
   type Proposal,
   type Role,
@@ -19,7 +20,10 @@ import {
   type Vote,
 } from "./messages.ts";
 import { chunkBySize, proposalBytes, sendDecisions } from "./pack.ts";
-import { VoteTally, majority } from "./tally.ts";
+import { DECIDED_VALUE_UNKNOWN, VoteTally, majority } from "./tally.ts";
+
+/** Decided instances whose votes (and 2A, if it did not come) the tally keeps, below the first undecided. */
+const TALLY_KEEP_INSTANCES = 4096;
 
 /** Rounds are counter × ROUND_STRIDE + proposer id: unique per proposer id, and increasing. */
 export const ROUND_STRIDE = 1000;
@@ -147,10 +151,13 @@ export class Proposer implements Role {
   private readonly pending = new ValueQueue();
 
   // What is known decided
-  private readonly decided = new Map<number, Batch>();
+  /** Decided instances kept (retention), with their batch, or null: decided in a round whose 2A this proposer never saw. */
+  private readonly decided = new Map<number, Batch | null>();
   private firstUndecided = 0;
   /** Decided batches below this were forgotten (retention). */
   private decidedKeptFrom = 0;
+  /** The tally was cleared below this. */
+  private tallyKeptFrom = 0;
   private maxDecided = -1;
   private readonly decidedIds = new FloorIdSet();
   private readonly tally: VoteTally;
@@ -220,6 +227,9 @@ export class Proposer implements Role {
           break;
         case "1b":
           if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onPhase1B(msg, nowMs, fx);
+          break;
+        case "2a":
+          this.onPhase2A(msg, nowMs, fx);
           break;
         case "2b":
           if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onPhase2B(msg, nowMs, fx);
@@ -513,21 +523,51 @@ export class Proposer implements Role {
     this.send2A(stale, fx);
   }
 
+  /**
+   * 2A to the acceptors, the learners and the other proposers (one message, encoded once): the
+   * learners and proposers keep each round's batch and pair the value-less 2Bs with it, as this
+   * proposer does with its own.
+   */
   private send2A(proposals: Proposal[], fx: Effects): void {
+    for (const p of proposals) this.tally.propose(p.inst, this.cRnd, this.nonce, p.cVal, fx.violations);
     for (const chunk of chunkBySize(proposals, proposalBytes, this.opts.datagramBytesMax)) {
-      fx.send("acceptors", { t: "2a", cRnd: this.cRnd, nonce: this.nonce, proposals: chunk, decidedBelow: this.firstUndecided });
+      const twoA = { t: "2a", cRnd: this.cRnd, nonce: this.nonce, proposals: chunk, decidedBelow: this.firstUndecided } as const;
+      fx.send("acceptors", twoA);
+      fx.send("learners", twoA);
+      fx.send("proposers", twoA);
+    }
+  }
+
+  /**
+   * Another proposer's 2A: what its round proposed, so that this one knows which values the
+   * round's 2Bs decide (to stop waiting for them, and to answer catch-ups with them).
+   */
+  private onPhase2A(msg: Phase2A, nowMs: number, fx: Effects): void {
+    if (msg.nonce === this.nonce || msg.proposals.length === 0) return; // our own, looped back
+    this.checkOwnership(msg.cRnd, msg.nonce, nowMs, fx);
+    if (this.mode === "stopped") return;
+    for (const p of msg.proposals) {
+      if (p.inst < this.decidedKeptFrom) continue;
+      const known = this.decided.get(p.inst);
+      if (known !== undefined && known !== null) continue;
+      if (known === undefined && p.inst < this.firstUndecided) continue; // decided, and forgotten
+      const r = this.tally.propose(p.inst, msg.cRnd, msg.nonce, p.cVal, fx.violations);
+      if (r !== undefined) this.onDecided(p.inst, r, msg.cRnd, nowMs, fx);
     }
   }
 
   private onPhase2B(msg: Phase2B, nowMs: number, fx: Effects): void {
     if (this.mode === "probing") this.votesSeen = true; // someone is deciding
-    for (const vote of msg.votes) {
-      this.checkOwnership(vote.vRnd, this.nonce, nowMs, fx);
+    if (msg.insts.length > 0) {
+      this.checkOwnership(msg.vRnd, msg.nonce, nowMs, fx);
       if (this.mode === "stopped") return;
-      this.noteRound(vote.vRnd, nowMs);
-      if (this.decided.has(vote.inst) || vote.inst < this.firstUndecided) continue;
-      const vVal = this.tally.add(msg.acc, vote, fx.violations);
-      if (vVal !== undefined) this.onDecided(vote.inst, vVal, vote.vRnd, nowMs, fx);
+      this.noteRound(msg.vRnd, nowMs);
+    }
+    for (const inst of msg.insts) {
+      if (this.decided.has(inst) || inst < this.firstUndecided) continue;
+      const r = this.tally.add(msg.acc, inst, msg.vRnd, msg.nonce, undefined, fx.violations);
+      // Another proposer's round: decided, though this one never saw its batch.
+      if (r !== undefined) this.onDecided(inst, r === DECIDED_VALUE_UNKNOWN ? null : r, msg.vRnd, nowMs, fx);
     }
     // A proposer that missed decisions (2B lost while standing by) would otherwise keep every
     // decision above its hole forever: move past what another proposer found decided.
@@ -535,7 +575,11 @@ export class Proposer implements Role {
     if (this.mode === "leader") this.proposeNew(nowMs, fx);
   }
 
-  private onDecided(inst: number, vVal: Batch, vRnd: number, nowMs: number, fx: Effects): void {
+  /**
+   * Instance `inst` is decided in round `vRnd`, as `vVal` (null: a batch this proposer has not
+   * seen yet; called again with it if its 2A comes later).
+   */
+  private onDecided(inst: number, vVal: Batch | null, vRnd: number, nowMs: number, fx: Effects): void {
     this.decided.set(inst, vVal);
     this.maxDecided = Math.max(this.maxDecided, inst);
     while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
@@ -548,7 +592,7 @@ export class Proposer implements Role {
     // otherwise the ids are read from the packed bytes, no values built.
     const batch = mine !== undefined && ours ? mine.cVal : vVal;
     const ackIds: number[] = [];
-    batch.forEachId((client, seq, floor) => {
+    batch?.forEachId((client, seq, floor) => {
       this.decidedIds.add(client, seq);
       this.decidedIds.raiseFloor(client, floor); // a fact: the client had these acked
       this.pending.delete(client, seq);
@@ -598,6 +642,13 @@ export class Proposer implements Role {
       for (const inst of this.decided.keys()) if (inst < keepFrom) this.decided.delete(inst);
     } else for (let inst = this.decidedKeptFrom; inst < keepFrom; inst++) this.decided.delete(inst);
     this.decidedKeptFrom = Math.max(this.decidedKeptFrom, keepFrom);
+    // Votes and proposals of instances decided long ago (a 2A that never came, a round that lost)
+    // are dropped now and then.
+    const tallyFrom = Math.max(keepFrom, this.firstUndecided - TALLY_KEEP_INSTANCES);
+    if (tallyFrom - this.tallyKeptFrom >= TALLY_KEEP_INSTANCES / 4) {
+      this.tally.forgetBelow(tallyFrom);
+      this.tallyKeptFrom = tallyFrom;
+    }
   }
 
   /** Values of a batch that lost its instance go back to pending (as heard now), unless decided elsewhere. */
@@ -750,7 +801,7 @@ export class Proposer implements Role {
     const to = Math.min(msg.to, this.maxDecided + 1, msg.from + (this.opts.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX));
     for (let inst = msg.from; inst < to; inst++) {
       const cVal = this.decided.get(inst);
-      if (cVal !== undefined) decided.push({ inst, cVal });
+      if (cVal !== undefined && cVal !== null) decided.push({ inst, cVal });
     }
     sendDecisions(fx, decided, this.opts.datagramBytesMax, this.opts.catchupDatagramsMax);
     if (msg.seenTo > msg.from && msg.from >= this.firstUndecided && !this.decided.has(msg.from)) {

@@ -3,7 +3,7 @@
  * well-formed 1A/2A/2B/Decision/Submit messages with high rounds and foreign values.
  */
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { NONCE } from "../protocol/helpers.ts";
+import { NONCE, twoB } from "../protocol/helpers.ts";
 import { authenticator } from "../../src/net/auth.ts";
 import { encode } from "../../src/net/codec.ts";
 import { Batch } from "../../src/protocol/batch.ts";
@@ -27,10 +27,11 @@ function forgeries(round: number): { to: Group; msg: Message }[] {
   const out: { to: Group; msg: Message }[] = [];
   for (let inst = 0; inst < 40; inst++) {
     out.push({ to: "acceptors", msg: { t: "1a", cRnd: round, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 } });
-    out.push({ to: "acceptors", msg: { t: "2a", cRnd: round, nonce: NONCE, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0 } });
+    const twoA: Message = { t: "2a", cRnd: round, nonce: NONCE, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0 };
+    out.push({ to: "acceptors", msg: twoA }, { to: "learners", msg: twoA });
     for (const acc of [1, 2, 3]) {
-      const twoB: Message = { t: "2b", acc, ident: acc, votes: [{ inst, vRnd: round, vVal: foreign(inst) }], decidedBelow: 0 };
-      out.push({ to: "learners", msg: twoB }, { to: "proposers", msg: twoB });
+      const vote = twoB(acc, [{ inst, vRnd: round }]);
+      out.push({ to: "learners", msg: vote }, { to: "proposers", msg: vote });
     }
     out.push({ to: "learners", msg: { t: "decision", decided: [{ inst, cVal: foreign(inst) }] } });
     out.push({ to: "proposers", msg: { t: "submit", values: foreign(inst).values, via: 0 } });

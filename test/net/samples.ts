@@ -11,7 +11,7 @@ export const SAMPLES: Message[] = [
   { t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 3, to: 9, done: false, votes: [{ inst: 3, vRnd: 901, vVal: batch }, { inst: 8, vRnd: 1, vVal: b() }], decidedBelow: 2 },
   { t: "nack", acc: 3, ident: 3, rnd: 2 ** 40, cRnd: 0, nonce: NONCE },
   { t: "2a", cRnd: 5005, nonce: NONCE, proposals: [{ inst: 0, cVal: batch }, { inst: 1, cVal: b() }], decidedBelow: 7 },
-  { t: "2b", acc: 1, ident: 1, votes: [{ inst: 12, vRnd: 5005, vVal: batch }], decidedBelow: 0 },
+  { t: "2b", acc: 1, ident: 1, vRnd: 5005, nonce: NONCE, insts: [12, 13, 11, 2 ** 47], decidedBelow: 9 },
   { t: "catchup", from: 10, to: 4106, decidedBelow: 0, seenTo: 0 },
   { t: "decision", decided: [{ inst: 7, cVal: batch }] },
   { t: "trimmed", acc: 2, ident: 2, below: 1000 },

@@ -58,3 +58,16 @@ export const proposerOptions = (over: Partial<ProposerOptions> = {}): ProposerOp
   incarnation: NONCE,
   ...over,
 });
+
+/**
+ * A 2B as acceptors send it (round and instances, no batches), from votes written with their
+ * batches for readability; the batches are dropped (`nonce`: the round's owner, NONCE by default).
+ */
+export function twoB(acc: number, votes: readonly { inst: number; vRnd: number; vVal?: unknown }[], decidedBelow = 0, nonce = NONCE): Message {
+  return { t: "2b", acc, ident: acc, vRnd: votes[0]?.vRnd ?? 0, nonce, insts: votes.map((v) => v.inst), decidedBelow };
+}
+
+/** The 2A a round's owner sent for these votes (what learners pair the 2Bs with). */
+export function twoAOf(votes: readonly { inst: number; vRnd: number; vVal: Batch }[], nonce = NONCE): Message {
+  return { t: "2a", cRnd: votes[0]!.vRnd, nonce, proposals: votes.map((v) => ({ inst: v.inst, cVal: v.vVal })), decidedBelow: 0 };
+}

@@ -1,34 +1,43 @@
 import { describe, expect, test } from "bun:test";
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Message, Value } from "../../src/protocol/messages.ts";
-import { b, ids, sent, val } from "./helpers.ts";
+import { b, ids, sent, twoAOf, twoB, val } from "./helpers.ts";
 
 const learner = () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
 const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
 const tick = { kind: "tick" as const };
-const vote2B = (acc: number, inst: number, vRnd: number, values: Value[]) =>
-  msg({ t: "2b", acc, ident: acc, votes: [{ inst, vRnd, vVal: b(...values) }], decidedBelow: 0 });
+/** What a learner hears when acceptor `acc` votes in round `vRnd` for `values` at `inst`: the round's 2A, then the 2B. */
+function vote2B(acc: number, inst: number, vRnd: number, values: Value[]): { kind: "msg"; msg: Message }[] {
+  const vote = { inst, vRnd, vVal: b(...values) };
+  return [msg(twoAOf([vote])), msg(twoB(acc, [vote]))];
+}
+
+/** Steps a learner through several inputs; returns the effects of the last. */
+const stepAll = (l: Learner, inputs: { kind: "msg"; msg: Message }[], t: number) => inputs.map((i) => l.step(i, t)).reduce((all, fx) => {
+  all.delivered.push(...fx.delivered);
+  return all;
+});
 
 describe("learner", () => {
   test("decides from a majority of 2B of one round, never from one", () => {
     const l = learner();
-    expect(l.step(vote2B(1, 0, 1001, [val(1, 0)]), 0).delivered).toEqual([]);
-    expect(l.step(vote2B(1, 0, 1001, [val(1, 0)]), 0).delivered).toEqual([]); // duplicate
-    expect(ids(l.step(vote2B(3, 0, 1001, [val(1, 0)]), 0).delivered)).toEqual(["1:0"]);
+    expect(stepAll(l, vote2B(1, 0, 1001, [val(1, 0)]), 0).delivered).toEqual([]);
+    expect(stepAll(l, vote2B(1, 0, 1001, [val(1, 0)]), 0).delivered).toEqual([]); // duplicate
+    expect(ids(stepAll(l, vote2B(3, 0, 1001, [val(1, 0)]), 0).delivered)).toEqual(["1:0"]);
   });
 
   test("does not combine votes of different rounds", () => {
     const l = learner();
-    l.step(vote2B(1, 0, 1001, [val(1, 0)]), 0);
-    expect(l.step(vote2B(2, 0, 2002, [val(2, 0)]), 0).delivered).toEqual([]);
-    expect(ids(l.step(vote2B(3, 0, 2002, [val(2, 0)]), 0).delivered)).toEqual(["2:0"]);
+    stepAll(l, vote2B(1, 0, 1001, [val(1, 0)]), 0);
+    expect(stepAll(l, vote2B(2, 0, 2002, [val(2, 0)]), 0).delivered).toEqual([]);
+    expect(ids(stepAll(l, vote2B(3, 0, 2002, [val(2, 0)]), 0).delivered)).toEqual(["2:0"]);
   });
 
   test("delivers in instance order without gaps", () => {
     const l = learner();
-    for (const acc of [1, 2]) expect(l.step(vote2B(acc, 1, 1001, [val(1, 1)]), 0).delivered).toEqual([]);
-    l.step(vote2B(1, 0, 1001, [val(1, 0)]), 0);
-    expect(ids(l.step(vote2B(2, 0, 1001, [val(1, 0)]), 0).delivered)).toEqual(["1:0", "1:1"]);
+    for (const acc of [1, 2]) expect(stepAll(l, vote2B(acc, 1, 1001, [val(1, 1)]), 0).delivered).toEqual([]);
+    stepAll(l, vote2B(1, 0, 1001, [val(1, 0)]), 0);
+    expect(ids(stepAll(l, vote2B(2, 0, 1001, [val(1, 0)]), 0).delivered)).toEqual(["1:0", "1:1"]);
     expect(l.nextInstance).toBe(2);
   });
 
@@ -37,7 +46,7 @@ describe("learner", () => {
     const delivered: string[] = [];
     const batches: Value[][] = [[val(1, 0, "same")], [val(1, 0, "same"), val(2, 0, "same")], []];
     batches.forEach((batch, inst) => {
-      for (const acc of [1, 2]) delivered.push(...ids(l.step(vote2B(acc, inst, 1001, batch), 0).delivered));
+      for (const acc of [1, 2]) delivered.push(...ids(stepAll(l, vote2B(acc, inst, 1001, batch), 0).delivered));
     });
     expect(delivered).toEqual(["1:0", "2:0"]);
   });
@@ -50,7 +59,7 @@ describe("learner", () => {
 
   test("asks for a gap once it has lasted catchupMs", () => {
     const l = learner();
-    for (const acc of [1, 2]) l.step(vote2B(acc, 3, 1001, [val(1, 3)]), 100);
+    for (const acc of [1, 2]) stepAll(l, vote2B(acc, 3, 1001, [val(1, 3)]), 100);
     expect(sent(l.step(tick, 120), "acceptors", "catchup")).toEqual([]);
     const fx = l.step(tick, 150);
     expect(sent(fx, "acceptors", "catchup")[0]).toMatchObject({ from: 0, to: 3 }); // only the hole
@@ -75,7 +84,7 @@ describe("learner and trimming", () => {
 
   test("does not give up when what was trimmed is already behind it", () => {
     const l = learner();
-    for (const acc of [1, 2]) l.step(vote2B(acc, 0, 1001, [val(1, 0)]), 0);
+    for (const acc of [1, 2]) stepAll(l, vote2B(acc, 0, 1001, [val(1, 0)]), 0);
     for (const acc of [1, 2, 3]) expect(l.step(msg({ t: "trimmed", acc, ident: acc, below: 1 }), 0).fatal).toBeUndefined();
   });
 });
@@ -89,6 +98,21 @@ describe("learner recovery of decided instances", () => {
     expect(l.step(account(1, [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0, "old")) }]), 0).delivered).toEqual([]);
     const fx = l.step(account(3, [{ inst: 0, vRnd: 3003, vVal: b(val(2, 0, "new")) }]), 0);
     expect(ids(fx.delivered)).toEqual(["2:0"]);
+  });
+
+  test("a majority of value-less votes without the round's 2A is completed by an account carrying the batch", () => {
+    const l = learner();
+    for (const acc of [1, 2]) expect(l.step(msg(twoB(acc, [{ inst: 0, vRnd: 1001 }])), 0).delivered).toEqual([]); // the 2A was lost
+    const fx = l.step(msg({ t: "votes", acc: 2, ident: 2, from: 0, to: 1, decidedBelow: 0, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(6, 0)) }] }), 0);
+    expect(ids(fx.delivered)).toEqual(["6:0"]);
+  });
+
+  test("a 2A whose round has another owner than its votes decides nothing, and is reported", () => {
+    const l = learner();
+    for (const acc of [1, 2]) l.step(msg(twoB(acc, [{ inst: 0, vRnd: 1001 }], 0, 5)), 0);
+    const fx = l.step(msg({ t: "2a", cRnd: 1001, nonce: 6, proposals: [{ inst: 0, cVal: b(val(6, 0)) }], decidedBelow: 0 }), 0);
+    expect(fx.delivered).toEqual([]);
+    expect(fx.violations[0]).toMatch(/two proposer incarnations in round 1001 for instance 0/);
   });
 
   test("never does so for an instance not known decided", () => {

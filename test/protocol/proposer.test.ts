@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Effects, Message } from "../../src/protocol/messages.ts";
 import { Proposer, nextRound, type ProposerOptions } from "../../src/protocol/proposer.ts";
-import { b, ids, NONCE, proposerOptions, sent, startProposer, val } from "./helpers.ts";
+import { b, ids, NONCE, proposerOptions, sent, startProposer, twoAOf, twoB, val } from "./helpers.ts";
 
 const options = proposerOptions;
 const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
@@ -25,7 +25,7 @@ const twoA = (fx: Effects) => sent(fx, "acceptors", "2a");
 function standby(over: Partial<ProposerOptions> = {}): Proposer {
   const p = new Proposer(options(over));
   p.step(tick, 0);
-  p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+  p.step(msg(twoB(1, [], 0)), 0);
   for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 2002, cRnd: 0, nonce: NONCE }), 0);
   expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([]);
   expect(p.state).toBe("standby");
@@ -103,8 +103,8 @@ describe("proposer", () => {
     const queued = p.step(msg({ t: "submit", values: [val(1, 1), val(1, 2), val(2, 0)], via: 0 }), 2);
     expect(twoA(queued)).toEqual([]); // window full
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 3);
-    const fx = p.step(msg({ t: "2b", acc: 3, ident: 3, votes: [vote], decidedBelow: 0 }), 3);
+    p.step(msg(twoB(1, [vote], 0)), 3);
+    const fx = p.step(msg(twoB(3, [vote], 0)), 3);
     expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => [q.inst, ids(q.cVal)]))).toEqual([[1, ["1:1", "1:2", "2:0"]]]);
   });
@@ -120,8 +120,8 @@ describe("proposer", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 2);
-    p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), 2);
+    p.step(msg(twoB(1, [vote], 0)), 2);
+    p.step(msg(twoB(2, [vote], 0)), 2);
     const fx = p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 3);
     expect(twoA(fx)).toEqual([]);
     expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
@@ -143,12 +143,31 @@ describe("proposer", () => {
     for (let t = 10; t <= 2000; t += 10) {
       p.step(msg({ t: "submit", values: [val(1, t)], via: 0 }), t);
       const vote = { inst: t / 10 - 1, vRnd: 2002, vVal: b(val(1, t - 10)) };
-      p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), t);
-      const fx = p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), t);
+      const leaderNonce = 88; // proposer 2's
+      p.step(msg(twoAOf([vote], leaderNonce)), t);
+      p.step(msg(twoB(1, [vote], 0, leaderNonce)), t);
+      const fx = p.step(msg(twoB(2, [vote], 0, leaderNonce)), t);
       expect(sent(fx, "acceptors", "1a")).toEqual([]);
       expect(sent(p.step(tick, t), "acceptors", "1a")).toEqual([]);
       expect(sent(p.step(tick, t), "proposers", "submit")).toEqual([]);
     }
+  });
+
+  test("a standing-by proposer learns which values another round decided from its 2A, even one that comes after the 2Bs", () => {
+    const p = standby();
+    p.step(msg({ t: "submit", values: [val(1, 0), val(1, 1)], via: 0 }), 10);
+    expect(p.pendingCount).toBe(2);
+    const vote = { inst: 0, vRnd: 2002, vVal: b(val(1, 0)) };
+    const stale = { inst: 0, vRnd: 1002, vVal: b(val(1, 1)) }; // an earlier round's proposal for the same instance
+    p.step(msg(twoB(1, [vote], 0, 88)), 11);
+    p.step(msg(twoB(2, [vote], 0, 88)), 11); // decided, value not known yet
+    expect(p.pendingCount).toBe(2);
+    p.step(msg(twoAOf([stale], 87)), 12); // not the deciding round: nothing learned
+    expect(p.pendingCount).toBe(2);
+    p.step(msg(twoAOf([vote], 88)), 12);
+    expect(p.pendingCount).toBe(1);
+    const fx = p.step(msg({ t: "catchup", from: 0, to: 1, decidedBelow: 0, seenTo: 1 }), 13);
+    expect(sent(fx, "learners", "decision").flatMap((d) => d.decided.map((x) => [x.inst, ids(x.cVal)]))).toEqual([[0, ["1:0"]]]);
   });
 
   test("resends unanswered 2A after the retransmission timeout", () => {
@@ -161,16 +180,17 @@ describe("proposer", () => {
   test("does not combine 2B votes of different rounds into a decision", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
-    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
-    const fx = p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [{ inst: 0, vRnd: 901, vVal: b(val(1, 0)) }], decidedBelow: 0 }), 1);
+    p.step(msg(twoB(1, [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], 0)), 1);
+    const fx = p.step(msg(twoB(2, [{ inst: 0, vRnd: 901, vVal: b(val(1, 0)) }], 0)), 1);
     expect(sent(fx, "clients", "ack")).toEqual([]);
   });
 
   test("answers a Catchup with the instances it saw decided", () => {
     const p = leader();
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 0);
-    p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), 0);
+    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
+    p.step(msg(twoB(1, [vote], 0)), 0);
+    p.step(msg(twoB(2, [vote], 0)), 0);
     const fx = p.step(msg({ t: "catchup", from: 0, to: 10, decidedBelow: 0, seenTo: 0 }), 0);
     expect(sent(fx, "learners", "decision").flatMap((d) => d.decided.map((x) => [x.inst, ids(x.cVal)]))).toEqual([[0, ["1:0"]]]);
   });
@@ -192,12 +212,13 @@ describe("proposer restart", () => {
     for (const a of acc) for (const oneB of sent(a.step(msg(oneA!), 0), "proposers", "1b")) first.step(msg(oneB), 0);
     const [twoAX] = twoA(first.step(msg({ t: "submit", values: [val(1, 0, "X")], via: 0 }), 1));
     const [twoBX] = sent(acc[0]!.step(msg(twoAX!), 1), "learners", "2b");
+    learner.step(msg(twoAX!), 1); // the learners get the 2A too
     learner.step(msg(twoBX!), 1);
     const restarted = new Proposer(options({ id: 2, roundFloor: roundFloorOnRestart }));
     const [oneA2] = sent(startProposer(restarted, 5, acc.slice(1)), "acceptors", "1a");
     for (const a of acc.slice(1)) for (const oneB of sent(a.step(msg(oneA2!), 5), "proposers", "1b")) restarted.step(msg(oneB), 5);
     const [twoAY] = twoA(restarted.step(msg({ t: "submit", values: [val(1, 1, "Y")], via: 0 }), 6));
-    const delivered: string[] = [];
+    const delivered: string[] = ids(learner.step(msg(twoAY!), 6).delivered);
     for (const a of acc.slice(1)) {
       for (const twoB of sent(a.step(msg(twoAY!), 6), "learners", "2b")) delivered.push(...ids(learner.step(msg(twoB), 6).delivered));
     }
@@ -233,8 +254,8 @@ describe("proposer Phase 1 in pieces", () => {
     const fx = p.step(msg({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([0, 1]);
     const vote = (inst: number) => ({ inst, vRnd: 1001, vVal: b(val(9, inst)) });
-    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [vote(0)], decidedBelow: 0 }), 1);
-    const next = p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [vote(0)], decidedBelow: 0 }), 1);
+    p.step(msg(twoB(1, [vote(0)], 0)), 1);
+    const next = p.step(msg(twoB(2, [vote(0)], 0)), 1);
     expect(twoA(next).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([2]);
   });
 
@@ -252,8 +273,8 @@ describe("proposer holes", () => {
   test("a standing-by proposer with no values still takes over to fill a hole below a decided instance", () => {
     const p = new Proposer(options({ id: 3 }));
     const y = { inst: 1, vRnd: 1001, vVal: b(val(5, 0)) };
-    p.step(msg({ t: "2b", acc: 1, ident: 1, votes: [y], decidedBelow: 0 }), 0); // someone else leads
-    p.step(msg({ t: "2b", acc: 2, ident: 2, votes: [y], decidedBelow: 0 }), 0); // instance 1 decided, 0 unknown
+    p.step(msg(twoB(1, [y], 0)), 0); // someone else leads
+    p.step(msg(twoB(2, [y], 0)), 0); // instance 1 decided, 0 unknown
     for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: NONCE }), 0); // the start-up probe's answers
     expect(sent(p.step(tick, 1), "acceptors", "1a")).toEqual([]); // started, standing by
     expect(p.pendingCount).toBe(0);

@@ -8,7 +8,7 @@ import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Effects, Group, Message, PersistRecord, Role } from "../../src/protocol/messages.ts";
 import { Proposer, ROUND_STRIDE } from "../../src/protocol/proposer.ts";
-import { b, ids, proposerOptions, sent, startProposer, val } from "./helpers.ts";
+import { b, ids, proposerOptions, sent, startProposer, twoAOf, twoB, val } from "./helpers.ts";
 
 const m = (x: Message) => ({ kind: "msg" as const, msg: x });
 const tick = { kind: "tick" as const };
@@ -44,7 +44,7 @@ describe("issue 10 regressions", () => {
     const r0 = p0.round;
     expect(r0).toBeGreaterThan(q.round);
     const [twoAx] = to(p0.step(m({ t: "submit", values: [val(7, 0, "x")], via: 0 }), 11), "acceptors");
-    expect(delivered(l1, feed(acc[0]!, [twoAx!], 11, "learners"), 11)).toEqual([]);
+    expect(delivered(l1, [twoAx!, ...feed(acc[0]!, [twoAx!], 11, "learners")], 11)).toEqual([]);
     // P0 crashes; P restarts with the same id and a clock still behind Q's.
     const p = new Proposer(proposerOptions({ id: 1, incarnation: 3 }));
     const [probe] = to(p.step(tick, 20), "acceptors");
@@ -58,8 +58,8 @@ describe("issue 10 regressions", () => {
     expect(p.isLeader).toBe(true);
     const twoAy = to(p.step(m({ t: "submit", values: [val(7, 1, "y")], via: 0 }), 23), "acceptors");
     const votes = [acc[1]!, acc[2]!].map((a) => feed(a, twoAy, 23, "learners"));
-    const got1 = delivered(l1, votes[0]!, 23);
-    const got2 = delivered(l2, votes.flat(), 23);
+    const got1 = delivered(l1, [...twoAy, ...votes[0]!], 23);
+    const got2 = delivered(l2, [...twoAy, ...votes.flat()], 23);
     expect(got2).toEqual(["7:1"]);
     expect(got1).toEqual([]); // one vote of the new round is not a majority; x and y are never combined
     expect(delivered(l1, votes[1]!, 24)).toEqual(["7:1"]);
@@ -88,36 +88,38 @@ describe("issue 10 regressions", () => {
     ];
     expect(to(pb.step(tick, 3), "acceptors").filter((x) => x.t === "2a")).toEqual([]); // B proposes nothing
     const twoB = acc.map((a) => feed(a, twoA, 4, "learners"));
-    const learned1 = delivered(l1, [...twoB[0]!, ...twoB[2]!], 5);
+    const learned1 = delivered(l1, [...twoA, ...twoB[0]!, ...twoB[2]!], 5);
     expect(learned1).toEqual(["1:0"]);
     // Learner 2 hears acceptors 2 and 3 first: acceptor 2 voted nothing (its round is B's), so it
     // waits; before, it had a vote for B's value in the same round and delivered it.
     expect(twoB[1]).toEqual([]);
-    expect(delivered(l2, [...twoB[1]!, ...twoB[2]!], 5)).toEqual([]);
+    expect(delivered(l2, [...twoA, ...twoB[1]!, ...twoB[2]!], 5)).toEqual([]);
     expect(delivered(l2, twoB[0]!, 6)).toEqual(learned1);
   });
 
-  test("2: a learner that sees two values voted in one round refuses to decide on it and reports it", () => {
+  test("2: a learner that sees two values proposed in one round refuses to decide on it and reports it", () => {
     const l = learner();
-    const vote = (acc: number, text: string) => m({ t: "2b", acc, ident: acc, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0, text)) }], decidedBelow: 0 });
-    l.step(vote(1, "x"), 0);
-    const fx = l.step(vote(2, "y"), 0);
+    const proposal = (text: string) => m(twoAOf([{ inst: 0, vRnd: 1001, vVal: b(val(1, 0, text)) }]));
+    const vote = (acc: number) => m(twoB(acc, [{ inst: 0, vRnd: 1001 }], 0));
+    l.step(proposal("x"), 0);
+    l.step(vote(1), 0);
+    const fx = l.step(proposal("y"), 0);
     expect(fx.violations).toHaveLength(1);
-    expect(fx.violations[0]).toMatch(/two different batches voted for instance 0 in round 1001/);
+    expect(fx.violations[0]).toMatch(/two different batches in round 1001 for instance 0/);
     expect(fx.delivered).toEqual([]);
-    expect(l.step(vote(3, "y"), 0).delivered).toEqual([]); // a majority for y, but in a broken round
+    expect([l.step(vote(2), 0), l.step(vote(3), 0)].flatMap((f) => f.delivered)).toEqual([]); // a majority, but in a broken round
   });
 
   test("2: a proposer that keeps seeing rounds of its id it did not create, after its start, stops (exit code 5)", () => {
     const p = new Proposer(proposerOptions({ id: 1, incarnation: 21, duplicateGraceMs: 1000 }));
     startProposer(p, 0);
-    const foreign = (t: number) => p.step(m({ t: "2b", acc: 1, ident: 1, votes: [{ inst: 0, vRnd: 9_000_001, vVal: b() }], decidedBelow: 0 }), t);
+    const foreign = (t: number) => p.step(m(twoB(1, [{ inst: 0, vRnd: 9_000_001, vVal: b() }], 0)), t);
     expect(foreign(500).fatal).toBeUndefined(); // a late datagram of an earlier incarnation, maybe
     const fx = foreign(1500); // it goes on: another process has this id, and was there first
     expect(fx.fatal).toEqual({ cause: "duplicate-id", reason: expect.stringMatching(/another process is running proposer 1/) });
     const q = new Proposer(proposerOptions({ id: 1, incarnation: 22, duplicateGraceMs: 1000 }));
     startProposer(q, 0);
-    const later = q.step(m({ t: "2b", acc: 1, ident: 1, votes: [{ inst: 0, vRnd: 9_000_001, vVal: b() }], decidedBelow: 0 }), 5000);
+    const later = q.step(m(twoB(1, [{ inst: 0, vRnd: 9_000_001, vVal: b() }], 0)), 5000);
     expect(later.fatal).toBeUndefined(); // first seen long after it started: the other one is newer and stops
     expect(later.alerts[0]?.reason).toMatch(/another process started as proposer 1/);
   });
@@ -135,7 +137,7 @@ describe("issue 10 regressions", () => {
     expect(p.isLeader).toBe(true);
     p.step(m({ t: "submit", values: [val(9, 0, "new")], via: 0 }), 1);
     // Everything below `far` gets decided meanwhile (acceptors report it).
-    const fx = p.step(m({ t: "2b", acc: 2, ident: 2, votes: [], decidedBelow: far }), 2);
+    const fx = p.step(m(twoB(2, [], far)), 2);
     const proposals = sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((q) => [q.inst, ids(q.cVal)]));
     expect(proposals).toEqual([
       [far, ["5:0"]],
@@ -171,14 +173,14 @@ describe("issue 10 regressions", () => {
     const leader = new Proposer(proposerOptions({ id: 1, incarnation: 31 }));
     lead(leader, acc, 0);
     const twoA = to(leader.step(m({ t: "submit", values: [val(4, 0, "x")], via: 0 }), 1), "acceptors");
-    expect(delivered(l1, [acc[0]!, acc[1]!].flatMap((a) => feed(a, twoA, 1, "learners")), 1)).toEqual(["4:0"]);
+    expect(delivered(l1, [...twoA, ...[acc[0]!, acc[1]!].flatMap((a) => feed(a, twoA, 1, "learners"))], 1)).toEqual(["4:0"]);
     // The leader and acceptor 1 crash; acceptor 2 restarts from its log, written without the prefix.
     const a2 = new Acceptor(acc[1]!.opts);
     a2.restore([...acc[1]!.snapshot()].filter((r: PersistRecord) => r.kind !== "decided"));
     const live = [a2, acc[2]!];
     const standby = new Proposer(proposerOptions({ id: 2, incarnation: 32 }));
     const [probe] = to(standby.step(tick, 100), "acceptors");
-    standby.step(m({ t: "2b", acc: 2, ident: 2, votes: [], decidedBelow: 0 }), 100); // saw someone lead once
+    standby.step(m(twoB(2, [], 0)), 100); // saw someone lead once
     feed(standby, live.flatMap((a) => feed(a, [probe!], 100, "proposers")), 100, "acceptors");
     expect(to(standby.step(tick, 101), "acceptors")).toEqual([]);
     expect(standby.state).toBe("standby");
@@ -193,7 +195,8 @@ describe("issue 10 regressions", () => {
       const oneA = feed(standby, to(fx, "proposers"), t, "acceptors").concat(to(standby.step(tick, t), "acceptors"));
       const oneB = live.flatMap((a) => feed(a, oneA, t, "proposers"));
       const twoA2 = feed(standby, oneB, t, "acceptors");
-      got.push(...delivered(l2, live.flatMap((a) => feed(a, twoA2, t, "learners")), t));
+      const proposed = twoA2.filter((x) => x.t === "2a"); // the learners get them too
+      got.push(...delivered(l2, [...proposed, ...live.flatMap((a) => feed(a, twoA2, t, "learners"))], t));
     }
     expect(got).toEqual(["4:0"]);
     expect(standby.counters.phase1Runs).toBe(1);
@@ -204,7 +207,7 @@ describe("issue 10 regressions", () => {
   test("6: a standing-by proposer forwards the values of a client nobody decides, then takes over", () => {
     const p = new Proposer(proposerOptions({ id: 2, incarnation: 41 }));
     p.step(tick, 0);
-    p.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+    p.step(m(twoB(1, [], 0)), 0);
     for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 41 }), 0);
     p.step(tick, 0);
     expect(p.state).toBe("standby");
@@ -214,8 +217,8 @@ describe("issue 10 regressions", () => {
       if (t % 100 === 1) p.step(m({ t: "submit", values: [val(1, 0, "starving")], via: 0 }), t); // the client resends
       if (t % 20 === 0) {
         const vote = { inst: t / 20 - 1, vRnd: 1001, vVal: b(val(3, t, "served")) }; // others' values decided
-        p.step(m({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), t);
-        p.step(m({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), t);
+        p.step(m(twoB(1, [vote], 0)), t);
+        p.step(m(twoB(2, [vote], 0)), t);
       }
       const fx = p.step(tick, t);
       if (forwardedAt < 0 && sent(fx, "proposers", "submit").some((s) => ids(s.values).includes("1:0"))) forwardedAt = t;
@@ -232,13 +235,14 @@ describe("issue 10 regressions", () => {
   test("7: a value known decided through its client's floor is no reason to take over", () => {
     const p = new Proposer(proposerOptions({ id: 2, incarnation: 51 }));
     p.step(tick, 0);
-    p.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+    p.step(m(twoB(1, [], 0)), 0);
     for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 51 }), 0);
     p.step(tick, 0);
     p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 1); // its decision is missed
     p.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }], via: 0 }), 50); // seq 0 was acked, says the client
     const vote = { inst: 1, vRnd: 1001, vVal: b({ ...val(1, 1), floor: 1 }) };
-    for (const acc of [1, 2]) p.step(m({ t: "2b", acc, ident: acc, votes: [vote], decidedBelow: 1 }), 60);
+    p.step(m(twoAOf([vote])), 60); // the leader's 2A, then the acceptors' 2Bs
+    for (const acc of [1, 2]) p.step(m(twoB(acc, [vote], 1)), 60);
     for (let t = 61; t < 3000; t += 10) expect(to(p.step(tick, t), "acceptors")).toEqual([]);
   });
 
@@ -250,9 +254,9 @@ describe("issue 10 regressions", () => {
     expect(q.isLeader).toBe(true);
     q.step(m({ t: "submit", values: [val(8, 0), val(1, 0)], via: 0 }), 1);
     q.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }], via: 0 }), 2); // 1:0 decided elsewhere
-    const vote = { inst: 0, vRnd: 1001, vVal: b(val(8, 0)) };
-    q.step(m({ t: "2b", acc: 1, ident: 1, votes: [vote], decidedBelow: 0 }), 3);
-    const fx = q.step(m({ t: "2b", acc: 2, ident: 2, votes: [vote], decidedBelow: 0 }), 3);
+    const vote = { inst: 0, vRnd: 1001 };
+    q.step(m(twoB(1, [vote], 0, 62)), 3);
+    const fx = q.step(m(twoB(2, [vote], 0, 62)), 3);
     expect(sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((pr) => ids(pr.cVal)))).toEqual([["1:1"]]);
   });
 
@@ -275,7 +279,7 @@ describe("issue 10 regressions", () => {
     expect(waits).toEqual([300, 600, 1200, 2400]); // takeoverMs × 1.5 × 2^k
     const q = new Proposer(proposerOptions({ id: 2, incarnation: 72 }));
     q.step(tick, 0);
-    q.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+    q.step(m(twoB(1, [], 0)), 0);
     for (const acc of [1, 2]) q.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 72 }), 0);
     q.step(tick, 0);
     q.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
@@ -307,7 +311,8 @@ describe("issue 11: acceptor identities", () => {
 
   test("a learner does not count a second process's votes for a known acceptor", () => {
     const l = learner();
-    const vote = (acc: number, ident: number) => m({ t: "2b", acc, ident, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], decidedBelow: 0 });
+    const vote = (acc: number, ident: number) => m({ ...twoB(acc, [{ inst: 0, vRnd: 1001 }], 0), ident } as Message);
+    l.step(m(twoAOf([{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }])), 0);
     l.step(vote(2, 2), 0);
     const fx = l.step(vote(2, 99), 0);
     expect(fx.delivered).toEqual([]);
@@ -317,7 +322,7 @@ describe("issue 11: acceptor identities", () => {
 
   test("an acceptor id outside 1..acceptors is ignored", () => {
     const l = learner();
-    const vote = (acc: number) => m({ t: "2b", acc, ident: acc, votes: [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], decidedBelow: 0 });
+    const vote = (acc: number) => m(twoB(acc, [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], 0));
     l.step(vote(1), 0);
     const fx = l.step(vote(4), 0);
     expect(fx.delivered).toEqual([]);
@@ -368,14 +373,14 @@ describe("review findings", () => {
   test("a forward of values already decided is answered: the standing-by proposer does not take over", () => {
     const p = new Proposer(proposerOptions({ id: 2, incarnation: 93 }));
     p.step(tick, 0);
-    p.step(m({ t: "2b", acc: 1, ident: 1, votes: [], decidedBelow: 0 }), 0);
+    p.step(m(twoB(1, [], 0)), 0);
     for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 93 }), 0);
     p.step(tick, 0);
     const leader = new Proposer(proposerOptions({ id: 1, incarnation: 94 }));
     startProposer(leader, 0);
     for (const acc of [1, 2]) leader.step(m({ t: "1b", acc, ident: acc, rnd: 1001, nonce: 94, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
-    const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    for (const acc of [1, 2]) leader.step(m({ t: "2b", acc, ident: acc, votes: [vote], decidedBelow: 0 }), 1); // decided; p missed it
+    leader.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
+    for (const acc of [1, 2]) leader.step(m(twoB(acc, [{ inst: 0, vRnd: 1001 }], 0, 94)), 1); // decided; p missed it
     p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
     for (let t = 2; t < 3000; t += 10) {
       const fx = p.step(tick, t);

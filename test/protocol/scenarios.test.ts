@@ -38,9 +38,10 @@ test("a value decided in a lower instance by a stale leader does not hide one ac
   // M crashes; L takes over with a2 and a3, re-proposing v at 0 and s at 1.
   const takeoverOneA = to(L.step(tick, 1000), "acceptors");
   const oneB = [A[1]!, A[2]!].flatMap((a) => feed(a, takeoverOneA, 1000)).flatMap((fx) => to(fx, "proposers"));
-  const takeover = feed(L, oneB, 1001).flatMap((fx) => to(fx, "acceptors"));
-  const delivered = A.flatMap((a) => feed(a, takeover, 1002))
-    .flatMap((fx) => to(fx, "learners"))
+  const takeoverFx = feed(L, oneB, 1001);
+  const takeover = takeoverFx.flatMap((fx) => to(fx, "acceptors"));
+  // The learner gets L's 2A (the batches) and then the acceptors' 2Bs.
+  const delivered = [...takeoverFx.flatMap((fx) => to(fx, "learners")), ...A.flatMap((a) => feed(a, takeover, 1002)).flatMap((fx) => to(fx, "learners"))]
     .flatMap((x) => learner.step(m(x), 1002).delivered.map((v) => `${v.client}:${v.seq}`));
   expect(delivered.sort()).toEqual(["7:0", "7:1"]);
 });

@@ -686,7 +686,8 @@ export class World {
 
   /** Every vote on the network goes to the checker: one batch per (instance, round). Bounds reached are counted. */
   private observe(msg: Message): void {
-    if (msg.t === "2b" || msg.t === "1b" || msg.t === "votes") for (const v of msg.votes) this.checker.observeVote(v.inst, v.vRnd, v.vVal);
+    if (msg.t === "1b" || msg.t === "votes") for (const v of msg.votes) this.checker.observeVote(v.inst, v.vRnd, v.vVal);
+    else if (msg.t === "2a") for (const p of msg.proposals) this.checker.observeVote(p.inst, msg.cRnd, p.cVal);
     const h = this.scenario.history;
     if (msg.t === "1b" && !msg.done) this.faults.multiPiece1Bs++;
     else if (msg.t === "catchup" && msg.to - msg.from === (h?.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX) && msg.seenTo > msg.to) this.faults.catchupsAtLimit++;
@@ -783,7 +784,7 @@ function describe(msg: Message): string {
     case "2a":
       return `2a cRnd=${msg.cRnd} nonce=${msg.nonce} ${msg.proposals.map((p) => `${p.inst}:${p.cVal.length}`).join(",")}`;
     case "2b":
-      return `2b acc=${msg.acc} ${msg.votes.map((v) => `${v.inst}@${v.vRnd}`).join(",")} decidedBelow=${msg.decidedBelow}`;
+      return `2b acc=${msg.acc} rnd=${msg.vRnd} ${msg.insts.join(",")} decidedBelow=${msg.decidedBelow}`;
     case "catchup":
       return `catchup [${msg.from},${msg.to}) decidedBelow=${msg.decidedBelow} seenTo=${msg.seenTo}`;
     case "trimmed":
