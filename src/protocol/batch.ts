@@ -87,9 +87,23 @@ export class Batch {
 /** CBOR byte-string header and slack around one packed batch. */
 const BATCH_FRAMING_BYTES = 8;
 
-/** Bytes one value takes packed, upper bound: client ≤ 5, seq ≤ 8, seq − floor ≤ 8, length ≤ 3 varint bytes. */
+/**
+ * Bytes one value takes packed, exactly (batches are filled by it: an estimate above the real
+ * cost would leave room unused in every datagram).
+ */
 export function valueWireBytes(v: Value): number {
-  return v.data.length + 24;
+  return varintBytes(v.client) + varintBytes(v.seq) + varintBytes(v.seq - v.floor) + varintBytes(v.data.length) + v.data.length;
+}
+
+/** Bytes of `x` (a non-negative safe integer) as a varint. */
+export function varintBytes(x: number): number {
+  if (x < 0x80) return 1;
+  if (x < 0x4000) return 2;
+  if (x < 0x20_0000) return 3;
+  if (x < 0x1000_0000) return 4;
+  let n = 5;
+  for (x = Math.floor(x / 0x8_0000_0000); x > 0; x = Math.floor(x / 0x80)) n++;
+  return n;
 }
 
 export const CLIENT_ID_MAX = 0xffff_ffff;

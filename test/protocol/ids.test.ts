@@ -24,7 +24,7 @@ describe("FloorIdSet", () => {
   });
 });
 
-import { Batch, packValues, scanPacked } from "../../src/protocol/batch.ts";
+import { Batch, packValues, scanPacked, valueWireBytes, varintBytes, writeVarint } from "../../src/protocol/batch.ts";
 import { val } from "./helpers.ts";
 
 describe("Batch.forEachId", () => {
@@ -37,5 +37,20 @@ describe("Batch.forEachId", () => {
     Batch.of(values).forEachId((c, s, f) => fromValues.push([c, s, f]));
     expect(fromPacked).toEqual(values.map((v) => [v.client, v.seq, v.floor]));
     expect(fromValues).toEqual(fromPacked);
+  });
+});
+
+describe("packed sizes", () => {
+  test("valueWireBytes is the exact packed size, for small and large ids", () => {
+    const values = [val(1, 0), { ...val(0xffff_ffff, 2 ** 40, "x".repeat(300)), floor: 2 ** 39 }, { ...val(77, 200_000, ""), floor: 199_000 }];
+    for (const v of values) expect(valueWireBytes(v)).toBe(packValues([v]).length);
+    expect(values.reduce((n, v) => n + valueWireBytes(v), 0)).toBe(packValues(values).length);
+  });
+
+  test("varintBytes agrees with writeVarint at every boundary", () => {
+    const buf = new Uint8Array(16);
+    for (let k = 0; k <= 53; k++) {
+      for (const x of [2 ** k - 1, 2 ** k, Math.min(2 ** k + 1, Number.MAX_SAFE_INTEGER)]) expect([x, varintBytes(x)]).toEqual([x, writeVarint(buf, 0, x)]);
+    }
   });
 });
