@@ -19,6 +19,11 @@ export interface ReceiveOptions {
   /** Drop each received datagram with this probability (loss injection). */
   readonly loss: number;
   readonly seed: number;
+  /**
+   * The port this process sends from: its own datagrams, looped back by multicast, are dropped
+   * here before any decoding (no role needs its own messages back).
+   */
+  readonly ownPort?: number;
   /** A datagram and the address it came from. */
   readonly onDatagram: (bytes: Uint8Array, from: string) => void;
   readonly onLossDrop: () => void;
@@ -46,7 +51,9 @@ export async function joinGroup(opts: ReceiveOptions): Promise<Receiver> {
     // The kernel may refuse a large buffer; the default still works, with more loss under load.
   }
   socket.on("error", opts.onError);
-  socket.on("message", (bytes: Uint8Array, rinfo: { address: string }) => {
+  const self = config.network.interface;
+  socket.on("message", (bytes: Uint8Array, rinfo: { address: string; port: number }) => {
+    if (rinfo.port === opts.ownPort && rinfo.address === self) return;
     if (opts.loss > 0 && rng.next() < opts.loss) opts.onLossDrop();
     else opts.onDatagram(bytes, rinfo.address);
   });
@@ -54,6 +61,8 @@ export async function joinGroup(opts: ReceiveOptions): Promise<Receiver> {
 }
 
 export interface Sender {
+  /** The local port datagrams are sent from. */
+  readonly port: number;
   /** Queues a datagram; queued datagrams go out together at the end of this event-loop turn. */
   send(group: Group, bytes: Uint8Array): void;
   flush(): void;
@@ -103,6 +112,7 @@ export async function openSender(config: Config, trouble: SendTrouble): Promise<
     }
   };
   return {
+    port: socket.port,
     send(group, bytes) {
       const d = dest(group);
       queue.push(bytes, d.port, d.address);

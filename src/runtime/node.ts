@@ -127,6 +127,7 @@ export class Node {
       group,
       loss: this.opts.loss,
       seed: this.opts.seed,
+      ownPort: this.sender.port,
       onDatagram: (bytes, from) => this.onDatagram(bytes, from),
       onLossDrop: () => this.drop("injected-loss"),
       onError: (e) => this.networkError("receive", e, 0),
