@@ -14,7 +14,7 @@ import { readLatencyLogs, latencyLogFiles } from "../src/cli/report.ts";
 import { summarize } from "../src/report/latency.ts";
 
 const ROOT = join(import.meta.dir, "..");
-/** The binary under test: this tree's build, or another one for an A/B comparison (PAXOS_BIN=path). */
+/** The binary under test: this tree's build, or another one (PAXOS_BIN=path); `--baseline BIN` runs a second one alongside. */
 const BINARY = process.env.PAXOS_BIN ?? join(ROOT, "dist/paxos");
 
 /** Loopback-tuned settings: one datagram holds up to 64 KB of values. */
@@ -68,12 +68,52 @@ const SCENARIOS: Scenario[] = [
 interface RunFigures {
   valuesPerS: number;
   mbPerS: number;
+  /** Submit until the client saw the value acked. */
   latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
+  /** Submit until learner 1 delivered the value (null: the binary cannot log deliveries). */
+  deliveryMs: { p50: number | null; p99: number | null };
   cpuS: Record<string, number>;
+  /** CPU microseconds per value, per process and in all. */
+  cpuUsPerValue: Record<string, number>;
   maxRssMb: Record<string, number>;
 }
 
-async function runOnce(s: Scenario, valuesOverride: number | undefined): Promise<RunFigures> {
+/**
+ * Submit-to-delivery latencies at learner 1: its delivery log joined with the clients' logs on
+ * (client number, seq); each client log names its client number in a "# client N" line.
+ */
+async function deliveryLatencies(dir: string): Promise<number[]> {
+  const submitted = new Map<string, number>();
+  for (const f of latencyLogFiles(dir)) {
+    const text = await Bun.file(f.path).text();
+    const wire = /^# client (\d+)$/m.exec(text)?.[1];
+    if (wire === undefined) return [];
+    for (const line of text.split("\n")) {
+      if (line === "" || line.startsWith("#")) continue;
+      const [seq, submit] = line.split("\t");
+      submitted.set(`${wire}:${seq}`, Number(submit));
+    }
+  }
+  const out: number[] = [];
+  const log = Bun.file(join(dir, "latency-learner-1.tsv"));
+  if (!(await log.exists())) return out;
+  for (const line of (await log.text()).split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const [client, seq, at] = line.split("\t");
+    const submit = submitted.get(`${client}:${seq}`);
+    if (submit !== undefined) out.push(Number(at) - submit);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Whether a paxos binary's learners can log deliveries (older builds refuse --latency-log there). */
+async function logsDeliveries(binary: string): Promise<boolean> {
+  return (await $`${binary} --help`.nothrow().quiet()).stdout.toString().includes("learner: when each value");
+}
+
+const rank = (sorted: number[], p: number): number | null => (sorted.length === 0 ? null : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!);
+
+async function runOnce(s: Scenario, valuesOverride: number | undefined, binary: string, learnerLatency: boolean): Promise<RunFigures> {
   const dir = mkdtempSync(join(os.tmpdir(), `paxos-bench-${s.name}-`));
   try {
     await Bun.write(join(dir, "bench.yaml"), typeof s.config === "string" ? s.config : s.config(dir));
@@ -95,33 +135,42 @@ async function runOnce(s: Scenario, valuesOverride: number | undefined): Promise
       report: false,
       valueBytes: s.valueBytes,
       quiet: true,
-      command: [BINARY],
+      command: [binary],
+      learnerLatency,
     };
     const run = new DemoRun(o);
     const code = await run.run();
     if (code !== 0) throw new Error(`scenario ${s.name} failed (exit ${code}); logs kept in ${dir}`);
     const r = run.result();
     const summary = summarize(await readLatencyLogs(latencyLogFiles(dir)));
+    const delivery = await deliveryLatencies(dir);
     rmSync(dir, { recursive: true, force: true });
-    return figures(r, s, summary);
+    return figures(r, s, summary, delivery);
   } catch (e) {
     throw e;
   }
 }
 
-function figures(r: DemoResult, s: Scenario, summary: ReturnType<typeof summarize>): RunFigures {
+function figures(r: DemoResult, s: Scenario, summary: ReturnType<typeof summarize>, delivery: number[]): RunFigures {
   const valuesPerS = r.total / r.clientPhaseS;
   const cpuS: Record<string, number> = {};
+  const cpuUsPerValue: Record<string, number> = {};
   const maxRssMb: Record<string, number> = {};
+  let cpuTotalS = 0;
   for (const u of r.usage) {
     cpuS[u.name] = round(u.cpuS, 2);
+    cpuUsPerValue[u.name] = round((u.cpuS * 1e6) / r.total, 1);
     maxRssMb[u.name] = round(u.maxRssBytes / 2 ** 20, 1);
+    cpuTotalS += u.cpuS;
   }
+  cpuUsPerValue.all = round((cpuTotalS * 1e6) / r.total, 1);
   return {
     valuesPerS: Math.round(valuesPerS),
     mbPerS: round((valuesPerS * s.valueBytes) / 1e6, 1),
     latencyMs: { p50: summary.latencyMsP50, p90: summary.latencyMsP90, p99: summary.latencyMsP99, max: summary.latencyMsMax },
+    deliveryMs: { p50: rank(delivery, 50), p99: rank(delivery, 99) },
     cpuS,
+    cpuUsPerValue,
     maxRssMb,
   };
 }
@@ -152,7 +201,11 @@ function summaryRow(name: string, runs: RunFigures[]) {
     latencyMsP90: medianOf(runs, (r) => r.latencyMs.p90),
     latencyMsP99: medianOf(runs, (r) => r.latencyMs.p99),
     latencyMsMax: medianOf(runs, (r) => r.latencyMs.max),
+    deliveryMsP50: medianOf(runs, (r) => r.deliveryMs.p50),
+    deliveryMsP99: medianOf(runs, (r) => r.deliveryMs.p99),
+    valuesPerSRange: [Math.min(...runs.map((r) => r.valuesPerS)), Math.max(...runs.map((r) => r.valuesPerS))],
     cpuS: perProc((r) => r.cpuS),
+    cpuUsPerValue: Object.fromEntries([...procs, "all"].map((p) => [p, medianOf(runs, (r) => r.cpuUsPerValue[p] ?? null)])),
     maxRssMb: perProc((r) => r.maxRssMb),
     all: runs,
   };
@@ -161,14 +214,29 @@ function summaryRow(name: string, runs: RunFigures[]) {
 const fmt = (x: number | null, digits = 0) => (x === null ? "-" : x.toFixed(digits));
 
 function printTable(rows: ReturnType<typeof summaryRow>[]): void {
-  const head = ["scenario", "values/s", "MB/s", "p50 ms", "p90 ms", "p99 ms", "max ms"];
-  const lines = [head, ...rows.map((r) => [r.scenario, fmt(r.valuesPerS), fmt(r.mbPerS, 1), fmt(r.latencyMsP50, 3), fmt(r.latencyMsP90, 3), fmt(r.latencyMsP99, 3), fmt(r.latencyMsMax, 3)])];
+  const head = ["scenario", "values/s", "(range)", "MB/s", "ack p50 ms", "p90 ms", "p99 ms", "max ms", "deliver p50 ms", "p99 ms", "CPU µs/value"];
+  const lines = [
+    head,
+    ...rows.map((r) => [
+      r.scenario,
+      fmt(r.valuesPerS),
+      `${r.valuesPerSRange[0]}–${r.valuesPerSRange[1]}`,
+      fmt(r.mbPerS, 1),
+      fmt(r.latencyMsP50, 3),
+      fmt(r.latencyMsP90, 3),
+      fmt(r.latencyMsP99, 3),
+      fmt(r.latencyMsMax, 3),
+      fmt(r.deliveryMsP50, 3),
+      fmt(r.deliveryMsP99, 3),
+      fmt(r.cpuUsPerValue.all ?? null, 1),
+    ]),
+  ];
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   for (const l of lines) console.log(l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "));
-  console.log("\nCPU seconds / peak RSS MB per process (medians):");
+  console.log("\nCPU µs per value / CPU seconds / peak RSS MB per process (medians):");
   for (const r of rows) {
     const procs = Object.keys(r.cpuS);
-    console.log(`  ${r.scenario}: ${procs.map((p) => `${p} ${fmt(r.cpuS[p] ?? null, 2)}s/${fmt(r.maxRssMb[p] ?? null, 0)}MB`).join("  ")}`);
+    console.log(`  ${r.scenario}: ${procs.map((p) => `${p} ${fmt(r.cpuUsPerValue[p] ?? null, 1)}µs ${fmt(r.cpuS[p] ?? null, 2)}s ${fmt(r.maxRssMb[p] ?? null, 0)}MB`).join("  ")}`);
   }
 }
 
@@ -180,11 +248,15 @@ async function main(): Promise<void> {
       runs: { type: "string", default: "3" },
       values: { type: "string" },
       out: { type: "string" },
+      baseline: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
-    console.log("usage: bun run bench [-- --scenario NAME ...] [--runs N] [--values N] [--out FILE]\nscenarios:");
+    console.log(
+      "usage: bun run bench [-- --scenario NAME ...] [--runs N] [--values N] [--out FILE] [--baseline BIN]\n" +
+        "  --baseline BIN  also run another build (an older paxos binary), run for run alternating with this one\nscenarios:",
+    );
     for (const s of SCENARIOS) console.log(`  ${s.name.padEnd(14)} ${s.what} (${s.values} values)`);
     return;
   }
@@ -196,10 +268,16 @@ async function main(): Promise<void> {
   const rows = [];
   for (const s of chosen) {
     const results: RunFigures[] = [];
+    const baseline: RunFigures[] = [];
     for (let i = 0; i < runs; i++) {
-      results.push(await runOnce(s, valuesOverride));
+      if (values.baseline !== undefined) {
+        baseline.push(await runOnce(s, valuesOverride, values.baseline, false));
+        console.error(`${s.name} (baseline) run ${i + 1}/${runs}: ${baseline[i]!.valuesPerS} values/s`);
+      }
+      results.push(await runOnce(s, valuesOverride, BINARY, await logsDeliveries(BINARY)));
       console.error(`${s.name} run ${i + 1}/${runs}: ${results[i]!.valuesPerS} values/s`);
     }
+    if (values.baseline !== undefined) rows.push(summaryRow(`${s.name} (baseline)`, baseline));
     rows.push(summaryRow(s.name, results));
   }
   printTable(rows);
@@ -208,6 +286,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     commit,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()}-${os.arch()}`, bun: Bun.version },
+    ...(values.baseline !== undefined ? { baseline: values.baseline } : {}),
     results: rows,
   };
   const out = values.out ?? join(ROOT, "bench/results", `${report.date.replace(/[:.]/g, "-")}.json`);

@@ -60,6 +60,8 @@ export interface DemoOptions {
   quiet?: boolean;
   /** The program to start the processes with (default: this one). */
   command?: string[];
+  /** Learners write when they deliver each value (latency-learner-N.tsv), for submit-to-delivery latencies. */
+  learnerLatency?: boolean;
   /** Called at every progress poll with the values learned so far (soak tests inject faults). */
   onPoll?: (learned: number, run: DemoRun) => Promise<void> | void;
 }
@@ -316,7 +318,10 @@ export class DemoRun {
     for (let i = 1; i <= o.proposers; i++) servers.push(this.spawn("proposer", i, []));
     const onTime = o.catchup ? o.learners - 1 : o.learners;
     const learners: Child[] = [];
-    for (let i = 1; i <= onTime; i++) learners.push(this.spawn("learner", i, countArgs, undefined, this.path(`learner-${i}.txt`)));
+    for (let i = 1; i <= onTime; i++) {
+      const latency = o.learnerLatency ? ["--latency-log", this.path(`latency-learner-${i}.tsv`)] : [];
+      learners.push(this.spawn("learner", i, [...countArgs, ...latency], undefined, this.path(`learner-${i}.txt`)));
+    }
     await this.waitUp([...servers, ...learners]);
     const clients: Child[] = [];
     for (let k = 1; k <= o.clients; k++) {

@@ -20,7 +20,7 @@ export const roleArgs = {
   storage: { type: "string", description: "Acceptor: directory of its durable log (acceptor.storage)", valueHint: "dir" },
   init: { type: "boolean", description: "Acceptor: first start: create its durable log (refused if one exists)", default: false },
   "metrics-listen": { type: "string", description: "Serve Prometheus metrics at host:port/metrics (metrics.listen)", valueHint: "host:port" },
-  "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file", valueHint: "file" },
+  "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file; learner: when each value was delivered", valueHint: "file" },
 } as const;
 
 /** Options that only some roles take; the others refuse them rather than ignore them. */
@@ -31,7 +31,7 @@ const ROLE_OPTIONS: Partial<Record<keyof RoleArgs, readonly RoleName[]>> = {
   output: ["learner"],
   storage: ["acceptor"],
   init: ["acceptor"],
-  "latency-log": ["client"],
+  "latency-log": ["client", "learner"],
 };
 
 function checkRoleOptions(args: RoleArgs, role: RoleName): void {

@@ -116,6 +116,11 @@ export class Node {
     return performance.now() - this.started;
   }
 
+  /** Unix time (ms, sub-millisecond precise) of a `now()` time: comparable across processes of one host. */
+  unixMs(nodeMs: number): number {
+    return performance.timeOrigin + this.started + nodeMs;
+  }
+
   async start(): Promise<void> {
     const { config, group } = this.opts;
     this.sender = await openSender(config, {

@@ -33,7 +33,10 @@ export interface RoleContext {
   readonly seed: number;
   /** Learner: exit 0 after delivering this many values. */
   readonly count?: number;
-  /** Client: append "seq<TAB>submit unix ms<TAB>latency ms" per decided value to this file. */
+  /**
+   * Client: append "seq<TAB>submit unix ms<TAB>latency ms" per decided value to this file;
+   * learner: "client<TAB>seq<TAB>delivered unix ms" per delivered value.
+   */
   readonly latencyLog?: string;
   /** Acceptor: this is its first start: create its durable log. */
   readonly init?: boolean;
@@ -339,10 +342,14 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
       outputFailed(e);
     }
   };
+  const latency = ctx.latencyLog ? Bun.file(ctx.latencyLog).writer() : undefined;
+  latency?.write("# client\tseq\tdelivered_unix_ms\n");
   const onEffects = (fx: Effects): void => {
     if (fx.deliveredInstances.length > 0) n.noteProgress();
     for (const d of fx.deliveredInstances) archive?.append(d.inst, d.cVal);
+    const deliveredAt = latency && fx.delivered.length > 0 ? n.unixMs(n.now()).toFixed(3) : "";
     for (const v of fx.delivered) {
+      latency?.write(`${v.client}\t${v.seq}\t${deliveredAt}\n`);
       (file ?? stdout!).write(v.data);
       delivered++;
       if (ctx.count !== undefined && delivered >= ctx.count) {
@@ -380,6 +387,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     outputFailed(e);
   }
   archive?.close();
+  await latency?.end();
   logStats(ctx, n);
   ctx.log.debug(`delivered ${delivered} values`);
   return code;
@@ -420,7 +428,7 @@ export async function runClient(ctx: RoleContext): Promise<number> {
   });
   const startedMs = performance.now();
   const latency = ctx.latencyLog ? Bun.file(ctx.latencyLog).writer() : undefined;
-  latency?.write("# seq\tsubmit_unix_ms\tlatency_ms\n");
+  latency?.write(`# client ${client.opts.id}\n# seq\tsubmit_unix_ms\tlatency_ms\n`);
   let decided = 0;
   let wake: () => void = () => {};
   const metrics = newMetrics(ctx, "client");
@@ -441,12 +449,10 @@ export async function runClient(ctx: RoleContext): Promise<number> {
     for (let i = 0; i < fx.acked.length; i++) {
       const at = fx.ackedSentAtMs[i]!;
       latencyS.observe((now - at) / 1000);
-      latency?.write(`${fx.acked[i]}\t${(at + epochOffsetMs).toFixed(3)}\t${(now - at).toFixed(3)}\n`);
+      latency?.write(`${fx.acked[i]}\t${n.unixMs(at).toFixed(3)}\t${(now - at).toFixed(3)}\n`);
     }
     if (fx.acked.length > 0) wake();
   };
-  /** Node time (ms since the node started) to Unix time. */
-  const epochOffsetMs = Date.now() - n.now();
   await n.start();
   const stopMetrics = startMetrics(ctx, "client", n, metrics);
   const maxBytes = maxValueBytes(c);

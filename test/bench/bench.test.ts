@@ -16,12 +16,15 @@ test("bun run bench runs the tiny scenario and writes its results as JSON", asyn
   });
   const [stdout, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
   expect(code).toBe(0);
-  expect(stdout).toMatch(/^scenario\s+values\/s\s+MB\/s/m);
+  expect(stdout).toMatch(/^scenario\s+values\/s\s+\(range\)\s+MB\/s\s+ack p50 ms/m);
   const report = JSON.parse(readFileSync(out, "utf8"));
   expect(report.machine.cpus).toBeGreaterThan(0);
   const [tiny] = report.results;
   expect(tiny.scenario).toBe("tiny");
   expect(tiny.valuesPerS).toBeGreaterThan(0);
   expect(tiny.latencyMsP50).toBeGreaterThan(0);
+  // Learner 1 logged its deliveries: submit-to-delivery is measured.
+  expect(tiny.deliveryMsP50).toBeGreaterThan(0);
+  expect(tiny.cpuUsPerValue.all).toBeGreaterThan(0);
   expect(Object.keys(tiny.cpuS)).toEqual(["acceptor-1", "acceptor-2", "acceptor-3", "proposer-1", "learner-1", "client-1"]);
 }, 60_000);
