@@ -77,7 +77,7 @@ describe("arguments that would be ignored are refused (exit 2, nothing started)"
       ["learner", ["--storage", c.dir], "--storage is for acceptors only; a learner does not take it"],
       ["proposer", ["--outstanding", "5"], "--outstanding is for clients only; a proposer does not take it"],
       ["acceptor", ["--count", "5"], "--count is for learners only; an acceptor does not take it"],
-      ["learner", ["--latency-log", "x.tsv"], "--latency-log is for clients only; a learner does not take it"],
+      ["acceptor", ["--latency-log", "x.tsv"], "--latency-log is for clients and learners only; an acceptor does not take it"],
     ];
     for (const [role, extra, message] of cases) {
       const r = run(["--role", role, "--id", "1", "--config", c.configPath, ...extra], c.dir);
