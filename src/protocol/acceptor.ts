@@ -37,7 +37,16 @@ export interface AcceptorOptions {
    * billions of holes. Default INSTANCES_AHEAD_MAX; the simulator scales it down.
    */
   readonly instancesAheadMax?: number;
+  /**
+   * Gather the votes of a burst of 2As and send them as one 2B per round at `flush` (the end of
+   * the runtime's event-loop turn), instead of one 2B per 2A: under load, several 2As arrive per
+   * turn. Default false: a 2B per 2A, in the step's own effects.
+   */
+  readonly gather?: boolean;
 }
+
+/** Instances per 2B (their numbers are delta-packed: a 2B of this many stays far below a datagram). */
+const TWO_B_INSTANCES_MAX = 256;
 
 /**
  * Paxos acceptor. `rnd` is the highest round promised, for every instance at once (one 1A
@@ -192,9 +201,34 @@ export class Acceptor implements Role {
       insts.push(p.inst);
       fx.persist.push({ kind: "vote", vote });
     }
-    const twoB = { t: "2b", acc: this.opts.id, ident: this.opts.ident, vRnd: msg.cRnd, nonce: msg.nonce, insts, decidedBelow: this.decidedPrefix } as const;
+    if (this.opts.gather) this.gatherVotes(msg.cRnd, msg.nonce, insts);
+    else this.send2B(msg.cRnd, msg.nonce, insts, fx);
+  }
+
+  private send2B(vRnd: number, nonce: number, insts: readonly number[], fx: Effects): void {
+    const twoB = { t: "2b", acc: this.opts.id, ident: this.opts.ident, vRnd, nonce, insts, decidedBelow: this.decidedPrefix } as const;
     fx.send("learners", twoB);
     fx.send("proposers", twoB);
+  }
+
+  /** Votes cast (persisted) whose 2B waits for `flush`, by round. */
+  private gathered: { vRnd: number; nonce: number; insts: number[] }[] = [];
+
+  private gatherVotes(vRnd: number, nonce: number, insts: readonly number[]): void {
+    if (insts.length === 0) return;
+    let g = this.gathered.find((x) => x.vRnd === vRnd && x.nonce === nonce);
+    if (g === undefined) this.gathered.push((g = { vRnd, nonce, insts: [] }));
+    for (const inst of insts) g.insts.push(inst);
+  }
+
+  /** The end of a burst of inputs: the gathered votes go out, one 2B per round (and per 256 instances). */
+  flush(_nowMs: number): Effects {
+    const fx = new Effects();
+    for (const g of this.gathered) {
+      for (let k = 0; k < g.insts.length; k += TWO_B_INSTANCES_MAX) this.send2B(g.vRnd, g.nonce, g.insts.slice(k, k + TWO_B_INSTANCES_MAX), fx);
+    }
+    this.gathered = [];
+    return fx;
   }
 
   private hold(vote: Vote): void {

@@ -289,6 +289,11 @@ export type Input = { readonly kind: "msg"; readonly msg: Message } | { readonly
 /** A role: one door in, effects out. `now` is injected; no clock inside. */
 export interface Role {
   step(input: Input, nowMs: number): Effects;
+  /**
+   * The end of a burst of inputs (the runtime: the end of an event-loop turn): a role that
+   * gathers output across inputs (its `gather` option) sends it now, merged.
+   */
+  flush?(nowMs: number): Effects;
 }
 
 /** Upper bound of a message's fixed part (type, cluster id, rounds, instance numbers, and a 16-byte MAC). */

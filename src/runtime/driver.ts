@@ -48,10 +48,17 @@ export class Driver {
     return fx;
   }
 
+  /** The end of a burst of inputs: what the role gathered across them goes out (see Role.flush). */
+  endTurn(): void {
+    if (this.role.flush !== undefined) this.apply(this.role.flush(this.host.now()));
+  }
+
   apply(fx: Effects): void {
     const durable = this.durable;
     if (durable !== undefined && fx.persist.length > 0) durable.append(fx.persist);
-    if (durable !== undefined && (fx.persist.length > 0 || this.held.length > 0)) {
+    // Records appended and not yet synced (a commit is due): every send waits for them, also one
+    // that persists nothing itself (a 2B gathered from earlier steps' votes).
+    if (durable !== undefined && (fx.persist.length > 0 || this.commitScheduled)) {
       for (const s of fx.sends) this.held.push(s);
       if (!this.commitScheduled) {
         this.commitScheduled = true;

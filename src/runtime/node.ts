@@ -193,11 +193,30 @@ export class Node {
 
   /** Carries out effects a runner got from its role directly (a client's submit). */
   apply(fx: Effects): void {
+    this.endTurnSoon();
     this.guard(() => this.driver.apply(fx));
   }
 
   private step(input: Input): void {
+    this.endTurnSoon();
     this.guard(() => this.driver.step(input));
+  }
+
+  private endTurnScheduled = false;
+
+  /**
+   * At the end of this event-loop turn, after every datagram already queued was stepped, the role
+   * sends what it gathered across them (Role.flush), and the sends go out. Scheduled before the
+   * turn's first step, so that it runs before the group commit that step may schedule.
+   */
+  private endTurnSoon(): void {
+    if (this.endTurnScheduled) return;
+    this.endTurnScheduled = true;
+    setImmediate(() => {
+      this.endTurnScheduled = false;
+      this.guard(() => this.driver.endTurn());
+      this.sender?.flush();
+    });
   }
 
   /** Keeps one timer, for the earliest wake-up asked for (at most one per tickMs). */

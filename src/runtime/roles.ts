@@ -258,6 +258,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
     datagramBytesMax: c.network.datagramBytesMax,
     catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
     retainInstances: c.acceptor.retainInstances,
+    gather: true, // one 2B per round per event-loop turn
   });
   const metrics = newMetrics(ctx, "acceptor");
   metrics.gauge("paxos_promised_round", "Highest round promised (rnd)", () => [{ value: acceptor.promised }]);

@@ -82,6 +82,8 @@ interface Proc {
   clientNumber: number;
   /** A crash waiting for a bad moment: an acceptor's next commit, a proposer's next send. */
   crashAtBadMoment: (() => void) | undefined;
+  /** An end of turn (Role.flush) is due for this incarnation. */
+  endTurnDue: boolean;
 }
 
 interface Event {
@@ -307,6 +309,7 @@ export class World {
       log: undefined,
       clientNumber: id,
       crashAtBadMoment: undefined,
+      endTurnDue: false,
     };
     if (proc.disk !== undefined) {
       // The acceptor's first start: its log is created (with the earlier life's records, if any).
@@ -326,6 +329,7 @@ export class World {
     proc.gen++;
     proc.alive = true;
     proc.tickAtMs = Infinity;
+    proc.endTurnDue = false;
     proc.role = this.newRole(proc);
     const durable = this.durableLog(proc);
     const host = this.host(proc);
@@ -333,6 +337,7 @@ export class World {
     proc.driver = this.mutant === "send-before-persist" ? new SendBeforePersist(proc.role, host, durable, onEffects) : new Driver(proc.role, host, durable, onEffects);
     if (proc.gen > 1) this.trace?.(`${this.nowMs.toFixed(2)} RESTART ${proc.name}`);
     this.guard(proc, () => proc.driver.step({ kind: "tick" }));
+    this.endTurnSoon(proc);
   }
 
   private host(proc: Proc): DriverHost {
@@ -422,6 +427,7 @@ export class World {
       catchupDatagramsMax: 8,
       retainInstances: s.retainInstances,
       ...(s.history ? { instancesAheadMax: s.history.instancesAheadMax } : {}),
+      gather: this.rng.chance(0.7),
     };
     const m = this.mutant;
     const acceptor =
@@ -511,6 +517,7 @@ export class World {
         const { seq, fx } = client.submit([data], this.localNow(proc));
         this.checker.submit({ client: proc.clientNumber, seq, floor: 0, data });
         this.guard(proc, () => proc.driver.apply(fx));
+        this.endTurnSoon(proc);
       });
     }
   }
@@ -697,6 +704,22 @@ export class World {
   private deliverTo(proc: Proc, input: Input): void {
     if (!proc.alive) return;
     this.guard(proc, () => proc.driver.step(input));
+    this.endTurnSoon(proc);
+  }
+
+  /**
+   * The end of the process's event-loop turn, a little later: inputs delivered meanwhile join the
+   * burst, and what the role gathered across them goes out then (lost if it crashes first).
+   */
+  private endTurnSoon(proc: Proc): void {
+    if (proc.endTurnDue) return;
+    proc.endTurnDue = true;
+    const gen = proc.gen;
+    this.queue.push(this.nowMs + this.rng.next() * 0.3, () => {
+      if (proc.gen !== gen || !proc.alive) return;
+      proc.endTurnDue = false;
+      this.guard(proc, () => proc.driver.endTurn());
+    });
   }
 
   /** A broken invariant inside a role is a violation of the run (a real process would stop). */
