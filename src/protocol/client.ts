@@ -20,6 +20,11 @@ export interface ClientOptions {
   readonly retransmitMinMs: number;
   /** First sequence number. */
   readonly seqBase: number;
+  /**
+   * Send the values that acks make room for at `flush` (the end of the runtime's event-loop
+   * turn), so that the acks of one burst open one Submit, not one each. Default false.
+   */
+  readonly gather?: boolean;
 }
 
 interface Outstanding {
@@ -87,7 +92,10 @@ export class Client implements Role {
       }
       if (sampleMs >= 0) this.noteLatency(sampleMs);
       while (this.ackedBelow < this.nextSeq && !this.outstanding.has(this.ackedBelow)) this.ackedBelow++;
-      if (fx.acked.length > 0) this.fill(nowMs, fx);
+      if (fx.acked.length > 0) {
+        if (this.opts.gather) this.fillDue = true;
+        else this.fill(nowMs, fx);
+      }
     }
     this.requestWake(fx);
     return fx;
@@ -96,6 +104,19 @@ export class Client implements Role {
   private requestWake(fx: Effects): void {
     const oldest = this.outstanding.values().next();
     if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.rtoMs);
+  }
+
+  private fillDue = false;
+
+  /** The end of a burst of inputs: the room its acks made is filled, in one Submit (gather). */
+  flush(nowMs: number): Effects {
+    const fx = new Effects();
+    if (this.fillDue) {
+      this.fillDue = false;
+      this.fill(nowMs, fx);
+      this.requestWake(fx);
+    }
+    return fx;
   }
 
   private fill(nowMs: number, fx: Effects): void {

@@ -81,7 +81,16 @@ export interface ProposerOptions {
   readonly catchupInstancesMax?: number;
   /** Bound on how far above the decided prefix a learner's report makes a hole. Default INSTANCES_AHEAD_MAX. */
   readonly instancesAheadMax?: number;
+  /**
+   * Gather across a burst of inputs, and act at `flush` (the end of the runtime's event-loop
+   * turn): the values of every Submit of the burst are proposed together (fuller batches), and
+   * the values decided in the burst are acked together. Default false: in each step's effects.
+   */
+  readonly gather?: boolean;
 }
+
+/** Value ids per Ack: (client, seq) pairs take at most 13 bytes, so this many fit a 1400-byte datagram. */
+const ACK_IDS_MAX = 100;
 
 /**
  * - `probing`: just started; asks a majority of acceptors for their promises (a round-0 query)
@@ -334,7 +343,32 @@ export class Proposer implements Role {
       // A standing-by proposer forwarded values it took for undecided: tell it too.
       if (msg.via !== 0) fx.send("proposers", { t: "ack", ids: ackIds });
     }
-    if (this.mode === "leader") this.proposeNew(nowMs, fx);
+    this.proposeSoon(nowMs, fx);
+  }
+
+  /** Proposes what waits: now, or at `flush` when gathering a burst. */
+  private proposeSoon(nowMs: number, fx: Effects): void {
+    if (this.mode !== "leader") return;
+    if (this.opts.gather) this.proposeDue = true;
+    else this.proposeNew(nowMs, fx);
+  }
+
+  private proposeDue = false;
+  /** Ids (client, seq pairs) decided in this burst, acked at `flush` when gathering. */
+  private acksDue: number[] = [];
+
+  /** The end of a burst of inputs: proposes what arrived in it, acks what it decided (gather). */
+  flush(nowMs: number): Effects {
+    const fx = new Effects();
+    if (this.mode === "stopped") return fx;
+    if (this.proposeDue) {
+      this.proposeDue = false;
+      if (this.mode === "leader") this.proposeNew(nowMs, fx);
+    }
+    for (let k = 0; k < this.acksDue.length; k += 2 * ACK_IDS_MAX) fx.send("clients", { t: "ack", ids: this.acksDue.slice(k, k + 2 * ACK_IDS_MAX) });
+    this.acksDue = [];
+    this.requestWake(nowMs, fx);
+    return fx;
   }
 
   /** Another proposer says these values are decided (an answer to a forward): they wait no more. */
@@ -572,7 +606,7 @@ export class Proposer implements Role {
     // A proposer that missed decisions (2B lost while standing by) would otherwise keep every
     // decision above its hole forever: move past what another proposer found decided.
     if (msg.decidedBelow > this.firstUndecided) this.skipDecidedBelow(msg.decidedBelow, nowMs);
-    if (this.mode === "leader") this.proposeNew(nowMs, fx);
+    this.proposeSoon(nowMs, fx);
   }
 
   /**
@@ -605,7 +639,10 @@ export class Proposer implements Role {
       this.inflight.delete(inst);
       this.requeueUndecided(mine.cVal, nowMs);
     }
-    if (ours && ackIds.length > 0) fx.send("clients", { t: "ack", ids: ackIds });
+    if (ours && ackIds.length > 0) {
+      if (this.opts.gather) for (const x of ackIds) this.acksDue.push(x);
+      else fx.send("clients", { t: "ack", ids: ackIds });
+    }
   }
 
   /** Bounded memory: clients idle for long are forgotten (their entries only serve takeovers). */

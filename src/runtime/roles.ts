@@ -209,6 +209,7 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
     roundFloor: Date.now() * ROUND_STRIDE,
     retainInstances: c.acceptor.retainInstances,
     incarnation: randomIdentity(),
+    gather: true, // proposes and acks once per event-loop turn
   });
   const metrics = newMetrics(ctx, "proposer");
   const batchValues = metrics.histogram("paxos_batch_values", "Values per proposed instance", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000]);
@@ -426,6 +427,7 @@ export async function runClient(ctx: RoleContext): Promise<number> {
     retransmitMs: c.client.retransmitMs,
     retransmitMinMs: c.client.retransmitMinMs,
     seqBase: 0,
+    gather: true, // one Submit for the acks of one event-loop turn
   });
   const startedMs = performance.now();
   const latency = ctx.latencyLog ? Bun.file(ctx.latencyLog).writer() : undefined;

@@ -20,6 +20,18 @@ describe("client", () => {
     expect(submitted(fx)).toEqual([12]);
   });
 
+  test("gathering: the acks of a burst open one Submit, at the end of the burst", () => {
+    const c = new Client({ id: 7, outstandingMax: 2, datagramBytesMax: 1400, retransmitMs: 100, retransmitMinMs: 100, seqBase: 0, gather: true });
+    c.submit(["a", "b", "c", "d"].map(bytes), 0);
+    const first = c.step({ kind: "msg", msg: { t: "ack", ids: [7, 0] } }, 5);
+    const second = c.step({ kind: "msg", msg: { t: "ack", ids: [7, 1] } }, 5);
+    expect([first.acked, second.acked]).toEqual([[0], [1]]);
+    expect([...submitted(first), ...submitted(second)]).toEqual([]);
+    const end = c.flush(5);
+    expect(sent(end, "proposers", "submit").map((m) => m.values.map((v) => v.seq))).toEqual([[2, 3]]);
+    expect(c.flush(6).sends).toEqual([]);
+  });
+
   test("the resend timeout follows the observed latency, within its bounds", () => {
     const c = new Client({ id: 7, outstandingMax: 10, datagramBytesMax: 1400, retransmitMs: 500, retransmitMinMs: 20, seqBase: 0 });
     expect(c.retransmitTimeoutMs).toBe(500);

@@ -170,6 +170,19 @@ describe("proposer", () => {
     expect(sent(fx, "learners", "decision").flatMap((d) => d.decided.map((x) => [x.inst, ids(x.cVal)]))).toEqual([[0, ["1:0"]]]);
   });
 
+  test("gathering: the Submits of a burst go in one batch, and what the burst decided is acked in one Ack", () => {
+    const p = leader({ gather: true });
+    const steps = [p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1), p.step(msg({ t: "submit", values: [val(2, 0)], via: 0 }), 1)];
+    expect(steps.flatMap(twoA)).toEqual([]);
+    const end = p.flush(1);
+    expect(twoA(end).flatMap((m) => m.proposals.map((q) => [q.inst, ids(q.cVal)]))).toEqual([[0, ["1:0", "2:0"]]]);
+    p.step(msg({ t: "submit", values: [val(3, 0)], via: 0 }), 2);
+    p.flush(2); // instance 1
+    const votes = [0, 1].flatMap((inst) => [1, 2].map((acc) => p.step(msg(twoB(acc, [{ inst, vRnd: 1001 }], 0)), 3)));
+    expect(votes.flatMap((fx) => sent(fx, "clients", "ack"))).toEqual([]);
+    expect(sent(p.flush(3), "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0, 2, 0, 3, 0] }]);
+  });
+
   test("resends unanswered 2A after the retransmission timeout", () => {
     const p = leader();
     p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 0);

@@ -459,6 +459,7 @@ export class World {
       // long delays and replays have ended with the faults.
       duplicateGraceMs: Math.max(200, 4 * s.delayMaxMs, s.longDelays > 0 || s.replaysPerSec > 0 ? s.chaosMs + LONG_DELAY_MAX_MS + REPLAY_WINDOW_MS - this.nowMs : 0),
       ...(s.history ? { instancesAheadMax: s.history.instancesAheadMax, catchupInstancesMax: s.history.catchupInstancesMax } : {}),
+      gather: this.rng.chance(0.7),
     };
     switch (this.mutant) {
       case "ignore-vrnd":
@@ -498,6 +499,7 @@ export class World {
       outstandingMax: this.scenario.outstandingMax,
       datagramBytesMax: DATAGRAM_BYTES_MAX,
       retransmitMs: SIM_TIMING.clientRetransmitMs,
+      gather: this.rng.chance(0.7),
       retransmitMinMs: 10,
       seqBase: 0,
     });
