@@ -248,14 +248,14 @@ async function main(): Promise<void> {
       runs: { type: "string", default: "3" },
       values: { type: "string" },
       out: { type: "string" },
-      baseline: { type: "string" },
+      baseline: { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "usage: bun run bench [-- --scenario NAME ...] [--runs N] [--values N] [--out FILE] [--baseline BIN]\n" +
-        "  --baseline BIN  also run another build (an older paxos binary), run for run alternating with this one\nscenarios:",
+      "usage: bun run bench [-- --scenario NAME ...] [--runs N] [--values N] [--out FILE] [--baseline [LABEL=]BIN ...]\n" +
+        "  --baseline [LABEL=]BIN  also run another build (an older paxos binary), run for run alternating with this one\nscenarios:",
     );
     for (const s of SCENARIOS) console.log(`  ${s.name.padEnd(14)} ${s.what} (${s.values} values)`);
     return;
@@ -266,19 +266,22 @@ async function main(): Promise<void> {
   const valuesOverride = values.values === undefined ? undefined : Number(values.values);
   await $`bun run build`.cwd(ROOT).quiet();
   const rows = [];
+  const baselines = (values.baseline ?? []).map((b, k) => {
+    const eq = b.indexOf("=");
+    return eq > 0 ? { label: b.slice(0, eq), binary: b.slice(eq + 1) } : { label: `baseline ${k + 1}`, binary: b };
+  });
+  const builds = [...baselines, { label: "", binary: BINARY }];
+  const deliveries = await Promise.all(builds.map((b) => logsDeliveries(b.binary)));
   for (const s of chosen) {
-    const results: RunFigures[] = [];
-    const baseline: RunFigures[] = [];
+    const results: RunFigures[][] = builds.map(() => []);
     for (let i = 0; i < runs; i++) {
-      if (values.baseline !== undefined) {
-        baseline.push(await runOnce(s, valuesOverride, values.baseline, false));
-        console.error(`${s.name} (baseline) run ${i + 1}/${runs}: ${baseline[i]!.valuesPerS} values/s`);
+      for (const [k, b] of builds.entries()) {
+        const name = b.label === "" ? s.name : `${s.name} (${b.label})`;
+        results[k]!.push(await runOnce(s, valuesOverride, b.binary, deliveries[k]!));
+        console.error(`${name} run ${i + 1}/${runs}: ${results[k]![i]!.valuesPerS} values/s`);
       }
-      results.push(await runOnce(s, valuesOverride, BINARY, await logsDeliveries(BINARY)));
-      console.error(`${s.name} run ${i + 1}/${runs}: ${results[i]!.valuesPerS} values/s`);
     }
-    if (values.baseline !== undefined) rows.push(summaryRow(`${s.name} (baseline)`, baseline));
-    rows.push(summaryRow(s.name, results));
+    for (const [k, b] of builds.entries()) rows.push(summaryRow(b.label === "" ? s.name : `${s.name} (${b.label})`, results[k]!));
   }
   printTable(rows);
   const commit = (await $`git rev-parse --short HEAD`.cwd(ROOT).nothrow().quiet()).stdout.toString().trim();
@@ -286,7 +289,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     commit,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()}-${os.arch()}`, bun: Bun.version },
-    ...(values.baseline !== undefined ? { baseline: values.baseline } : {}),
+    builds: builds.map((b) => ({ label: b.label || "this build", binary: b.binary })),
     results: rows,
   };
   const out = values.out ?? join(ROOT, "bench/results", `${report.date.replace(/[:.]/g, "-")}.json`);
