@@ -41,6 +41,14 @@ export class Batch {
   }
 
   /**
+   * The same batch holding only its packed bytes, for keeping long: unpacked values are views
+   * into the datagrams they came in (a Submit's), which they would keep alive.
+   */
+  packedOnly(): Batch {
+    return this.vals === undefined ? this : new Batch(undefined, this.packed, this.length);
+  }
+
+  /**
    * Calls `fn` with each value's id and floor, without building values when the batch is still
    * packed (a proposer that only follows decisions needs no data).
    */

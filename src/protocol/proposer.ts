@@ -614,7 +614,7 @@ export class Proposer implements Role {
    * seen yet; called again with it if its 2A comes later).
    */
   private onDecided(inst: number, vVal: Batch | null, vRnd: number, nowMs: number, fx: Effects): void {
-    this.decided.set(inst, vVal);
+    this.decided.set(inst, vVal?.packedOnly() ?? null); // kept for catch-ups: packed only
     this.maxDecided = Math.max(this.maxDecided, inst);
     while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
     this.forgetOldDecided();
