@@ -1,12 +1,13 @@
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { defineCommand } from "citty";
 import { checkAll, splitLines, type CheckResult, type NamedLines } from "../check/check.ts";
 import { debugArg, UsageError } from "./errors.ts";
+import { isDir, isFile } from "./fs.ts";
 
 /** In a run's log directory: what the clients proposed and what the learners delivered. */
-export const PROPOSED_FILE = /^values-client-\d+\.txt$/;
-export const LEARNED_FILE = /^learner-\d+\.txt$/;
+const PROPOSED_FILE = /^values-client-\d+\.txt$/;
+const LEARNED_FILE = /^learner-\d+\.txt$/;
 
 const byNumber = (a: string, b: string): number => Number(a.match(/\d+/)?.[0]) - Number(b.match(/\d+/)?.[0]);
 
@@ -36,22 +37,6 @@ export async function gatherLogs(paths: string[]): Promise<{ proposed: NamedLine
     proposed: await Promise.all(proposed.map(read)),
     learned: await Promise.all(paths.filter((p) => !isProposed(p)).map(read)),
   };
-}
-
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 export function formatResults(results: readonly CheckResult[]): string {
