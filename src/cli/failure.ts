@@ -14,7 +14,7 @@ import { jsonLogLine, type LogFormat } from "../runtime/log.ts";
 import { UsageError } from "./errors.ts";
 
 /** What to print and the code to exit with. */
-export interface Explained {
+interface Explained {
   readonly lines: readonly string[];
   readonly exitCode: ExitCode;
   /** Not a mistake of the user's nor of the system's: a bug, worth the stack. */
@@ -40,7 +40,7 @@ const SOCKET_SYSCALLS = new Set(["bind", "setsockopt", "addMembership", "dropMem
 /** Codes that only a socket gives, for errors that do not say which call failed. */
 const NETWORK_CODES = new Set(["EADDRNOTAVAIL", "EADDRINUSE", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "ENODEV"]);
 
-export function explain(e: unknown): Explained {
+function explain(e: unknown): Explained {
   if (e instanceof UsageError) return { lines: [e.message], exitCode: EXIT.usage, unexpected: false };
   if (e instanceof ConfigError) {
     return { lines: ["invalid configuration, nothing started:", ...e.problems.map((p) => `  ${p}`)], exitCode: EXIT.usage, unexpected: false };
@@ -110,7 +110,7 @@ function networkSentence(e: SystemError, { config, group }: NetworkPlace): strin
   }
 }
 
-export interface ReportOptions {
+interface ReportOptions {
   readonly format: LogFormat;
   readonly debug: boolean;
   /** The process's log tag (role-id), or the command's name. */
