@@ -21,6 +21,7 @@ export const roleArgs = {
   init: { type: "boolean", description: "Acceptor: first start: create its durable log (refused if one exists)", default: false },
   "metrics-listen": { type: "string", description: "Serve Prometheus metrics at host:port/metrics (metrics.listen)", valueHint: "host:port" },
   "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file; learner: when each value was delivered", valueHint: "file" },
+  status: { type: "string", description: "Keep this process's state (role, leader, round, progress, counters) as JSON in FILE, rewritten atomically", valueHint: "file" },
 } as const;
 
 /** Options that only some roles take; the others refuse them rather than ignore them. */
@@ -57,6 +58,7 @@ export interface RoleArgs {
   init?: boolean;
   "metrics-listen"?: string;
   "latency-log"?: string;
+  status?: string;
 }
 
 function intArg(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -116,6 +118,7 @@ export async function runRole(args: RoleArgs): Promise<number> {
     ...(args["latency-log"] !== undefined ? { latencyLog: args["latency-log"] } : {}),
     ...(args.init === true ? { init: true } : {}),
     ...(args.output !== undefined ? { output: args.output } : {}),
+    ...(args.status !== undefined ? { status: args.status } : {}),
   };
   switch (role) {
     case "client":

@@ -7,9 +7,9 @@ import {
   cdf,
   latencySeries,
   throughputSeries,
-  type LatencySample,
   type LatencySummary,
 } from "./latency.ts";
+import type { LatencySample } from "./latency-log.ts";
 
 // ---- Charts: linear or log axes with "nice" ticks, grid and axis titles, drawn as inline SVG. ----
 

@@ -1,20 +1,9 @@
 /**
- * Latency logs of a run (one per client, written by the client runtime) and the numbers a
- * report shows. Pure: text in, values out; reading files is the caller's job.
+ * The numbers a report shows from the latency logs of a run (their format: latency-log.ts).
+ * Pure: samples in, values out; reading files is the caller's job.
  */
 
-/** One decided value as its client saw it. */
-export interface LatencySample {
-  client: number;
-  seq: number;
-  /** When the client submitted the value (unix epoch ms). */
-  submitUnixMs: number;
-  /** From submission until the client saw the value decided. */
-  latencyMs: number;
-}
-
-/** A latency log line that does not parse, or no logs at all; the message names file and line. */
-export class LatencyLogError extends Error {}
+import type { LatencySample } from "./latency-log.ts";
 
 /** Statistics of a run; `null` where there is nothing to measure (no samples, zero duration). */
 export interface LatencySummary {
@@ -49,39 +38,6 @@ export interface LatencyPoint {
   /** Submission time, seconds since the first submission. */
   timeS: number;
   latencyMs: number;
-}
-
-export const LATENCY_LOG_HEADER = "# seq\tsubmit_unix_ms\tlatency_ms";
-
-// Strict on purpose: Number("") is 0 and Number(" 1 ") is 1, which would hide a truncated line.
-const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
-const SEQ = /^\d+$/;
-
-/** Parses one client's latency log; `#` lines and blank lines are skipped, anything else malformed throws. */
-export function parseLatencyLog(text: string, client: number, fileName: string): LatencySample[] {
-  const samples: LatencySample[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, "");
-    if (line.trim() === "" || line.startsWith("#")) continue;
-    samples.push(parseLine(line, client, `${fileName} line ${i + 1}`));
-  }
-  return samples;
-}
-
-function parseLine(line: string, client: number, where: string): LatencySample {
-  const fields = line.split("\t");
-  const [seq, submit, latency] = fields;
-  if (fields.length !== 3 || !SEQ.test(seq!) || !DECIMAL.test(submit!) || !DECIMAL.test(latency!)) {
-    throw new LatencyLogError(`${where}: expected "seq<TAB>submit_unix_ms<TAB>latency_ms", found ${JSON.stringify(line)}`);
-  }
-  const sample = { client, seq: Number(seq), submitUnixMs: Number(submit), latencyMs: Number(latency) };
-  if (!Number.isSafeInteger(sample.seq) || !Number.isFinite(sample.submitUnixMs) || !Number.isFinite(sample.latencyMs)) {
-    throw new LatencyLogError(`${where}: number out of range in ${JSON.stringify(line)}`);
-  }
-  // The client measures with a monotonic clock, so a negative latency means a corrupt file.
-  if (sample.latencyMs < 0) throw new LatencyLogError(`${where}: negative latency in ${JSON.stringify(line)}`);
-  return sample;
 }
 
 const decisionUnixMs = (s: LatencySample): number => s.submitUnixMs + s.latencyMs;

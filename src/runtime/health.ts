@@ -9,7 +9,7 @@
  */
 import type { Message } from "../protocol/messages.ts";
 import { majority } from "../protocol/tally.ts";
-import type { RoleName } from "./roles.ts";
+import type { RoleName } from "./roles/common.ts";
 
 /** Work stalled this long is reported. */
 export const STALL_MS = 5000;

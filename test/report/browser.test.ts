@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeReport } from "../../src/cli/report.ts";
-import { LATENCY_LOG_HEADER } from "../../src/report/latency.ts";
+import { LATENCY_LOG_HEADER } from "../../src/report/latency-log.ts";
 
 
 // Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.

@@ -6,7 +6,8 @@ import { BINARY, ensureBinary } from "../cluster/harness.ts";
 import { runCommand } from "citty";
 import { reportCommand, writeReport } from "../../src/cli/report.ts";
 import { escapeHtml, logScale, niceBucketMs, niceScale, renderReport, renderTextSummary } from "../../src/report/html.ts";
-import { LATENCY_LOG_HEADER, summarize, type LatencySample } from "../../src/report/latency.ts";
+import { summarize } from "../../src/report/latency.ts";
+import { LATENCY_LOG_HEADER, type LatencySample } from "../../src/report/latency-log.ts";
 
 const T0 = 1_700_000_000_000;
 const CHART_IDS = ["chart-cdf", "chart-latency", "chart-throughput"];

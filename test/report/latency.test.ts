@@ -1,14 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import {
-  cdf,
-  LATENCY_LOG_HEADER,
-  latencySeries,
-  parseLatencyLog,
-  percentile,
-  summarize,
-  throughputSeries,
-  type LatencySample,
-} from "../../src/report/latency.ts";
+import { cdf, latencySeries, percentile, summarize, throughputSeries } from "../../src/report/latency.ts";
+import { LATENCY_LOG_HEADER, parseLatencyLog, type LatencySample } from "../../src/report/latency-log.ts";
 
 const T0 = 1_700_000_000_000;
 

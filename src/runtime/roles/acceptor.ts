@@ -1,0 +1,63 @@
+/** The acceptor process: an Acceptor on the acceptors' group, in memory or with its durable log. */
+import { EXIT } from "../../exit-codes.ts";
+import { Acceptor } from "../../protocol/acceptor.ts";
+import { AcceptorLog, StorageError } from "../../storage/acceptor-log.ts";
+import { CATCHUP_DATAGRAMS_MAX, newMetrics, node, randomIdentity, serve, type RoleContext } from "./common.ts";
+
+/** How often a durable acceptor checks whether its log wants compacting. */
+const COMPACT_CHECK_MS = 10_000;
+
+export async function runAcceptor(ctx: RoleContext): Promise<number> {
+  const c = ctx.config;
+  const dir = c.acceptor.storage;
+  if (ctx.init && dir === null) {
+    ctx.log.error("--init creates a durable acceptor's log: give it acceptor.storage (or --storage DIR)");
+    return EXIT.usage;
+  }
+  let opened: ReturnType<typeof AcceptorLog.open> | undefined;
+  if (dir !== null) {
+    try {
+      opened = AcceptorLog.open(dir, c.cluster, ctx.id, { create: ctx.init === true, newIdent: randomIdentity });
+    } catch (e) {
+      if (!(e instanceof StorageError) && !(e instanceof Error && "code" in e)) throw e;
+      ctx.log.error(`cannot use the acceptor log: ${(e as Error).message}`);
+      return EXIT.storage;
+    }
+  }
+  const acceptor = new Acceptor({
+    id: ctx.id,
+    ident: opened?.loaded.ident ?? randomIdentity(),
+    datagramBytesMax: c.network.datagramBytesMax,
+    catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
+    retainInstances: c.acceptor.retainInstances,
+    gather: true, // one 2B per round per event-loop turn
+  });
+  const metrics = newMetrics(ctx, "acceptor");
+  metrics.gauge("paxos_promised_round", "Highest round promised (rnd)", () => [{ value: acceptor.promised }]);
+  metrics.gauge("paxos_votes_held", "Votes held in memory", () => [{ value: acceptor.voteCount }]);
+  const roleStatus = () => ({ acceptor: { promised: acceptor.promised, votes: acceptor.voteCount, durable: opened !== undefined } });
+  if (opened === undefined) return serve(ctx, "acceptor", node(ctx, { role: acceptor, name: "acceptor" }), metrics, roleStatus);
+  const log = opened.log;
+  acceptor.restore(opened.loaded.records);
+  if (opened.loaded.tornBytes > 0) ctx.log.warn(`${log.path}: dropped a torn last record (${opened.loaded.tornBytes} bytes, never acknowledged)`);
+  ctx.log.info(ctx.init ? `${log.path}: created (first start)` : `${log.path}: restored promise ${acceptor.promised} and ${acceptor.voteCount} votes`);
+  const durable = {
+    append: (records: Parameters<AcceptorLog["append"]>[0]) => log.append(records),
+    commit: () => {
+      try {
+        log.commit();
+      } catch (e) {
+        // Nothing may be acknowledged that is not on disk: stop at once rather than go on.
+        ctx.log.error(`writing ${log.path} failed: ${(e as Error).message}; stopping`);
+        process.exit(EXIT.storage);
+      }
+    },
+  };
+  const compaction = setInterval(() => {
+    if (log.wantsCompaction(acceptor.storedBytes)) log.compact(acceptor.snapshot());
+  }, COMPACT_CHECK_MS);
+  const code = await serve(ctx, "acceptor", node(ctx, { role: acceptor, name: "acceptor", durable }), metrics, roleStatus);
+  clearInterval(compaction);
+  log.close();
+  return code;
+}

@@ -1,0 +1,137 @@
+/**
+ * The learner process: a Learner on the learners' group that writes delivered values to stdout
+ * (or --output FILE, resumable), optionally keeps an archive other learners catch up from, and
+ * logs when each value was delivered (--latency-log).
+ */
+import type { Config } from "../../config.ts";
+import { EXIT } from "../../exit-codes.ts";
+import { Learner } from "../../protocol/learner.ts";
+import { Effects, type Catchup, type Message } from "../../protocol/messages.ts";
+import { sendDecisions } from "../../protocol/pack.ts";
+import { learnerLogHead, learnerLogLine, msText } from "../../report/latency-log.ts";
+import { StorageError } from "../../storage/acceptor-log.ts";
+import { LearnerArchive } from "../../storage/learner-archive.ts";
+import { LearnerOutputFile, type OutputPosition } from "../../storage/learner-output.ts";
+import { StdoutLines } from "../stdout.ts";
+import { CATCHUP_DATAGRAMS_MAX, fatalExit, newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
+
+/** A learner writes its position to --output's FILE.pos at most this often (its FILE at every flush). */
+const OUTPUT_POSITION_EVERY_MS = 1000;
+
+export async function runLearner(ctx: RoleContext): Promise<number> {
+  const c = ctx.config;
+  let archive: LearnerArchive | undefined;
+  let file: LearnerOutputFile | undefined;
+  let resumed: OutputPosition | undefined;
+  try {
+    if (c.learner.archive !== null) archive = LearnerArchive.open(c.learner.archive, c.cluster, ctx.id);
+  } catch (e) {
+    ctx.log.error(`cannot use the learner archive: ${(e as Error).message}`);
+    return EXIT.storage;
+  }
+  try {
+    if (ctx.output !== undefined) ({ output: file, resumed } = LearnerOutputFile.open(ctx.output, c.cluster, ctx.id));
+  } catch (e) {
+    ctx.log.error(`cannot use the output file: ${(e as Error).message}`);
+    return EXIT.output;
+  }
+  if (resumed !== undefined) ctx.log.info(`${ctx.output}: resuming after ${resumed.values} values (instance ${resumed.next})`);
+  const learner = new Learner({
+    id: ctx.id,
+    acceptors: c.acceptors,
+    catchupMs: c.learner.catchupMs,
+    idleProbeMaxMs: c.learner.idleProbeMaxMs,
+    archives: c.learner.archive !== null,
+    ...(resumed ? { startAt: resumed.next, deliveredIds: resumed.ids } : {}),
+  });
+  const stdout = file === undefined ? new StdoutLines() : undefined;
+  /** Values handed to the output, and those written (flushed) so far. */
+  let delivered = resumed?.values ?? 0;
+  let written = delivered;
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const position = () => ({ next: learner.nextInstance, values: delivered, ids: learner.deliveredIdsSnapshot() });
+  /** Output errors end the learner: EPIPE quietly (its reader went away), others with a sentence. */
+  const outputFailed = (e: unknown): void => {
+    const code = (e as { code?: string }).code;
+    if (code === "EPIPE") return finish(EXIT.pipe);
+    ctx.log.error(`cannot write the learner's output${ctx.output ? ` to ${ctx.output}` : ""}: ${(e as Error).message}; stopping (${written} values were written)`);
+    finish(EXIT.output);
+  };
+  const flush = async (final: boolean): Promise<void> => {
+    const flushing = delivered;
+    try {
+      archive?.flush();
+      if (file !== undefined) file.flush(position, performance.now(), OUTPUT_POSITION_EVERY_MS, final);
+      else await stdout!.flush();
+      written = flushing;
+    } catch (e) {
+      outputFailed(e);
+    }
+  };
+  const latency = ctx.latencyLog ? Bun.file(ctx.latencyLog).writer() : undefined;
+  latency?.write(learnerLogHead());
+  const onEffects = (fx: Effects): void => {
+    if (fx.deliveredInstances.length > 0) n.noteProgress();
+    for (const d of fx.deliveredInstances) archive?.append(d.inst, d.cVal);
+    if (latency !== undefined && fx.delivered.length > 0) {
+      // One write per step: a line each is what the log costs (it is on for benchmarks).
+      const at = msText(n.unixMs(n.now()));
+      let lines = "";
+      for (const v of fx.delivered) lines += learnerLogLine(v.client, v.seq, at);
+      latency.write(lines);
+    }
+    for (const v of fx.delivered) {
+      (file ?? stdout!).write(v.data);
+      delivered++;
+      if (ctx.count !== undefined && delivered >= ctx.count) {
+        finish(0);
+        return;
+      }
+    }
+  };
+  const n = node(ctx, {
+    role: learner,
+    name: "learner",
+    onEffects,
+    work: () => ({ waiting: learner.waitingInstances, unit: "instances" }),
+    ...(archive ? { intercept: (msg: Message) => (msg.t === "catchup" ? serveArchive(archive!, msg, c) : undefined) } : {}),
+  });
+  const flusher = setInterval(() => void flush(false), c.learner.flushMs);
+  const metrics = newMetrics(ctx, "learner");
+  metrics.counter("paxos_delivered_values_total", "Values delivered and written to the output", () => [{ value: written }]);
+  metrics.counter("paxos_decided_instances_total", "Instances delivered (prefix)", () => [{ value: learner.nextInstance }]);
+  const running = await start(ctx, "learner", n, metrics, () => ({
+    learner: { decidedPrefix: learner.nextInstance, delivered, waiting: learner.waitingInstances },
+  }));
+  if (ctx.count !== undefined && delivered >= ctx.count) finish(0);
+  let code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);
+  clearInterval(flusher);
+  running.stop();
+  if (code !== EXIT.pipe && code !== EXIT.output) {
+    await flush(true);
+    code = await Promise.race([finished, Promise.resolve(code)]);
+  }
+  try {
+    file?.close(position, performance.now());
+  } catch (e) {
+    outputFailed(e);
+  }
+  archive?.close();
+  await latency?.end();
+  ctx.log.debug(`delivered ${delivered} values`);
+  return running.end(code);
+}
+
+/** Answers a learner's Catchup from this learner's archive, as Decisions (bounded datagrams). */
+function serveArchive(archive: LearnerArchive, msg: Catchup, c: Config): Effects {
+  const fx = new Effects();
+  try {
+    const decided = archive.read(msg.from, msg.to, c.network.datagramBytesMax * CATCHUP_DATAGRAMS_MAX);
+    sendDecisions(fx, decided, c.network.datagramBytesMax, CATCHUP_DATAGRAMS_MAX);
+  } catch (e) {
+    if (!(e instanceof StorageError)) throw e;
+    fx.fatal = { cause: "storage", reason: `the learner archive is damaged: ${e.message}; not serving from it (move it away and restart)` };
+  }
+  return fx;
+}
