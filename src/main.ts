@@ -3,23 +3,24 @@
  * Entry point: `paxos --role <role> --id <n> [options]` runs one process; `paxos <command>` runs
  * a tool. This file only wires commands; each lives in src/cli/.
  */
-import { defineCommand, renderUsage, runCommand, type ArgDef, type CommandDef } from "citty";
+import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef, type CommandMeta, type Resolvable } from "citty";
 import { checkCommand } from "./cli/check.ts";
 import { configCommand } from "./cli/config.ts";
 import { demoCommand } from "./cli/demo.ts";
 import { UsageError } from "./cli/errors.ts";
 import { reportFailure } from "./cli/failure.ts";
 import { reportCommand } from "./cli/report.ts";
-import { roleArgs, runRole, type RoleArgs } from "./cli/role.ts";
+import { roleArgs, runRole } from "./cli/role.ts";
 import { VERSION, VERSION_LINE } from "./version.ts";
 
-const subCommands: Record<string, CommandDef<any>> = {
+const subCommands = {
   demo: demoCommand,
   check: checkCommand,
   report: reportCommand,
   config: configCommand,
 };
 
+/** What `paxos --help` shows: the options of a role process, and the commands. */
 const main = defineCommand({
   meta: {
     name: "paxos",
@@ -30,41 +31,69 @@ const main = defineCommand({
   subCommands,
 });
 
+/**
+ * A command as this file handles it. Each keeps its own argument types inside these closures:
+ * citty's CommandDef<T> takes T in and out, so no one type holds every command but `any`.
+ */
+interface Command {
+  readonly name: string;
+  readonly defs: ArgsDef;
+  /** Positional arguments it takes at most (citty would ignore the others silently). */
+  readonly positionalMax: number;
+  usage(): Promise<string>;
+  run(rawArgs: string[]): Promise<unknown>;
+}
+
+function command<T extends ArgsDef>(name: string, cmd: CommandDef<T>, parent?: { meta?: Resolvable<CommandMeta> }, positionalMax?: number): Command {
+  const defs: ArgsDef = (cmd.args ?? {}) as T; // every command here defines its options as a plain object
+  return {
+    name,
+    defs,
+    positionalMax: positionalMax ?? Object.values(defs).filter((d) => d.type === "positional").length,
+    usage: () => renderUsage(cmd, parent),
+    run: async (rawArgs) => (await runCommand(cmd, { rawArgs })).result,
+  };
+}
+
+const commands: { readonly [K in keyof typeof subCommands]: Command } = {
+  demo: command("paxos demo", demoCommand, main),
+  check: command("paxos check", checkCommand, main, Infinity), // any number of files
+  report: command("paxos report", reportCommand, main),
+  config: command("paxos config", configCommand, main),
+};
+
+/** One process of the cluster: `paxos --role … --id …`. */
+const roleProcess: Command = {
+  ...command("paxos", defineCommand({ args: roleArgs, run: ({ args }) => runRole(args) })),
+  // citty would show "paxos [OPTIONS] demo|check|…": say the two real forms instead.
+  usage: async () =>
+    (await renderUsage(main)).replace(
+      /USAGE((?:\x1b\[[0-9;]*m)*)[^\n]*\n/, // keep the style resets that follow the word
+      (_m, resets: string) =>
+        `USAGE${resets} paxos --role <client|proposer|acceptor|learner> --id <n> [OPTIONS]\n      paxos <${Object.keys(subCommands).join("|")}> [--help]\n`,
+    ),
+};
+
 /** Plain text unless stdout is a terminal that wants colour (https://no-color.org, TERM=dumb). */
 function wantsColor(): boolean {
   return process.stdout.isTTY === true && (process.env.NO_COLOR ?? "") === "" && process.env.TERM !== "dumb";
 }
 
-async function printUsage(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<void> {
-  let text = await renderUsage(cmd, parent);
-  if (cmd === main) {
-    // citty would show "paxos [OPTIONS] demo|check|…": say the two real forms instead.
-    const commands = Object.keys(subCommands).join("|");
-    text = text.replace(
-      /USAGE((?:\x1b\[[0-9;]*m)*)[^\n]*\n/, // keep the style resets that follow the word
-      (_m, resets: string) => `USAGE${resets} paxos --role <client|proposer|acceptor|learner> --id <n> [OPTIONS]\n      paxos <${commands}> [--help]\n`,
-    );
-  }
+async function printUsage(cmd: Command): Promise<void> {
+  let text = await cmd.usage();
   // citty colours unless NO_COLOR is exactly "1", even into a pipe or a file.
   if (!wantsColor()) text = text.replace(/\x1b\[[0-9;]*m/g, "");
   process.stdout.write(`${text}\n`);
-}
-
-/** Positional arguments a command takes at most (citty would ignore the others silently). */
-function positionalMax(cmd: CommandDef<any>): number {
-  if (cmd === checkCommand) return Infinity; // any number of files
-  return Object.values((cmd.args ?? {}) as Record<string, ArgDef>).filter((d) => d.type === "positional").length;
 }
 
 /**
  * Rejects options that the command does not define and arguments beyond those it takes: citty
  * would ignore both silently.
  */
-function checkArgs(cmd: CommandDef<any>, name: string, rawArgs: string[]): void {
-  const defs = (cmd.args ?? {}) as Record<string, ArgDef>;
+function checkArgs(cmd: Command, rawArgs: string[]): void {
+  const { defs, name, positionalMax: max } = cmd;
   const aliases = new Map<string, string>();
   for (const [key, d] of Object.entries(defs)) for (const a of [(d as { alias?: string | string[] }).alias ?? []].flat()) aliases.set(a, key);
-  const max = positionalMax(cmd);
   let positionals = 0;
   for (let i = 0; i < rawArgs.length; i++) {
     const a = rawArgs[i]!;
@@ -100,27 +129,23 @@ function checkPositionals(count: number, extra: string, max: number, name: strin
 async function run(argv: string[]): Promise<number> {
   const first = argv[0];
   // Own keys only: "constructor" or "toString" are no commands.
-  const sub = first !== undefined && !first.startsWith("-") && Object.hasOwn(subCommands, first) ? subCommands[first] : undefined;
+  const sub = first !== undefined && !first.startsWith("-") && Object.hasOwn(commands, first) ? commands[first as keyof typeof commands] : undefined;
   if (first !== undefined && !first.startsWith("-") && sub === undefined) {
     throw new UsageError(`unknown command '${first}'; commands: ${Object.keys(subCommands).join(", ")}`);
   }
-  const cmd = sub ?? main;
+  const cmd = sub ?? roleProcess;
   const rest = sub ? argv.slice(1) : argv;
   if (rest.includes("--help") || rest.includes("-h")) {
-    await printUsage(cmd, sub ? main : undefined);
+    await printUsage(cmd);
     return 0;
   }
   if (!sub && (rest.includes("--version") || rest.includes("-v"))) {
     process.stdout.write(`${VERSION_LINE}\n`);
     return 0;
   }
-  checkArgs(cmd, sub ? `paxos ${first}` : "paxos", rest);
-  if (sub) {
-    const { result } = await runCommand(sub, { rawArgs: rest });
-    return typeof result === "number" ? result : 0;
-  }
-  const { result } = await runCommand(defineCommand({ args: roleArgs, run: ({ args }) => runRole(args as RoleArgs) }), { rawArgs: rest });
-  return result as number;
+  checkArgs(cmd, rest);
+  const result = await cmd.run(rest);
+  return typeof result === "number" ? result : 0; // `paxos config` returns nothing
 }
 
 /** The value of `--name v` or `--name=v` in argv, if given. */

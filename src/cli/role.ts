@@ -1,7 +1,7 @@
-import { defineCommand } from "citty";
-import { ConfigError, DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
+import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
 import { createLogger } from "../runtime/log.ts";
 import { ROLES, runAcceptor, runClient, runLearner, runProposer, type RoleName } from "../runtime/roles.ts";
+import { intArg, numberArg, type ArgsOf } from "./args.ts";
 import { UsageError } from "./errors.ts";
 import { noteNetworkPlace } from "./failure.ts";
 
@@ -24,6 +24,8 @@ export const roleArgs = {
   status: { type: "string", description: "Keep this process's state (role, leader, round, progress, counters) as JSON in FILE, rewritten atomically", valueHint: "file" },
 } as const;
 
+type RoleArgs = ArgsOf<typeof roleArgs>;
+
 /** Options that only some roles take; the others refuse them rather than ignore them. */
 const ROLE_OPTIONS: Partial<Record<keyof RoleArgs, readonly RoleName[]>> = {
   batch: ["proposer"],
@@ -42,43 +44,12 @@ function checkRoleOptions(args: RoleArgs, role: RoleName): void {
   }
 }
 
-export interface RoleArgs {
-  role?: string;
-  id?: string;
-  config?: string;
-  debug?: boolean;
-  "log-format"?: string;
-  loss?: string;
-  seed?: string;
-  batch?: string;
-  outstanding?: string;
-  count?: string;
-  output?: string;
-  storage?: string;
-  init?: boolean;
-  "metrics-listen"?: string;
-  "latency-log"?: string;
-  status?: string;
-}
-
-function intArg(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name}: expected an integer from ${min} to ${max}, found '${raw}'`);
-  }
-  return n;
-}
-
 /** The config file (or defaults) with command-line overrides, validated. */
-export async function resolveConfig(args: RoleArgs): Promise<Config> {
+async function resolveConfig(args: RoleArgs): Promise<Config> {
   const base = args.config ? await loadConfigFile(args.config) : DEFAULT_CONFIG;
   const over: Record<string, unknown> = {};
-  if (args.loss !== undefined) {
-    const p = Number(args.loss);
-    if (args.loss.trim() === "" || !(p >= 0 && p <= 1)) throw new UsageError(`--loss: expected a probability from 0 to 1, found '${args.loss}'`);
-    over.loss = p;
-  }
+  const loss = numberArg("loss", args.loss, 0, 1);
+  if (loss !== undefined) over.loss = loss;
   const batch = intArg("batch", args.batch, 1, 1_000_000);
   if (batch !== undefined) over.batch = { valuesMax: batch };
   const outstanding = intArg("outstanding", args.outstanding, 1, 1_000_000);
@@ -131,10 +102,3 @@ export async function runRole(args: RoleArgs): Promise<number> {
       return runAcceptor(ctx);
   }
 }
-
-export { ConfigError };
-
-export const roleCommand = defineCommand({
-  meta: { name: "paxos", description: "Run one process of a Multi-Paxos cluster" },
-  args: roleArgs,
-});
