@@ -2,25 +2,19 @@
  * `paxos report [dir]`: the latency logs of a run (latency-client-N.tsv) as one self-contained
  * HTML file with charts, and a two-line summary on stderr. `paxos demo` calls writeReport.
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { debugArg } from "./errors.ts";
+import { isDir } from "./fs.ts";
 import { renderReport, renderTextSummary } from "../report/html.ts";
-import { LatencyLogError, parseLatencyLog, summarize, type LatencySample, type LatencySummary } from "../report/latency.ts";
+import { summarize, type LatencySummary } from "../report/latency.ts";
+import { LatencyLogError, parseLatencyLog, type LatencySample } from "../report/latency-log.ts";
 
 export { renderTextSummary };
 
 /** A client's latency log in a run's directory; the number is the client id. */
-export const LATENCY_FILE = /^latency-client-(\d+)\.tsv$/;
-
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
+const LATENCY_FILE = /^latency-client-(\d+)\.tsv$/;
 
 /** The latency logs of `dir`, ordered by client id; throws LatencyLogError when there are none. */
 export function latencyLogFiles(dir: string): { client: number; path: string }[] {
