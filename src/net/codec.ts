@@ -3,8 +3,13 @@
  * `acceptors` is the sender's configured acceptor count: quorums are majorities of it, so a
  * process configured with another count must not take part (its datagrams are dropped as
  * `config`, and it drops ours).
- * A batch of values travels as one CBOR byte string of varint-prefixed entries
- * (client, seq, length, bytes), so encoding cost does not grow with CBOR items per value.
+ * `type` is the message's index in TYPE_CODES; DESIGN.md's wire table lists every code with its
+ * fields, and test/docs/wire-table.test.ts checks the table against this file.
+ * A batch of values travels as one CBOR byte string of varint entries
+ * (client, seq, seq − floor, length, data; see packValues in protocol/batch.ts), so encoding
+ * cost does not grow with CBOR items per value. Ack ids are one byte string of varints
+ * (client, seq, client, seq, …), a 2B's instances one of zigzag varints (the first instance,
+ * then each one's difference from the one before).
  * Decoding validates every field; anything malformed throws a DecodeError naming the reason.
  */
 import { Decoder } from "cbor-x/decode";
@@ -24,6 +29,7 @@ export const INSTANCE_MAX = 2 ** 48;
 export const NODE_ID_MAX = 0xffff;
 
 
+/** The type code of a message is its index here: append new types, never reorder (the wire changes). */
 const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed", "votes", "refuse"] as const;
 type TypeName = (typeof TYPE_CODES)[number];
 const CODE_OF = new Map<TypeName, number>(TYPE_CODES.map((t, i) => [t, i]));
