@@ -9,9 +9,10 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { $ } from "bun";
-import { DemoRun, type DemoOptions, type DemoResult } from "../src/cli/demo.ts";
+import { DemoRun, type DemoOptions, type DemoResult } from "../src/cluster/demo-run.ts";
 import { readLatencyLogs, latencyLogFiles } from "../src/cli/report.ts";
 import { summarize } from "../src/report/latency.ts";
+import { clientNumberOf, parseDeliveryLog, parseLatencyLog } from "../src/report/latency-log.ts";
 
 const ROOT = join(import.meta.dir, "..");
 /** The binary under test: this tree's build, or another one (PAXOS_BIN=path); `--baseline BIN` runs a second one alongside. */
@@ -80,75 +81,75 @@ interface RunFigures {
 
 /**
  * Submit-to-delivery latencies at learner 1: its delivery log joined with the clients' logs on
- * (client number, seq); each client log names its client number in a "# client N" line.
+ * (client number, seq); each client log names its client number (format: src/report/latency-log.ts).
  */
 async function deliveryLatencies(dir: string): Promise<number[]> {
   const submitted = new Map<string, number>();
   for (const f of latencyLogFiles(dir)) {
     const text = await Bun.file(f.path).text();
-    const wire = /^# client (\d+)$/m.exec(text)?.[1];
+    const wire = clientNumberOf(text);
     if (wire === undefined) return [];
-    for (const line of text.split("\n")) {
-      if (line === "" || line.startsWith("#")) continue;
-      const [seq, submit] = line.split("\t");
-      submitted.set(`${wire}:${seq}`, Number(submit));
-    }
+    for (const sample of parseLatencyLog(text, f.client, f.path)) submitted.set(`${wire}:${sample.seq}`, sample.submitUnixMs);
   }
   const out: number[] = [];
-  const log = Bun.file(join(dir, "latency-learner-1.tsv"));
+  const path = join(dir, "latency-learner-1.tsv");
+  const log = Bun.file(path);
   if (!(await log.exists())) return out;
-  for (const line of (await log.text()).split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const [client, seq, at] = line.split("\t");
-    const submit = submitted.get(`${client}:${seq}`);
-    if (submit !== undefined) out.push(Number(at) - submit);
+  for (const d of parseDeliveryLog(await log.text(), path)) {
+    const submit = submitted.get(`${d.client}:${d.seq}`);
+    if (submit !== undefined) out.push(d.deliveredUnixMs - submit);
   }
   return out.sort((a, b) => a - b);
 }
 
-/** Whether a paxos binary's learners can log deliveries (older builds refuse --latency-log there). */
-async function logsDeliveries(binary: string): Promise<boolean> {
-  return (await $`${binary} --help`.nothrow().quiet()).stdout.toString().includes("learner: when each value");
+/** What a paxos binary can do that older builds could not (they refuse the options). */
+interface Capabilities {
+  /** Learners log deliveries (--latency-log for learners). */
+  readonly deliveries: boolean;
+  /** Processes write status files (--status). */
+  readonly statusFiles: boolean;
+}
+
+async function capabilitiesOf(binary: string): Promise<Capabilities> {
+  const help = (await $`${binary} --help`.nothrow().quiet()).stdout.toString();
+  return { deliveries: help.includes("learner: when each value"), statusFiles: help.includes("--status") };
 }
 
 const rank = (sorted: number[], p: number): number | null => (sorted.length === 0 ? null : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!);
 
-async function runOnce(s: Scenario, valuesOverride: number | undefined, binary: string, learnerLatency: boolean): Promise<RunFigures> {
+async function runOnce(s: Scenario, valuesOverride: number | undefined, binary: string, can: Capabilities): Promise<RunFigures> {
   const dir = mkdtempSync(join(os.tmpdir(), `paxos-bench-${s.name}-`));
-  try {
-    await Bun.write(join(dir, "bench.yaml"), typeof s.config === "string" ? s.config : s.config(dir));
-    const perClient = Math.ceil((valuesOverride ?? s.values) / s.clients);
-    const o: DemoOptions = {
-      num: perClient,
-      clients: s.clients,
-      proposers: s.proposers,
-      acceptors: 3,
-      learners: s.learners,
-      loss: s.loss ?? 0,
-      catchup: false,
-      sleepS: 5,
-      debug: false,
-      config: join(dir, "bench.yaml"),
-      logs: dir,
-      timeoutS: 60,
-      check: false,
-      report: false,
-      valueBytes: s.valueBytes,
-      quiet: true,
-      command: [binary],
-      learnerLatency,
-    };
-    const run = new DemoRun(o);
-    const code = await run.run();
-    if (code !== 0) throw new Error(`scenario ${s.name} failed (exit ${code}); logs kept in ${dir}`);
-    const r = run.result();
-    const summary = summarize(await readLatencyLogs(latencyLogFiles(dir)));
-    const delivery = await deliveryLatencies(dir);
-    rmSync(dir, { recursive: true, force: true });
-    return figures(r, s, summary, delivery);
-  } catch (e) {
-    throw e;
-  }
+  await Bun.write(join(dir, "bench.yaml"), typeof s.config === "string" ? s.config : s.config(dir));
+  const perClient = Math.ceil((valuesOverride ?? s.values) / s.clients);
+  const o: DemoOptions = {
+    num: perClient,
+    clients: s.clients,
+    proposers: s.proposers,
+    acceptors: 3,
+    learners: s.learners,
+    loss: s.loss ?? 0,
+    catchup: false,
+    sleepS: 5,
+    debug: false,
+    config: join(dir, "bench.yaml"),
+    logs: dir,
+    timeoutS: 60,
+    check: false,
+    report: false,
+    valueBytes: s.valueBytes,
+    quiet: true,
+    command: [binary],
+    learnerLatency: can.deliveries,
+    statusFiles: can.statusFiles,
+  };
+  const run = new DemoRun(o);
+  const code = await run.run();
+  if (code !== 0) throw new Error(`scenario ${s.name} failed (exit ${code}); logs kept in ${dir}`);
+  const r = run.result();
+  const summary = summarize(await readLatencyLogs(latencyLogFiles(dir)));
+  const delivery = await deliveryLatencies(dir);
+  rmSync(dir, { recursive: true, force: true });
+  return figures(r, s, summary, delivery);
 }
 
 function figures(r: DemoResult, s: Scenario, summary: ReturnType<typeof summarize>, delivery: number[]): RunFigures {
@@ -271,13 +272,13 @@ async function main(): Promise<void> {
     return eq > 0 ? { label: b.slice(0, eq), binary: b.slice(eq + 1) } : { label: `baseline ${k + 1}`, binary: b };
   });
   const builds = [...baselines, { label: "", binary: BINARY }];
-  const deliveries = await Promise.all(builds.map((b) => logsDeliveries(b.binary)));
+  const capabilities = await Promise.all(builds.map((b) => capabilitiesOf(b.binary)));
   for (const s of chosen) {
     const results: RunFigures[][] = builds.map(() => []);
     for (let i = 0; i < runs; i++) {
       for (const [k, b] of builds.entries()) {
         const name = b.label === "" ? s.name : `${s.name} (${b.label})`;
-        results[k]!.push(await runOnce(s, valuesOverride, b.binary, deliveries[k]!));
+        results[k]!.push(await runOnce(s, valuesOverride, b.binary, capabilities[k]!));
         console.error(`${name} run ${i + 1}/${runs}: ${results[k]![i]!.valuesPerS} values/s`);
       }
     }

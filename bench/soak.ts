@@ -10,7 +10,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { $ } from "bun";
-import { DemoRun } from "../src/cli/demo.ts";
+import { DemoRun } from "../src/cluster/demo-run.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const { values: args } = parseArgs({

@@ -30,10 +30,9 @@ describe("cluster (compiled binary, loopback multicast)", () => {
     const c = (cluster = new Cluster());
     const a = values("a", 1000);
     const b = values("b", 1000);
-    c.startMany("acceptor", 3);
-    c.startMany("proposer", 2);
+    const servers = [...c.startMany("acceptor", 3), ...c.startMany("proposer", 2)];
     const learners = c.startMany("learner", 2, ["--count", "2000"]);
-    await sleep(200);
+    await c.waitUp([...servers, ...learners]);
     const clients = [c.client(1, a), c.client(2, b)];
     for (const p of [...clients, ...learners]) expect(await exitOf(p, 30_000)).toBe(0);
     expectAllLearned(learners.map((l) => l.lines()), [...a, ...b]);
@@ -58,8 +57,11 @@ describe("cluster (compiled binary, loopback multicast)", () => {
     c.start("proposer", 1);
     const learner = c.start("learner", 1, ["--count", "100"]);
     const client = c.client(1, a);
-    await sleep(3000);
+    // The client submits, the proposer cannot finish Phase 1 with one acceptor: nothing decided.
+    await waitFor(() => (client.status()?.client?.submitted ?? 0) > 0, 10_000, "the client submitting");
+    await sleep(2000);
     expect(learner.lines()).toEqual([]);
+    expect(c.supervisor.leader()).toBeUndefined();
     expect(client.alive).toBe(true);
     c.start("acceptor", 2);
     expect(await exitOf(client, 30_000)).toBe(0);
@@ -89,7 +91,7 @@ describe("cluster (compiled binary, loopback multicast)", () => {
     const l1 = c.start("learner", 1, ["--count", "1000"]);
     expect(await exitOf(c.client(1, a), 30_000)).toBe(0);
     const l2 = c.start("learner", 2, ["--count", "1000"]);
-    await sleep(200);
+    await c.waitUp([l2]);
     expect(await exitOf(c.client(2, b), 30_000)).toBe(0);
     for (const l of [l1, l2]) expect(await exitOf(l, 30_000)).toBe(0);
     expectAllLearned([l1.lines(), l2.lines()], [...a, ...b]);
@@ -104,11 +106,11 @@ describe("cluster (compiled binary, loopback multicast)", () => {
     c.startMany("acceptor", 3);
     const proposers = c.startMany("proposer", 2);
     const learner = c.start("learner", 1, ["--count", "1500"]);
-    await waitFor(() => proposers.some((p) => p.stderr.includes("leading")), 5000, "a leader");
-    await sleep(200); // let the start-up contention settle
+    await c.leader();
     const client = c.client(1, a, ["--outstanding", "5"]);
     await waitFor(() => learner.lines().length >= 300, 20_000, "300 values learned");
-    const leader = proposers.find((p) => p.stderr.trimEnd().split("\n").filter((l) => /leading|standing/.test(l)).pop()?.includes("leading"))!;
+    const leader = await c.leader();
+    expect(proposers).toContain(leader);
     leader.kill("SIGKILL");
     expect(learner.lines().length).toBeLessThan(1500);
     expect(await exitOf(client, 30_000)).toBe(0);

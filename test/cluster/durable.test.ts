@@ -29,7 +29,7 @@ describe("durable acceptors (compiled binary)", () => {
     expect(learnedWhileDown).toBeLessThan(1500);
     await sleep(300);
     acceptors = c.startMany("acceptor", 3, storage);
-    for (const p of acceptors) await waitFor(() => p.stderr.includes("restored promise"), 5000, "acceptor restored");
+    await c.waitUp(acceptors);
     expect(acceptors[0]!.stderr).toMatch(/restored promise \d+ and [1-9]\d* votes/);
     expect(await exitOf(client, 30_000)).toBe(0);
     for (const l of learners) expect(await exitOf(l, 15_000)).toBe(0);

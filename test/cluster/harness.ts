@@ -5,7 +5,10 @@
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
+import { Supervisor, waitFor, type Member } from "../../src/cluster/supervisor.ts";
+import type { RoleName } from "../../src/runtime/roles/common.ts";
+
+export { waitFor };
 
 const ROOT = join(import.meta.dir, "../..");
 export const BINARY = join(ROOT, "dist/paxos");
@@ -47,49 +50,8 @@ export interface ClusterOptions {
   prefix?: string[];
 }
 
-export class Proc {
-  private out = "";
-  private err = "";
-  readonly done: Promise<number>;
-
-  constructor(
-    readonly name: string,
-    readonly sub: Subprocess<"pipe", "pipe", "pipe">,
-  ) {
-    const collect = async (s: ReadableStream<Uint8Array>, into: "out" | "err") => {
-      const dec = new TextDecoder();
-      for await (const chunk of s) this[into] += dec.decode(chunk, { stream: true });
-    };
-    const streams = Promise.all([collect(sub.stdout, "out"), collect(sub.stderr, "err")]);
-    this.done = sub.exited.then(async (code) => {
-      await streams;
-      return code;
-    });
-  }
-
-  get stdout(): string {
-    return this.out;
-  }
-
-  get stderr(): string {
-    return this.err;
-  }
-
-  lines(): string[] {
-    const s = this.out;
-    const lines = s.split("\n");
-    lines.pop(); // the text after the last newline is not a complete line yet
-    return lines;
-  }
-
-  get alive(): boolean {
-    return this.sub.exitCode === null && this.sub.signalCode === null;
-  }
-
-  kill(signal: NodeJS.Signals | number = "SIGTERM"): void {
-    if (this.alive) this.sub.kill(signal);
-  }
-}
+/** A process of a test cluster: a supervisor member with piped stdout and stderr. */
+export type Proc = Member;
 
 export class Cluster {
   readonly dir: string;
@@ -97,7 +59,7 @@ export class Cluster {
   readonly address: string;
   readonly cluster: number;
   readonly ports: { clients: number; proposers: number; acceptors: number; learners: number };
-  private readonly procs: Proc[] = [];
+  readonly supervisor: Supervisor;
 
   constructor(readonly opts: ClusterOptions = {}) {
     const n = ++clusterCounter;
@@ -123,22 +85,15 @@ export class Cluster {
       ...opts.config,
     };
     writeFileSync(this.configPath, JSON.stringify(config, null, 2));
+    this.supervisor = new Supervisor({ command: [BINARY], dir: this.dir, configPath: this.configPath, cwd: this.dir, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
   }
 
-  start(role: string, id: number, args: string[] = [], stdin?: string): Proc {
-    const sub = Bun.spawn([...(this.opts.prefix ?? []), BINARY, "--role", role, "--id", String(id), "--config", this.configPath, ...args], {
-      stdin: stdin === undefined ? "pipe" : new Blob([stdin]),
-      stdout: "pipe",
-      stderr: "pipe",
-      cwd: this.dir,
-    }) as Subprocess<"pipe", "pipe", "pipe">;
-    const proc = new Proc(`${role}-${id}`, sub);
-    this.procs.push(proc);
-    return proc;
+  start(role: RoleName, id: number, args: string[] = [], stdin?: string): Proc {
+    return this.supervisor.start({ role, id, args, stdin: stdin === undefined ? "pipe" : { text: stdin }, stdout: "pipe", stderr: "pipe" });
   }
 
   /** Starts several processes of a role with ids 1..count. */
-  startMany(role: string, count: number, args: string[] = []): Proc[] {
+  startMany(role: RoleName, count: number, args: string[] = []): Proc[] {
     return Array.from({ length: count }, (_, i) => this.start(role, i + 1, args));
   }
 
@@ -146,27 +101,27 @@ export class Cluster {
     return this.start("client", id, args, values.length === 0 ? "" : `${values.join("\n")}\n`);
   }
 
+  /** Waits until each of `procs` says it is up (status file), failing after `timeoutMs` with those that are not. */
+  async waitUp(procs: readonly Proc[], timeoutMs = 10_000): Promise<void> {
+    const notUp = await this.supervisor.waitUp(procs, timeoutMs);
+    if (notUp.length > 0) {
+      throw new Error(`not up after ${timeoutMs} ms: ${notUp.map((p) => `${p.name} (${p.alive ? "running" : `exited ${p.exitCode}`}): ${p.stderr.slice(-500)}`).join("; ")}`);
+    }
+  }
+
+  /** Waits until some running proposer leads, and returns it. */
+  async leader(timeoutMs = 10_000): Promise<Proc> {
+    await waitFor(() => this.supervisor.leader() !== undefined, timeoutMs, "a leading proposer");
+    return this.supervisor.leader()!;
+  }
+
   /** Stops every process still running (SIGTERM, then SIGKILL) and waits for them. */
   async stopAll(): Promise<void> {
-    for (const p of this.procs) p.kill("SIGTERM");
-    const timeout = setTimeout(() => {
-      for (const p of this.procs) p.kill("SIGKILL");
-    }, 3000);
-    await Promise.all(this.procs.map((p) => p.done));
-    clearTimeout(timeout);
+    await this.supervisor.stopAll("SIGTERM", 3000);
   }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until `cond` holds, polling; throws with `what` after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Waits for a process to exit, failing after `timeoutMs`. */
 export async function exitOf(p: Proc, timeoutMs: number): Promise<number> {

@@ -75,7 +75,7 @@ describe("operator mistakes (compiled binary)", () => {
     const odd = c.start("learner", 2, ["--config", other, "--debug"]);
     expect(await exitOf(c.client(1, a, ["--outstanding", "5"]), 20_000)).toBe(0);
     expect(await exitOf(learner, 10_000)).toBe(0);
-    await sleep(300);
+    await waitFor(() => (odd.status()?.datagrams.dropped["config"] ?? 0) > 0, 5000, "the odd learner refusing datagrams");
     expect(odd.lines()).toEqual([]);
     expect(odd.stderr).toMatch(/: config/);
   }, 60_000);
@@ -87,7 +87,8 @@ describe("operator mistakes (compiled binary)", () => {
     expect(await exitOf(missing, 10_000)).toBe(3);
     expect(missing.stderr).toMatch(/acceptor-1\.log does not exist \(or is empty\): on an acceptor's first start pass --init/);
     const first = c.start("acceptor", 1, ["--storage", dir, "--init"]);
-    await waitFor(() => first.stderr.includes("created (first start)"), 5000, "log created");
+    await c.waitUp([first]);
+    expect(first.stderr).toContain("created (first start)");
     first.kill("SIGKILL");
     await first.done;
     const again = c.start("acceptor", 1, ["--storage", dir, "--init"]);

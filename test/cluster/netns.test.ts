@@ -10,8 +10,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
-import { BINARY, Cluster, ensureBinary, sleep, sorted, values, waitFor } from "./harness.ts";
+import type { RoleName } from "../../src/runtime/roles/common.ts";
+import { Cluster, ensureBinary, sorted, values, waitFor, type Proc } from "./harness.ts";
 
 
 // Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
@@ -24,7 +24,7 @@ const why = !isRoot ? "not root" : !has("ip") ? "no iproute2 (ip)" : !has("nft")
 const tag = `px${process.pid % 10000}`;
 const SWITCH = `${tag}sw`;
 const hosts: string[] = [];
-const procs: Subprocess[] = [];
+const procs: Proc[] = [];
 
 function sh(...args: string[]): string {
   const r = Bun.spawnSync(args, { stderr: "pipe", stdout: "pipe" });
@@ -52,7 +52,7 @@ function nft(ns: string, rule: string): void {
 }
 
 function cleanup(): void {
-  for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
+  for (const p of procs) p.kill("SIGKILL");
   for (const ns of [...hosts, SWITCH]) Bun.spawnSync(["ip", "netns", "del", ns]);
   hosts.length = 0;
 }
@@ -71,31 +71,28 @@ describe.skipIf(!canRun)(`multi-host over network namespaces${canRun ? "" : ` (s
     const c = new Cluster(); // for its groups and cluster id
     const base = JSON.parse(await Bun.file(c.configPath).text());
     let next = 1;
-    const start = (role: string, id: number, args: string[] = [], stdin?: string) => {
+    const start = (role: RoleName, id: number, args: string[] = [], stdin?: string) => {
       const { ns, addr } = addHost(next++);
       const cfg = join(c.dir, `${role}-${id}.json`);
       writeFileSync(cfg, JSON.stringify({ ...base, network: { ...base.network, interface: addr } }));
-      const p = Bun.spawn(["ip", "netns", "exec", ns, BINARY, "--role", role, "--id", String(id), "--config", cfg, ...args], {
-        stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
+      const p = c.supervisor.start({
+        role,
+        id,
+        args,
+        config: cfg,
+        prefix: ["ip", "netns", "exec", ns],
+        stdin: stdin === undefined ? "ignore" : { text: stdin },
         stdout: "pipe",
         stderr: "pipe",
       });
       procs.push(p);
-      let out = "";
-      let err = "";
-      void (async () => {
-        for await (const ch of p.stdout) out += new TextDecoder().decode(ch);
-      })();
-      void (async () => {
-        for await (const ch of p.stderr) err += new TextDecoder().decode(ch);
-      })();
-      return { ns, proc: p, lines: () => out.split("\n").slice(0, -1), stderr: () => err };
+      return { ns, proc: p, lines: () => p.lines(), stderr: () => p.stderr };
     };
     const a = values("net", 1500);
     const acceptors = [1, 2, 3].map((i) => start("acceptor", i));
     const proposers = [1, 2].map((i) => start("proposer", i));
     const learners = [1, 2].map((i) => start("learner", i, ["--count", "1500"]));
-    await sleep(500);
+    await c.waitUp([...acceptors, ...proposers, ...learners].map((h) => h.proc));
     const client = start("client", 1, ["--outstanding", "5"], `${a.join("\n")}\n`);
     const ports = Object.values(base.network.groups as Record<string, { port: number }>).map((g) => g.port).join(", ");
     // Phase 1: 10% random loss of incoming multicast on every host.
@@ -106,7 +103,9 @@ describe.skipIf(!canRun)(`multi-host over network namespaces${canRun ? "" : ` (s
     }
     await waitFor(() => learners[0]!.lines().length >= 400, 30_000, "400 values learned under loss");
     // Phase 2: cut one acceptor host and the leader's host off entirely.
-    const leader = proposers.find((p) => /leading in round/.test(p.stderr().split("standing by").pop() ?? "")) ?? proposers[0]!;
+    const leading = await c.leader();
+    const leader = proposers.find((p) => p.proc === leading)!;
+    const cutRound = leading.status()!.proposer!.round;
     for (const ns of [acceptors[0]!.ns, leader.ns]) {
       nft(ns, "add chain inet px out { type filter hook output priority 0 ; }");
       nft(ns, "add rule inet px in udp dport { " + ports + " } drop");
@@ -124,9 +123,9 @@ describe.skipIf(!canRun)(`multi-host over network namespaces${canRun ? "" : ` (s
     for (const ns of hosts) nft(ns, "delete table inet px");
     await waitFor(() => learners.every((l) => l.proc.exitCode !== null), 60_000, "learners done");
     for (const l of learners) expect(l.proc.exitCode).toBe(0);
-    expect(await client.proc.exited).toBe(0);
+    expect(await client.proc.done).toBe(0);
     // The partition of the leader's host made the other proposer take over.
-    expect(proposers.filter((p) => p !== leader).some((p) => p.stderr().includes("leading in round"))).toBe(true);
+    expect(proposers.filter((p) => p !== leader).some((p) => (p.proc.status()?.proposer?.round ?? 0) > cutRound)).toBe(true);
     expect(learners[1]!.lines()).toEqual(learners[0]!.lines());
     expect(sorted(learners[0]!.lines())).toEqual(sorted(a));
   }, 180_000);

@@ -44,7 +44,7 @@ describe.skipIf(!canRun)(`network outage${canRun ? "" : ` (skipped: ${why})`}`, 
       const acceptors = c.startMany("acceptor", 3);
       const proposers = c.startMany("proposer", 2);
       const learners = c.startMany("learner", 2, ["--count", String(a.length)]);
-      await sleep(300);
+      await c.waitUp([...acceptors, ...proposers, ...learners]);
       const client = c.client(1, a, ["--outstanding", "5"]);
       await waitFor(() => learners[0]!.lines().length >= 300, 30_000, "300 values learned");
       sh("ip", "-n", NS, "link", "set", "lo", "down");
