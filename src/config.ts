@@ -6,7 +6,16 @@ import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import { isSystemError, reasonOf } from "./os-errors.ts";
 import type { Group } from "./protocol/messages.ts";
-import { UDP_PAYLOAD_BYTES_MAX } from "./net/codec.ts";
+import { ACCEPTORS_MAX } from "./protocol/id-limits.ts";
+import {
+  BATCH_BYTES_MIN,
+  BATCH_MARGIN_BYTES,
+  batchBytesLimit,
+  CLUSTER_ID_MAX,
+  DATAGRAM_BYTES_MIN,
+  UDP_PAYLOAD_BYTES_MAX,
+  VALUE_OVERHEAD_BYTES,
+} from "./protocol/wire-budget.ts";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
@@ -21,16 +30,16 @@ const multicastAddress = v.pipe(
 const group = v.strictObject({ address: multicastAddress, port: int(1, 65535) });
 
 export const ConfigSchema = v.strictObject({
-  cluster: int(0, 0xffff_ffff),
+  cluster: int(0, CLUSTER_ID_MAX),
   network: v.strictObject({
     interface: ipv4,
     ttl: int(1, 255),
     groups: v.strictObject({ clients: group, proposers: group, acceptors: group, learners: group }),
     recvBufferBytes: int(65_536, 1 << 30),
-    datagramBytesMax: int(512, UDP_PAYLOAD_BYTES_MAX),
+    datagramBytesMax: int(DATAGRAM_BYTES_MIN, UDP_PAYLOAD_BYTES_MAX),
   }),
-  acceptors: int(1, 255),
-  batch: v.strictObject({ valuesMax: int(1, 1_000_000), bytesMax: int(64, UDP_PAYLOAD_BYTES_MAX) }),
+  acceptors: int(1, ACCEPTORS_MAX),
+  batch: v.strictObject({ valuesMax: int(1, 1_000_000), bytesMax: int(BATCH_BYTES_MIN, UDP_PAYLOAD_BYTES_MAX) }),
   proposer: v.strictObject({
     pipelineWindow: int(1, 100_000),
     pendingValuesMax: int(1, 100_000_000),
@@ -71,6 +80,9 @@ export const ConfigSchema = v.strictObject({
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
 
+/** 1400 bytes fit a 1500-byte Ethernet MTU without IP fragmentation. */
+const DATAGRAM_BYTES_DEFAULT = 1400;
+
 export const DEFAULT_CONFIG: Config = {
   cluster: 1,
   network: {
@@ -83,10 +95,10 @@ export const DEFAULT_CONFIG: Config = {
       learners: { address: "239.0.0.1", port: 8000 },
     },
     recvBufferBytes: 4 * 1024 * 1024,
-    datagramBytesMax: 1400,
+    datagramBytesMax: DATAGRAM_BYTES_DEFAULT,
   },
   acceptors: 3,
-  batch: { valuesMax: 1000, bytesMax: 1300 },
+  batch: { valuesMax: 1000, bytesMax: batchBytesLimit(DATAGRAM_BYTES_DEFAULT) },
   proposer: { pipelineWindow: 32, pendingValuesMax: 1_000_000, retransmitMs: 100, takeoverMs: 300 },
   client: { outstanding: 1000, retransmitMs: 500, retransmitMinMs: 20 },
   acceptor: { storage: null, retainInstances: 10_000 },
@@ -115,9 +127,9 @@ export function validateConfig(input: unknown, source = "config"): Config {
     if (c.client.retransmitMinMs > c.client.retransmitMs) {
       problems.push(`${source}: client.retransmitMinMs: expected at most client.retransmitMs (${c.client.retransmitMs}), found ${c.client.retransmitMinMs}`);
     }
-    if (c.batch.bytesMax + 100 > c.network.datagramBytesMax) {
+    if (c.batch.bytesMax > batchBytesLimit(c.network.datagramBytesMax)) {
       problems.push(
-        `${source}: batch.bytesMax: expected at most network.datagramBytesMax - 100 (${c.network.datagramBytesMax - 100}) so a batch fits one datagram, found ${c.batch.bytesMax}`,
+        `${source}: batch.bytesMax: expected at most network.datagramBytesMax - ${BATCH_MARGIN_BYTES} (${batchBytesLimit(c.network.datagramBytesMax)}) so a batch fits one datagram, found ${c.batch.bytesMax}`,
       );
     }
     if (problems.length > 0) throw new ConfigError(problems);
@@ -184,10 +196,6 @@ export function mergeDeep(base: unknown, over: unknown): unknown {
 const isPlainObject = (x: unknown): x is Record<string, unknown> =>
   x !== null && typeof x === "object" && !Array.isArray(x);
 
-export function groupOf(config: Config, g: Group): { address: string; port: number } {
-  return config.network.groups[g];
-}
-
 /** The default configuration as a commented YAML file. */
 export function defaultConfigYaml(): string {
   const c = DEFAULT_CONFIG;
@@ -224,7 +232,8 @@ acceptors: ${c.acceptors}
 # One Paxos instance decides a batch of values. Batches form while the pipeline is full.
 batch:
   valuesMax: ${c.batch.valuesMax}
-  # Wire size of one batch; at most network.datagramBytesMax - 100.
+  # Wire size of one batch; at most network.datagramBytesMax - ${BATCH_MARGIN_BYTES} (the largest message
+  # around one batch: a 1B, with a MAC). A value is at most this - ${VALUE_OVERHEAD_BYTES} bytes.
   bytesMax: ${c.batch.bytesMax}
 
 proposer:

@@ -1,10 +1,10 @@
 import { assert } from "./assert.ts";
 import { HeadQueue } from "./head-queue.ts";
-import { voteBytes } from "./pack.ts";
+import { chunkInstances, voteBytes } from "./pack.ts";
+import { MESSAGE_OVERHEAD_BYTES } from "./wire-budget.ts";
 import {
   Effects,
   INSTANCES_AHEAD_MAX,
-  MESSAGE_OVERHEAD_BYTES,
   type Catchup,
   type Input,
   type Phase1A,
@@ -45,7 +45,7 @@ export interface AcceptorOptions {
   readonly gather?: boolean;
 }
 
-/** Instances per 2B (their numbers are delta-packed: a 2B of this many stays far below a datagram). */
+/** Instances per 2B, at most (and as many as fit one datagram: see send2B). */
 const TWO_B_INSTANCES_MAX = 256;
 
 /**
@@ -205,7 +205,12 @@ export class Acceptor implements Role {
     else this.send2B(msg.cRnd, msg.nonce, insts, fx);
   }
 
+  /** 2Bs for these instances, each within TWO_B_INSTANCES_MAX of them and one datagram; one also for none. */
   private send2B(vRnd: number, nonce: number, insts: readonly number[], fx: Effects): void {
+    for (const chunk of chunkInstances(insts, this.opts.datagramBytesMax, TWO_B_INSTANCES_MAX)) this.send2BOf(vRnd, nonce, chunk, fx);
+  }
+
+  private send2BOf(vRnd: number, nonce: number, insts: readonly number[], fx: Effects): void {
     const twoB = { t: "2b", acc: this.opts.id, ident: this.opts.ident, vRnd, nonce, insts, decidedBelow: this.decidedPrefix } as const;
     fx.send("learners", twoB);
     fx.send("proposers", twoB);
@@ -221,12 +226,10 @@ export class Acceptor implements Role {
     for (const inst of insts) g.insts.push(inst);
   }
 
-  /** The end of a burst of inputs: the gathered votes go out, one 2B per round (and per 256 instances). */
+  /** The end of a burst of inputs: the gathered votes go out, one 2B per round (and per datagram). */
   flush(_nowMs: number): Effects {
     const fx = new Effects();
-    for (const g of this.gathered) {
-      for (let k = 0; k < g.insts.length; k += TWO_B_INSTANCES_MAX) this.send2B(g.vRnd, g.nonce, g.insts.slice(k, k + TWO_B_INSTANCES_MAX), fx);
-    }
+    for (const g of this.gathered) this.send2B(g.vRnd, g.nonce, g.insts, fx);
     this.gathered = [];
     return fx;
   }

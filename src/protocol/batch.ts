@@ -1,4 +1,9 @@
+import { CLIENT_NUMBER_MAX } from "./id-limits.ts";
 import type { Value } from "./messages.ts";
+import { readVarint, varintBytes, writeVarint } from "./varint.ts";
+import { BATCH_FRAMING_BYTES, SEQ_MAX } from "./wire-budget.ts";
+
+export { readVarint, varintBytes, writeVarint } from "./varint.ts";
 
 /**
  * What one Synod instance decides: a batch of values (the empty batch is the no-op).
@@ -60,7 +65,7 @@ export class Batch {
     const bytes = this.bytes!;
     const r = { at: 0 };
     while (r.at < bytes.length) {
-      const client = readVarint(bytes, r, CLIENT_ID_MAX)!;
+      const client = readVarint(bytes, r, CLIENT_NUMBER_MAX)!;
       const seq = readVarint(bytes, r, SEQ_MAX)!;
       const floor = seq - readVarint(bytes, r, seq)!;
       const length = readVarint(bytes, r, bytes.length)!; // read before moving past the data
@@ -80,7 +85,7 @@ export class Batch {
     return true;
   }
 
-  /** Upper bound of the batch's size in a message (exact once packed). */
+  /** Upper bound of the batch's size in a message: its packed values and their framing at most (BATCH_FRAMING_BYTES). */
   get wireBytes(): number {
     if (this.size < 0) {
       let n = BATCH_FRAMING_BYTES;
@@ -92,9 +97,6 @@ export class Batch {
   }
 }
 
-/** CBOR byte-string header and slack around one packed batch. */
-const BATCH_FRAMING_BYTES = 8;
-
 /**
  * Bytes one value takes packed, exactly (batches are filled by it: an estimate above the real
  * cost would leave room unused in every datagram).
@@ -103,19 +105,8 @@ export function valueWireBytes(v: Value): number {
   return varintBytes(v.client) + varintBytes(v.seq) + varintBytes(v.seq - v.floor) + varintBytes(v.data.length) + v.data.length;
 }
 
-/** Bytes of `x` (a non-negative safe integer) as a varint. */
-export function varintBytes(x: number): number {
-  if (x < 0x80) return 1;
-  if (x < 0x4000) return 2;
-  if (x < 0x20_0000) return 3;
-  if (x < 0x1000_0000) return 4;
-  let n = 5;
-  for (x = Math.floor(x / 0x8_0000_0000); x > 0; x = Math.floor(x / 0x80)) n++;
-  return n;
-}
-
-export const CLIENT_ID_MAX = 0xffff_ffff;
-const SEQ_MAX = Number.MAX_SAFE_INTEGER;
+/** The codec's name for CLIENT_NUMBER_MAX (id-limits.ts). */
+export const CLIENT_ID_MAX = CLIENT_NUMBER_MAX;
 
 export function packValues(values: readonly Value[]): Uint8Array {
   let size = 0;
@@ -138,7 +129,7 @@ export function unpackValues(bytes: Uint8Array): Value[] {
   const values: Value[] = [];
   const r = { at: 0 };
   while (r.at < bytes.length) {
-    const client = readVarint(bytes, r, CLIENT_ID_MAX)!;
+    const client = readVarint(bytes, r, CLIENT_NUMBER_MAX)!;
     const seq = readVarint(bytes, r, SEQ_MAX)!;
     const floor = seq - readVarint(bytes, r, seq)!;
     const length = readVarint(bytes, r, bytes.length)!;
@@ -166,7 +157,7 @@ export function scanPacked(bytes: Uint8Array): number | undefined {
         at++;
       } else {
         r.at = at;
-        const x = readVarint(bytes, r, field === 0 ? CLIENT_ID_MAX : field === 1 ? SEQ_MAX : seq);
+        const x = readVarint(bytes, r, field === 0 ? CLIENT_NUMBER_MAX : field === 1 ? SEQ_MAX : seq);
         if (x === undefined) return undefined;
         if (field === 1) seq = x;
         at = r.at;
@@ -184,28 +175,4 @@ export function scanPacked(bytes: Uint8Array): number | undefined {
     count++;
   }
   return count;
-}
-
-/** LEB128 for non-negative safe integers (up to 8 bytes for 2^53). */
-export function writeVarint(out: Uint8Array, at: number, x: number): number {
-  while (x >= 0x80) {
-    out[at++] = (x % 0x80) | 0x80;
-    x = Math.floor(x / 0x80);
-  }
-  out[at++] = x;
-  return at;
-}
-
-/** Reads one varint at `r.at`; undefined when truncated, too long or above `max`. */
-export function readVarint(bytes: Uint8Array, r: { at: number }, max: number): number | undefined {
-  let x = 0;
-  let scale = 1;
-  for (let i = 0; i < 8; i++) {
-    if (r.at >= bytes.length) return undefined;
-    const b = bytes[r.at++]!;
-    x += (b & 0x7f) * scale;
-    if (b < 0x80) return x <= max ? x : undefined;
-    scale *= 0x80;
-  }
-  return undefined;
 }

@@ -3,16 +3,18 @@
  * runtime to carry out. Pure data: no I/O here.
  *
  * Flow (one multicast group per role):
- *   client   --Submit-->  proposers
- *   proposer --1A-->      acceptors
- *   proposer --2A-->      acceptors and learners (learners keep the batch of each round)
- *   acceptor --1B/Nack--> proposers
- *   acceptor --2B-->      learners and proposers (direct 2B: the round and instances, no values)
- *   proposer --Ack-->     clients
- *   learner  --Catchup--> acceptors and proposers
- *   proposer --Decision-> learners (only in answer to a Catchup)
- *   acceptor --Votes/Trimmed--> learners (answers to a Catchup)
- *   proposer --Refuse-->  acceptors (an acceptor process the cluster does not know under its id)
+ *   client   --Submit-->          proposers
+ *   proposer --Submit-->          proposers (a standing-by proposer forwards values nobody decides)
+ *   proposer --1A-->              acceptors
+ *   acceptor --1B/Nack-->         proposers
+ *   proposer --2A-->              acceptors, learners and proposers (they keep the batch of each round)
+ *   acceptor --2B-->              learners and proposers (the round and instances, no values)
+ *   proposer --Ack-->             clients (and proposers, answering a forward)
+ *   learner  --Catchup-->         acceptors and proposers (and learners, when learners keep archives)
+ *   acceptor --Votes/Trimmed-->   learners (answers to a Catchup)
+ *   proposer --Decision-->        learners (answers to a Catchup)
+ *   learner  --Decision-->        learners (answers to a Catchup, from the learner's archive)
+ *   proposer --Refuse-->          acceptors (an acceptor process the cluster does not know under its id)
  *
  * Every message an acceptor sends carries its identity (`ident`), so that a process that is not
  * the acceptor the cluster knows under that id (a second process with the id, or one restarted
@@ -296,11 +298,6 @@ export interface Role {
   flush?(nowMs: number): Effects;
 }
 
-/** Upper bound of a message's fixed part (type, cluster id, rounds, instance numbers, and a 16-byte MAC). */
-export const MESSAGE_OVERHEAD_BYTES = 96;
-/** Upper bound of the per-entry overhead of a vote or proposal besides its batch. */
-export const ENTRY_OVERHEAD_BYTES = 24;
-
 /**
  * No proposal is more than this many instances above the decided prefix its 2A reports: a
  * pipeline window and a takeover backlog are far smaller. Acceptors refuse proposals beyond it,
@@ -308,8 +305,7 @@ export const ENTRY_OVERHEAD_BYTES = 24;
  */
 export const INSTANCES_AHEAD_MAX = 1_000_000;
 
-/** Proposer incarnation nonces and acceptor identities are in [1, NONCE_MAX] (0: unknown). */
-export const NONCE_MAX = 2 ** 48;
+export { NONCE_MAX } from "./wire-budget.ts";
 
 /** Bound on the instances one Catchup asks for (and that are answered). */
 export const CATCHUP_INSTANCES_MAX = 4096;

@@ -1,8 +1,10 @@
-import { ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, type Effects, type Proposal, type Vote } from "./messages.ts";
+import type { Effects, Proposal, Vote } from "./messages.ts";
+import { ackIdBytes, ENTRY_OVERHEAD_BYTES, instanceBytes, MESSAGE_FIXED_BYTES, MESSAGE_OVERHEAD_BYTES } from "./wire-budget.ts";
 
 /**
  * Splits items into runs whose summed size, plus one message overhead, fits `bytesMax`. An item
- * larger than the budget still goes alone in a run (callers bound item sizes beforehand).
+ * larger than the budget still goes alone in a run: callers bound item sizes beforehand (the
+ * config check leaves BATCH_MARGIN_BYTES for the message around one batch, see wire-budget.ts).
  */
 export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number, bytesMax: number): T[][] {
   const chunks: T[][] = [];
@@ -29,4 +31,50 @@ export function sendDecisions(fx: Effects, decided: readonly Proposal[], datagra
   for (const chunk of chunkBySize(decided, proposalBytes, datagramBytesMax).slice(0, datagramsMax)) {
     fx.send("learners", { t: "decision", decided: chunk });
   }
+}
+
+/**
+ * Ack ids (flat client, seq pairs) in runs that each fit one Ack of `datagramBytesMax` bytes, by
+ * their exact packed size. One run (the array itself, not a copy) when all fit.
+ */
+export function chunkAckIds(ids: readonly number[], datagramBytesMax: number): (readonly number[])[] {
+  const room = datagramBytesMax - MESSAGE_FIXED_BYTES.ack;
+  const chunks: (readonly number[])[] = [];
+  let from = 0;
+  let bytes = 0;
+  for (let k = 0; k + 1 < ids.length; k += 2) {
+    const size = ackIdBytes(ids[k]!, ids[k + 1]!);
+    if (k > from && bytes + size > room) {
+      chunks.push(ids.slice(from, k));
+      from = k;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  chunks.push(from === 0 ? ids : ids.slice(from));
+  return chunks;
+}
+
+/**
+ * A 2B's instances in runs of at most `countMax` that each fit one 2B of `datagramBytesMax`
+ * bytes (delta-packed: consecutive instances take a byte each, scattered ones up to 8). One run
+ * (the array itself) when all fit, also when there are none.
+ */
+export function chunkInstances(insts: readonly number[], datagramBytesMax: number, countMax: number): (readonly number[])[] {
+  const room = datagramBytesMax - MESSAGE_FIXED_BYTES["2b"];
+  const chunks: (readonly number[])[] = [];
+  let from = 0;
+  let bytes = 0;
+  for (let k = 0; k < insts.length; k++) {
+    let size = instanceBytes(k === from ? 0 : insts[k - 1]!, insts[k]!);
+    if (k > from && (k - from >= countMax || bytes + size > room)) {
+      chunks.push(insts.slice(from, k));
+      from = k;
+      bytes = 0;
+      size = instanceBytes(0, insts[k]!);
+    }
+    bytes += size;
+  }
+  chunks.push(from === 0 ? insts : insts.slice(from));
+  return chunks;
 }

@@ -6,8 +6,8 @@ import {
   CATCHUP_INSTANCES_MAX,
   Effects,
   INSTANCES_AHEAD_MAX,
-  NONCE_MAX,
   type Catchup,
+  type Group,
   type Input,
   type Nack,
   type Phase1B,
@@ -19,14 +19,15 @@ import {
   type Value,
   type Vote,
 } from "./messages.ts";
-import { chunkBySize, proposalBytes, sendDecisions } from "./pack.ts";
+import { chunkAckIds, chunkBySize, proposalBytes, sendDecisions } from "./pack.ts";
 import { DECIDED_VALUE_UNKNOWN, VoteTally, majority } from "./tally.ts";
+import { PROPOSER_ID_MAX, ROUND_STRIDE } from "./id-limits.ts";
+import { BATCH_FRAMING_BYTES, NONCE_MAX } from "./wire-budget.ts";
+
+export { ROUND_STRIDE } from "./id-limits.ts";
 
 /** Decided instances whose votes (and 2A, if it did not come) the tally keeps, below the first undecided. */
 const TALLY_KEEP_INSTANCES = 4096;
-
-/** Rounds are counter × ROUND_STRIDE + proposer id: unique per proposer id, and increasing. */
-export const ROUND_STRIDE = 1000;
 
 /**
  * Takeover waits grow 2^k-fold after k attempts that ended preempted with no decision seen since,
@@ -39,7 +40,7 @@ const OWN_ROUNDS_MAX = 4096;
 const FORWARD_VALUES_MAX = 1024;
 
 export interface ProposerOptions {
-  /** 0 ≤ id < ROUND_STRIDE. */
+  /** 0 ≤ id ≤ PROPOSER_ID_MAX (below ROUND_STRIDE). */
   readonly id: number;
   readonly acceptors: number;
   readonly batchValuesMax: number;
@@ -88,9 +89,6 @@ export interface ProposerOptions {
    */
   readonly gather?: boolean;
 }
-
-/** Value ids per Ack: (client, seq) pairs take at most 13 bytes, so this many fit a 1400-byte datagram. */
-const ACK_IDS_MAX = 100;
 
 /**
  * - `probing`: just started; asks a majority of acceptors for their promises (a round-0 query)
@@ -190,7 +188,7 @@ export class Proposer implements Role {
   private starvingSinceMs = Infinity;
 
   constructor(readonly opts: ProposerOptions) {
-    assert(opts.id >= 0 && opts.id < ROUND_STRIDE, `proposer id must be in [0, ${ROUND_STRIDE})`);
+    assert(opts.id >= 0 && opts.id <= PROPOSER_ID_MAX, `proposer id must be in [0, ${PROPOSER_ID_MAX}]`);
     assert(Number.isSafeInteger(opts.incarnation) && opts.incarnation >= 1 && opts.incarnation <= NONCE_MAX, "an incarnation nonce is in [1, 2^48]");
     this.nonce = opts.incarnation;
     this.highestRnd = opts.roundFloor;
@@ -326,7 +324,12 @@ export class Proposer implements Role {
     if (msg.via === this.nonce) return; // our own forward, back by loopback
     const ackIds: number[] = [];
     let lastClient = -1;
+    let oversize = 0;
     for (const v of msg.values) {
+      if (BATCH_FRAMING_BYTES + valueWireBytes(v) > this.opts.batchBytesMax) {
+        oversize++; // no batch holds it, and a 2A holding it might not fit a datagram
+        continue;
+      }
       // The client is there (a forward says nothing about that); one client per Submit, mostly.
       if (msg.via === 0 && v.client !== lastClient) this.clientHeardAtMs.set((lastClient = v.client), nowMs);
       this.decidedIds.raiseFloor(v.client, v.floor); // the client knows everything below is decided
@@ -338,10 +341,13 @@ export class Proposer implements Role {
       if (this.pending.size >= this.opts.pendingValuesMax) continue;
       this.pending.push(v, nowMs);
     }
+    if (oversize > 0) {
+      fx.violations.push(`${oversize} value(s) larger than a batch (batch.bytesMax ${this.opts.batchBytesMax}) refused: a client configured with another batch.bytesMax`);
+    }
     if (ackIds.length > 0) {
-      fx.send("clients", { t: "ack", ids: ackIds });
+      this.sendAcks("clients", ackIds, fx);
       // A standing-by proposer forwarded values it took for undecided: tell it too.
-      if (msg.via !== 0) fx.send("proposers", { t: "ack", ids: ackIds });
+      if (msg.via !== 0) this.sendAcks("proposers", ackIds, fx);
     }
     this.proposeSoon(nowMs, fx);
   }
@@ -365,10 +371,15 @@ export class Proposer implements Role {
       this.proposeDue = false;
       if (this.mode === "leader") this.proposeNew(nowMs, fx);
     }
-    for (let k = 0; k < this.acksDue.length; k += 2 * ACK_IDS_MAX) fx.send("clients", { t: "ack", ids: this.acksDue.slice(k, k + 2 * ACK_IDS_MAX) });
+    if (this.acksDue.length > 0) this.sendAcks("clients", this.acksDue, fx);
     this.acksDue = [];
     this.requestWake(nowMs, fx);
     return fx;
+  }
+
+  /** Acks for these ids (client, seq pairs), as few as hold them within one datagram each. */
+  private sendAcks(to: Group, ids: readonly number[], fx: Effects): void {
+    for (const chunk of chunkAckIds(ids, this.opts.datagramBytesMax)) fx.send(to, { t: "ack", ids: chunk });
   }
 
   /** Another proposer says these values are decided (an answer to a forward): they wait no more. */
@@ -641,7 +652,7 @@ export class Proposer implements Role {
     }
     if (ours && ackIds.length > 0) {
       if (this.opts.gather) for (const x of ackIds) this.acksDue.push(x);
-      else fx.send("clients", { t: "ack", ids: ackIds });
+      else this.sendAcks("clients", ackIds, fx);
     }
   }
 

@@ -15,6 +15,7 @@ import { Client } from "../../src/protocol/client.ts";
 import { Learner, type LearnerOptions } from "../../src/protocol/learner.ts";
 import { CATCHUP_INSTANCES_MAX, INSTANCES_AHEAD_MAX, type Effects, type Group, type Input, type Message, type Role } from "../../src/protocol/messages.ts";
 import { Proposer, ROUND_STRIDE, type ProposerOptions } from "../../src/protocol/proposer.ts";
+import { batchBytesLimit } from "../../src/protocol/wire-budget.ts";
 import { Prng } from "../../src/prng.ts";
 import { Driver, type DriverHost, type DurableLog } from "../../src/runtime/driver.ts";
 import { AcceptorLog } from "../../src/storage/acceptor-log.ts";
@@ -443,7 +444,7 @@ export class World {
       id: proc.id,
       acceptors: s.acceptors,
       batchValuesMax: s.batchValuesMax,
-      batchBytesMax: DATAGRAM_BYTES_MAX - 100,
+      batchBytesMax: batchBytesLimit(DATAGRAM_BYTES_MAX),
       datagramBytesMax: DATAGRAM_BYTES_MAX,
       pipelineWindow: s.pipelineWindow,
       pendingValuesMax: 10_000,

@@ -1,0 +1,245 @@
+/**
+ * The wire budget (src/protocol/wire-budget.ts) against the real codec and MAC: each size it
+ * states is what the codec writes, and every message the roles and packers build at the bounds
+ * (largest ids, rounds, instances, nonces, cluster id, acceptor count; batches filled to
+ * batch.bytesMax; the largest value a client sends) fits datagramBytesMax, for the smallest
+ * datagram the config allows, the default, and loopback sizes.
+ */
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_CONFIG, mergeDeep, validateConfig } from "../../src/config.ts";
+import { authenticator, MAC_BYTES } from "../../src/net/auth.ts";
+import * as codec from "../../src/net/codec.ts";
+import { Acceptor } from "../../src/protocol/acceptor.ts";
+import { Batch, packValues, valueWireBytes } from "../../src/protocol/batch.ts";
+import { Client } from "../../src/protocol/client.ts";
+import { ACCEPTORS_MAX, CLIENT_NUMBER_MAX } from "../../src/protocol/id-limits.ts";
+import { Effects, type Message, type Proposal, type Value, type Vote } from "../../src/protocol/messages.ts";
+import { chunkAckIds, chunkBySize, chunkInstances, proposalBytes, sendDecisions, voteBytes } from "../../src/protocol/pack.ts";
+import { Proposer } from "../../src/protocol/proposer.ts";
+import { varintBytes } from "../../src/protocol/varint.ts";
+import * as W from "../../src/protocol/wire-budget.ts";
+import { proposerOptions } from "../protocol/helpers.ts";
+
+const WIRE = { cluster: W.CLUSTER_ID_MAX, acceptors: ACCEPTORS_MAX };
+const auth = authenticator(new TextEncoder().encode("wire-budget-test-key"), WIRE.cluster);
+/** A message as it leaves a process of an authenticated cluster: encoded, then sealed. */
+const datagram = (m: Message): Uint8Array => auth.seal(codec.encode(m, WIRE));
+
+/** The smallest datagram the config allows, the default, a loopback size, the largest. */
+const DATAGRAM_SIZES = [W.DATAGRAM_BYTES_MIN, 1400, 65_000, W.UDP_PAYLOAD_BYTES_MAX];
+
+const R = W.ROUND_MAX;
+const N = W.NONCE_MAX;
+const I = W.INSTANCE_MAX;
+/** Instances close to INSTANCE_MAX: every instance field takes its most bytes. */
+const BASE = I - 1_000_000;
+
+/** A value with the largest ids (seq − floor as large as seq) and `bytes` of data. */
+const bigIds = (bytes: number, k = 0): Value => ({ client: CLIENT_NUMBER_MAX - k, seq: W.SEQ_MAX - k, floor: 0, data: new Uint8Array(bytes).fill(k & 0xff) });
+
+/** A batch of one value with the largest ids whose wire size is exactly `wireBytes`. */
+function batchOfSize(wireBytes: number): Batch {
+  for (let v = 1; v <= 3; v++) {
+    const data = wireBytes - W.BATCH_FRAMING_BYTES - (varintBytes(CLIENT_NUMBER_MAX) + 2 * varintBytes(W.SEQ_MAX)) - v;
+    if (data >= 0 && varintBytes(data) === v) return Batch.of([bigIds(data)]);
+  }
+  throw new Error(`no single value makes a batch of ${wireBytes} bytes`);
+}
+
+/** Batches of assorted sizes up to `bytesMax`: full ones, tiny ones, no-ops. */
+function assortedBatches(bytesMax: number, count: number): Batch[] {
+  const sizes = [bytesMax, 40, bytesMax - 1, 100, 0, Math.floor(bytesMax / 2), 31, Math.floor(bytesMax / 3)];
+  return Array.from({ length: count }, (_, k) => {
+    const size = sizes[k % sizes.length]!;
+    return size === 0 ? Batch.EMPTY : size >= 60 ? batchOfSize(size) : Batch.of([bigIds(size - 27 > 0 ? size - 27 : 0, k)]);
+  });
+}
+
+function expectFits(messages: readonly Message[], datagramBytesMax: number): void {
+  expect(messages.length).toBeGreaterThan(0);
+  for (const m of messages) {
+    const bytes = datagram(m);
+    if (bytes.length > datagramBytesMax) throw new Error(`a ${bytes.length}-byte ${m.t} exceeds datagramBytesMax ${datagramBytesMax}`);
+    expect(codec.decode(auth.open(bytes)!, WIRE).t).toBe(m.t); // a valid message, every field within its bound
+  }
+}
+
+/** The messages of one type sent (to the learners only, for those that go to several groups). */
+const sentOf = (fx: Effects, t: Message["t"]): Message[] => fx.sends.filter((s) => s.msg.t === t && (s.to === "learners" || t === "1b" || t === "submit")).map((s) => s.msg);
+
+describe("the wire budget is what the codec writes", () => {
+  test("codec, MAC and config bounds are the budget's", () => {
+    expect(codec.ROUND_MAX).toBe(W.ROUND_MAX);
+    expect(codec.INSTANCE_MAX).toBe(W.INSTANCE_MAX);
+    expect(codec.UDP_PAYLOAD_BYTES_MAX).toBe(W.UDP_PAYLOAD_BYTES_MAX);
+    expect(codec.NODE_ID_MAX).toBeGreaterThanOrEqual(ACCEPTORS_MAX);
+    expect(codec.WIRE_VERSION).toBeLessThanOrEqual(W.WIRE_VERSION_MAX);
+    expect(MAC_BYTES).toBe(W.AUTH_TAG_BYTES);
+    expect(() => validateConfig(mergeDeep(DEFAULT_CONFIG, { cluster: W.CLUSTER_ID_MAX, acceptors: ACCEPTORS_MAX }))).not.toThrow();
+    expect(() => validateConfig(mergeDeep(DEFAULT_CONFIG, { cluster: W.CLUSTER_ID_MAX + 1 }))).toThrow();
+    expect(() => validateConfig(mergeDeep(DEFAULT_CONFIG, { acceptors: ACCEPTORS_MAX + 1 }))).toThrow();
+  });
+
+  test("each message's fixed size, at its bounds, is exact (lists long enough for 3-byte headers)", () => {
+    // 256 entries or bytes in every list: each list header takes its most bytes (3).
+    const emptyVotes: Vote[] = Array.from({ length: 86 }, (_, k) => ({ inst: I - k, vRnd: R, vVal: Batch.EMPTY })); // 258 items
+    const emptyProposals: Proposal[] = Array.from({ length: 128 }, (_, k) => ({ inst: I - k, cVal: Batch.EMPTY })); // 256 items
+    const votesBytes = emptyVotes.length * (W.ENTRY_OVERHEAD_BYTES + 1); // instance, round, empty byte string
+    const proposalsBytes = emptyProposals.length * (9 + 1); // instance, empty byte string
+    const values = [bigIds(300)];
+    const ids = Array.from({ length: 40 }, (_, k) => [CLIENT_NUMBER_MAX, W.SEQ_MAX - k]).flat(); // 13 bytes a pair
+    const insts = Array.from({ length: 300 }, (_, k) => BASE + k); // 8 bytes, then 1 each
+    const instsBytes = varintBytes(2 * BASE) + insts.length - 1;
+    const cases: [Message, number][] = [
+      [{ t: "submit", values, via: N }, packValues(values).length],
+      [{ t: "ack", ids }, 40 * 13],
+      [{ t: "1a", cRnd: R, nonce: N, from: I, decidedBelow: I, acc: ACCEPTORS_MAX }, 0],
+      [{ t: "1b", acc: ACCEPTORS_MAX, ident: N, rnd: R, nonce: N, from: I, to: I, done: false, votes: emptyVotes, decidedBelow: I }, votesBytes],
+      [{ t: "nack", acc: ACCEPTORS_MAX, ident: N, rnd: R, cRnd: R, nonce: N }, 0],
+      [{ t: "2a", cRnd: R, nonce: N, proposals: emptyProposals, decidedBelow: I }, proposalsBytes],
+      [{ t: "2b", acc: ACCEPTORS_MAX, ident: N, vRnd: R, nonce: N, insts, decidedBelow: I }, instsBytes],
+      [{ t: "catchup", from: I, to: I, decidedBelow: I, seenTo: I }, 0],
+      [{ t: "decision", decided: emptyProposals }, proposalsBytes],
+      [{ t: "trimmed", acc: ACCEPTORS_MAX, ident: N, below: I }, 0],
+      [{ t: "votes", acc: ACCEPTORS_MAX, ident: N, from: I, to: I, decidedBelow: I, votes: emptyVotes }, votesBytes],
+      [{ t: "refuse", acc: ACCEPTORS_MAX, ident: N }, 0],
+    ];
+    expect(cases.map(([m]) => m.t as string).sort()).toEqual(Object.keys(W.MESSAGE_FIXED_BYTES).sort());
+    for (const [m, content] of cases) expect([m.t, datagram(m).length - content]).toEqual([m.t, W.MESSAGE_FIXED_BYTES[m.t]]);
+    expect(W.MESSAGE_OVERHEAD_BYTES).toBe(W.MESSAGE_FIXED_BYTES["1b"]);
+  });
+
+  test("every type code takes one byte; fixed-size messages fit the smallest datagram", () => {
+    for (const t of ["1a", "nack", "catchup", "trimmed", "refuse"] as const) expect(W.MESSAGE_FIXED_BYTES[t]).toBeLessThanOrEqual(W.DATAGRAM_BYTES_MIN);
+    // [array header, version, cluster id (5 bytes), acceptor count (2), type code, …]
+    const m = codec.encode({ t: "refuse", acc: 1, ident: 1 }, WIRE);
+    expect(m[9]!).toBeLessThan(24);
+    expect(m[9]!).toBeLessThanOrEqual(W.TYPE_CODE_MAX);
+  });
+
+  test("a vote or proposal entry, and a batch's framing, are what the codec adds for them", () => {
+    const batch = batchOfSize(400); // a 3-byte byte-string header
+    expect(batch.packed.length + W.BATCH_FRAMING_BYTES).toBe(400);
+    const votes = (n: number): Message => ({ t: "votes", acc: 1, ident: N, from: I, to: I, decidedBelow: I, votes: Array.from({ length: n }, () => ({ inst: I, vRnd: R, vVal: batch })) });
+    expect(datagram(votes(2)).length - datagram(votes(1)).length).toBe(W.ENTRY_OVERHEAD_BYTES + batch.wireBytes);
+    const twoA = (n: number): Message => ({ t: "2a", cRnd: R, nonce: N, decidedBelow: I, proposals: Array.from({ length: n }, () => ({ inst: I, cVal: batch })) });
+    expect(datagram(twoA(2)).length - datagram(twoA(1)).length).toBeLessThanOrEqual(W.ENTRY_OVERHEAD_BYTES + batch.wireBytes);
+  });
+
+  test("the largest value a client sends fills a batch of the largest ids exactly", () => {
+    const bytesMax = W.batchBytesLimit(65_000); // data ≥ 2^14: its length takes the most bytes
+    const value = bigIds(W.valueBytesLimit(bytesMax));
+    expect(W.BATCH_FRAMING_BYTES + valueWireBytes(value)).toBe(bytesMax);
+    expect(Batch.of([value]).wireBytes).toBe(bytesMax);
+  });
+});
+
+describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at its limit", (datagramBytesMax) => {
+  const bytesMax = W.batchBytesLimit(datagramBytesMax);
+
+  test("the config allows this batch.bytesMax and no larger", () => {
+    const config = (b: number) => mergeDeep(DEFAULT_CONFIG, { network: { datagramBytesMax }, batch: { bytesMax: b } });
+    expect(validateConfig(config(bytesMax)).batch.bytesMax).toBe(bytesMax);
+    expect(() => validateConfig(config(bytesMax + 1))).toThrow("batch.bytesMax");
+  });
+
+  test("a message around one full batch fits as packers estimate it (none goes out over budget)", () => {
+    const full = batchOfSize(bytesMax);
+    expect(W.MESSAGE_OVERHEAD_BYTES + voteBytes({ inst: I, vRnd: R, vVal: full })).toBe(datagramBytesMax);
+    expect(W.MESSAGE_OVERHEAD_BYTES + proposalBytes({ inst: I, cVal: full })).toBeLessThanOrEqual(datagramBytesMax);
+    expect(chunkBySize([full, full], (b) => W.ENTRY_OVERHEAD_BYTES + b.wireBytes, datagramBytesMax)).toEqual([[full], [full]]);
+  });
+
+  test("2As of full batches, and of many small ones, packed as a leader packs them", () => {
+    const full = Array.from({ length: 5 }, (_, k) => ({ inst: BASE + k, cVal: batchOfSize(bytesMax) }));
+    const mixed = assortedBatches(bytesMax, 3000).map((cVal, k) => ({ inst: BASE + 7 * k, cVal }));
+    const noOps = Array.from({ length: 20_000 }, (_, k) => ({ inst: BASE + k, cVal: Batch.EMPTY }));
+    for (const proposals of [full, mixed, noOps]) {
+      const chunks = chunkBySize(proposals, proposalBytes, datagramBytesMax);
+      expect(chunks.flat().length).toBe(proposals.length);
+      expectFits(chunks.map((chunk) => ({ t: "2a", cRnd: R, nonce: N, proposals: chunk, decidedBelow: I })), datagramBytesMax);
+    }
+  });
+
+  test("a leader's batches stay within batch.bytesMax, filled with values of the largest ids", () => {
+    class Leader extends Proposer {
+      take(): Batch {
+        return this.takeBatch();
+      }
+    }
+    const p = new Leader(proposerOptions({ batchBytesMax: bytesMax, datagramBytesMax, batchValuesMax: 1_000_000 }));
+    const sizes = [W.valueBytesLimit(bytesMax), 0, 17, 200, W.valueBytesLimit(bytesMax) - 1, 3];
+    const values = Array.from({ length: 600 }, (_, k) => bigIds(Math.min(sizes[k % sizes.length]!, W.valueBytesLimit(bytesMax)), k));
+    const fx = p.step({ kind: "msg", msg: { t: "submit", values, via: 0 } }, 0);
+    expect(fx.violations).toEqual([]);
+    let taken = 0;
+    for (let batch = p.take(); batch.length > 0; batch = p.take()) {
+      taken += batch.length;
+      expect(batch.wireBytes).toBeLessThanOrEqual(bytesMax);
+      expect(batch.packedOnly().wireBytes).toBe(batch.wireBytes);
+      expectFits([{ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: I, cVal: batch }], decidedBelow: I }], datagramBytesMax);
+    }
+    expect(taken).toBe(values.length);
+  });
+
+  test("a value larger than any batch is refused by a proposer, and said so", () => {
+    const p = new Proposer(proposerOptions({ batchBytesMax: bytesMax, datagramBytesMax }));
+    const fits = batchOfSize(bytesMax).values;
+    const over = batchOfSize(bytesMax + 1).values;
+    expect(p.step({ kind: "msg", msg: { t: "submit", values: fits, via: 0 } }, 0).violations).toEqual([]);
+    expect(p.step({ kind: "msg", msg: { t: "submit", values: over, via: 0 } }, 0).violations).toHaveLength(1);
+  });
+
+  test("Decisions packed for a catch-up", () => {
+    const decided = assortedBatches(bytesMax, 500).map((cVal, k) => ({ inst: BASE + k, cVal }));
+    const fx = new Effects();
+    sendDecisions(fx, decided, datagramBytesMax, 1_000_000);
+    const sent = sentOf(fx, "decision");
+    expect(sent.flatMap((m) => (m.t === "decision" ? m.decided : [])).length).toBe(decided.length);
+    expectFits(sent, datagramBytesMax);
+  });
+
+  test("an acceptor's 2Bs, Votes and 1Bs, holding votes of full and small batches", () => {
+    const a = new Acceptor({ id: ACCEPTORS_MAX, ident: N, datagramBytesMax, catchupDatagramsMax: 1_000_000, retainInstances: 1_000_000_000 });
+    const batches = assortedBatches(bytesMax, 400);
+    const all = new Effects();
+    const step = (msg: Message): void => {
+      const fx = a.step({ kind: "msg", msg }, 0);
+      expect(fx.violations).toEqual([]);
+      all.sends.push(...fx.sends);
+    };
+    step({ t: "1a", cRnd: R, nonce: N, from: BASE, decidedBelow: BASE, acc: 0 });
+    // One 2A per batch, as a leader sends them, and one 2A of every no-op (a 2B of many instances).
+    for (const [k, cVal] of batches.entries()) step({ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: BASE + k, cVal }], decidedBelow: BASE });
+    const noOps = Array.from({ length: 5000 }, (_, k) => ({ inst: BASE + batches.length + 3 * k, cVal: Batch.EMPTY }));
+    step({ t: "2a", cRnd: R, nonce: N, proposals: noOps, decidedBelow: BASE });
+    step({ t: "catchup", from: BASE, to: I, decidedBelow: BASE, seenTo: I });
+    step({ t: "1a", cRnd: R, nonce: N, from: BASE, decidedBelow: BASE, acc: 0 });
+    for (const t of ["2b", "votes", "1b"] as const) expectFits(sentOf(all, t), datagramBytesMax);
+    const votes = sentOf(all, "votes").flatMap((m) => (m.t === "votes" ? m.votes : []));
+    expect(votes.length).toBe(batches.length + noOps.length);
+    expect(sentOf(all, "2b").flatMap((m) => (m.t === "2b" ? m.insts : [])).length).toBe(batches.length + noOps.length);
+  });
+
+  test("2Bs of scattered instances, and Acks of the largest ids", () => {
+    const scattered = Array.from({ length: 3000 }, (_, k) => (k % 2 === 0 ? k : I - k)); // 8 bytes each
+    const runs = chunkInstances(scattered, datagramBytesMax, 256);
+    expect(runs.flat()).toEqual(scattered);
+    expectFits(runs.map((insts) => ({ t: "2b", acc: ACCEPTORS_MAX, ident: N, vRnd: R, nonce: N, insts: [...insts], decidedBelow: I })), datagramBytesMax);
+    const ids = Array.from({ length: 20_000 }, (_, k) => [CLIENT_NUMBER_MAX - k, W.SEQ_MAX - k]).flat();
+    const acks = chunkAckIds(ids, datagramBytesMax);
+    expect(acks.flat()).toEqual(ids);
+    expectFits(acks.map((chunk) => ({ t: "ack", ids: [...chunk] })), datagramBytesMax);
+  });
+
+  test("a client's Submits: the largest value it sends, alone and among small ones", () => {
+    const largest = bigIds(W.valueBytesLimit(bytesMax));
+    expect(Batch.of([largest]).wireBytes).toBeLessThanOrEqual(bytesMax);
+    expectFits([{ t: "submit", values: [largest], via: N }], datagramBytesMax);
+    const c = new Client({ id: CLIENT_NUMBER_MAX, outstandingMax: 1000, datagramBytesMax, retransmitMs: 100, retransmitMinMs: 100, seqBase: W.SEQ_MAX - 2000 });
+    const datas = Array.from({ length: 300 }, (_, k) => new Uint8Array(k % 3 === 0 ? W.valueBytesLimit(bytesMax) : k % 50));
+    const { fx } = c.submit(datas, 0);
+    expectFits(sentOf(fx, "submit"), datagramBytesMax);
+    expect(sentOf(fx, "submit").flatMap((m) => (m.t === "submit" ? m.values : [])).length).toBe(datas.length);
+  });
+});
