@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { $ } from "bun";
 import { DemoRun, type DemoOptions, type DemoResult } from "../src/cluster/demo-run.ts";
-import { readLatencyLogs, latencyLogFiles } from "../src/cli/report.ts";
+import { readLatencyLogs, latencyLogFiles } from "../src/report/files.ts";
 import { summarize } from "../src/report/latency.ts";
 import { clientNumberOf, parseDeliveryLog, parseLatencyLog } from "../src/report/latency-log.ts";
 

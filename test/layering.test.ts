@@ -39,6 +39,17 @@ function target(file: string, spec: string): { path: string } | { pkg: string } 
 
 const inside = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
 
+/** Layers and what they may not import (besides the rules for src/protocol and the tools). */
+const FORBIDDEN: readonly (readonly [string, readonly string[]])[] = [
+  ["src/net", ["src/runtime", "src/cli", "src/cluster", "src/report", "src/ui"]],
+  ["src/storage", ["src/runtime", "src/cli", "src/cluster", "src/report", "src/ui"]],
+  ["src/runtime", ["src/cli", "src/cluster", "src/ui"]],
+  // The supervisor serves the commands, the benchmarks and the tests: it never reaches up into them.
+  ["src/cluster", ["src/cli", "src/ui"]],
+  ["src/report", ["src/cli", "src/cluster", "src/ui"]],
+  ["src/check", ["src/cli", "src/cluster", "src/ui"]],
+];
+
 /** What a file may not import, as sentences; empty when it keeps the rules. */
 export function violations(file: string, specs: readonly string[]): string[] {
   const out: string[] = [];
@@ -55,9 +66,9 @@ export function violations(file: string, specs: readonly string[]): string[] {
       out.push(`${file} imports ${t.path}: src/ never imports ${tool}/`);
       continue;
     }
-    for (const layer of ["src/net", "src/storage"]) {
+    for (const [layer, aboves] of FORBIDDEN) {
       if (!inside(file, layer)) continue;
-      for (const above of ["src/runtime", "src/cli", "src/cluster", "src/report"]) {
+      for (const above of aboves) {
         if (inside(t.path, above)) out.push(`${file} imports ${t.path}: ${layer} may not import ${above}`);
       }
     }
@@ -113,6 +124,9 @@ describe("layering", () => {
     expect(violations("src/net/auth.ts", ["../report/latency.ts"])).toHaveLength(1);
     expect(violations("src/runtime/node.ts", ["../../test/sim/sim.ts"])).toHaveLength(1);
     expect(violations("src/cli/demo.ts", ["../../bench/bench.ts"])).toHaveLength(1);
+    expect(violations("src/cluster/demo-run.ts", ["../cli/errors.ts"])).toHaveLength(1);
+    expect(violations("src/runtime/roles/common.ts", ["../../cluster/supervisor.ts"])).toHaveLength(1);
+    expect(violations("src/cluster/demo-run.ts", ["../runtime/status.ts", "../report/files.ts", "../check/files.ts"])).toEqual([]);
     expect(violations("src/version.ts", ["../package.json"])).toEqual([]);
     expect(violations("src/runtime/node.ts", ["../net/codec.ts", "../storage/acceptor-log.ts", "consola"])).toEqual([]);
   });

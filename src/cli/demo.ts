@@ -3,10 +3,12 @@
  * checks and a latency report (the run itself: src/cluster/demo-run.ts). scripts/run.sh is this
  * command with the specification's defaults.
  */
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { defineCommand } from "citty";
 import { DemoRun, type DemoOptions } from "../cluster/demo-run.ts";
 import { EXIT } from "../exit-codes.ts";
 import { intArg, numberArg, type ArgsOf } from "./args.ts";
+import { isSystemError, reasonOf } from "../os-errors.ts";
 import { UsageError } from "./errors.ts";
 
 export const demoArgs = {
@@ -51,11 +53,24 @@ export function parseDemoArgs(args: ArgsOf<typeof demoArgs>): DemoOptions {
   return o;
 }
 
+/** --logs names a directory this run can use (created when missing). */
+function checkLogsDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--logs ${dir}: is a file, not a directory; name a directory (it is created when missing)`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if (!isSystemError(e)) throw e;
+    throw new UsageError(`--logs ${dir}: cannot create the directory: ${reasonOf(e.code)}`);
+  }
+}
+
 export const demoCommand = defineCommand({
   meta: { name: "demo", description: "Run a local cluster of real processes, show progress, check the results and write a report" },
   args: demoArgs,
   async run({ args }) {
-    const run = new DemoRun(parseDemoArgs(args));
+    const options = parseDemoArgs(args);
+    checkLogsDir(options.logs);
+    const run = new DemoRun(options);
     const stop = () => {
       run.stopAll();
       process.exit(EXIT.interrupted);

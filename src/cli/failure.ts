@@ -2,7 +2,7 @@
  * What a user sees when a command cannot go on: one line that names the cause and what to do,
  * and a documented exit code (src/exit-codes.ts). Never a stack, unless asked with --debug.
  * main.ts sends every error that ends a command here; `paxos demo` finds the line in its
- * children's logs with failureLineOf.
+ * children's logs with failureLineOf (src/runtime/log.ts).
  */
 import { networkInterfaces } from "node:os";
 import type { Config } from "../config.ts";
@@ -10,7 +10,7 @@ import { ConfigError } from "../config.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { isSystemError, reasonOf, type SystemError } from "../os-errors.ts";
 import type { Group } from "../protocol/messages.ts";
-import { jsonLogLine, type LogFormat } from "../runtime/log.ts";
+import { FAILURE_PREFIX, jsonLogLine, type LogFormat } from "../runtime/log.ts";
 import { UsageError } from "./errors.ts";
 
 /** What to print and the code to exit with. */
@@ -133,31 +133,4 @@ export function reportFailure(e: unknown, o: ReportOptions): ExitCode {
     if (stack !== undefined) process.stderr.write(`${stack}\n`);
   }
   return x.exitCode;
-}
-
-const FAILURE_PREFIX = "paxos: ";
-
-/**
- * The line that says why a process ended, from its log (stderr): our own failure line, an error
- * or fatal log line (text or json), or else the first line of a runtime's error report.
- * Undefined when the log says nothing of the kind.
- */
-export function failureLineOf(log: string): string | undefined {
-  const lines = log.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  for (const l of lines) {
-    if (l.startsWith("{")) {
-      try {
-        const o = JSON.parse(l) as { level?: unknown; msg?: unknown };
-        if ((o.level === "fatal" || o.level === "error") && typeof o.msg === "string") return o.msg;
-      } catch {
-        // not a json log line
-      }
-      continue;
-    }
-    if (l.startsWith(FAILURE_PREFIX)) return l.slice(FAILURE_PREFIX.length);
-    const tagged = /^\[[^\]]+\]\s+(?:ERROR|FATAL)\s+(.*)$/.exec(l);
-    if (tagged) return tagged[1];
-  }
-  // A crash report of the runtime: "error: …", "TypeError: …", "EACCES: …"; skip the source it quotes.
-  return lines.find((l) => /^(error|[A-Za-z]*Error|E[A-Z]+):\s/.test(l));
 }

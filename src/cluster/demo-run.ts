@@ -3,16 +3,14 @@
  * clients, live progress, then the checks and a latency report. `paxos demo`, the benchmarks and
  * the soak run use it.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { checkAll } from "../check/check.ts";
-import { formatResults, gatherLogs } from "../cli/check.ts";
-import { UsageError } from "../cli/errors.ts";
-import { failureLineOf } from "../cli/failure.ts";
-import { writeReport } from "../cli/report.ts";
+import { formatResults, gatherLogs } from "../check/files.ts";
+import { writeReport } from "../report/files.ts";
+import { failureLineOf } from "../runtime/log.ts";
 import { renderTextSummary } from "../report/html.ts";
 import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
-import { isSystemError, reasonOf } from "../os-errors.ts";
 import { majority } from "../protocol/tally.ts";
 import { selfCommand } from "../runtime/self.ts";
 import { AcceptorLog } from "../storage/acceptor-log.ts";
@@ -130,15 +128,9 @@ export class DemoRun {
     return join(this.o.logs, name);
   }
 
+  /** Creates the run's directory (the CLI checked it can) and removes an earlier run's files from it. */
   private prepareLogs(): void {
-    const dir = this.o.logs;
-    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--logs ${dir}: is a file, not a directory; name a directory (it is created when missing)`);
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      if (!isSystemError(e)) throw e;
-      throw new UsageError(`--logs ${dir}: cannot create the directory: ${reasonOf(e.code)}`);
-    }
+    mkdirSync(this.o.logs, { recursive: true });
     for (const f of readdirSync(this.o.logs)) if (RUN_FILE.test(f)) rmSync(this.path(f));
   }
 

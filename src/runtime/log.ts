@@ -27,3 +27,31 @@ export function createLogger(tag: string, debug: boolean, format: LogFormat = "t
 export function jsonLogLine(level: string, tag: string, msg: string, extra: Record<string, string> = {}, date = new Date()): string {
   return `${JSON.stringify({ time: date.toISOString(), level, tag, msg, ...extra })}\n`;
 }
+
+/** How a command's own failure line starts (src/cli/failure.ts writes it). */
+export const FAILURE_PREFIX = "paxos: ";
+
+/**
+ * The line that says why a process ended, from its log (stderr): our own failure line, an error
+ * or fatal log line (text or json), or else the first line of a runtime's error report.
+ * Undefined when the log says nothing of the kind.
+ */
+export function failureLineOf(log: string): string | undefined {
+  const lines = log.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  for (const l of lines) {
+    if (l.startsWith("{")) {
+      try {
+        const o = JSON.parse(l) as { level?: unknown; msg?: unknown };
+        if ((o.level === "fatal" || o.level === "error") && typeof o.msg === "string") return o.msg;
+      } catch {
+        // not a json log line
+      }
+      continue;
+    }
+    if (l.startsWith(FAILURE_PREFIX)) return l.slice(FAILURE_PREFIX.length);
+    const tagged = /^\[[^\]]+\]\s+(?:ERROR|FATAL)\s+(.*)$/.exec(l);
+    if (tagged) return tagged[1];
+  }
+  // A crash report of the runtime: "error: …", "TypeError: …", "EACCES: …"; skip the source it quotes.
+  return lines.find((l) => /^(error|[A-Za-z]*Error|E[A-Z]+):\s/.test(l));
+}

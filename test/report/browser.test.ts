@@ -6,7 +6,7 @@ import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeReport } from "../../src/cli/report.ts";
+import { writeReport } from "../../src/report/files.ts";
 import { LATENCY_LOG_HEADER } from "../../src/report/latency-log.ts";
 
 
