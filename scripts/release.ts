@@ -1,6 +1,6 @@
 /**
  * `bun run release`: builds the four targets and writes to dist/release/ one archive per platform,
- * `paxos-<version>-<os>-<arch>.tar.gz` (the binary, LICENSE, README.md, CHANGELOG.md and deploy/),
+ * `paxos-<version>-<os>-<arch>.tar.gz` (the binary, LICENSE, README.md, OPERATIONS.md, DESIGN.md, CHANGELOG.md and deploy/),
  * plus SHA256SUMS over the archives. The same commit gives the same bytes: the binary embeds the
  * commit's time (scripts/build.ts), and tar fixes names' order, times, owners and modes.
  *
@@ -18,7 +18,7 @@ import pkg from "../package.json" with { type: "json" };
 import { ROOT, TARGETS, compile, hostTarget, stamp, type Stamp, type Target } from "./build.ts";
 
 /** What each archive holds beside the binary, as paths from the repository root. */
-const FILES = ["LICENSE", "README.md", "CHANGELOG.md", "deploy/paxos.example.yaml", "deploy/systemd/paxos@.service", "deploy/systemd/paxos-restart.conf"];
+const FILES = ["LICENSE", "README.md", "OPERATIONS.md", "DESIGN.md", "CHANGELOG.md", "deploy/paxos.example.yaml", "deploy/systemd/paxos@.service", "deploy/systemd/paxos-restart.conf"];
 
 export class ReleaseError extends Error {}
 

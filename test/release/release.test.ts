@@ -81,8 +81,8 @@ describe("release", () => {
       expect(mode).toBe(name!.endsWith("/") ? "drwxr-xr-x" : name!.endsWith("/paxos") ? "-rwxr-xr-x" : "-rw-r--r--");
     }
     expect(readdirSync(unpacked)).toEqual([`paxos-${pkg.version}-${host}`]);
-    expect(files(top)).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "deploy/paxos.example.yaml", "deploy/systemd/paxos-restart.conf", "deploy/systemd/paxos@.service", "paxos"]);
-    for (const f of ["LICENSE", "README.md", "deploy/paxos.example.yaml"]) {
+    expect(files(top)).toEqual(["CHANGELOG.md", "DESIGN.md", "LICENSE", "OPERATIONS.md", "README.md", "deploy/paxos.example.yaml", "deploy/systemd/paxos-restart.conf", "deploy/systemd/paxos@.service", "paxos"]);
+    for (const f of ["LICENSE", "README.md", "OPERATIONS.md", "deploy/paxos.example.yaml"]) {
       expect(Bun.spawnSync(["cmp", join(ROOT, f), join(top, f)]).exitCode).toBe(0);
     }
     expect(sh(["head", "-1", join(top, "LICENSE")], scratch).out).toBe("MIT License\n");
