@@ -1,5 +1,6 @@
 import { Effects, type Input, type Role, type Value } from "./messages.ts";
 import { valueWireBytes } from "./batch.ts";
+import { HeadQueue } from "./head-queue.ts";
 import { chunkBySize } from "./pack.ts";
 
 export interface ClientOptions {
@@ -27,6 +28,8 @@ export interface ClientOptions {
   readonly gather?: boolean;
 }
 
+const EMPTY = new Uint8Array(0);
+
 interface Outstanding {
   readonly value: Value;
   readonly firstSentAtMs: number;
@@ -38,8 +41,8 @@ interface Outstanding {
  * undecided ones, and resends them until a proposer acks them as decided.
  */
 export class Client implements Role {
-  private readonly queue: Uint8Array[] = [];
-  private queueHead = 0;
+  /** Values accepted by `submit` and not sent yet. */
+  private readonly queue = new HeadQueue<Uint8Array>(EMPTY);
   private readonly outstanding = new Map<number, Outstanding>();
   private nextSeq: number;
   /** Every seq below this is acked (decided): the floor new values carry. */
@@ -56,12 +59,12 @@ export class Client implements Role {
 
   /** Values accepted by `submit` and not yet decided. */
   get undecided(): number {
-    return this.queue.length - this.queueHead + this.outstanding.size;
+    return this.queue.length + this.outstanding.size;
   }
 
   /** The seq the next submitted value will get. */
   get seqNext(): number {
-    return this.nextSeq + this.queue.length - this.queueHead;
+    return this.nextSeq + this.queue.length;
   }
 
   /** Queues values for submission, in order; returns the seq of the first. */
@@ -121,22 +124,13 @@ export class Client implements Role {
 
   private fill(nowMs: number, fx: Effects): void {
     const fresh: Value[] = [];
-    while (this.outstanding.size < this.opts.outstandingMax && this.queueHead < this.queue.length) {
-      const data = this.queue[this.queueHead]!;
-      this.queue[this.queueHead++] = EMPTY;
+    while (this.outstanding.size < this.opts.outstandingMax && this.queue.length > 0) {
+      const data = this.queue.shift()!;
       const value: Value = { client: this.opts.id, seq: this.nextSeq++, floor: this.ackedBelow, data };
       this.outstanding.set(value.seq, { value, firstSentAtMs: nowMs, sentAtMs: nowMs });
       fresh.push(value);
     }
     this.counters.submitted += fresh.length;
-    if (this.queueHead === this.queue.length) {
-      this.queue.length = 0;
-      this.queueHead = 0;
-    } else if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
-      // A queue that never drains (stdin keeps it topped up) must not keep its consumed head.
-      this.queue.splice(0, this.queueHead);
-      this.queueHead = 0;
-    }
     this.sendValues(fresh, fx);
   }
 
@@ -185,5 +179,3 @@ export class Client implements Role {
     }
   }
 }
-
-const EMPTY = new Uint8Array(0);

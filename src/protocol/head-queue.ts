@@ -1,13 +1,30 @@
 /**
  * An array consumed from its front: removing the first items only moves a head index, and the
- * consumed prefix is dropped in bulk once it is both over COMPACT_MIN and half the array, so
- * every operation is O(1) amortized (Array.prototype.shift and slice are O(n) per call).
+ * consumed prefix is dropped in bulk when `worthCompacting` says so, so every operation is O(1)
+ * amortized (Array.prototype.shift and slice are O(n) per call). Every queue of src/protocol
+ * that is consumed from its front is one of these (a client's unsent values, a proposer's
+ * waiting values, the seqs a learner or proposer saw per client, an acceptor's instances).
  */
 const COMPACT_MIN = 1024;
+
+/**
+ * The one compaction rule: `waste` unused slots of an array of `total` are dropped (by copying
+ * the rest) once they are over COMPACT_MIN and more than half of it, so that each copy is paid
+ * for by as many removals before it.
+ */
+export function worthCompacting(waste: number, total: number): boolean {
+  return waste > COMPACT_MIN && waste * 2 > total;
+}
 
 export class HeadQueue<T> {
   private items: T[] = [];
   private head = 0;
+
+  /**
+   * `vacant` is written into each consumed slot, so that a consumed item is not kept alive until
+   * the next compaction (give one for items that hold memory; numbers need none).
+   */
+  constructor(private readonly vacant?: T) {}
 
   get length(): number {
     return this.items.length - this.head;
@@ -26,11 +43,21 @@ export class HeadQueue<T> {
     this.items.push(x);
   }
 
+  /** Removes and returns the first item. */
+  shift(): T | undefined {
+    if (this.head === this.items.length) return undefined;
+    const x = this.items[this.head]!;
+    this.dropFirst(1);
+    return x;
+  }
+
   /** Removes the first `n` items. */
   dropFirst(n: number): void {
-    this.head = Math.min(this.items.length, this.head + n);
+    const head = Math.min(this.items.length, this.head + n);
+    if (this.vacant !== undefined) for (let k = this.head; k < head; k++) this.items[k] = this.vacant;
+    this.head = head;
     if (this.head === this.items.length) this.clear();
-    else if (this.head > COMPACT_MIN && this.head * 2 > this.items.length) {
+    else if (worthCompacting(this.head, this.items.length)) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }

@@ -1,3 +1,4 @@
+import { HeadQueue, worthCompacting } from "./head-queue.ts";
 import type { Value } from "./messages.ts";
 
 /** A set of value ids (client, seq). */
@@ -40,16 +41,19 @@ export class IdSet {
   }
 }
 
+/** What a consumed slot of a ValueQueue holds (so that it keeps no datagram alive). */
+const VACANT: Value = { client: 0, seq: 0, floor: 0, data: new Uint8Array(0) };
+
 /**
  * Client values waiting to be proposed, in arrival order, each id once, with the time each
  * arrived. Removal is lazy: a removed value stays in the queue until the front passes over it, so
  * every operation is O(1) amortized and needs no string keys.
  */
 export class ValueQueue {
-  private queue: Value[] = [];
-  private heardAtMs: number[] = [];
-  private head = 0;
-  /** Removed values still in `queue` (beyond `head`): dropped in bulk when they pile up. */
+  /** Two queues in lockstep (a value and when it arrived): no object per value. */
+  private readonly values = new HeadQueue<Value>(VACANT);
+  private readonly heardAtMs = new HeadQueue<number>();
+  /** Removed values still in `values`: dropped in bulk when they pile up. */
   private dead = 0;
   private readonly ids = new IdSet();
 
@@ -64,7 +68,7 @@ export class ValueQueue {
   /** Appends the value unless its id is queued already. */
   push(v: Value, nowMs: number): boolean {
     if (!this.ids.add(v.client, v.seq)) return false;
-    this.queue.push(v);
+    this.values.push(v);
     this.heardAtMs.push(nowMs);
     return true;
   }
@@ -72,17 +76,7 @@ export class ValueQueue {
   delete(client: number, seq: number): void {
     if (!this.ids.delete(client, seq)) return;
     // A standing-by proposer never takes, so removed values would otherwise stay forever.
-    if (++this.dead > 4096 && this.dead * 2 > this.queue.length - this.head) {
-      const queue: Value[] = [];
-      const heard: number[] = [];
-      for (let k = this.head; k < this.queue.length; k++) {
-        const q = this.queue[k]!;
-        if (!this.ids.has(q.client, q.seq)) continue;
-        queue.push(q);
-        heard.push(this.heardAtMs[k]!);
-      }
-      [this.queue, this.heardAtMs, this.head, this.dead] = [queue, heard, 0, 0];
-    }
+    if (worthCompacting(++this.dead, this.values.length)) this.dropRemoved();
   }
 
   /**
@@ -92,11 +86,10 @@ export class ValueQueue {
   take(fits: (v: Value, taken: number) => boolean, stale: (v: Value) => boolean): Value[] {
     const out: Value[] = [];
     for (let v = this.front(stale); v !== undefined && fits(v, out.length); v = this.front(stale)) {
-      this.head++;
+      this.dropFront();
       this.ids.delete(v.client, v.seq);
       out.push(v);
     }
-    this.compact();
     return out;
   }
 
@@ -106,42 +99,49 @@ export class ValueQueue {
    */
   oldest(stale: (v: Value) => boolean): { value: Value; heardAtMs: number } | undefined {
     const value = this.front(stale);
-    this.compact();
-    return value === undefined ? undefined : { value, heardAtMs: this.heardAtMs[this.head]! };
+    return value === undefined ? undefined : { value, heardAtMs: this.heardAtMs.at(0) };
   }
 
   /** Calls `fn` for the waiting values from the oldest, while it returns true. */
   forEachOldest(fn: (v: Value, heardAtMs: number) => boolean): void {
-    for (let k = this.head; k < this.queue.length; k++) {
-      const v = this.queue[k]!;
-      if (this.ids.has(v.client, v.seq) && !fn(v, this.heardAtMs[k]!)) return;
+    for (let k = 0; k < this.values.length; k++) {
+      const v = this.values.at(k);
+      if (this.ids.has(v.client, v.seq) && !fn(v, this.heardAtMs.at(k))) return;
     }
   }
 
   private front(stale: (v: Value) => boolean): Value | undefined {
-    while (this.head < this.queue.length) {
-      const v = this.queue[this.head]!;
+    while (this.values.length > 0) {
+      const v = this.values.at(0);
       if (!this.ids.has(v.client, v.seq)) {
-        this.head++; // removed earlier
+        this.dropFront(); // removed earlier
         if (this.dead > 0) this.dead--;
       } else if (stale(v)) {
-        this.head++;
+        this.dropFront();
         this.ids.delete(v.client, v.seq);
       } else return v;
     }
     return undefined;
   }
 
-  private compact(): void {
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.heardAtMs = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.heardAtMs = this.heardAtMs.slice(this.head);
-      this.head = 0;
+  private dropFront(): void {
+    this.values.dropFirst(1);
+    this.heardAtMs.dropFirst(1);
+  }
+
+  /** Keeps only the values still queued (the removed ones are `dead`). */
+  private dropRemoved(): void {
+    const values: Value[] = [];
+    const heard: number[] = [];
+    for (let k = 0; k < this.values.length; k++) {
+      const v = this.values.at(k);
+      if (!this.ids.has(v.client, v.seq)) continue;
+      values.push(v);
+      heard.push(this.heardAtMs.at(k));
     }
+    this.values.reset(values);
+    this.heardAtMs.reset(heard);
+    this.dead = 0;
   }
 }
 
@@ -153,8 +153,7 @@ interface ClientIds {
   floor: number;
   readonly seen: Set<number>;
   /** `seen` in insertion order, to forget what falls below the floor in O(1) amortized. */
-  order: number[];
-  head: number;
+  readonly order: HeadQueue<number>;
 }
 
 /**
@@ -211,7 +210,7 @@ export class FloorIdSet {
   private client(client: number): ClientIds {
     let c = this.byClient.get(client);
     if (c === undefined) {
-      c = { floor: 0, seen: new Set(), order: [], head: 0 };
+      c = { floor: 0, seen: new Set(), order: new HeadQueue<number>() };
       this.byClient.set(client, c);
     }
     return c;
@@ -220,13 +219,8 @@ export class FloorIdSet {
   private raise(c: ClientIds, floor: number): void {
     if (floor <= c.floor) return;
     c.floor = floor;
-    while (c.head < c.order.length && c.order[c.head]! < floor) {
-      if (c.seen.delete(c.order[c.head]!)) this.count--;
-      c.head++;
-    }
-    if (c.head > 1024 && c.head * 2 > c.order.length) {
-      c.order = c.order.slice(c.head);
-      c.head = 0;
-    }
+    let k = 0;
+    for (; k < c.order.length && c.order.at(k) < floor; k++) if (c.seen.delete(c.order.at(k))) this.count--;
+    c.order.dropFirst(k);
   }
 }
