@@ -1,4 +1,5 @@
 import { Batch } from "../../src/protocol/batch.ts";
+import { batchBytesLimit } from "../../src/protocol/wire-budget.ts";
 import type { Effects, Group, Message, Role, Value } from "../../src/protocol/messages.ts";
 import type { Proposer, ProposerOptions } from "../../src/protocol/proposer.ts";
 
@@ -44,7 +45,7 @@ export const proposerOptions = (over: Partial<ProposerOptions> = {}): ProposerOp
   id: 1,
   acceptors: 3,
   batchValuesMax: 10,
-  batchBytesMax: 1300,
+  batchBytesMax: batchBytesLimit(1400),
   datagramBytesMax: 1400,
   pipelineWindow: 4,
   pendingValuesMax: 1000,
