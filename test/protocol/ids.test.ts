@@ -24,7 +24,8 @@ describe("FloorIdSet", () => {
   });
 });
 
-import { Batch, packValues, scanPacked, valueWireBytes, varintBytes, writeVarint } from "../../src/protocol/batch.ts";
+import { Batch, packValues, scanPacked, valueWireBytes } from "../../src/protocol/batch.ts";
+import { varintBytes, writeVarint } from "../../src/protocol/varint.ts";
 import { val } from "./helpers.ts";
 
 describe("Batch.forEachId", () => {
