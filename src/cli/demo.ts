@@ -9,6 +9,7 @@ import { DemoRun, type DemoOptions } from "../cluster/demo-run.ts";
 import { EXIT } from "../exit-codes.ts";
 import { intArg, numberArg, type ArgsOf } from "./args.ts";
 import { isSystemError, reasonOf } from "../os-errors.ts";
+import { UiServer } from "../ui/server.ts";
 import { UsageError } from "./errors.ts";
 
 export const demoArgs = {
@@ -28,6 +29,8 @@ export const demoArgs = {
   timeout: { type: "string", description: "Give up after this many seconds without progress", default: "30", valueHint: "sec" },
   check: { type: "boolean", description: "Run the checks at the end (--no-check to skip)", default: true },
   report: { type: "boolean", description: "Write the HTML latency report at the end (--no-report to skip)", default: true },
+  ui: { type: "boolean", description: "Keep the cluster running and serve a live page on 127.0.0.1 to watch and break it (Ctrl-C stops)", default: false },
+  "ui-port": { type: "string", description: "With --ui: the page's port (default: a free one; the URL is printed)", valueHint: "port" },
 } as const;
 
 export function parseDemoArgs(args: ArgsOf<typeof demoArgs>): DemoOptions {
@@ -70,13 +73,19 @@ export const demoCommand = defineCommand({
   async run({ args }) {
     const options = parseDemoArgs(args);
     checkLogsDir(options.logs);
+    const uiPort = args["ui-port"] === undefined ? 0 : intArg("ui-port", args["ui-port"], 0, 65_535);
+    if (args["ui-port"] !== undefined && args.ui !== true) throw new UsageError("--ui-port is for --ui only");
+    const ui = args.ui === true ? new UiServer({ port: uiPort, log: (line) => process.stderr.write(`${line}\n`) }) : undefined;
+    if (ui !== undefined) options.live = (r) => ui.serve(r);
     const run = new DemoRun(options);
     const stop = () => {
+      // A live page ends the run on the first Ctrl-C: every process is stopped and waited for.
+      if (ui?.serving) return ui.stop();
       run.stopAll();
       process.exit(EXIT.interrupted);
     };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
     return run.run();
   },
 });

@@ -22,6 +22,7 @@ export const roleArgs = {
   "metrics-listen": { type: "string", description: "Serve Prometheus metrics at host:port/metrics (metrics.listen)", valueHint: "host:port" },
   "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file; learner: when each value was delivered", valueHint: "file" },
   status: { type: "string", description: "Keep this process's state (role, leader, round, progress, counters) as JSON in FILE, rewritten atomically", valueHint: "file" },
+  control: { type: "string", description: "Apply the settings in FILE while running, re-read when it changes: {\"loss\": P}", valueHint: "file" },
 } as const;
 
 type RoleArgs = ArgsOf<typeof roleArgs>;
@@ -90,6 +91,7 @@ export async function runRole(args: RoleArgs): Promise<number> {
     ...(args.init === true ? { init: true } : {}),
     ...(args.output !== undefined ? { output: args.output } : {}),
     ...(args.status !== undefined ? { status: args.status } : {}),
+    ...(args.control !== undefined ? { control: args.control } : {}),
   };
   switch (role) {
     case "client":

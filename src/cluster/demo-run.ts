@@ -45,6 +45,12 @@ export interface DemoOptions {
   learnerLatency?: boolean;
   /** Called at every progress poll with the values learned so far (soak tests inject faults). */
   onPoll?: (learned: number, run: DemoRun) => Promise<void> | void;
+  /**
+   * Keep the cluster running (`paxos demo --ui`): once its processes are started, hand it to this,
+   * whose result is the exit code; learners deliver without --count, every process takes
+   * --control FILE, and there are no checks or report at the end (the page checks live).
+   */
+  live?: (run: DemoRun) => Promise<number>;
 }
 
 export interface ChildUsage {
@@ -82,7 +88,7 @@ async function runConfig(o: DemoOptions): Promise<Config> {
 const POLL_MS = 20;
 
 /** Files of an earlier run that this run replaces. */
-const RUN_FILE = /^(values-client-\d+\.txt|learner-\d+\.txt|latency-(client|learner)-\d+\.tsv|(client|proposer|acceptor|learner)-\d+\.(log|status\.json)|pids|config\.json|report\.html)$/;
+const RUN_FILE = /^(values-client-\d+\.txt|learner-\d+\.txt|latency-(client|learner)-\d+\.tsv|(client|proposer|acceptor|learner)-\d+\.(log|status\.json|control\.json)|pids|config\.json|report\.html)$/;
 
 export class DemoRun {
   private sup!: Supervisor;
@@ -181,6 +187,7 @@ export class DemoRun {
       args: o.debug ? ["--debug"] : [],
       pidsFile: this.path("pids"),
       statusFiles: o.statusFiles !== false,
+      controlFiles: o.live !== undefined,
     });
     for (let k = 1; k <= o.clients; k++) await this.writeValues(k);
     const g = this.config.network.groups.clients;
@@ -192,14 +199,35 @@ export class DemoRun {
     this.sampleRss();
     await this.sup.stopAll();
     rmSync(this.path("pids"), { force: true });
-    if (code !== 0) return code;
+    if (code !== 0 || o.live !== undefined) return code;
     return this.finish(elapsedS);
   }
 
+  /** The run's directory of logs and outputs. */
+  get logs(): string {
+    return this.o.logs;
+  }
+
+  /** The config every process of the run got (after run() wrote it). */
+  get settings(): Config {
+    return this.config;
+  }
+
+  /** A learner started after the others (a live run's page): it catches up on what was decided. */
+  addLearner(id: number): Member {
+    return this.startLearner(id, []);
+  }
+
+  /** A client started after the others (a live run's page) with `num` values of its own. */
+  async addClient(id: number, num: number): Promise<Member> {
+    await this.writeValues(id, num);
+    return this.startClient(id);
+  }
+
   /** Client k's values: distinct lines, padded to --value-bytes when asked. */
-  private async writeValues(k: number): Promise<void> {
+  private async writeValues(k: number, num = this.o.num): Promise<void> {
     const w = Bun.file(this.path(`values-client-${k}.txt`)).writer();
-    for (let i = 1; i <= this.o.num; i++) {
+    for (let i = 1; i <= num; i++) {
       const v = `client${k}-value${i}`;
       w.write(`${this.o.valueBytes === undefined ? v : v.padEnd(this.o.valueBytes, "x").slice(0, this.o.valueBytes)}\n`);
     }
@@ -211,10 +239,15 @@ export class DemoRun {
     return this.sup.start({ role: "learner", id: i, args: [...countArgs, ...latency], stdout: { file: this.path(`learner-${i}.txt`) } });
   }
 
+  private startClient(k: number): Member {
+    const latency = ["--latency-log", this.path(`latency-client-${k}.tsv`)];
+    return this.sup.start({ role: "client", id: k, args: latency, stdin: { file: this.path(`values-client-${k}.txt`) } });
+  }
+
   /** Starts the processes in phases and waits until every value is learned (or gives up). */
   private async drive(): Promise<number> {
     const o = this.o;
-    const countArgs = ["--count", String(this.total)];
+    const countArgs = o.live === undefined ? ["--count", String(this.total)] : [];
     const servers: Member[] = [];
     for (let i = 1; i <= o.acceptors; i++) servers.push(this.sup.start({ role: "acceptor", id: i, once: this.firstStart(i) }));
     for (let i = 1; i <= o.proposers; i++) servers.push(this.sup.start({ role: "proposer", id: i }));
@@ -224,10 +257,8 @@ export class DemoRun {
     // At most --sleep seconds for every process to join its group (status "up").
     await this.sup.waitUp([...servers, ...learners], o.sleepS * 1000);
     const clients: Member[] = [];
-    for (let k = 1; k <= o.clients; k++) {
-      const latency = ["--latency-log", this.path(`latency-client-${k}.tsv`)];
-      clients.push(this.sup.start({ role: "client", id: k, args: latency, stdin: { file: this.path(`values-client-${k}.txt`) } }));
-    }
+    for (let k = 1; k <= o.clients; k++) clients.push(this.startClient(k));
+    if (o.live !== undefined) return o.live(this);
     const clientsStartedMs = performance.now();
     const progress = new Progress(this.total, this.log, this.o.quiet);
     const firstWait = await this.waitDone([...clients, ...learners], progress);

@@ -27,6 +27,8 @@ export interface SupervisorOptions {
   readonly cwd?: string;
   /** Whether the program writes status files (`--status`; default true). Without, members are never seen "up". */
   readonly statusFiles?: boolean;
+  /** Whether members take `--control <dir>/<name>.control.json` (runtime/control.ts: live settings such as loss; default false). */
+  readonly controlFiles?: boolean;
 }
 
 /** Where a member's standard stream goes: a file path (appended for stderr), a pipe kept in memory, or nowhere. */
@@ -179,6 +181,7 @@ export class Supervisor {
       "--role", spec.role, "--id", String(spec.id),
       "--config", spec.config ?? this.opts.configPath,
       ...(this.opts.statusFiles === false ? [] : ["--status", statusPath]),
+      ...(this.opts.controlFiles === true ? ["--control", this.controlPath(name)] : []),
       ...(this.opts.args ?? []),
       ...(spec.args ?? []),
       ...(spec.once ?? []),
@@ -202,6 +205,11 @@ export class Supervisor {
     this.recordPids();
     void member.done.then(() => this.recordPids());
     return member;
+  }
+
+  /** Where a member finds its live settings, with `controlFiles` (write it with runtime/control.ts's writeControl). */
+  controlPath(name: string): string {
+    return join(this.opts.dir, `${name}.control.json`);
   }
 
   /** Kills a member with SIGKILL (a crash) and waits until it is gone. */

@@ -10,6 +10,8 @@ import type { Group } from "../protocol/messages.ts";
 import { Prng } from "../prng.ts";
 
 export interface Receiver {
+  /** Changes the injected loss from now on (a supervisor's live control). */
+  setLoss(loss: number): void;
   close(): void;
 }
 
@@ -52,12 +54,13 @@ export async function joinGroup(opts: ReceiveOptions): Promise<Receiver> {
   }
   socket.on("error", opts.onError);
   const self = config.network.interface;
+  let loss = opts.loss;
   socket.on("message", (bytes: Uint8Array, rinfo: { address: string; port: number }) => {
     if (rinfo.port === opts.ownPort && rinfo.address === self) return;
-    if (opts.loss > 0 && rng.next() < opts.loss) opts.onLossDrop();
+    if (loss > 0 && rng.next() < loss) opts.onLossDrop();
     else opts.onDatagram(bytes, rinfo.address);
   });
-  return { close: () => socket.close() };
+  return { setLoss: (p) => (loss = p), close: () => socket.close() };
 }
 
 export interface Sender {

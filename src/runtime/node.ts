@@ -94,8 +94,10 @@ export class Node {
   /** Resolves when the role says it cannot go on. */
   readonly fatal: Promise<Fatal>;
   private readonly wire: WireId;
+  private lossNow: number;
 
   constructor(readonly opts: NodeOptions) {
+    this.lossNow = opts.loss;
     this.fatal = new Promise((resolve) => (this.stopReason = resolve));
     this.wire = { cluster: opts.config.cluster, acceptors: opts.config.acceptors };
     this.driver = new Driver(
@@ -130,7 +132,7 @@ export class Node {
     this.receiver = await joinGroup({
       config,
       group,
-      loss: this.opts.loss,
+      loss: this.lossNow,
       seed: this.opts.seed,
       ownPort: this.sender.port,
       onDatagram: (bytes, from) => this.onDatagram(bytes, from),
@@ -180,6 +182,16 @@ export class Node {
     const intercepted = this.opts.intercept?.(msg);
     if (intercepted !== undefined) this.apply(intercepted);
     else this.step({ kind: "msg", msg });
+  }
+
+  /** The injected loss now (the config's, until a supervisor changes it: see control.ts). */
+  get loss(): number {
+    return this.lossNow;
+  }
+
+  setLoss(loss: number): void {
+    this.lossNow = loss;
+    this.receiver?.setLoss(loss);
   }
 
   get health(): Health | undefined {

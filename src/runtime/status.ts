@@ -6,6 +6,7 @@
  * The format is versioned (`v`); fields are added, never renamed or retyped, within a version.
  */
 import { renameSync, unlinkSync, writeFileSync } from "node:fs";
+import type { RecentInstance } from "./recent.ts";
 import type { RoleName } from "./roles/common.ts";
 
 export const STATUS_VERSION = 1;
@@ -27,6 +28,8 @@ export interface ProcessStatus {
   readonly datagrams: { readonly received: number; readonly sent: number; readonly dropped: Readonly<Record<string, number>> };
   /** Acceptors heard in the last few seconds. */
   readonly acceptorsHeard: number;
+  /** The injected loss now (--loss, or what --control FILE set since). */
+  readonly loss?: number;
   readonly proposer?: {
     /** probing | standby | phase1 | leader | stopped */
     readonly mode: string;
@@ -47,6 +50,8 @@ export interface ProcessStatus {
     readonly delivered: number;
     /** Instances heard decided or voted beyond the prefix, waiting for a hole to fill. */
     readonly waiting: number;
+    /** The latest instances heard of, oldest first (see recent.ts). */
+    readonly recent?: readonly RecentInstance[];
   };
   readonly client?: {
     /** The client number on the wire (the id in its low bits). */
@@ -67,6 +72,7 @@ export interface StatusSource {
   readonly id: number;
   readonly datagrams: () => ProcessStatus["datagrams"];
   readonly acceptorsHeard: () => number;
+  readonly loss?: () => number;
   readonly roleStatus: RoleStatus;
 }
 
@@ -111,6 +117,7 @@ export class StatusFile {
       updatedUnixMs: Date.now(),
       datagrams: s.datagrams(),
       acceptorsHeard: s.acceptorsHeard(),
+      ...(s.loss !== undefined ? { loss: s.loss() } : {}),
       ...s.roleStatus(),
     };
   }

@@ -13,6 +13,7 @@ import type { Role } from "../../protocol/messages.ts";
 import { Health, type Work } from "../health.ts";
 import { Metrics, registerProcessMetrics } from "../metrics.ts";
 import { Node, type NodeOptions } from "../node.ts";
+import { watchControl } from "../control.ts";
 import { StatusFile, type RoleStatus } from "../status.ts";
 
 export type RoleName = "client" | "proposer" | "acceptor" | "learner";
@@ -40,6 +41,8 @@ export interface RoleContext {
   readonly output?: string;
   /** Write this process's state to this file (see status.ts). */
   readonly status?: string;
+  /** Apply the settings in this file while running (see control.ts). */
+  readonly control?: string;
 }
 
 /** Catch-up answers (of acceptors, proposers and archiving learners) send at most this many datagrams. */
@@ -175,6 +178,7 @@ export async function start(
       id: ctx.id,
       datagrams: () => ({ received: n.stats.received, sent: n.stats.sent, dropped: { ...n.stats.dropped } }),
       acceptorsHeard: () => n.health?.acceptorsHeard(n.now()) ?? 0,
+      loss: () => n.loss,
       roleStatus,
     },
     (message) => ctx.log.warn(message),
@@ -182,6 +186,11 @@ export async function start(
   onStatus?.(status);
   status.start();
   await n.start();
+  const stopControl = watchControl(ctx.control, (c) => {
+    if (c.loss === undefined || c.loss === n.loss) return;
+    ctx.log.info(`injected loss ${n.loss} -> ${c.loss} (control file)`);
+    n.setLoss(c.loss);
+  }, (message) => ctx.log.warn(message));
   const stopMetrics = startMetrics(ctx, name, n, metrics);
   const g = ctx.config.network.groups[GROUP_OF[name]];
   ctx.log.info(`${name} ${ctx.id} up on ${ctx.config.network.interface}, group ${g.address}:${g.port}`);
@@ -195,6 +204,7 @@ export async function start(
       status.setState("stopping");
       const dropped = Object.entries(n.stats.dropped).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
       ctx.log.debug(`datagrams received=${n.stats.received} sent=${n.stats.sent} dropped: ${dropped}`);
+      stopControl();
       stopMetrics();
       n.stop();
     },

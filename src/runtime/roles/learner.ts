@@ -12,6 +12,7 @@ import { learnerLogHead, learnerLogLine, msText } from "../../report/latency-log
 import { StorageError } from "../../storage/acceptor-log.ts";
 import { LearnerArchive } from "../../storage/learner-archive.ts";
 import { LearnerOutputFile, type OutputPosition } from "../../storage/learner-output.ts";
+import { RecentInstances } from "../recent.ts";
 import { StdoutLines } from "../stdout.ts";
 import { CATCHUP_DATAGRAMS_MAX, fatalExit, newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
 
@@ -71,9 +72,13 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   };
   const latency = ctx.latencyLog ? Bun.file(ctx.latencyLog).writer() : undefined;
   latency?.write(learnerLogHead());
+  const recent = new RecentInstances(c.acceptors);
   const onEffects = (fx: Effects): void => {
     if (fx.deliveredInstances.length > 0) n.noteProgress();
-    for (const d of fx.deliveredInstances) archive?.append(d.inst, d.cVal);
+    for (const d of fx.deliveredInstances) {
+      archive?.append(d.inst, d.cVal);
+      recent.delivered(d.inst, d.cVal.values.length);
+    }
     if (latency !== undefined && fx.delivered.length > 0) {
       // One write per step: a line each is what the log costs (it is on for benchmarks).
       const at = msText(n.unixMs(n.now()));
@@ -95,14 +100,17 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     name: "learner",
     onEffects,
     work: () => ({ waiting: learner.waitingInstances, unit: "instances" }),
-    ...(archive ? { intercept: (msg: Message) => (msg.t === "catchup" ? serveArchive(archive!, msg, c) : undefined) } : {}),
+    intercept: (msg: Message) => {
+      recent.observe(msg);
+      return archive !== undefined && msg.t === "catchup" ? serveArchive(archive, msg, c) : undefined;
+    },
   });
   const flusher = setInterval(() => void flush(false), c.learner.flushMs);
   const metrics = newMetrics(ctx, "learner");
   metrics.counter("paxos_delivered_values_total", "Values delivered and written to the output", () => [{ value: written }]);
   metrics.counter("paxos_decided_instances_total", "Instances delivered (prefix)", () => [{ value: learner.nextInstance }]);
   const running = await start(ctx, "learner", n, metrics, () => ({
-    learner: { decidedPrefix: learner.nextInstance, delivered, waiting: learner.waitingInstances },
+    learner: { decidedPrefix: learner.nextInstance, delivered, waiting: learner.waitingInstances, recent: recent.snapshot() },
   }));
   if (ctx.count !== undefined && delivered >= ctx.count) finish(0);
   let code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);

@@ -1,0 +1,312 @@
+/**
+ * `paxos demo --ui`: serves one page on loopback that shows the demo's cluster live and lets its
+ * user break it. Every POLL_MS it reads the processes' status files, what the clients were given
+ * and the learners delivered (for the live checks) and the clients' latency logs, feeds the model
+ * (model.ts) and sends its view to every open page as a server-sent event. Actions come back as
+ * POSTs to /api/action and are logged on the page and on stderr.
+ *
+ * The page (page/: HTML, CSS and TypeScript) is bundled by Bun and embedded in the binary.
+ */
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Server } from "bun";
+import { LiveCheck } from "../check/live.ts";
+import type { DemoRun } from "../cluster/demo-run.ts";
+import type { Member } from "../cluster/supervisor.ts";
+import { parseLatencyLog } from "../report/latency-log.ts";
+import { writeControl } from "../runtime/control.ts";
+import { restartPolicy, UiModel, type ProcessSample } from "./model.ts";
+import page from "./page/index.html";
+
+export const POLL_MS = 500;
+/** At most this many values for a client added from the page. */
+export const ADD_CLIENT_VALUES_MAX = 10_000_000;
+
+export interface UiOptions {
+  /** 0: any free port. */
+  readonly port: number;
+  /** Lines for the terminal (stderr). */
+  readonly log: (line: string) => void;
+}
+
+/** The complete lines appended to a file since the last read. */
+class FileTail {
+  private offset = 0;
+  private partial = "";
+  private decoder = new TextDecoder();
+
+  constructor(readonly path: string) {}
+
+  async read(): Promise<string[]> {
+    const f = Bun.file(this.path);
+    const size = f.size; // 0 while it does not exist
+    if (size <= this.offset) return [];
+    const text = this.partial + this.decoder.decode(await f.slice(this.offset, size).bytes(), { stream: true });
+    this.offset = size;
+    const lines = text.split("\n");
+    this.partial = lines.pop()!;
+    return lines;
+  }
+
+  /** The file was emptied and starts over. */
+  reset(): void {
+    this.offset = 0;
+    this.partial = "";
+    this.decoder = new TextDecoder();
+  }
+}
+
+export interface ActionRequest {
+  readonly action: "kill" | "restart" | "pause" | "resume" | "loss" | "learner" | "client";
+  readonly name?: string;
+  readonly loss?: number;
+  readonly values?: number;
+}
+
+export class UiServer {
+  private run!: DemoRun;
+  private model!: UiModel;
+  private readonly check = new LiveCheck();
+  private readonly tails = new Map<string, FileTail>();
+  private readonly paused = new Set<string>();
+  private readonly streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  private readonly seenAlive = new Map<string, number>();
+  private readonly failedChecks = new Set<string>();
+  private proposed = 0;
+  private server: Server<undefined> | undefined;
+  private stopping = false;
+  private wake: () => void = () => {};
+  private readonly encoder = new TextEncoder();
+  private readonly startedMs = Date.now();
+
+  constructor(readonly opts: UiOptions) {}
+
+  /** Whether the page is being served (Ctrl-C then ends the run through stop()). */
+  get serving(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** Ends serve() at its next poll (Ctrl-C). */
+  stop(): void {
+    this.stopping = true;
+    this.wake();
+  }
+
+  /** The live run (DemoOptions.live): serves until stop(), then says how the checks ended; the exit code. */
+  async serve(run: DemoRun): Promise<number> {
+    this.run = run;
+    this.model = new UiModel(run.settings.acceptors, this.startedMs);
+    this.server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: this.opts.port,
+      development: false,
+      idleTimeout: 0, // an event stream is idle between events
+      routes: {
+        "/": page,
+        "/events": () => this.events(),
+        "/api/action": { POST: (req) => this.action(req) },
+      },
+      fetch: () => new Response("not found", { status: 404 }),
+    });
+    this.opts.log(`paxos demo --ui: open ${this.server.url.href} (loopback only; Ctrl-C stops the cluster)`);
+    while (!this.stopping) {
+      await this.poll();
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, POLL_MS);
+      });
+    }
+    for (const c of this.streams) c.close();
+    this.streams.clear();
+    await this.server.stop(true);
+    this.server = undefined;
+    return this.finish();
+  }
+
+  private finish(): number {
+    const results = this.check.results();
+    this.opts.log("paxos demo --ui: stopping; the checks over what the learners delivered:");
+    for (const r of results) this.opts.log(`${r.property.padEnd(12)} ${r.state.toUpperCase().padEnd(7)} ${r.detail}`);
+    return results.some((r) => r.state === "failed") ? 1 : 0;
+  }
+
+  private note(text: string): void {
+    this.model.note(Date.now() - this.startedMs, text);
+    this.opts.log(`paxos demo --ui: ${text}`);
+  }
+
+  private tail(name: string): FileTail {
+    let t = this.tails.get(name);
+    if (t === undefined) {
+      t = new FileTail(join(this.run.logs, name));
+      this.tails.set(name, t);
+    }
+    return t;
+  }
+
+  private polled: Promise<void> = Promise.resolve();
+
+  /** One poll at a time (an action polls at once too): the file tails must not read twice. */
+  private poll(): Promise<void> {
+    this.polled = this.polled.then(() => this.pollOnce());
+    return this.polled;
+  }
+
+  /** Reads what changed, updates the model and the checks, and sends the view to every page. */
+  private async pollOnce(): Promise<void> {
+    const files = readdirSync(this.run.logs).sort();
+    // Proposed values first: a value a learner delivered was in its client's file before the client started.
+    for (const f of files.filter((f) => /^values-client-\d+\.txt$/.test(f))) {
+      const lines = await this.tail(f).read();
+      this.check.propose(lines);
+      this.proposed += lines.length;
+    }
+    for (const f of files.filter((f) => /^learner-\d+\.txt$/.test(f))) this.check.learn(f, await this.tail(f).read());
+    for (const f of files.filter((f) => /^latency-client-\d+\.tsv$/.test(f))) {
+      const lines = await this.tail(f).read();
+      if (lines.length > 0) this.model.addLatencies(parseLatencyLog(lines.join("\n"), 0, f).map((s) => s.latencyMs));
+    }
+    const results = this.check.results();
+    for (const r of results) {
+      if (r.state !== "failed" || this.failedChecks.has(r.property)) continue;
+      this.failedChecks.add(r.property);
+      this.note(`CHECK FAILED: ${r.property}: ${r.detail}`);
+    }
+    this.model.setChecks(results);
+    this.model.setProposed(this.proposed);
+    const nowMs = Date.now() - this.startedMs;
+    this.model.observe(nowMs, this.sample());
+    if (this.streams.size === 0) return;
+    const event = this.encoder.encode(`data: ${JSON.stringify(this.model.view(nowMs))}\n\n`);
+    for (const c of this.streams) {
+      try {
+        c.enqueue(event);
+      } catch {
+        this.streams.delete(c); // the page went away
+      }
+    }
+  }
+
+  /** Each member's newest incarnation, and the ends nobody asked for (a client done, a process failing). */
+  private sample(): ProcessSample[] {
+    return this.run.supervisor.current().map((m) => {
+      const alive = m.alive;
+      if (this.seenAlive.get(m.name) === m.pid && !alive) {
+        this.seenAlive.delete(m.name);
+        const why = m.exitCode === 0 ? (m.role === "client" ? "all its values decided" : "done") : `code ${m.exitCode ?? m.proc.signalCode}`;
+        this.note(`${m.name} (pid ${m.pid}) exited: ${why}`);
+      } else if (alive) this.seenAlive.set(m.name, m.pid);
+      if (!alive) this.paused.delete(m.name);
+      return { name: m.name, role: m.role, id: m.id, pid: m.pid, alive, paused: this.paused.has(m.name), exitCode: m.exitCode, status: m.status() };
+    });
+  }
+
+  private events(): Response {
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        controller = c;
+        this.streams.add(c);
+        const nowMs = Date.now() - this.startedMs;
+        c.enqueue(this.encoder.encode(`retry: 1000\ndata: ${JSON.stringify(this.model.view(nowMs))}\n\n`));
+      },
+      cancel: () => void this.streams.delete(controller),
+    });
+    return new Response(stream, { headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-store" } });
+  }
+
+  /**
+   * One action from the page. JSON only: a page of another origin cannot send that without a
+   * CORS preflight, which this server never grants.
+   */
+  private async action(req: Request): Promise<Response> {
+    if (!(req.headers.get("content-type") ?? "").startsWith("application/json")) return Response.json({ error: "expected application/json" }, { status: 415 });
+    let a: ActionRequest;
+    try {
+      a = (await req.json()) as ActionRequest;
+      const done = await this.act(a);
+      return Response.json({ ok: true, message: done });
+    } catch (e) {
+      return Response.json({ error: (e as Error).message }, { status: 400 });
+    }
+  }
+
+  private member(name: string | undefined): Member {
+    const m = name === undefined ? undefined : this.run.supervisor.get(name);
+    if (m === undefined) throw new Error(`no process ${name}`);
+    return m;
+  }
+
+  private nextId(role: Member["role"]): number {
+    return Math.max(0, ...this.run.supervisor.current().filter((m) => m.role === role).map((m) => m.id)) + 1;
+  }
+
+  private async act(a: ActionRequest): Promise<string> {
+    const sup = this.run.supervisor;
+    let text: string;
+    switch (a.action) {
+      case "kill": {
+        const m = this.member(a.name);
+        if (!m.alive) throw new Error(`${m.name} is not running`);
+        this.seenAlive.delete(m.name);
+        await sup.crash(m.name);
+        this.paused.delete(m.name);
+        text = `kill -9 ${m.name} (pid ${m.pid})`;
+        break;
+      }
+      case "restart": {
+        const m = this.member(a.name);
+        if (m.alive) throw new Error(`${m.name} is running`);
+        const policy = restartPolicy(m.role, m.status());
+        if (!policy.allowed) throw new Error(`${m.name} cannot be restarted: ${policy.why}`);
+        if (m.role === "learner") {
+          // It learns the sequence again from the start: its output starts over, and so do its checks.
+          const out = `learner-${m.id}.txt`;
+          writeFileSync(join(this.run.logs, out), "");
+          this.tail(out).reset();
+          this.check.restart(out);
+        }
+        const again = sup.restart(m.name);
+        text = `restart ${m.name} (pid ${again.pid})`;
+        break;
+      }
+      case "pause":
+      case "resume": {
+        const m = this.member(a.name);
+        if (!m.alive) throw new Error(`${m.name} is not running`);
+        sup.pause(m.name, a.action === "pause");
+        if (a.action === "pause") this.paused.add(m.name);
+        else this.paused.delete(m.name);
+        text = `${a.action === "pause" ? "pause (SIGSTOP)" : "resume (SIGCONT)"} ${m.name} (pid ${m.pid})`;
+        break;
+      }
+      case "loss": {
+        const m = this.member(a.name);
+        const loss = a.loss;
+        if (typeof loss !== "number" || !(loss >= 0 && loss <= 0.99)) throw new Error("loss: expected a probability from 0 to 0.99");
+        writeControl(sup.controlPath(m.name), { loss });
+        text = `injected loss at ${m.name}: ${loss}`;
+        break;
+      }
+      case "learner": {
+        const id = this.nextId("learner");
+        const m = this.run.addLearner(id);
+        text = `start learner-${id} late (pid ${m.pid}): it catches up on what was decided`;
+        break;
+      }
+      case "client": {
+        const n = a.values;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > ADD_CLIENT_VALUES_MAX) throw new Error(`values: expected a whole number from 1 to ${ADD_CLIENT_VALUES_MAX}`);
+        const id = this.nextId("client");
+        const m = await this.run.addClient(id, n);
+        text = `start client-${id} with ${n} values (pid ${m.pid})`;
+        break;
+      }
+      default:
+        throw new Error(`unknown action ${JSON.stringify((a as { action?: unknown }).action)}`);
+    }
+    this.note(text);
+    await this.poll(); // the page sees the effect at once
+    return text;
+  }
+}
