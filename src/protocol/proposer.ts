@@ -139,8 +139,8 @@ export class Proposer implements Role {
   // Phase 1
   protected p1From = 0;
   private readonly p1Coverage = new Map<number, Coverage>();
-  /** Acceptors that refused our round as bound to another incarnation. */
-  private readonly p1Refused = new Set<number>();
+  /** Acceptors that refused our round as bound to another incarnation (they never vote in it). */
+  private readonly refusers = new Set<number>();
   protected readonly p1Votes = new Map<number, Vote>();
   /** Instances whose promises showed two batches in one round (never proposed). */
   private readonly p1Conflicts = new Set<number>();
@@ -271,10 +271,16 @@ export class Proposer implements Role {
         if (nowMs - this.p1SentAtMs < this.opts.retransmitMs) break;
         // Some acceptor bound this round to another incarnation and no majority came meanwhile:
         // the round is lost (that acceptor will never promise it); a higher one, later.
-        if (this.p1Refused.size > 0) this.standBy(nowMs, true);
+        if (this.refusers.size > 0) this.standBy(nowMs, true);
         else this.resendPhase1A(nowMs, fx);
         break;
       case "leader":
+        // Likewise in Phase 2: a 2A no majority voted for by its retransmission, with such an
+        // acceptor out, may never be (the others may be down): the round is given up.
+        if (this.refusers.size > 0 && this.has2AStale(nowMs)) {
+          this.standBy(nowMs, true);
+          break;
+        }
         this.resendStale2A(nowMs, fx);
         this.proposeNew(nowMs, fx);
         break;
@@ -406,7 +412,7 @@ export class Proposer implements Role {
     this.mode = "phase1";
     this.p1From = this.firstUndecided;
     this.p1Coverage.clear();
-    this.p1Refused.clear();
+    this.refusers.clear();
     this.p1Votes.clear();
     this.p1Conflicts.clear();
     this.p1SentAtMs = nowMs;
@@ -552,6 +558,12 @@ export class Proposer implements Role {
   }
 
   private readonly isDecided = (v: Value): boolean => this.decidedIds.has(v.client, v.seq);
+
+  /** Some 2A has waited a retransmission period for a majority of votes (the oldest comes first). */
+  private has2AStale(nowMs: number): boolean {
+    const oldest = this.inflight.values().next();
+    return !oldest.done && nowMs - oldest.value.sentAtMs >= this.opts.retransmitMs;
+  }
 
   private resendStale2A(nowMs: number, fx: Effects): void {
     const stale: Proposal[] = [];
@@ -712,11 +724,11 @@ export class Proposer implements Role {
   private onNack(msg: Nack, nowMs: number): void {
     if (msg.nonce === this.nonce && this.mode === "probing") this.probed.add(msg.acc);
     // Our own round refused at an equal promise: that acceptor bound it to another incarnation of
-    // our id. In Phase 1, give up once too many did for a majority to remain (or, see onTick, when
-    // no majority came by the next retransmission).
-    if (msg.nonce === this.nonce && msg.cRnd === this.cRnd && msg.rnd === this.cRnd && this.mode === "phase1") {
-      this.p1Refused.add(msg.acc);
-      if (this.p1Refused.size > this.opts.acceptors - majority(this.opts.acceptors)) this.standBy(nowMs, true);
+    // our id. In Phase 1 or 2, give up once too many did for a majority to remain (or, see onTick,
+    // when no majority answered or voted by the next retransmission).
+    if (msg.nonce === this.nonce && msg.cRnd === this.cRnd && msg.rnd === this.cRnd && (this.mode === "phase1" || this.mode === "leader")) {
+      this.refusers.add(msg.acc);
+      if (this.refusers.size > this.opts.acceptors - majority(this.opts.acceptors)) this.standBy(nowMs, true);
       return;
     }
     this.noteRound(msg.rnd, nowMs);

@@ -370,6 +370,48 @@ describe("review findings", () => {
     expect(p.state).toBe("phase1");
   });
 
+  // Simulator seed 7119337. Two processes started as proposer 1 race in one round R: acceptor 1
+  // binds R to the twin, acceptors 2 and 3 promise it to A, which leads. The twin stops (duplicate
+  // id) and acceptor 3 crashes for good: acceptors 1 and 2 are a majority, but acceptor 1 refuses
+  // every 2A of R. The leader ignored those Nacks and resent its 2A in R forever.
+  test("a leader whose round an acceptor bound to another incarnation gives it up once no majority votes in it", () => {
+    const acc = acceptors();
+    const l = learner();
+    const [pa, pb] = [new Proposer(proposerOptions({ id: 1, incarnation: 95 })), new Proposer(proposerOptions({ id: 1, incarnation: 96 }))];
+    const [aOneA, bOneA] = [to(startProposer(pa, 0, acc), "acceptors"), to(startProposer(pb, 0, acc), "acceptors")];
+    const r = pa.round;
+    expect(pb.round).toBe(r);
+    feed(pb, feed(acc[0]!, bOneA, 1, "proposers"), 1, "acceptors"); // acceptor 1 hears the twin first
+    feed(pa, [acc[1]!, acc[2]!].flatMap((a) => feed(a, aOneA, 1, "proposers")), 1, "acceptors");
+    expect(pa.isLeader).toBe(true);
+    feed(pa, feed(acc[0]!, aOneA, 1, "proposers"), 1, "acceptors"); // acceptor 1: R is bound to the twin
+    let live: Acceptor[] = acc;
+    const got: string[] = [];
+    /** Delivers everything sent, and everything sent in answer, to the live roles (the twin is gone). */
+    const run = (fx: Effects, t: number): void => {
+      const queue = [...fx.sends];
+      for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
+        const targets: Role[] = s.to === "acceptors" ? live : s.to === "proposers" ? [pa] : s.to === "learners" ? [l] : [];
+        for (const role of targets) {
+          const out = role.step(m(s.msg), t);
+          if (role === l) got.push(...ids(out.delivered));
+          queue.push(...out.sends);
+        }
+      }
+    };
+    const submit = (seq: number, t: number) => run(pa.step(m({ t: "submit", values: [val(5, seq)], via: 0 }), t), t);
+    submit(0, 2); // acceptors 2 and 3 vote: a majority without acceptor 1, in R
+    expect(got).toEqual(["5:0"]);
+    live = [acc[0]!, acc[1]!]; // acceptor 3 crashes for good
+    submit(1, 3);
+    for (let t = 4; t < 3000 && got.length < 2; t++) {
+      if (t % 200 === 0) submit(1, t); // the client resends
+      run(pa.step(tick, t), t);
+    }
+    expect(got).toEqual(["5:0", "5:1"]);
+    expect(pa.round).toBeGreaterThan(r);
+  });
+
   test("a forward of values already decided is answered: the standing-by proposer does not take over", () => {
     const p = new Proposer(proposerOptions({ id: 2, incarnation: 93 }));
     p.step(tick, 0);
