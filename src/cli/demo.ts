@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { defineCommand } from "citty";
 import { DemoRun, type DemoOptions } from "../cluster/demo-run.ts";
 import { EXIT } from "../exit-codes.ts";
+import { ACCEPTORS_MAX, ROLE_ID_MAX } from "../protocol/id-limits.ts";
 import { intArg, numberArg, type ArgsOf } from "./args.ts";
 import { isSystemError, reasonOf } from "../os-errors.ts";
 import { UiServer } from "../ui/server.ts";
@@ -36,10 +37,10 @@ export const demoArgs = {
 export function parseDemoArgs(args: ArgsOf<typeof demoArgs>): DemoOptions {
   const o: DemoOptions = {
     num: intArg("num", args.num, 0, 100_000_000),
-    clients: intArg("clients", args.clients, 1, 999),
-    proposers: intArg("proposers", args.proposers, 1, 999),
-    acceptors: intArg("acceptors", args.acceptors, 1, 255),
-    learners: intArg("learners", args.learners, 0, 999),
+    clients: intArg("clients", args.clients, 1, ROLE_ID_MAX),
+    proposers: intArg("proposers", args.proposers, 1, ROLE_ID_MAX),
+    acceptors: intArg("acceptors", args.acceptors, 1, ACCEPTORS_MAX),
+    learners: intArg("learners", args.learners, 0, ROLE_ID_MAX),
     loss: numberArg("loss", args.loss, 0, 0.99),
     catchup: args.catchup === true,
     sleepS: numberArg("sleep", args.sleep, 0, 3600),

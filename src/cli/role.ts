@@ -1,3 +1,4 @@
+import { ACCEPTOR_ID_MIN, ROLE_ID_MAX } from "../protocol/id-limits.ts";
 import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
 import { createLogger } from "../runtime/log.ts";
 import { ROLES, runAcceptor, runClient, runLearner, runProposer, type RoleName } from "../runtime/roles.ts";
@@ -7,7 +8,7 @@ import { noteNetworkPlace } from "./failure.ts";
 
 export const roleArgs = {
   role: { type: "string", description: `Role of this process: ${ROLES.join(", ")}`, valueHint: "role" },
-  id: { type: "string", description: "Id of this process within its role (0-999)", valueHint: "n" },
+  id: { type: "string", description: `Id of this process within its role (0-${ROLE_ID_MAX}; acceptors from ${ACCEPTOR_ID_MIN})`, valueHint: "n" },
   config: { type: "string", description: "Config file (.yaml, .yml or .json); see `paxos config`", valueHint: "file" },
   debug: { type: "boolean", description: "Debug logging (to stderr)", default: false },
   "log-format": { type: "string", description: "Logs as text (default) or json (one object per line)", valueHint: "text|json" },
@@ -66,10 +67,10 @@ export async function runRole(args: RoleArgs): Promise<number> {
     throw new UsageError(`--role: expected one of ${ROLES.join(", ")}, found '${args.role}'`);
   }
   const role = args.role as RoleName;
-  const id = intArg("id", args.id, 0, 999);
+  const id = intArg("id", args.id, 0, ROLE_ID_MAX);
   if (id === undefined) throw new UsageError("missing --id");
   // Acceptor 0 would be taken for "every acceptor" in a 1A (see Phase1A.acc).
-  if (role === "acceptor" && id === 0) throw new UsageError("--id: acceptor ids start at 1");
+  if (role === "acceptor" && id < ACCEPTOR_ID_MIN) throw new UsageError(`--id: acceptor ids start at ${ACCEPTOR_ID_MIN}`);
   checkRoleOptions(args, role);
   const config = await resolveConfig(args);
   if (role === "acceptor" && id > config.acceptors) {

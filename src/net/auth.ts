@@ -4,8 +4,9 @@
  * Without a key the cluster trusts its network and datagrams carry no MAC.
  */
 import { timingSafeEqual } from "node:crypto";
+import { AUTH_TAG_BYTES } from "../protocol/wire-budget.ts";
 
-export const MAC_BYTES = 16;
+export const MAC_BYTES = AUTH_TAG_BYTES;
 
 export interface Authenticator {
   /** The datagram to send: payload followed by its MAC. */

@@ -14,18 +14,14 @@
  */
 import { Decoder } from "cbor-x/decode";
 import { Encoder } from "cbor-x/encode";
-import { Batch, CLIENT_ID_MAX, packValues, readVarint, scanPacked, writeVarint } from "../protocol/batch.ts";
-import { NONCE_MAX, type Message, type Proposal, type Vote } from "../protocol/messages.ts";
+import { Batch, packValues, scanPacked } from "../protocol/batch.ts";
+import { CLIENT_NUMBER_MAX } from "../protocol/id-limits.ts";
+import type { Message, Proposal, Vote } from "../protocol/messages.ts";
+import { readVarint, writeVarint } from "../protocol/varint.ts";
+import { INSTANCE_MAX, NONCE_MAX, ROUND_MAX, UDP_PAYLOAD_BYTES_MAX } from "../protocol/wire-budget.ts";
 
 export const WIRE_VERSION = 2;
-/** Largest UDP payload over IPv4. */
-export const UDP_PAYLOAD_BYTES_MAX = 65_507;
-/**
- * Bounds that make a field impossible (and the datagram dropped). Rounds start from the clock
- * (ms × 1000), so they need 52 bits until about 2112.
- */
-export const ROUND_MAX = 2 ** 52;
-export const INSTANCE_MAX = 2 ** 48;
+/** Field bounds are in src/protocol/wire-budget.ts: a value beyond one makes the datagram dropped. */
 export const NODE_ID_MAX = 0xffff;
 
 
@@ -276,7 +272,7 @@ function unpackVarints(bytes: Uint8Array): number[] {
     xs.push(x);
   }
   if (xs.length % 2 !== 0) throw new DecodeError("field");
-  for (let i = 0; i < xs.length; i += 2) if (xs[i]! > CLIENT_ID_MAX) throw new DecodeError("field");
+  for (let i = 0; i < xs.length; i += 2) if (xs[i]! > CLIENT_NUMBER_MAX) throw new DecodeError("field");
   return xs;
 }
 

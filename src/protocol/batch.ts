@@ -3,7 +3,6 @@ import type { Value } from "./messages.ts";
 import { readVarint, varintBytes, writeVarint } from "./varint.ts";
 import { BATCH_FRAMING_BYTES, SEQ_MAX } from "./wire-budget.ts";
 
-export { readVarint, varintBytes, writeVarint } from "./varint.ts";
 
 /**
  * What one Synod instance decides: a batch of values (the empty batch is the no-op).
@@ -104,9 +103,6 @@ export class Batch {
 export function valueWireBytes(v: Value): number {
   return varintBytes(v.client) + varintBytes(v.seq) + varintBytes(v.seq - v.floor) + varintBytes(v.data.length) + v.data.length;
 }
-
-/** The codec's name for CLIENT_NUMBER_MAX (id-limits.ts). */
-export const CLIENT_ID_MAX = CLIENT_NUMBER_MAX;
 
 export function packValues(values: readonly Value[]): Uint8Array {
   let size = 0;

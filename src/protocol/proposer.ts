@@ -24,7 +24,6 @@ import { DECIDED_VALUE_UNKNOWN, VoteTally, majority } from "./tally.ts";
 import { PROPOSER_ID_MAX, ROUND_STRIDE } from "./id-limits.ts";
 import { BATCH_FRAMING_BYTES, NONCE_MAX } from "./wire-budget.ts";
 
-export { ROUND_STRIDE } from "./id-limits.ts";
 
 /** Decided instances whose votes (and 2A, if it did not come) the tally keeps, below the first undecided. */
 const TALLY_KEEP_INSTANCES = 4096;

@@ -7,7 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Effects, Group, Message, PersistRecord, Role } from "../../src/protocol/messages.ts";
-import { Proposer, ROUND_STRIDE } from "../../src/protocol/proposer.ts";
+import { ROUND_STRIDE } from "../../src/protocol/id-limits.ts";
+import { Proposer } from "../../src/protocol/proposer.ts";
 import { b, ids, proposerOptions, sent, startProposer, twoAOf, twoB, val } from "./helpers.ts";
 
 const m = (x: Message) => ({ kind: "msg" as const, msg: x });

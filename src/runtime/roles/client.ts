@@ -5,32 +5,22 @@
 import type { Config } from "../../config.ts";
 import { EXIT } from "../../exit-codes.ts";
 import { Client } from "../../protocol/client.ts";
+import { clientNumber } from "../../protocol/id-limits.ts";
+import { VALUE_OVERHEAD_BYTES, valueBytesLimit } from "../../protocol/wire-budget.ts";
 import type { Effects } from "../../protocol/messages.ts";
 import { clientLogHead, clientLogLine } from "../../report/latency-log.ts";
 import { readLines } from "../lines.ts";
 import { newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
 
-/** Room a value needs in a batch besides its bytes (ids, length, batch framing). */
-export const VALUE_OVERHEAD_BYTES = 32;
-
+/** The largest value a client submits with this config (a line beyond it is refused). */
 export function maxValueBytes(config: Config): number {
-  return config.batch.bytesMax - VALUE_OVERHEAD_BYTES;
-}
-
-/**
- * The client number on the wire: the --id in the low 10 bits, and 22 random bits that make each
- * run of a client a new identity, so that its seqs can start from 0 (small numbers are cheap to
- * send and to deduplicate) without colliding with an earlier run's. Two runs of one id collide
- * with probability 2^-22.
- */
-function clientNumber(id: number): number {
-  return (Math.floor(Math.random() * 2 ** 22) * 1024 + id) >>> 0;
+  return valueBytesLimit(config.batch.bytesMax);
 }
 
 export async function runClient(ctx: RoleContext): Promise<number> {
   const c = ctx.config;
   const client = new Client({
-    id: clientNumber(ctx.id),
+    id: clientNumber(ctx.id, Math.random()), // a new identity per run: see id-limits.ts
     outstandingMax: c.client.outstanding,
     datagramBytesMax: c.network.datagramBytesMax,
     retransmitMs: c.client.retransmitMs,

@@ -1,6 +1,7 @@
 /** The proposer process: a Proposer on the proposers' group, its metrics and status. */
 import { Effects } from "../../protocol/messages.ts";
-import { Proposer, ROUND_STRIDE } from "../../protocol/proposer.ts";
+import { ROUND_STRIDE } from "../../protocol/id-limits.ts";
+import { Proposer } from "../../protocol/proposer.ts";
 import { CATCHUP_DATAGRAMS_MAX, newMetrics, node, randomIdentity, serve, type RoleContext } from "./common.ts";
 import type { StatusFile } from "../status.ts";
 
