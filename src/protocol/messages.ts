@@ -305,7 +305,6 @@ export interface Role {
  */
 export const INSTANCES_AHEAD_MAX = 1_000_000;
 
-export { NONCE_MAX } from "./wire-budget.ts";
 
 /** Bound on the instances one Catchup asks for (and that are answered). */
 export const CATCHUP_INSTANCES_MAX = 4096;
