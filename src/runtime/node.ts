@@ -258,7 +258,7 @@ export class Node {
     }
   }
 
-  /** Encodes (once per message, though it may go to two groups), signs and queues a datagram. */
+  /** Encodes (once per message, though it may go to several groups: a 2A goes to three), signs and queues a datagram. */
   private send(to: Group, msg: Message): void {
     if (msg !== this.lastMsg) {
       this.lastMsg = msg;
