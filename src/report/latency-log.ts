@@ -74,6 +74,16 @@ function parseLine(line: string, client: number, where: string): LatencySample {
   return sample;
 }
 
+/**
+ * The latency of one client log line, cheaply (the live page reads every line as it is written),
+ * or undefined for a header or a line that is not one: the strict reader is parseLatencyLog.
+ */
+export function latencyOfLine(line: string): number | undefined {
+  if (line.startsWith("#")) return undefined;
+  const ms = Number(line.slice(line.lastIndexOf("\t") + 1));
+  return line.includes("\t") && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
 /** The client number on the wire a client log names in its `# client W` line (older logs: none). */
 export function clientNumberOf(text: string): number | undefined {
   const w = /^# client (\d+)$/m.exec(text)?.[1];

@@ -13,12 +13,13 @@ import type { Server } from "bun";
 import { LiveCheck } from "../check/live.ts";
 import type { DemoRun } from "../cluster/demo-run.ts";
 import type { Member } from "../cluster/supervisor.ts";
-import { parseLatencyLog } from "../report/latency-log.ts";
+import { latencyOfLine } from "../report/latency-log.ts";
 import { writeControl } from "../runtime/control.ts";
-import { restartPolicy, UiModel, type ProcessSample } from "./model.ts";
+import { LATENCY_WINDOW, restartPolicy, UiModel, type ProcessSample } from "./model.ts";
 import page from "./page/index.html";
 
-export const POLL_MS = 500;
+/** How often the files are read and the page redrawn (a redraw costs the browser, and the cluster, CPU). */
+export const POLL_MS = 1000;
 /** At most this many values for a client added from the page. */
 export const ADD_CLIENT_VALUES_MAX = 10_000_000;
 
@@ -54,6 +55,16 @@ class FileTail {
     this.partial = "";
     this.decoder = new TextDecoder();
   }
+}
+
+/** The latencies of a client log's lines (headers skipped; a line that does not parse is left out). */
+function latenciesOf(lines: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const line of lines) {
+    const ms = latencyOfLine(line);
+    if (ms !== undefined) out.push(ms);
+  }
+  return out;
 }
 
 export interface ActionRequest {
@@ -163,8 +174,9 @@ export class UiServer {
     }
     for (const f of files.filter((f) => /^learner-\d+\.txt$/.test(f))) this.check.learn(f, await this.tail(f).read());
     for (const f of files.filter((f) => /^latency-client-\d+\.tsv$/.test(f))) {
-      const lines = await this.tail(f).read();
-      if (lines.length > 0) this.model.addLatencies(parseLatencyLog(lines.join("\n"), 0, f).map((s) => s.latencyMs));
+      // Only the latest values count (the model keeps a window of them): the rest is not parsed.
+      const lines = (await this.tail(f).read()).slice(-LATENCY_WINDOW);
+      if (lines.length > 0) this.model.addLatencies(latenciesOf(lines));
     }
     const results = this.check.results();
     for (const r of results) {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { cdf, latencySeries, percentile, summarize, throughputSeries } from "../../src/report/latency.ts";
-import { LATENCY_LOG_HEADER, parseLatencyLog, type LatencySample } from "../../src/report/latency-log.ts";
+import { LATENCY_LOG_HEADER, latencyOfLine, parseLatencyLog, type LatencySample } from "../../src/report/latency-log.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -114,5 +114,13 @@ describe("series for the charts", () => {
     const shuffled = [...samples].sort((a, b) => (a.seq * 7919) % 4999 - (b.seq * 7919) % 4999);
     expect(latencySeries(shuffled, 1000)).toEqual(points);
     expect(latencySeries(tenSamples)).toEqual(tenSamples.map((s, i) => ({ timeS: i / 10, latencyMs: s.latencyMs })));
+  });
+});
+
+describe("latencyOfLine", () => {
+  test("reads a line's latency as parseLatencyLog does, and skips headers and broken lines", () => {
+    const lines = ["# client 5", LATENCY_LOG_HEADER, "1\t1700000000000.5\t2.25", "2\t1700000000001\t0", "garbage", "3\t1\t-1", "4\t1\tx"];
+    expect(lines.map(latencyOfLine)).toEqual([undefined, undefined, 2.25, 0, undefined, undefined, undefined]);
+    expect(latencyOfLine(lines[2]!)).toBe(parseLatencyLog(lines[2]!, 0, "f")[0]!.latencyMs);
   });
 });

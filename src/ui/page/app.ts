@@ -15,7 +15,22 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record
   return e;
 }
 
-const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString("en") : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+/** Where a thousands separator goes (Intl formatting costs more than the rest of a redraw). */
+const THOUSANDS = /\B(?=(\d{3})+(?!\d))/g;
+
+/** Writes only what changed: an unchanged page costs the browser no layout and no paint. */
+function setText(e: Element, text: string): void {
+  if (e.textContent !== text) e.textContent = text;
+}
+
+/** Replaces an element's children only when the markup they come from changed (keyed by `key`). */
+function replaceIfChanged(e: HTMLElement | SVGElement, key: string, make: () => Node[]): void {
+  if (e.dataset.key === key) return;
+  e.dataset.key = key;
+  e.replaceChildren(...make());
+}
+
+const fmt = (n: number): string => (n >= 100 ? Math.round(n).toString().replace(THOUSANDS, ",") : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const ms = (n: number): string => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${n >= 10 ? n.toFixed(0) : n.toFixed(2)} ms`);
 /** Rounds are milliseconds × 1000 + proposer id: shown as the last digits of the first part and the proposer. */
 const round = (r: number): string => (r === 0 ? "0" : `…${String(Math.floor(r / 1000)).slice(-5)}/p${r % 1000}`);
@@ -66,8 +81,8 @@ function roleState(p: ProcessRow): string {
 }
 
 function progress(p: ProcessRow): string {
-  if (p.learner) return `${p.learner.delivered.toLocaleString("en")} values delivered`;
-  if (p.client) return `${p.client.decided.toLocaleString("en")} / ${p.client.submitted.toLocaleString("en")} decided / submitted`;
+  if (p.learner) return `${p.learner.delivered.toString().replace(THOUSANDS, ",")} values delivered`;
+  if (p.client) return `${p.client.decided.toString().replace(THOUSANDS, ",")} / ${p.client.submitted.toString().replace(THOUSANDS, ",")} decided / submitted`;
   if (p.proposer) return `decided prefix ${p.proposer.decidedPrefix}`;
   return "";
 }
@@ -88,15 +103,15 @@ function renderProcesses(v: View): void {
     const cells = tr.children as HTMLCollectionOf<HTMLTableCellElement>;
     tr.classList.toggle("leader", p.leader);
     Object.assign(tr.dataset, { state: p.state, leader: String(p.leader), delivered: String(p.learner?.delivered ?? ""), prefix: String(p.learner?.decidedPrefix ?? ""), decided: String(p.client?.decided ?? "") });
-    cells[0]!.textContent = p.name;
-    cells[1]!.textContent = p.state === "down" && p.exitCode !== null ? `down (exit ${p.exitCode})` : p.state;
-    cells[1]!.className = `state state-${p.state}`;
-    cells[2]!.textContent = String(p.pid);
-    cells[3]!.textContent = roleState(p);
-    cells[4]!.textContent = progress(p);
-    cells[5]!.textContent = p.state === "down" || p.state === "done" ? "" : `${fmt(p.sentPerS)} / ${fmt(p.receivedPerS)}`;
-    cells[6]!.textContent = drops(p.dropped);
-    cells[7]!.textContent = p.loss > 0 ? `${p.loss * 100}%` : "";
+    setText(cells[0]!, p.name);
+    setText(cells[1]!, p.state === "down" && p.exitCode !== null ? `down (exit ${p.exitCode})` : p.state);
+    if (cells[1]!.className !== `state state-${p.state}`) cells[1]!.className = `state state-${p.state}`;
+    setText(cells[2]!, String(p.pid));
+    setText(cells[3]!, roleState(p));
+    setText(cells[4]!, progress(p));
+    setText(cells[5]!, p.state === "down" || p.state === "done" ? "" : `${fmt(p.sentPerS)} / ${fmt(p.receivedPerS)}`);
+    setText(cells[6]!, drops(p.dropped));
+    setText(cells[7]!, p.loss > 0 ? `${p.loss * 100}%` : "");
     const key = `${p.state}|${p.restart.allowed}|${p.loss}`;
     if (cells[8]!.dataset.key !== key) {
       cells[8]!.dataset.key = key;
@@ -107,16 +122,16 @@ function renderProcesses(v: View): void {
 }
 
 function renderHeader(v: View): void {
-  $("leader").textContent = v.leader ? `leader ${v.leader.name} · round ${round(v.leader.round)}` : "no leader";
+  setText($("leader"), v.leader ? `leader ${v.leader.name} · round ${round(v.leader.round)}` : "no leader");
   $("leader").className = `badge ${v.leader ? "ok" : "pending"}`;
-  $("checks").replaceChildren(...v.checks.map((c) => el("span", { class: `badge ${c.state}`, title: c.detail, "data-check": c.property, "data-state": c.state }, `${c.property}: ${c.state === "pending" ? "in progress" : c.state.toUpperCase()}`)));
+  replaceIfChanged($("checks"), JSON.stringify(v.checks), () => v.checks.map((c) => el("span", { class: `badge ${c.state}`, title: c.detail, "data-check": c.property, "data-state": c.state }, `${c.property}: ${c.state === "pending" ? "in progress" : c.state.toUpperCase()}`)));
 }
 
 function renderProgress(v: View): void {
-  const items = [`learned ${v.learned.toLocaleString("en")} of ${v.proposed.toLocaleString("en")} proposed`];
+  const items = [`learned ${v.learned.toString().replace(THOUSANDS, ",")} of ${v.proposed.toString().replace(THOUSANDS, ",")} proposed`];
   const lat = v.latency;
-  if (lat.count > 0) items.push(`latency p50 ${ms(lat.p50Ms)} · p90 ${ms(lat.p90Ms)} · p99 ${ms(lat.p99Ms)} · max ${ms(lat.maxMs)} (last ${lat.count.toLocaleString("en")} values)`);
-  $("progress").replaceChildren(...items.map((t) => el("span", {}, t)));
+  if (lat.count > 0) items.push(`latency p50 ${ms(lat.p50Ms)} · p90 ${ms(lat.p90Ms)} · p99 ${ms(lat.p99Ms)} · max ${ms(lat.maxMs)} (last ${lat.count.toString().replace(THOUSANDS, ",")} values)`);
+  replaceIfChanged($("progress"), items.join("|"), () => items.map((t) => el("span", {}, t)));
   const svgNs = "http://www.w3.org/2000/svg";
   const svg = (tag: string, attrs: Record<string, string>, text?: string): SVGElement => {
     const e = document.createElementNS(svgNs, tag);
@@ -130,30 +145,30 @@ function renderProgress(v: View): void {
   const x = (i: number) => 30 + (i * 285) / 59;
   const y = (r: number) => 110 - (r / top) * 100;
   const points = rates.map((r, i) => `${x(60 - rates.length + i).toFixed(1)},${y(r).toFixed(1)}`).join(" ");
-  $("rate-chart").replaceChildren(
+  replaceIfChanged($("rate-chart"), points, () => [
     svg("line", { x1: "30", y1: "110", x2: "315", y2: "110", stroke: "#d0d7de" }),
     svg("text", { x: "2", y: "14" }, fmt(top)),
     svg("text", { x: "2", y: "112" }, "0"),
     svg("text", { x: "280", y: "120" }, "now"),
     svg("polyline", { class: "series", points }),
-  );
-  $("rate-caption").textContent = `values learned per second, last minute (now ${fmt(rates.at(-1) ?? 0)}/s)`;
+  ]);
+  setText($("rate-caption"), `values learned per second, last minute (now ${fmt(rates.at(-1) ?? 0)}/s)`);
   // Latency histogram over the latest values.
   const most = Math.max(1, ...lat.bins.map((b) => b.count));
   const w = 285 / lat.bins.length;
-  $("latency-chart").replaceChildren(
+  replaceIfChanged($("latency-chart"), JSON.stringify(lat.bins), () => [
     ...lat.bins.flatMap((b, i) => [
       svg("rect", { class: "bar", x: (30 + i * w + 1).toFixed(1), y: (100 - (b.count / most) * 90).toFixed(1), width: (w - 2).toFixed(1), height: ((b.count / most) * 90).toFixed(1) }),
       svg("text", { x: (30 + i * w).toFixed(1), y: "112" }, b.toMs === null ? ">" : b.toMs >= 1000 ? `${b.toMs / 1000}s` : String(b.toMs)),
     ]),
     svg("text", { x: "2", y: "14" }, String(most)),
     svg("text", { x: "250", y: "120" }, "≤ ms per bin"),
-  );
+  ]);
 }
 
 function renderInstances(v: View): void {
-  $("instances").replaceChildren(
-    ...v.recent.map((r) =>
+  replaceIfChanged($("instances"), JSON.stringify(v.recent), () =>
+    v.recent.map((r) =>
       el(
         "div",
         { class: "strip", "data-learner": r.learner },
@@ -175,11 +190,11 @@ function renderNetwork(v: View): void {
   const rows = Object.entries(v.groups).map(([g, r]) => el("tr", {}, el("td", {}, g), el("td", { class: "num" }, fmt(r.sentPerS)), el("td", { class: "num" }, fmt(r.receivedPerS))));
   const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "group"), el("th", {}, "sent/s"), el("th", {}, "received/s"))), el("tbody", {}, ...rows));
   const d = Object.entries(v.drops);
-  $("network").replaceChildren(table, el("div", {}, d.length === 0 ? "no datagram dropped" : `dropped: ${d.map(([k, n]) => `${k} ${n.toLocaleString("en")}`).join(" · ")}`));
+  replaceIfChanged($("network"), JSON.stringify([v.groups, v.drops]), () => [table, el("div", {}, d.length === 0 ? "no datagram dropped" : `dropped: ${d.map(([k, n]) => `${k} ${n.toString().replace(THOUSANDS, ",")}`).join(" · ")}`)]);
 }
 
 function renderLog(v: View): void {
-  $("log").replaceChildren(...[...v.log].reverse().map((l) => el("li", { class: l.text.startsWith("CHECK FAILED") ? "failed" : "" }, `+${(l.atMs / 1000).toFixed(1)} s  ${l.text}`)));
+  replaceIfChanged($("log"), `${v.log.length}|${v.log.at(-1)?.atMs}|${v.log.at(-1)?.text}`, () => [...v.log].reverse().map((l) => el("li", { class: l.text.startsWith("CHECK FAILED") ? "failed" : "" }, `+${(l.atMs / 1000).toFixed(1)} s  ${l.text}`)));
 }
 
 function render(v: View): void {
