@@ -13,7 +13,7 @@ import { BINARY, ensureBinary } from "../cluster/harness.ts";
 import { Browser, CHROMIUM } from "./cdp.ts";
 
 // Real processes and a browser on a shared, sometimes busy, 2-core machine.
-setDefaultTimeout(180_000);
+setDefaultTimeout(120_000);
 const hasChromium = existsSync(CHROMIUM);
 const work = mkdtempSync(join(tmpdir(), "paxos-ui-browser-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
