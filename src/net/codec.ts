@@ -20,7 +20,7 @@ import type { Message, Proposal, Vote } from "../protocol/messages.ts";
 import { readVarint, writeVarint } from "../protocol/varint.ts";
 import { INSTANCE_MAX, NONCE_MAX, ROUND_MAX, UDP_PAYLOAD_BYTES_MAX } from "../protocol/wire-budget.ts";
 
-export const WIRE_VERSION = 2;
+export const WIRE_VERSION = 3;
 /** Field bounds are in src/protocol/wire-budget.ts: a value beyond one makes the datagram dropped. */
 export const NODE_ID_MAX = 0xffff;
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Encoder } from "cbor-x/encode";
-import { DecodeError, decode, encode } from "../../src/net/codec.ts";
+import { DecodeError, WIRE_VERSION as V, decode, encode } from "../../src/net/codec.ts";
 import { Prng } from "../../src/prng.ts";
 import { Batch } from "../../src/protocol/batch.ts";
 import { SAMPLES } from "./samples.ts";
@@ -27,16 +27,17 @@ describe("codec", () => {
     const cases: [unknown, string][] = [
       [{ a: 1 }, "shape"],
       [[1, 42, 3, 2, 1, 7, 0, 0, 0], "version"], // version 1: the wire before rounds carried nonces
-      [[2, 42, 5, 2, 1, 7, 0, 0, 0], "config"], // a process configured with 5 acceptors
-      [[2, 42, 3, 99, 1, 7, 0, 0, 0], "type"],
-      [[2, 42, 3, 2, -1, 7, 0, 0, 0], "field"],
-      [[2, 42, 3, 2, 2 ** 53, 7, 0, 0, 0], "field"],
-      [[2, 42, 3, 2, 1.5, 7, 0, 0, 0], "field"],
-      [[2, 42, 3, 2, 1, 2 ** 48 + 1, 0, 0, 0], "field"], // nonce out of range
-      [[2, 42, 3, 2, 1, 7, 0, 0], "shape"],
-      [[2, 42, 3, 2, 1, 7, 0, 0, 0, 0], "shape"],
-      [[2, 42, 3, 0, new Uint8Array([1, 2, 50, 0])], "field"],
-      [[2, 42, 3, 6, 1, 9, [1, 2]], "field"],
+      [[2, 42, 3, 2, 1, 7, 0, 0, 0], "version"], // version 2 (paxos 0.1.0): 2Bs carried their values
+      [[V, 42, 5, 2, 1, 7, 0, 0, 0], "config"], // a process configured with 5 acceptors
+      [[V, 42, 3, 99, 1, 7, 0, 0, 0], "type"],
+      [[V, 42, 3, 2, -1, 7, 0, 0, 0], "field"],
+      [[V, 42, 3, 2, 2 ** 53, 7, 0, 0, 0], "field"],
+      [[V, 42, 3, 2, 1.5, 7, 0, 0, 0], "field"],
+      [[V, 42, 3, 2, 1, 2 ** 48 + 1, 0, 0, 0], "field"], // nonce out of range
+      [[V, 42, 3, 2, 1, 7, 0, 0], "shape"],
+      [[V, 42, 3, 2, 1, 7, 0, 0, 0, 0], "shape"],
+      [[V, 42, 3, 0, new Uint8Array([1, 2, 50, 0])], "field"],
+      [[V, 42, 3, 6, 1, 9, [1, 2]], "field"],
     ];
     for (const [raw, reason] of cases) expect(() => decode(cbor.encode(raw), W)).toThrow(new DecodeError(reason as never));
     expect(() => decode(new Uint8Array([0xff, 0x00]), W)).toThrow(DecodeError);
