@@ -38,6 +38,8 @@ export type Source = { readonly file: string } | { readonly text: string } | "pi
 export interface MemberSpec {
   readonly role: RoleName;
   readonly id: number;
+  /** Its name (files: NAME.log, NAME.status.json); default `<role>-<id>`. */
+  readonly name?: string;
   /** Arguments kept across restarts. */
   readonly args?: readonly string[];
   /** Arguments for the first start only (an acceptor's --init). */
@@ -67,7 +69,7 @@ export class Member {
     readonly logFile: string | undefined,
     readonly logOffset: number,
   ) {
-    this.name = `${spec.role}-${spec.id}`;
+    this.name = spec.name ?? `${spec.role}-${spec.id}`;
     this.statusPath = statusPath;
     const collect = async (s: unknown, into: "out" | "err") => {
       if (!(s instanceof ReadableStream)) return;
@@ -169,7 +171,7 @@ export class Supervisor {
   }
 
   start(spec: MemberSpec): Member {
-    const name = `${spec.role}-${spec.id}`;
+    const name = spec.name ?? `${spec.role}-${spec.id}`;
     const statusPath = join(this.opts.dir, `${name}.status.json`);
     writeFileSync(statusPath, ""); // no stale status of an earlier incarnation
     const stderr = spec.stderr ?? { file: join(this.opts.dir, `${name}.log`) };

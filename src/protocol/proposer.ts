@@ -823,7 +823,9 @@ export class Proposer implements Role {
    * operator's mistake. Evidence that began while this process was starting (within the grace
    * period) and goes on after it means another process was already running: this one stops.
    * Evidence that began later means another process started after this one: this one goes on
-   * and says so (the other one stops).
+   * and says so (the other one stops if it hears this one); if that evidence lasts two grace
+   * periods the other one did not stop (it never heard this one, e.g. because this one stood by
+   * while it led), and this one stops instead. Either way one of the two stops.
    */
   private checkOwnership(rnd: number, nonce: number, nowMs: number, fx: Effects): void {
     if (rnd === 0 || rnd % ROUND_STRIDE !== this.opts.id) return;
@@ -839,10 +841,18 @@ export class Proposer implements Role {
         cause: "duplicate-id",
         reason: `another process is running proposer ${this.opts.id} (round ${rnd} is not this process's, and it was running when this one started); give every proposer its own id`,
       };
+    } else if (nowMs - this.foreignSinceMs >= 2 * graceMs) {
+      // A newcomer that lasted two grace periods is a live process, not a stray late datagram; it
+      // was not told (a standby sends nothing in its own round), so this one stops instead.
+      this.mode = "stopped";
+      fx.fatal = {
+        cause: "duplicate-id",
+        reason: `another process started as proposer ${this.opts.id} after this one and runs on (round ${rnd} is not this process's); this one stops, give every proposer its own id`,
+      };
     } else {
       fx.alerts.push({
         cause: "duplicate-id",
-        reason: `another process started as proposer ${this.opts.id} (round ${rnd} is not this process's); this one goes on, give every proposer its own id`,
+        reason: `another process started as proposer ${this.opts.id} (round ${rnd} is not this process's); this one goes on for now, give every proposer its own id`,
       });
     }
   }

@@ -28,6 +28,38 @@ async function bothLearnersAgree(c: Cluster, a: string[], b: string[], learners:
 }
 
 describe("operator mistakes (compiled binary)", () => {
+  // Found by a new user: the newcomer took over from an idle leader, which then stood by and sent
+  // nothing in its own round, so the newcomer never learned of it; both ran on as proposer 1.
+  test("a second proposer with an idle one's id takes over; the older one stops (exit 5); every value is learned", async () => {
+    const c = (cluster = new Cluster());
+    c.startMany("acceptor", 3);
+    const first = c.start("proposer", 1);
+    const learner = c.start("learner", 1);
+    await c.waitUp([first, learner]);
+    await c.leader();
+    // Past its start-up grace (10 s): what it sees of proposer 1 from now on is a newcomer.
+    const startedMs = first.status()!.startedUnixMs;
+    await waitFor(() => Date.now() > startedMs + 10_500, 15_000, "the first proposer's start-up grace to pass");
+    const all: string[] = [];
+    let k = 0;
+    const feed = async () => {
+      const v = values(`d${++k}-`, 100);
+      all.push(...v);
+      expect(await exitOf(c.client(k, v, ["--outstanding", "5"]), 30_000)).toBe(0);
+    };
+    const second = c.supervisor.start({ role: "proposer", id: 1, name: "proposer-1-again", stdin: "pipe", stdout: "pipe", stderr: "pipe" }); // the mistake
+    await waitFor(() => second.status()?.proposer?.leader === true, 20_000, "the newcomer leading");
+    const deadline = Date.now() + 60_000;
+    while (first.alive && second.alive && Date.now() < deadline) await feed();
+    expect(first.alive).toBe(false);
+    expect(await exitOf(first, 5000)).toBe(5);
+    expect(first.stderr).toMatch(/another process started as proposer 1 after this one and runs on .*this one stops/);
+    expect(second.alive).toBe(true);
+    await feed(); // the one left goes on
+    await waitFor(() => learner.lines().length >= all.length, 20_000, "every value learned");
+    expect(sorted(learner.lines())).toEqual(sorted(all));
+  }, 120_000);
+
   test("an in-memory acceptor killed and restarted with its id is refused and stops (exit 5); the others go on", async () => {
     const c = (cluster = new Cluster());
     const [a, b] = [values("a", 500), values("b", 500)];

@@ -125,6 +125,22 @@ describe("issue 10 regressions", () => {
     expect(later.alerts[0]?.reason).toMatch(/another process started as proposer 1/);
   });
 
+  // Found by a new user: a second proposer 1 started while the first stood by idle took over; the
+  // first only said so, the newcomer never heard the first (a standby sends nothing in its round):
+  // two processes ran as proposer 1 for good.
+  test("2b: an older proposer that keeps seeing a newer one with its id for two grace periods stops (exit code 5)", () => {
+    const q = new Proposer(proposerOptions({ id: 1, incarnation: 22, duplicateGraceMs: 1000 }));
+    startProposer(q, 0);
+    const foreign = (t: number) => q.step(m(twoB(1, [{ inst: 0, vRnd: 9_000_001, vVal: b() }], 0)), t);
+    // Sporadic evidence (a late datagram now and then) only raises alerts.
+    for (const t of [5000, 6500, 8000]) expect(foreign(t).fatal).toBeUndefined();
+    // A live newcomer: evidence all along, for two grace periods.
+    const stops: (string | undefined)[] = [];
+    for (let t = 20_000; t <= 22_500; t += 250) stops.push(foreign(t).fatal?.reason);
+    expect(stops.slice(0, 8).every((r) => r === undefined)).toBe(true); // before 22,000
+    expect(stops.find((r) => r !== undefined)).toMatch(/another process started as proposer 1 after this one .*this one stops/);
+  });
+
   // Item 3. After a whole-cluster restart acceptors report a decided prefix far below their votes;
   // a new leader capped what it re-proposed at that prefix + INSTANCES_AHEAD_MAX and proposed new
   // values above, over a chosen one.
