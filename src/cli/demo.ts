@@ -79,11 +79,16 @@ export const demoCommand = defineCommand({
     const ui = args.ui === true ? new UiServer({ port: uiPort, log: (line) => process.stderr.write(`${line}\n`) }) : undefined;
     if (ui !== undefined) options.live = (r) => ui.serve(r);
     const run = new DemoRun(options);
+    let stopping = false;
     const stop = () => {
       // A live page ends the run on the first Ctrl-C: every process is stopped and waited for.
       if (ui?.serving) return ui.stop();
-      run.stopAll();
-      process.exit(EXIT.interrupted);
+      if (stopping) return;
+      stopping = true;
+      void run.interrupt().then((n) => {
+        process.stderr.write(`\npaxos demo: interrupted: stopped its ${n} running processes; nothing was checked (logs in ${options.logs}/)\n`);
+        process.exit(EXIT.interrupted);
+      });
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

@@ -1,6 +1,6 @@
 import { ACCEPTOR_ID_MIN, ROLE_ID_MAX } from "../protocol/id-limits.ts";
 import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
-import { createLogger } from "../runtime/log.ts";
+import { createLogger, type LogFormat } from "../runtime/log.ts";
 import { ROLES, runAcceptor, runClient, runLearner, runProposer, type RoleName } from "../runtime/roles.ts";
 import { intArg, numberArg, type ArgsOf } from "./args.ts";
 import { UsageError } from "./errors.ts";
@@ -78,8 +78,9 @@ export async function runRole(args: RoleArgs): Promise<number> {
   }
   const seed = intArg("seed", args.seed, 0, 2 ** 32 - 1) ?? ((Date.now() ^ (process.pid << 8)) >>> 0);
   const count = intArg("count", args.count, 0, Number.MAX_SAFE_INTEGER);
-  const format = args["log-format"] ?? "text";
-  if (format !== "text" && format !== "json") throw new UsageError(`--log-format: expected text or json, found '${format}'`);
+  const rawFormat = args["log-format"] ?? "text";
+  if (rawFormat !== "text" && rawFormat !== "json") throw new UsageError(`--log-format: expected text or json, found '${rawFormat}'`);
+  const format: LogFormat = rawFormat;
   const log = createLogger(`${role}-${id}`, args.debug === true, format);
   noteNetworkPlace(config, `${role}s`);
   const ctx = {
@@ -92,6 +93,8 @@ export async function runRole(args: RoleArgs): Promise<number> {
     ...(args.init === true ? { init: true } : {}),
     ...(args.output !== undefined ? { output: args.output } : {}),
     ...(args.status !== undefined ? { status: args.status } : {}),
+    logFormat: format,
+    tag: `${role}-${id}`,
     ...(args.control !== undefined ? { control: args.control } : {}),
   };
   switch (role) {

@@ -11,6 +11,7 @@ import { writeReport } from "../report/files.ts";
 import { failureLineOf } from "../runtime/log.ts";
 import { renderTextSummary } from "../report/html.ts";
 import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
+import { EXIT } from "../exit-codes.ts";
 import { majority } from "../protocol/tally.ts";
 import { selfCommand } from "../runtime/self.ts";
 import { AcceptorLog } from "../storage/acceptor-log.ts";
@@ -98,6 +99,8 @@ export class DemoRun {
     if (!this.o.quiet) process.stderr.write(`${line}\n`);
   };
   private clientPhaseMs = 0;
+  /** Set by interrupt(): the processes ending now are not a failure to report. */
+  private interrupted = false;
   private readonly counter = new LineCounter();
   /** Peak resident memory per process (Linux: VmHWM, sampled while it runs). */
   private readonly peakRss = new Map<string, number>();
@@ -170,10 +173,17 @@ export class DemoRun {
     return rss;
   }
 
-  /** Stops every process without waiting (an interrupted demo). */
-  stopAll(signal: NodeJS.Signals = "SIGTERM"): void {
-    this.sup?.killAll(signal);
+  /** Stops every running process (an interrupted demo) and waits for them; returns how many there were. */
+  async interrupt(): Promise<number> {
+    this.interrupted = true;
+    if (this.sup === undefined) return 0;
+    const n = this.sup.live().length;
+    await this.sup.stopAll("SIGTERM", 3000);
+    rmSync(this.path("pids"), { force: true });
+    return n;
   }
+
+
 
   async run(): Promise<number> {
     const o = this.o;
@@ -297,6 +307,7 @@ export class DemoRun {
     let lastCount = -1;
     let lastChangeMs = performance.now();
     for (;;) {
+      if (this.interrupted) return EXIT.interrupted;
       const now = this.newest(waitFor);
       const failed = now.find((m) => m.exitCode !== null && m.exitCode !== 0);
       if (failed) return this.giveUp(`${failed.name} exited with code ${failed.exitCode}${failureLine(failed)}`);

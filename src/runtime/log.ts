@@ -55,3 +55,11 @@ export function failureLineOf(log: string): string | undefined {
   // A crash report of the runtime: "error: …", "TypeError: …", "EACCES: …"; skip the source it quotes.
   return lines.find((l) => /^(error|[A-Za-z]*Error|E[A-Z]+):\s/.test(l));
 }
+
+/**
+ * A process's last word when it cannot go on: one `paxos: …` line (as the CLI's own failures), or
+ * a `"level":"fatal"` object under the json format. Scripts and supervisors look for this line.
+ */
+export function fatalLine(tag: string, format: LogFormat, message: string): string {
+  return format === "json" ? jsonLogLine("fatal", tag, message) : `${FAILURE_PREFIX}${message}\n`;
+}

@@ -2,7 +2,7 @@
 import { EXIT } from "../../exit-codes.ts";
 import { Acceptor } from "../../protocol/acceptor.ts";
 import { AcceptorLog, StorageError } from "../../storage/acceptor-log.ts";
-import { CATCHUP_DATAGRAMS_MAX, newMetrics, node, randomIdentity, serve, type RoleContext } from "./common.ts";
+import { CATCHUP_DATAGRAMS_MAX, fatal, newMetrics, node, randomIdentity, serve, type RoleContext } from "./common.ts";
 
 /** How often a durable acceptor checks whether its log wants compacting. */
 const COMPACT_CHECK_MS = 10_000;
@@ -11,7 +11,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   const c = ctx.config;
   const dir = c.acceptor.storage;
   if (ctx.init && dir === null) {
-    ctx.log.error("--init creates a durable acceptor's log: give it acceptor.storage (or --storage DIR)");
+    fatal(ctx, "--init creates a durable acceptor's log: give it acceptor.storage (or --storage DIR)");
     return EXIT.usage;
   }
   let opened: ReturnType<typeof AcceptorLog.open> | undefined;
@@ -20,7 +20,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
       opened = AcceptorLog.open(dir, c.cluster, ctx.id, { create: ctx.init === true, newIdent: randomIdentity });
     } catch (e) {
       if (!(e instanceof StorageError) && !(e instanceof Error && "code" in e)) throw e;
-      ctx.log.error(`cannot use the acceptor log: ${(e as Error).message}`);
+      fatal(ctx, `cannot use the acceptor log: ${(e as Error).message}`);
       return EXIT.storage;
     }
   }
@@ -48,7 +48,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
         log.commit();
       } catch (e) {
         // Nothing may be acknowledged that is not on disk: stop at once rather than go on.
-        ctx.log.error(`writing ${log.path} failed: ${(e as Error).message}; stopping`);
+        fatal(ctx, `writing ${log.path} failed: ${(e as Error).message}; stopping`);
         process.exit(EXIT.storage);
       }
     },

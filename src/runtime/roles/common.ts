@@ -15,6 +15,7 @@ import { Metrics, registerProcessMetrics } from "../metrics.ts";
 import { Node, type NodeOptions } from "../node.ts";
 import { watchControl } from "../control.ts";
 import { StatusFile, type RoleStatus } from "../status.ts";
+import { fatalLine, type LogFormat } from "../log.ts";
 
 export type RoleName = "client" | "proposer" | "acceptor" | "learner";
 export const ROLES: readonly RoleName[] = ["client", "proposer", "acceptor", "learner"];
@@ -41,6 +42,9 @@ export interface RoleContext {
   readonly output?: string;
   /** Write this process's state to this file (see status.ts). */
   readonly status?: string;
+  /** The log format (text by default) and tag (role-id), for the last line of a process that cannot go on. */
+  readonly logFormat?: LogFormat;
+  readonly tag?: string;
   /** Apply the settings in this file while running (see control.ts). */
   readonly control?: string;
 }
@@ -144,9 +148,14 @@ function startMetrics(ctx: RoleContext, name: RoleName, n: Node, metrics: Metric
 
 export const newMetrics = (ctx: RoleContext, name: RoleName) => new Metrics({ role: name, id: ctx.id });
 
+/** Says why this process cannot go on, as its last line (src/runtime/log.ts, fatalLine). */
+export function fatal(ctx: RoleContext, message: string): void {
+  process.stderr.write(fatalLine(ctx.tag ?? `paxos-${ctx.id}`, ctx.logFormat ?? "text", message));
+}
+
 /** The exit code of a role that cannot go on, after saying why. */
 export function fatalExit(ctx: RoleContext, f: Fatal): number {
-  ctx.log.error(f.reason);
+  fatal(ctx, f.reason);
   return f.cause === "trimmed" ? EXIT.trimmed : f.cause === "storage" ? EXIT.storage : EXIT.duplicateId;
 }
 

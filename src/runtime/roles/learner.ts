@@ -14,7 +14,7 @@ import { LearnerArchive } from "../../storage/learner-archive.ts";
 import { LearnerOutputFile, type OutputPosition } from "../../storage/learner-output.ts";
 import { RecentInstances } from "../recent.ts";
 import { StdoutLines } from "../stdout.ts";
-import { CATCHUP_DATAGRAMS_MAX, fatalExit, newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
+import { CATCHUP_DATAGRAMS_MAX, fatal, fatalExit, newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
 
 /** A learner writes its position to --output's FILE.pos at most this often (its FILE at every flush). */
 const OUTPUT_POSITION_EVERY_MS = 1000;
@@ -27,13 +27,13 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   try {
     if (c.learner.archive !== null) archive = LearnerArchive.open(c.learner.archive, c.cluster, ctx.id);
   } catch (e) {
-    ctx.log.error(`cannot use the learner archive: ${(e as Error).message}`);
+    fatal(ctx, `cannot use the learner archive: ${(e as Error).message}`);
     return EXIT.storage;
   }
   try {
     if (ctx.output !== undefined) ({ output: file, resumed } = LearnerOutputFile.open(ctx.output, c.cluster, ctx.id));
   } catch (e) {
-    ctx.log.error(`cannot use the output file: ${(e as Error).message}`);
+    fatal(ctx, `cannot use the output file: ${(e as Error).message}`);
     return EXIT.output;
   }
   if (resumed !== undefined) ctx.log.info(`${ctx.output}: resuming after ${resumed.values} values (instance ${resumed.next})`);
@@ -56,7 +56,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   const outputFailed = (e: unknown): void => {
     const code = (e as { code?: string }).code;
     if (code === "EPIPE") return finish(EXIT.pipe);
-    ctx.log.error(`cannot write the learner's output${ctx.output ? ` to ${ctx.output}` : ""}: ${(e as Error).message}; stopping (${written} values were written)`);
+    fatal(ctx, `cannot write the learner's output${ctx.output ? ` to ${ctx.output}` : ""}: ${(e as Error).message}; stopping (${written} values were written)`);
     finish(EXIT.output);
   };
   const flush = async (final: boolean): Promise<void> => {
