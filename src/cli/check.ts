@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { checkAll } from "../check/check.ts";
 import { CheckInputError, formatResults, gatherLogs } from "../check/files.ts";
-import { debugArg, UsageError } from "./errors.ts";
+import { debugArg } from "./errors.ts";
 import { isDir } from "../paths.ts";
 
 export const checkCommand = defineCommand({
@@ -15,9 +15,15 @@ export const checkCommand = defineCommand({
   },
   async run({ args }) {
     const paths = args._.map(String);
-    const { proposed, learned } = await gatherLogs(paths).catch((e: unknown) => {
-      throw e instanceof CheckInputError ? new UsageError(e.message) : e;
-    });
+    let logs: Awaited<ReturnType<typeof gatherLogs>>;
+    try {
+      logs = await gatherLogs(paths);
+    } catch (e) {
+      if (!(e instanceof CheckInputError)) throw e;
+      process.stderr.write(`paxos check: ${e.message}\n`); // nothing to check is no evidence: exit 1, as a failed check
+      return 1;
+    }
+    const { proposed, learned } = logs;
     if (learned.length === 0) {
       // Nothing delivered is trivially in order and agreed: that is no evidence, so it is no OK.
       const dir = paths.length === 0 ? "logs" : paths.length === 1 && isDir(paths[0]!) ? paths[0] : undefined;

@@ -4,7 +4,7 @@
  */
 import { readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { isDir } from "../paths.ts";
+import { isDir, isFile } from "../paths.ts";
 import { renderReport } from "./html.ts";
 import { summarize, type LatencySummary } from "./latency.ts";
 import { LatencyLogError, parseLatencyLog, type LatencySample } from "./latency-log.ts";
@@ -14,11 +14,10 @@ const LATENCY_FILE = /^latency-client-(\d+)\.tsv$/;
 
 /** The latency logs of `dir`, ordered by client id; throws LatencyLogError when there are none. */
 export function latencyLogFiles(dir: string): { client: number; path: string }[] {
-  const files = isDir(dir)
-    ? readdirSync(dir)
-        .map((name) => ({ name, match: LATENCY_FILE.exec(name) }))
-        .flatMap(({ name, match }) => (match ? [{ client: Number(match[1]), path: join(dir, name) }] : []))
-    : [];
+  if (!isDir(dir)) throw new LatencyLogError(isFile(dir) ? `${dir}: a file, not a run's directory (with latency-client-N.tsv)` : `${dir}: no such directory`);
+  const files = readdirSync(dir)
+    .map((name) => ({ name, match: LATENCY_FILE.exec(name) }))
+    .flatMap(({ name, match }) => (match ? [{ client: Number(match[1]), path: join(dir, name) }] : []));
   if (files.length === 0) throw new LatencyLogError(`no latency logs (latency-client-*.tsv) in ${dir}`);
   return files.sort((a, b) => a.client - b.client);
 }

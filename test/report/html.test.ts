@@ -192,12 +192,17 @@ describe("writeReport and `paxos report`", () => {
     expect(await Bun.file(out).text()).toContain("<h1>nightly</h1>");
   });
 
-  test("no latency logs, or a missing directory: a message and exit code 1", async () => {
+  test("no latency logs, a missing directory or a file: a message that says which, and exit code 1", async () => {
     logDir({ "learner-1.txt": "a\n" });
-    for (const d of [dir, join(dir, "missing")]) {
+    const expected: [string, string][] = [
+      [dir, `no latency logs (latency-client-*.tsv) in ${dir}`],
+      [join(dir, "missing"), `${join(dir, "missing")}: no such directory`],
+      [join(dir, "learner-1.txt"), `${join(dir, "learner-1.txt")}: a file, not a run's directory (with latency-client-N.tsv)`],
+    ];
+    for (const [d, message] of expected) {
       const r = await runReport([d]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`paxos report: no latency logs (latency-client-*.tsv) in ${d}\n`);
+      expect(r.stderr).toBe(`paxos report: ${message}\n`);
     }
   });
 
