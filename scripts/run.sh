@@ -25,6 +25,8 @@ USAGE
 num=5 batch=1 clients=2 proposers=2 acceptors=3 learners=2 loss=0.0 sleep=2 ip="" extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    -n|--num|-b|--batch|-c|--clients|-p|--proposers|-a|--acceptors|-l|--learners|--loss|-s|--sleep|--ip)
+      if [ $# -lt 2 ]; then echo "scripts/run.sh: $1 needs a value" >&2; usage >&2; exit 2; fi ;;&
     -n|--num) num="$2"; shift 2 ;;
     -b|--batch) batch="$2"; shift 2 ;;
     -c|--clients) clients="$2"; shift 2 ;;

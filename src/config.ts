@@ -70,7 +70,8 @@ export const ConfigSchema = v.strictObject({
       v.pipe(
         v.string(),
         v.regex(/^[^\s:]+:\d{1,5}$/, "host:port, e.g. 127.0.0.1:9464"),
-        v.check((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, "a port up to 65535"),
+        // Only when it is host:port at all (valibot goes on after a failed step: one mistake, one line).
+        v.check((s) => !/^[^\s:]+:\d{1,5}$/.test(s) || Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, "a port up to 65535"),
       ),
     ),
   }),

@@ -18,6 +18,8 @@ export interface Control {
 export function parseControl(text: string): Control {
   const c = JSON.parse(text) as unknown;
   if (typeof c !== "object" || c === null || Array.isArray(c)) throw new Error("expected a JSON object such as {\"loss\": 0.1}");
+  const unknown = Object.keys(c).filter((k) => k !== "loss");
+  if (unknown.length > 0) throw new Error(`unknown setting ${unknown.map((k) => JSON.stringify(k)).join(", ")}: the control file takes {"loss": P}`);
   const loss = (c as { loss?: unknown }).loss;
   if (loss === undefined) return {};
   if (typeof loss !== "number" || !(loss >= 0 && loss <= 1)) throw new Error(`loss: expected a probability from 0 to 1, found ${JSON.stringify(loss)}`);

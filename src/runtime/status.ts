@@ -6,6 +6,7 @@
  * The format is versioned (`v`); fields are added, never renamed or retyped, within a version.
  */
 import { renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { isSystemError, reasonOf } from "../os-errors.ts";
 import type { RecentInstance } from "./recent.ts";
 import type { RoleName } from "./roles/common.ts";
 
@@ -140,7 +141,8 @@ export class StatusFile {
       } catch {
         // it was never written
       }
-      this.onError(`cannot write the status file ${this.path}: ${(e as Error).message}; not writing it again`);
+      const why = isSystemError(e) ? reasonOf(e.code) : (e as Error).message; // not the temporary file's name
+      this.onError(`cannot write the status file ${this.path}: ${why}; not writing it again`);
     }
   }
 }

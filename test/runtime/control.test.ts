@@ -13,6 +13,7 @@ test("parses a loss, refuses what is not one", () => {
   expect(() => parseControl('{"loss": 2}')).toThrow(/probability from 0 to 1/);
   expect(() => parseControl("[1]")).toThrow(/JSON object/);
   expect(() => parseControl("nope")).toThrow();
+  expect(() => parseControl('{"lost": 0.1}')).toThrow(/unknown setting "lost"/); // a typo is said, not ignored
 });
 
 test("applies the file at once and whenever it changes; a bad one is said and ignored", async () => {
