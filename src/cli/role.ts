@@ -1,7 +1,11 @@
 import { ACCEPTOR_ID_MIN, ROLE_ID_MAX } from "../protocol/id-limits.ts";
 import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
 import { createLogger, type LogFormat } from "../runtime/log.ts";
-import { ROLES, runAcceptor, runClient, runLearner, runProposer, type RoleName } from "../runtime/roles.ts";
+import { runAcceptor } from "../runtime/roles/acceptor.ts";
+import { runClient } from "../runtime/roles/client.ts";
+import { ROLES, type RoleName } from "../runtime/roles/common.ts";
+import { runLearner } from "../runtime/roles/learner.ts";
+import { runProposer } from "../runtime/roles/proposer.ts";
 import { intArg, numberArg, type ArgsOf } from "./args.ts";
 import { UsageError } from "./errors.ts";
 import { noteNetworkPlace } from "./failure.ts";

@@ -7,7 +7,7 @@ export interface ClientOptions {
   /**
    * The client number values carry, with seqs from `seqBase` up. A restarted client must not
    * reuse ids of its earlier run (they would be taken for duplicates): the runtime makes the
-   * number unique per run (see runtime/roles.ts).
+   * number unique per run (see clientNumber in id-limits.ts).
    */
   readonly id: number;
   /** Values submitted and not yet known decided, at most. */
