@@ -36,7 +36,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   metrics.gauge("paxos_promised_round", "Highest round promised (rnd)", () => [{ value: acceptor.promised }]);
   metrics.gauge("paxos_votes_held", "Votes held in memory", () => [{ value: acceptor.voteCount }]);
   const roleStatus = () => ({ acceptor: { promised: acceptor.promised, votes: acceptor.voteCount, durable: opened !== undefined } });
-  if (opened === undefined) return serve(ctx, "acceptor", node(ctx, { role: acceptor, name: "acceptor" }), metrics, roleStatus);
+  if (opened === undefined) return serve(ctx, { name: "acceptor", node: node(ctx, { role: acceptor, name: "acceptor" }), metrics, roleStatus });
   const log = opened.log;
   acceptor.restore(opened.loaded.records);
   if (opened.loaded.tornBytes > 0) ctx.log.warn(`${log.path}: dropped a torn last record (${opened.loaded.tornBytes} bytes, never acknowledged)`);
@@ -56,7 +56,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   const compaction = setInterval(() => {
     if (log.wantsCompaction(acceptor.storedBytes)) log.compact(acceptor.snapshot());
   }, COMPACT_CHECK_MS);
-  const code = await serve(ctx, "acceptor", node(ctx, { role: acceptor, name: "acceptor", durable }), metrics, roleStatus);
+  const code = await serve(ctx, { name: "acceptor", node: node(ctx, { role: acceptor, name: "acceptor", durable }), metrics, roleStatus });
   clearInterval(compaction);
   log.close();
   return code;

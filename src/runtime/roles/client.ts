@@ -59,16 +59,21 @@ export async function runClient(ctx: RoleContext): Promise<number> {
     if (lines !== "") latency!.write(lines); // one write per step
     if (fx.acked.length > 0) wake();
   };
-  const running = await start(ctx, "client", n, metrics, () => ({
-    client: {
-      number: client.opts.id,
-      read,
-      submitted: client.counters.submitted,
-      retransmitted: client.counters.retransmitted,
-      decided,
-      undecided: client.undecided,
-    },
-  }));
+  const running = await start(ctx, {
+    name: "client",
+    node: n,
+    metrics,
+    roleStatus: () => ({
+      client: {
+        number: client.opts.id,
+        read,
+        submitted: client.counters.submitted,
+        retransmitted: client.counters.retransmitted,
+        decided,
+        undecided: client.undecided,
+      },
+    }),
+  });
   const maxBytes = maxValueBytes(c);
   // SIGINT or SIGTERM before every value is decided: say how far it got, then stop.
   void untilSignal().then(async (signal) => {

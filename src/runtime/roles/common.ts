@@ -172,14 +172,17 @@ export interface Running {
  * Starts a role's node, its metrics and its status file, and says it is up (the log line is for
  * people; supervisors read the status file).
  */
-export async function start(
-  ctx: RoleContext,
-  name: RoleName,
-  n: Node,
-  metrics: Metrics,
-  roleStatus: RoleStatus,
-  onStatus?: (status: StatusFile) => void,
-): Promise<Running> {
+/** What a role runner hands to start/serve: its node, metrics and what it adds to its status. */
+export interface RunParts {
+  readonly name: RoleName;
+  readonly node: Node;
+  readonly metrics: Metrics;
+  readonly roleStatus: RoleStatus;
+  /** Called with the status file before the node starts (a runner that writes it on its own events). */
+  readonly onStatus?: (status: StatusFile) => void;
+}
+
+export async function start(ctx: RoleContext, { name, node: n, metrics, roleStatus, onStatus }: RunParts): Promise<Running> {
   const status = new StatusFile(
     ctx.status,
     {
@@ -225,16 +228,9 @@ export async function start(
 }
 
 /** Runs a started node until SIGINT/SIGTERM, or until its role cannot go on. */
-export async function serve(
-  ctx: RoleContext,
-  name: RoleName,
-  n: Node,
-  metrics: Metrics,
-  roleStatus: RoleStatus,
-  onStatus?: (status: StatusFile) => void,
-): Promise<number> {
-  const running = await start(ctx, name, n, metrics, roleStatus, onStatus);
-  const code = await Promise.race([untilSignal().then((signal) => (ctx.log.debug(`${signal}: stopping`), EXIT.ok)), n.fatal.then((f) => fatalExit(ctx, f))]);
+export async function serve(ctx: RoleContext, parts: RunParts): Promise<number> {
+  const running = await start(ctx, parts);
+  const code = await Promise.race([untilSignal().then((signal) => (ctx.log.debug(`${signal}: stopping`), EXIT.ok)), parts.node.fatal.then((f) => fatalExit(ctx, f))]);
   running.stop();
   return running.end(code);
 }

@@ -109,9 +109,12 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   const metrics = newMetrics(ctx, "learner");
   metrics.counter("paxos_delivered_values_total", "Values delivered and written to the output", () => [{ value: written }]);
   metrics.counter("paxos_decided_instances_total", "Instances delivered (prefix)", () => [{ value: learner.nextInstance }]);
-  const running = await start(ctx, "learner", n, metrics, () => ({
-    learner: { decidedPrefix: learner.nextInstance, delivered, waiting: learner.waitingInstances, recent: recent.snapshot() },
-  }));
+  const running = await start(ctx, {
+    name: "learner",
+    node: n,
+    metrics,
+    roleStatus: () => ({ learner: { decidedPrefix: learner.nextInstance, delivered, waiting: learner.waitingInstances, recent: recent.snapshot() } }),
+  });
   if (ctx.count !== undefined && delivered >= ctx.count) finish(0);
   let code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);
   clearInterval(flusher);

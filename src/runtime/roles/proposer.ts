@@ -51,15 +51,21 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
     ctx.log.info(leading ? `leading in round ${proposer.round}` : "standing by");
   };
   const n = node(ctx, { role: proposer, name: "proposer", onEffects, work: () => ({ waiting: proposer.pendingCount, unit: "values" }) });
-  return serve(ctx, "proposer", n, metrics, () => ({
-    proposer: {
-      mode: proposer.state,
-      leader: proposer.isLeader,
-      round: proposer.round,
-      decidedPrefix: proposer.decidedPrefix,
-      phase1Runs: proposer.counters.phase1Runs,
-      takeovers: proposer.counters.takeovers,
-      pending: proposer.pendingCount,
-    },
-  }), (s) => (status = s));
+  return serve(ctx, {
+    name: "proposer",
+    node: n,
+    metrics,
+    roleStatus: () => ({
+      proposer: {
+        mode: proposer.state,
+        leader: proposer.isLeader,
+        round: proposer.round,
+        decidedPrefix: proposer.decidedPrefix,
+        phase1Runs: proposer.counters.phase1Runs,
+        takeovers: proposer.counters.takeovers,
+        pending: proposer.pendingCount,
+      },
+    }),
+    onStatus: (s) => (status = s),
+  });
 }
