@@ -74,13 +74,13 @@ export class RecentInstances {
     if (msg.t === "2b") {
       for (const inst of msg.insts) this.vote(inst, msg.vRnd, msg.acc, -1);
     } else if (msg.t === "2a") {
-      for (const p of msg.proposals) this.vote(p.inst, msg.cRnd, 0, p.cVal.values.length);
+      for (const p of msg.proposals) this.vote(p.inst, msg.cRnd, 0, p.cVal.length);
     } else if (msg.t === "votes") {
-      for (const v of msg.votes) this.vote(v.inst, v.vRnd, msg.acc, v.vVal.values.length);
+      for (const v of msg.votes) this.vote(v.inst, v.vRnd, msg.acc, v.vVal.length);
     } else if (msg.t === "decision") {
       for (const d of msg.decided) {
         const s = this.slot(d.inst);
-        if (s !== undefined) s.values = d.cVal.values.length;
+        if (s !== undefined) s.values = d.cVal.length;
       }
     }
   }

@@ -77,7 +77,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     if (fx.deliveredInstances.length > 0) n.noteProgress();
     for (const d of fx.deliveredInstances) {
       archive?.append(d.inst, d.cVal);
-      recent.delivered(d.inst, d.cVal.values.length);
+      recent.delivered(d.inst, d.cVal.length);
     }
     if (latency !== undefined && fx.delivered.length > 0) {
       // One write per step: a line each is what the log costs (it is on for benchmarks).
