@@ -109,6 +109,13 @@ describe("proposer", () => {
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => [q.inst, ids(q.cVal)]))).toEqual([[1, ["1:1", "1:2", "2:0"]]]);
   });
 
+  test("refuses a value no batch can hold (a client with another batch.bytesMax), and proposes the rest", () => {
+    const p = leader({ batchBytesMax: 300 });
+    const fx = p.step(msg({ t: "submit", values: [val(1, 0, "x".repeat(300)), val(1, 1)], via: 0 }), 1);
+    expect(fx.violations).toEqual([expect.stringMatching(/^1 value\(s\) larger than a batch \(batch.bytesMax 300\) refused/)]);
+    expect(twoA(fx).flatMap((m) => m.proposals.map((q) => ids(q.cVal)))).toEqual([["1:1"]]);
+  });
+
   test("respects the batch value and byte limits", () => {
     const p = leader({ batchValuesMax: 2, batchBytesMax: 300, pipelineWindow: 10 });
     const values = [val(1, 0), val(1, 1), val(1, 2, "x".repeat(200)), val(1, 3, "y".repeat(200))];
