@@ -33,6 +33,9 @@ export const msText = (ms: number): string => String(Math.round(ms * 1000) / 100
 /** The first lines of a client's log. */
 export const clientLogHead = (clientNumber: number): string => `# client ${clientNumber}\n${LATENCY_LOG_HEADER}\n`;
 
+/** Lines of a client log's head (what a count of its lines must leave out). */
+export const CLIENT_LOG_HEAD_LINES = clientLogHead(0).split("\n").length - 1;
+
 /** One client log line. */
 export const clientLogLine = (seq: number, submitUnixMs: number, latencyMs: number): string =>
   `${seq}\t${msText(submitUnixMs)}\t${msText(latencyMs)}\n`;
