@@ -4,6 +4,7 @@
  * as `nowMs`), so that every number on the page is unit-tested. The server feeds it and sends
  * `view()` to the page as it is.
  */
+import { percentile as nearestRank } from "../report/latency.ts";
 import type { LiveResult } from "../check/live.ts";
 import type { Group } from "../protocol/messages.ts";
 import { majority } from "../protocol/tally.ts";
@@ -122,9 +123,9 @@ interface Counts {
   readonly received: number;
 }
 
+/** The report's nearest-rank percentile with `p` as a fraction; 0 when there are no samples yet. */
 export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+  return sorted.length === 0 ? 0 : nearestRank(sorted, p * 100);
 }
 
 export class UiModel {
