@@ -7,7 +7,7 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Batch } from "../src/protocol/batch.ts";
+import { Batch, linesOf } from "../src/protocol/batch.ts";
 import type { PersistRecord } from "../src/protocol/messages.ts";
 import { AcceptorLog } from "../src/storage/acceptor-log.ts";
 
@@ -20,8 +20,8 @@ function group(g: number): PersistRecord[] {
   const records: PersistRecord[] = [{ kind: "promise", rnd: 1001, owner: 1 }];
   for (let k = 0; k < PER_GROUP; k++) {
     const inst = g * PER_GROUP + k;
-    const values = Array.from({ length: VALUES_PER_VOTE }, (_, i) => ({ client: 1, seq: inst * VALUES_PER_VOTE + i, floor: 0, data }));
-    records.push({ kind: "vote", vote: { inst, vRnd: 1001, vVal: Batch.of(values) } });
+    const lines = linesOf(Array.from({ length: VALUES_PER_VOTE }, () => data));
+    records.push({ kind: "vote", vote: { inst, vRnd: 1001, vVal: Batch.ofRuns([{ client: 1, first: inst * VALUES_PER_VOTE, floor: 0, count: VALUES_PER_VOTE, lines }]) } });
   }
   return records;
 }

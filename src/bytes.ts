@@ -9,3 +9,38 @@ export function concatBytes(parts: readonly Uint8Array[], length: number): Uint8
   }
   return out;
 }
+
+/**
+ * Bytes appended for one write: a buffer that grows by doubling, so that appending a run of
+ * lines is one copy and a flush one write, whatever the number of values.
+ */
+const OUT_BUFFER_BYTES = 64 * 1024;
+
+export class OutBuffer {
+  private buf = new Uint8Array(OUT_BUFFER_BYTES);
+  private at = 0;
+
+  get length(): number {
+    return this.at;
+  }
+
+  append(bytes: Uint8Array): void {
+    if (this.at + bytes.length > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < this.at + bytes.length) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.buf.subarray(0, this.at));
+      this.buf = grown;
+    }
+    this.buf.set(bytes, this.at);
+    this.at += bytes.length;
+  }
+
+  /** What was appended since the last take (no copy); appending goes on in a new buffer. */
+  take(): Uint8Array {
+    const out = this.buf.subarray(0, this.at);
+    this.buf = new Uint8Array(OUT_BUFFER_BYTES);
+    this.at = 0;
+    return out;
+  }
+}

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { checkAll } from "../check/check.ts";
 import { formatResults, gatherLogs } from "../check/files.ts";
-import { CLIENT_LOG_HEAD_LINES } from "../report/latency-log.ts";
+import { decidedInClientLog } from "../report/latency-log.ts";
 import { writeReport } from "../report/files.ts";
 import { failureLineOf } from "../runtime/log.ts";
 import { renderTextSummary } from "../report/html.ts";
@@ -295,7 +295,10 @@ export class DemoRun {
 
   private async decidedAtClients(): Promise<number> {
     let n = 0;
-    for (let k = 1; k <= this.o.clients; k++) n += Math.max(0, (await this.counter.count(this.path(`latency-client-${k}.tsv`))) - CLIENT_LOG_HEAD_LINES);
+    for (let k = 1; k <= this.o.clients; k++) {
+      const log = Bun.file(this.path(`latency-client-${k}.tsv`));
+      if (await log.exists()) n += decidedInClientLog(await log.text());
+    }
     return n;
   }
 

@@ -5,22 +5,23 @@
  * `config`, and it drops ours).
  * `type` is the message's index in TYPE_CODES; DESIGN.md's wire table lists every code with its
  * fields, and test/docs/wire-table.test.ts checks the table against this file.
- * A batch of values travels as one CBOR byte string of varint entries
- * (client, seq, seq − floor, length, data; see packValues in protocol/batch.ts), so encoding
- * cost does not grow with CBOR items per value. Ack ids are one byte string of varints
- * (client, seq, client, seq, …), a 2B's instances one of zigzag varints (the first instance,
- * then each one's difference from the one before).
+ * A batch travels as one CBOR byte string of runs (client, first seq, first − floor, count,
+ * length, then the values' lines; see protocol/batch.ts), so encoding cost does not grow with
+ * CBOR items per value, nor per run. Ack ranges are one byte string of varints (client, first,
+ * count, …), a 2B's instances one of zigzag varints (the first instance, then each one's
+ * difference from the one before), a notify list one of varints (protocol/notify.ts).
  * Decoding validates every field; anything malformed throws a DecodeError naming the reason.
  */
 import { Decoder } from "cbor-x/decode";
 import { Encoder } from "cbor-x/encode";
-import { Batch, packValues, scanPacked } from "../protocol/batch.ts";
+import { Batch } from "../protocol/batch.ts";
 import { CLIENT_NUMBER_MAX } from "../protocol/id-limits.ts";
 import type { Message, Proposal, Vote } from "../protocol/messages.ts";
+import { validNotify } from "../protocol/notify.ts";
 import { readVarint, writeVarint } from "../protocol/varint.ts";
-import { INSTANCE_MAX, NONCE_MAX, ROUND_MAX, UDP_PAYLOAD_BYTES_MAX } from "../protocol/wire-budget.ts";
+import { INSTANCE_MAX, NONCE_MAX, ROUND_MAX, SEQ_MAX, UDP_PAYLOAD_BYTES_MAX } from "../protocol/wire-budget.ts";
 
-export const WIRE_VERSION = 3;
+export const WIRE_VERSION = 4;
 /** Field bounds are in src/protocol/wire-budget.ts: a value beyond one makes the datagram dropped. */
 export const NODE_ID_MAX = 0xffff;
 
@@ -53,9 +54,9 @@ export function encode(msg: Message, wire: WireId): Uint8Array {
 function fields(msg: Message): unknown[] {
   switch (msg.t) {
     case "submit":
-      return [packValues(msg.values), msg.via];
+      return [msg.runs.packed, msg.via];
     case "ack":
-      return [packVarints(msg.ids)];
+      return [packVarints(msg.ranges)];
     case "1a":
       return [msg.cRnd, msg.nonce, msg.from, msg.decidedBelow, msg.acc];
     case "1b":
@@ -63,9 +64,9 @@ function fields(msg: Message): unknown[] {
     case "nack":
       return [msg.acc, msg.ident, msg.rnd, msg.cRnd, msg.nonce];
     case "2a":
-      return [msg.cRnd, msg.nonce, flatProposals(msg.proposals), msg.decidedBelow];
+      return [msg.cRnd, msg.nonce, flatProposals(msg.proposals), msg.decidedBelow, msg.notify];
     case "2b":
-      return [msg.acc, msg.ident, msg.vRnd, msg.nonce, packInstances(msg.insts), msg.decidedBelow];
+      return [msg.acc, msg.ident, msg.vRnd, msg.nonce, packInstances(msg.insts), msg.decidedBelow, msg.notify];
     case "catchup":
       return [msg.from, msg.to, msg.decidedBelow, msg.seenTo];
     case "decision":
@@ -101,10 +102,10 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
   let msg: Message;
   switch (t) {
     case "submit":
-      msg = { t, values: f.batch().values, via: f.int(NONCE_MAX) };
+      msg = { t, runs: f.batch(), via: f.int(NONCE_MAX) };
       break;
     case "ack":
-      msg = { t, ids: unpackVarints(f.bytes()) };
+      msg = { t, ranges: unpackRanges(f.bytes()) };
       break;
     case "1a":
       msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), from: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), acc: f.int(NODE_ID_MAX) };
@@ -127,7 +128,7 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
       msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), rnd: f.int(ROUND_MAX), cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX) };
       break;
     case "2a":
-      msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX) };
+      msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX), notify: f.notify() };
       break;
     case "2b":
       msg = {
@@ -138,6 +139,7 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
         nonce: f.int(NONCE_MAX),
         insts: unpackInstances(f.bytes()),
         decidedBelow: f.int(INSTANCE_MAX),
+        notify: f.notify(),
       };
       break;
     case "catchup":
@@ -194,6 +196,12 @@ class Fields {
 
   batch(): Batch {
     return batchOf(this.next());
+  }
+
+  notify(): Uint8Array {
+    const x = this.bytes();
+    if (!validNotify(x)) throw new DecodeError("field");
+    return x;
   }
 
   private array(stride: number): unknown[] {
@@ -263,23 +271,24 @@ function packVarints(xs: readonly number[]): Uint8Array {
   return out.subarray(0, at);
 }
 
-function unpackVarints(bytes: Uint8Array): number[] {
+/** Ack ranges: client, first, count, … (count ≥ 1, the range within SEQ_MAX). */
+function unpackRanges(bytes: Uint8Array): number[] {
   const xs: number[] = [];
   const r = { at: 0 };
   while (r.at < bytes.length) {
-    const x = readVarint(bytes, r, Number.MAX_SAFE_INTEGER);
-    if (x === undefined) throw new DecodeError("field");
-    xs.push(x);
+    const client = readVarint(bytes, r, CLIENT_NUMBER_MAX);
+    const first = readVarint(bytes, r, SEQ_MAX);
+    const count = readVarint(bytes, r, SEQ_MAX);
+    if (client === undefined || first === undefined || count === undefined || count === 0 || first + count - 1 > SEQ_MAX) throw new DecodeError("field");
+    xs.push(client, first, count);
   }
-  if (xs.length % 2 !== 0) throw new DecodeError("field");
-  for (let i = 0; i < xs.length; i += 2) if (xs[i]! > CLIENT_NUMBER_MAX) throw new DecodeError("field");
   return xs;
 }
 
 /** A packed batch off the wire, validated now, unpacked only when someone needs its values. */
 function batchOf(x: unknown): Batch {
   if (!(x instanceof Uint8Array)) throw new DecodeError("field");
-  const count = scanPacked(x);
-  if (count === undefined) throw new DecodeError("field");
-  return Batch.fromPacked(x, count);
+  const batch = Batch.parse(x);
+  if (batch === undefined) throw new DecodeError("field");
+  return batch;
 }

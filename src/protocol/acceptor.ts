@@ -1,7 +1,8 @@
 import { assert } from "./assert.ts";
 import { HeadQueue } from "./head-queue.ts";
+import { NO_NOTIFY, joinNotify } from "./notify.ts";
 import { chunkInstances, voteBytes } from "./pack.ts";
-import { MESSAGE_OVERHEAD_BYTES } from "./wire-budget.ts";
+import { MESSAGE_FIXED_BYTES, MESSAGE_OVERHEAD_BYTES } from "./wire-budget.ts";
 import {
   Effects,
   INSTANCES_AHEAD_MAX,
@@ -47,6 +48,12 @@ export interface AcceptorOptions {
 
 /** Instances per 2B, at most (and as many as fit one datagram: see send2B). */
 const TWO_B_INSTANCES_MAX = 256;
+
+/** Votes of one round cast for one 2A, and the 2A's notify list. */
+interface VoteGroup {
+  readonly insts: readonly number[];
+  readonly notify: Uint8Array;
+}
 
 /**
  * Paxos acceptor. `rnd` is the highest round promised, for every instance at once (one 1A
@@ -101,7 +108,7 @@ export class Acceptor implements Role {
 
   step(input: Input, _nowMs: number): Effects {
     const fx = new Effects();
-    if (input.kind === "tick") return fx;
+    if (input.kind !== "msg") return fx;
     const msg = input.msg;
     switch (msg.t) {
       case "1a":
@@ -201,35 +208,64 @@ export class Acceptor implements Role {
       insts.push(p.inst);
       fx.persist.push({ kind: "vote", vote });
     }
-    if (this.opts.gather) this.gatherVotes(msg.cRnd, msg.nonce, insts);
-    else this.send2B(msg.cRnd, msg.nonce, insts, fx);
+    const notify = insts.length > 0 ? msg.notify : NO_NOTIFY;
+    if (this.opts.gather) this.gatherVotes(msg.cRnd, msg.nonce, insts, notify);
+    else this.send2B(msg.cRnd, msg.nonce, [{ insts, notify }], fx);
   }
 
-  /** 2Bs for these instances, each within TWO_B_INSTANCES_MAX of them and one datagram; one also for none. */
-  private send2B(vRnd: number, nonce: number, insts: readonly number[], fx: Effects): void {
-    for (const chunk of chunkInstances(insts, this.opts.datagramBytesMax, TWO_B_INSTANCES_MAX)) this.send2BOf(vRnd, nonce, chunk, fx);
+  /**
+   * 2Bs for the votes of one round, given per 2A with the 2A's notify list: as few as hold them
+   * within TWO_B_INSTANCES_MAX instances and one datagram each (one also for none). A 2B that
+   * passes a notify list on goes to the clients too.
+   */
+  private send2B(vRnd: number, nonce: number, groups: readonly VoteGroup[], fx: Effects): void {
+    if (groups.every((g) => g.notify.length === 0)) {
+      const insts = groups.length === 1 ? groups[0]!.insts : groups.flatMap((g) => g.insts);
+      for (const chunk of chunkInstances(insts, this.opts.datagramBytesMax, TWO_B_INSTANCES_MAX)) this.send2BOf(vRnd, nonce, chunk, NO_NOTIFY, fx);
+      return;
+    }
+    // With notify lists: groups are packed whole while they fit (a 2A's notify list fits a 2B with its instances).
+    const room = this.opts.datagramBytesMax - MESSAGE_FIXED_BYTES["2b"];
+    let insts: number[] = [];
+    let notify: Uint8Array[] = [];
+    let bytes = 0;
+    const send = (): void => {
+      for (const chunk of chunkInstances(insts, this.opts.datagramBytesMax, TWO_B_INSTANCES_MAX)) this.send2BOf(vRnd, nonce, chunk, joinNotify(notify), fx);
+      insts = [];
+      notify = [];
+      bytes = 0;
+    };
+    for (const g of groups) {
+      const size = 9 * g.insts.length + g.notify.length; // instances as varints take at most 9 bytes each
+      if (insts.length > 0 && (bytes + size > room || insts.length + g.insts.length > TWO_B_INSTANCES_MAX)) send();
+      for (const inst of g.insts) insts.push(inst);
+      if (g.notify.length > 0) notify.push(g.notify);
+      bytes += size;
+    }
+    if (insts.length > 0 || notify.length > 0) send();
   }
 
-  private send2BOf(vRnd: number, nonce: number, insts: readonly number[], fx: Effects): void {
-    const twoB = { t: "2b", acc: this.opts.id, ident: this.opts.ident, vRnd, nonce, insts, decidedBelow: this.decidedPrefix } as const;
+  private send2BOf(vRnd: number, nonce: number, insts: readonly number[], notify: Uint8Array, fx: Effects): void {
+    const twoB = { t: "2b", acc: this.opts.id, ident: this.opts.ident, vRnd, nonce, insts, decidedBelow: this.decidedPrefix, notify } as const;
     fx.send("learners", twoB);
     fx.send("proposers", twoB);
+    if (notify.length > 0) fx.send("clients", twoB);
   }
 
   /** Votes cast (persisted) whose 2B waits for `flush`, by round. */
-  private gathered: { vRnd: number; nonce: number; insts: number[] }[] = [];
+  private gathered: { vRnd: number; nonce: number; groups: VoteGroup[] }[] = [];
 
-  private gatherVotes(vRnd: number, nonce: number, insts: readonly number[]): void {
+  private gatherVotes(vRnd: number, nonce: number, insts: number[], notify: Uint8Array): void {
     if (insts.length === 0) return;
     let g = this.gathered.find((x) => x.vRnd === vRnd && x.nonce === nonce);
-    if (g === undefined) this.gathered.push((g = { vRnd, nonce, insts: [] }));
-    for (const inst of insts) g.insts.push(inst);
+    if (g === undefined) this.gathered.push((g = { vRnd, nonce, groups: [] }));
+    g.groups.push({ insts, notify });
   }
 
   /** The end of a burst of inputs: the gathered votes go out, one 2B per round (and per datagram). */
   flush(_nowMs: number): Effects {
     const fx = new Effects();
-    for (const g of this.gathered) this.send2B(g.vRnd, g.nonce, g.insts, fx);
+    for (const g of this.gathered) this.send2B(g.vRnd, g.nonce, g.groups, fx);
     this.gathered = [];
     return fx;
   }

@@ -1,7 +1,11 @@
-import { Effects, type Input, type Role, type Value } from "./messages.ts";
-import { valueWireBytes } from "./batch.ts";
+import { assert } from "./assert.ts";
+import { BatchBuilder, linesPrefix, runBytes, runHeaderBytes, skipLines } from "./batch.ts";
 import { HeadQueue } from "./head-queue.ts";
-import { chunkBySize } from "./pack.ts";
+import { AcceptorIdentities } from "./identities.ts";
+import { Effects, type Input, type Phase2B, type Role } from "./messages.ts";
+import { forEachNotified } from "./notify.ts";
+import { majority } from "./tally.ts";
+import { BATCH_FRAMING_BYTES, UDP_PAYLOAD_BYTES_MAX } from "./wire-budget.ts";
 
 export interface ClientOptions {
   /**
@@ -10,9 +14,12 @@ export interface ClientOptions {
    * number unique per run (see clientNumber in id-limits.ts).
    */
   readonly id: number;
+  /** Acceptors in the cluster: a majority of their 2Bs for a round that placed a run decides it. */
+  readonly acceptors: number;
   /** Values submitted and not yet known decided, at most. */
   readonly outstandingMax: number;
-  readonly datagramBytesMax: number;
+  /** A run must fit one batch of this many bytes (config batch.bytesMax). */
+  readonly batchBytesMax: number;
   /**
    * Resend a value not acked after this long, at most. The actual timeout adapts to the observed
    * latency as TCP's does (smoothed latency + 4 × its variation), between retransmitMinMs and this.
@@ -28,110 +35,79 @@ export interface ClientOptions {
   readonly gather?: boolean;
 }
 
-const EMPTY = new Uint8Array(0);
+/** Lines read and not sent yet: `count` lines from byte `at` of `lines`. */
+interface Slab {
+  readonly lines: Uint8Array;
+  at: number;
+  count: number;
+}
 
-interface Outstanding {
-  readonly value: Value;
+const VACANT_SLAB: Slab = { lines: new Uint8Array(0), at: 0, count: 0 };
+
+/** A run sent and not wholly known decided. */
+interface OutRun {
+  readonly first: number;
+  readonly count: number;
+  readonly lines: Uint8Array;
   readonly firstSentAtMs: number;
   sentAtMs: number;
+  /** Values of the run not known decided. */
+  unacked: number;
+  /** Per value, 1 once known decided; only made when part of the run is acked. */
+  acked: Uint8Array | undefined;
+}
+
+/** A run a 2B said was placed in (instance, round), and the acceptors that voted for it there. */
+interface Placement {
+  readonly vRnd: number;
+  readonly nonce: number;
+  readonly first: number;
+  readonly count: number;
+  readonly voters: number[];
 }
 
 /**
- * Client: numbers each value (client id, seq), submits values in order with a bounded window of
- * undecided ones, and resends them until a proposer acks them as decided.
+ * Client: numbers each value (client id, seq), submits values in order in runs of consecutive
+ * seqs, with a bounded window of undecided ones, and resends them until it knows them decided:
+ * from a majority of 2Bs for a round whose 2A placed them (three message delays), or from a
+ * proposer's Ack.
  */
 export class Client implements Role {
-  /** Values accepted by `submit` and not sent yet. */
-  private readonly queue = new HeadQueue<Uint8Array>(EMPTY);
-  private readonly outstanding = new Map<number, Outstanding>();
+  private readonly queue = new HeadQueue<Slab>(VACANT_SLAB);
+  private unsent = 0;
+  /** Runs sent and not wholly acked, by first seq, in the order they were (re)sent. */
+  private readonly out = new Map<number, OutRun>();
+  /** The first seqs of `out` in increasing order (some may be gone: dropped lazily from the front). */
+  private readonly outFirsts = new HeadQueue<number>();
+  private unacked = 0;
   private nextSeq: number;
-  /** Every seq below this is acked (decided): the floor new values carry. */
+  /** Every seq below this is acked (decided): the floor new runs carry. */
   private ackedBelow: number;
   private srttMs: number | undefined;
   private rttvarMs = 0;
   private rtoMs: number;
+  private fillDue = false;
+  /** Per instance, the runs of this client placed there, as 2Bs report them. */
+  private readonly placed = new Map<number, Placement[]>();
+  private readonly acceptorIds: AcceptorIdentities;
+  private readonly quorum: number;
 
   constructor(readonly opts: ClientOptions) {
     this.nextSeq = opts.seqBase;
     this.ackedBelow = opts.seqBase;
     this.rtoMs = opts.retransmitMs;
+    this.quorum = majority(opts.acceptors);
+    this.acceptorIds = new AcceptorIdentities(opts.acceptors, false);
   }
 
   /** Values accepted by `submit` and not yet decided. */
   get undecided(): number {
-    return this.queue.length + this.outstanding.size;
+    return this.unsent + this.unacked;
   }
 
   /** The seq the next submitted value will get. */
   get seqNext(): number {
-    return this.nextSeq + this.queue.length;
-  }
-
-  /** Queues values for submission, in order; returns the seq of the first. */
-  submit(datas: readonly Uint8Array[], nowMs: number): { seq: number; fx: Effects } {
-    const seq = this.seqNext;
-    for (const d of datas) this.queue.push(d);
-    const fx = new Effects();
-    this.fill(nowMs, fx);
-    this.requestWake(fx);
-    return { seq, fx };
-  }
-
-  step(input: Input, nowMs: number): Effects {
-    const fx = new Effects();
-    if (input.kind === "tick") this.resendStale(nowMs, fx);
-    else if (input.msg.t === "ack") {
-      const ids = input.msg.ids;
-      let sampleMs = -1;
-      for (let i = 0; i + 1 < ids.length; i += 2) {
-        if (ids[i] !== this.opts.id) continue;
-        const o = this.outstanding.get(ids[i + 1]!);
-        if (o === undefined) continue; // a duplicate ack
-        this.outstanding.delete(o.value.seq);
-        fx.acked.push(o.value.seq);
-        fx.ackedSentAtMs.push(o.firstSentAtMs);
-        // Karn: only values sent once tell the latency.
-        if (o.sentAtMs === o.firstSentAtMs) sampleMs = Math.max(sampleMs, nowMs - o.sentAtMs);
-      }
-      if (sampleMs >= 0) this.noteLatency(sampleMs);
-      while (this.ackedBelow < this.nextSeq && !this.outstanding.has(this.ackedBelow)) this.ackedBelow++;
-      if (fx.acked.length > 0) {
-        if (this.opts.gather) this.fillDue = true;
-        else this.fill(nowMs, fx);
-      }
-    }
-    this.requestWake(fx);
-    return fx;
-  }
-
-  private requestWake(fx: Effects): void {
-    const oldest = this.outstanding.values().next();
-    if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.rtoMs);
-  }
-
-  private fillDue = false;
-
-  /** The end of a burst of inputs: the room its acks made is filled, in one Submit (gather). */
-  flush(nowMs: number): Effects {
-    const fx = new Effects();
-    if (this.fillDue) {
-      this.fillDue = false;
-      this.fill(nowMs, fx);
-      this.requestWake(fx);
-    }
-    return fx;
-  }
-
-  private fill(nowMs: number, fx: Effects): void {
-    const fresh: Value[] = [];
-    while (this.outstanding.size < this.opts.outstandingMax && this.queue.length > 0) {
-      const data = this.queue.shift()!;
-      const value: Value = { client: this.opts.id, seq: this.nextSeq++, floor: this.ackedBelow, data };
-      this.outstanding.set(value.seq, { value, firstSentAtMs: nowMs, sentAtMs: nowMs });
-      fresh.push(value);
-    }
-    this.counters.submitted += fresh.length;
-    this.sendValues(fresh, fx);
+    return this.nextSeq + this.unsent;
   }
 
   /** For metrics: values sent for the first time, and resends. */
@@ -142,7 +118,208 @@ export class Client implements Role {
     return this.rtoMs;
   }
 
-  /** RFC 6298's estimator, one sample per ack message (the slowest value it acks). */
+  step(input: Input, nowMs: number): Effects {
+    const fx = new Effects();
+    if (input.kind === "tick") this.resendStale(nowMs, fx);
+    else if (input.kind === "submit") {
+      if (input.count > 0) {
+        this.queue.push({ lines: input.lines, at: 0, count: input.count });
+        this.unsent += input.count;
+      }
+      this.fill(nowMs, fx);
+    } else if (input.msg.t === "ack") {
+      const r = input.msg.ranges;
+      let sampleMs = -1;
+      for (let i = 0; i + 2 < r.length; i += 3) {
+        if (r[i] === this.opts.id) sampleMs = Math.max(sampleMs, this.ackRange(r[i + 1]!, r[i + 2]!, nowMs, fx));
+      }
+      this.afterAcks(sampleMs, nowMs, fx);
+    } else if (input.msg.t === "2b") this.on2B(input.msg, nowMs, fx);
+    this.requestWake(fx);
+    return fx;
+  }
+
+  /** The end of a burst of inputs: the room its acks made is filled, in as few Submits as hold it (gather). */
+  flush(nowMs: number): Effects {
+    const fx = new Effects();
+    if (this.fillDue) {
+      this.fillDue = false;
+      this.fill(nowMs, fx);
+      this.requestWake(fx);
+    }
+    return fx;
+  }
+
+  private afterAcks(sampleMs: number, nowMs: number, fx: Effects): void {
+    if (sampleMs >= 0) this.noteLatency(sampleMs);
+    if (fx.acked.length === 0) return;
+    this.advanceAckedBelow();
+    if (this.opts.gather) this.fillDue = true;
+    else this.fill(nowMs, fx);
+  }
+
+  /**
+   * A 2B that passes on where its round placed runs: the runs of this client placed in an
+   * instance it voted for gain that acceptor's vote; a majority of one round decides them.
+   */
+  private on2B(msg: Phase2B, nowMs: number, fx: Effects): void {
+    if (msg.notify.length === 0) return;
+    let mine: number[] | undefined;
+    forEachNotified(msg.notify, (inst, client, first, count) => {
+      if (client === this.opts.id && first + count > this.ackedBelow) (mine ??= []).push(inst, first, count);
+    });
+    if (mine === undefined || !this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) return;
+    const voted = new Set(msg.insts);
+    let sampleMs = -1;
+    for (let k = 0; k < mine.length; k += 3) {
+      const inst = mine[k]!;
+      if (!voted.has(inst)) continue;
+      const p = this.placement(inst, msg.vRnd, msg.nonce, mine[k + 1]!, mine[k + 2]!);
+      if (p.voters.includes(msg.acc)) continue;
+      p.voters.push(msg.acc);
+      if (p.voters.length < this.quorum) continue;
+      this.dropPlacement(inst, p);
+      sampleMs = Math.max(sampleMs, this.ackRange(p.first, p.count, nowMs, fx));
+    }
+    this.afterAcks(sampleMs, nowMs, fx);
+  }
+
+  private placement(inst: number, vRnd: number, nonce: number, first: number, count: number): Placement {
+    let list = this.placed.get(inst);
+    if (list === undefined) {
+      // Bounded: placements that never reach a majority (a round that lost) are dropped oldest first.
+      if (this.placed.size >= 2 * this.opts.outstandingMax + 64) this.placed.delete(this.placed.keys().next().value!);
+      list = [];
+      this.placed.set(inst, list);
+    }
+    for (const p of list) if (p.vRnd === vRnd && p.nonce === nonce && p.first === first && p.count === count) return p;
+    const p: Placement = { vRnd, nonce, first, count, voters: [] };
+    list.push(p);
+    return p;
+  }
+
+  private dropPlacement(inst: number, p: Placement): void {
+    const list = this.placed.get(inst)!;
+    list.splice(list.indexOf(p), 1);
+    if (list.length === 0) this.placed.delete(inst);
+  }
+
+  /**
+   * Seqs [first, first + count) are decided: the runs they belong to learn it. Returns the
+   * latency sample they give (Karn: only runs sent once), or -1.
+   */
+  private ackRange(first: number, count: number, nowMs: number, fx: Effects): number {
+    const end = first + count;
+    if (end <= this.ackedBelow) return -1; // a duplicate ack
+    let sampleMs = -1;
+    const exact = this.out.get(first);
+    if (exact !== undefined && exact.count === count && exact.acked === undefined) {
+      this.ackWhole(exact, fx);
+      return exact.sentAtMs === exact.firstSentAtMs ? nowMs - exact.sentAtMs : -1;
+    }
+    // Runs overlapping [first, end): from the last one that starts at or below `first`.
+    let k = this.outFirsts.lowerBound(first + 1, (x) => x) - 1;
+    if (k < 0) k = 0;
+    for (; k < this.outFirsts.length; k++) {
+      const o = this.out.get(this.outFirsts.at(k));
+      if (o === undefined) continue;
+      if (o.first >= end) break;
+      const s = Math.max(first, o.first);
+      const e = Math.min(end, o.first + o.count);
+      if (s >= e) continue;
+      if (this.ackPart(o, s, e, fx) && o.sentAtMs === o.firstSentAtMs) sampleMs = Math.max(sampleMs, nowMs - o.sentAtMs);
+    }
+    return sampleMs;
+  }
+
+  private ackWhole(o: OutRun, fx: Effects): void {
+    fx.acked.push({ first: o.first, count: o.count, sentAtMs: o.firstSentAtMs });
+    this.unacked -= o.count;
+    o.unacked = 0;
+    this.out.delete(o.first);
+  }
+
+  /** Seqs [s, e) of run `o` are decided; true when some were not known so. */
+  private ackPart(o: OutRun, s: number, e: number, fx: Effects): boolean {
+    if (o.acked === undefined) {
+      if (s === o.first && e === o.first + o.count) {
+        this.ackWhole(o, fx);
+        return true;
+      }
+      o.acked = new Uint8Array(o.count);
+    }
+    let any = false;
+    let segment = -1;
+    for (let seq = s; seq <= e; seq++) {
+      const fresh = seq < e && o.acked[seq - o.first] === 0;
+      if (fresh) {
+        o.acked[seq - o.first] = 1;
+        if (segment < 0) segment = seq;
+      } else if (segment >= 0) {
+        fx.acked.push({ first: segment, count: seq - segment, sentAtMs: o.firstSentAtMs });
+        o.unacked -= seq - segment;
+        this.unacked -= seq - segment;
+        segment = -1;
+        any = true;
+      }
+    }
+    if (o.unacked === 0) this.out.delete(o.first);
+    return any;
+  }
+
+  /** Every seq below the first one not known decided is acked. */
+  private advanceAckedBelow(): void {
+    while (this.outFirsts.length > 0 && !this.out.has(this.outFirsts.at(0))) this.outFirsts.dropFirst(1);
+    if (this.outFirsts.length === 0) {
+      this.ackedBelow = this.nextSeq;
+      return;
+    }
+    const o = this.out.get(this.outFirsts.at(0))!;
+    let k = 0;
+    if (o.acked !== undefined) while (o.acked[k] === 1) k++;
+    this.ackedBelow = o.first + k;
+  }
+
+  private requestWake(fx: Effects): void {
+    const oldest = this.out.values().next();
+    if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.rtoMs);
+  }
+
+  /** Bytes of lines a run may carry so that it fits one batch whatever its count. */
+  private linesBytesMax(first: number): number {
+    const header = runHeaderBytes(this.opts.id, first, this.ackedBelow, UDP_PAYLOAD_BYTES_MAX, UDP_PAYLOAD_BYTES_MAX);
+    return this.opts.batchBytesMax - BATCH_FRAMING_BYTES - header;
+  }
+
+  /** Sends new runs while the window has room, each as large as a batch holds. */
+  private fill(nowMs: number, fx: Effects): void {
+    while (this.unacked < this.opts.outstandingMax && this.unsent > 0) {
+      const slab = this.queue.at(0);
+      const first = this.nextSeq;
+      const { count, end } = linesPrefix(slab.lines, slab.at, slab.lines.length, Math.min(slab.count, this.opts.outstandingMax - this.unacked), this.linesBytesMax(first));
+      assert(count > 0, "a value read fits a batch alone (longer lines are refused when read)");
+      const o: OutRun = { first, count, lines: slab.lines.subarray(slab.at, end), firstSentAtMs: nowMs, sentAtMs: nowMs, unacked: count, acked: undefined };
+      slab.at = end;
+      slab.count -= count;
+      if (slab.count === 0) this.queue.shift();
+      this.unsent -= count;
+      this.nextSeq += count;
+      this.unacked += count;
+      this.out.set(first, o);
+      this.outFirsts.push(first);
+      this.counters.submitted += count;
+      this.sendRun(first, count, o.lines, 0, o.lines.length, fx);
+    }
+  }
+
+  private sendRun(first: number, count: number, lines: Uint8Array, start: number, end: number, fx: Effects): void {
+    const floor = Math.min(this.ackedBelow, first);
+    const b = new BatchBuilder(runBytes(this.opts.id, first, floor, count, end - start));
+    b.add(this.opts.id, first, floor, count, lines, start, end);
+    fx.send("proposers", { t: "submit", runs: b.finish(), via: 0 });
+  }
+
+  /** RFC 6298's estimator, one sample per ack message (the slowest run it acks). */
   private noteLatency(ms: number): void {
     if (this.srttMs === undefined) {
       this.srttMs = ms;
@@ -155,27 +332,37 @@ export class Client implements Role {
     this.rtoMs = Math.min(this.opts.retransmitMs, Math.max(this.opts.retransmitMinMs, rto));
   }
 
+  /** Resends the values of runs not acked within the timeout (the parts not known decided). */
   private resendStale(nowMs: number, fx: Effects): void {
-    const stale: Outstanding[] = [];
-    for (const o of this.outstanding.values()) {
+    const stale: OutRun[] = [];
+    for (const o of this.out.values()) {
       if (nowMs - o.sentAtMs < this.rtoMs) break; // insertion order = send order
       stale.push(o);
     }
     for (const o of stale) {
-      this.outstanding.delete(o.value.seq);
+      this.out.delete(o.first);
       o.sentAtMs = nowMs;
-      this.outstanding.set(o.value.seq, o);
-    }
-    this.counters.retransmitted += stale.length;
-    this.sendValues(
-      stale.map((o) => o.value),
-      fx,
-    );
-  }
-
-  private sendValues(values: Value[], fx: Effects): void {
-    for (const chunk of chunkBySize(values, valueWireBytes, this.opts.datagramBytesMax)) {
-      fx.send("proposers", { t: "submit", values: chunk, via: 0 });
+      this.out.set(o.first, o);
+      this.counters.retransmitted += o.unacked;
+      if (o.acked === undefined) {
+        this.sendRun(o.first, o.count, o.lines, 0, o.lines.length, fx);
+        continue;
+      }
+      // The parts not acked, each a run.
+      let at = 0;
+      let k = 0;
+      while (k < o.count) {
+        if (o.acked[k] === 1) {
+          at = skipLines(o.lines, at, 1);
+          k++;
+          continue;
+        }
+        const from = k;
+        const start = at;
+        while (k < o.count && o.acked[k] === 0) k++;
+        at = skipLines(o.lines, at, k - from);
+        this.sendRun(o.first + from, k - from, o.lines, start, at, fx);
+      }
     }
   }
 }

@@ -1,226 +1,273 @@
-import { HeadQueue, worthCompacting } from "./head-queue.ts";
-import type { Value } from "./messages.ts";
+/**
+ * Value ids in bulk. A value's id is (client, seq); clients number their values 0, 1, 2, … and
+ * send them in runs of consecutive seqs, so every set of ids here is, per client, a few ranges of
+ * seqs, not one entry per value.
+ */
 
-/** A set of value ids (client, seq). */
-export class IdSet {
-  private readonly byClient = new Map<number, Set<number>>();
+/** A set of seqs: sorted, disjoint, non-adjacent ranges [start, end), in one flat array. */
+export class SeqRanges {
+  /** start0, end0, start1, end1, … */
+  private r: number[] = [];
   private count = 0;
 
-  has(client: number, seq: number): boolean {
-    return this.byClient.get(client)?.has(seq) ?? false;
+  /** Seqs in the set. */
+  get size(): number {
+    return this.count;
   }
 
-  /** Adds the id; false when it was already there. */
-  add(client: number, seq: number): boolean {
-    let seqs = this.byClient.get(client);
-    if (seqs === undefined) {
-      seqs = new Set();
-      this.byClient.set(client, seqs);
+  /** Number of ranges. */
+  get ranges(): number {
+    return this.r.length / 2;
+  }
+
+  /** The lowest seq, or undefined when empty. */
+  get lowest(): number | undefined {
+    return this.r[0];
+  }
+
+  /** The end of the lowest range, or undefined when empty. */
+  get lowestEnd(): number | undefined {
+    return this.r[1];
+  }
+
+  /** The index (even) of the first range whose end is above `seq`. */
+  private find(seq: number): number {
+    const r = this.r;
+    // Most calls are about the newest seqs: try the last range first.
+    const n = r.length;
+    if (n === 0 || r[n - 1]! <= seq) return n;
+    let lo = 0;
+    let hi = n / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (r[2 * mid + 1]! <= seq) lo = mid + 1;
+      else hi = mid;
     }
-    if (seqs.has(seq)) return false;
-    seqs.add(seq);
-    this.count++;
-    return true;
+    return 2 * lo;
   }
 
-  delete(client: number, seq: number): boolean {
-    const seqs = this.byClient.get(client);
-    if (seqs === undefined || !seqs.delete(seq)) return false;
-    this.count--;
-    if (seqs.size === 0) this.byClient.delete(client);
-    return true;
+  has(seq: number): boolean {
+    const k = this.find(seq);
+    return k < this.r.length && this.r[k]! <= seq;
+  }
+
+  /** Whether every seq of [start, end) is in the set. */
+  covers(start: number, end: number): boolean {
+    if (start >= end) return true;
+    const k = this.find(start);
+    return k < this.r.length && this.r[k]! <= start && this.r[k + 1]! >= end;
+  }
+
+  /** Adds [start, end); returns how many seqs were not in the set. */
+  add(start: number, end: number): number {
+    if (start >= end) return 0;
+    const r = this.r;
+    const n = r.length;
+    // The common case: at or after the end of the last range.
+    if (n === 0 || r[n - 1]! < start) {
+      r.push(start, end);
+      this.count += end - start;
+      return end - start;
+    }
+    if (r[n - 1]! === start) {
+      r[n - 1] = end;
+      this.count += end - start;
+      return end - start;
+    }
+    // First range ending at or after `start` (touching ranges merge), last starting at or before `end`.
+    const i = this.find(start - 1); // touching ranges merge
+    let j = i;
+    let covered = 0;
+    let s = start;
+    let e = end;
+    while (j < n && r[j]! <= end) {
+      covered += Math.min(r[j + 1]!, end) - Math.max(r[j]!, start);
+      s = Math.min(s, r[j]!);
+      e = Math.max(e, r[j + 1]!);
+      j += 2;
+    }
+    r.splice(i, j - i, s, e);
+    const added = end - start - covered;
+    this.count += added;
+    return added;
+  }
+
+  /** Removes [start, end); returns how many seqs were in the set. */
+  remove(start: number, end: number): number {
+    if (start >= end || this.r.length === 0) return 0;
+    const r = this.r;
+    const i = this.find(start);
+    let removed = 0;
+    const keep: number[] = [];
+    let j = i;
+    while (j < r.length && r[j]! < end) {
+      const s = r[j]!;
+      const e = r[j + 1]!;
+      removed += Math.min(e, end) - Math.max(s, start);
+      if (s < start) keep.push(s, start);
+      if (e > end) keep.push(end, e);
+      j += 2;
+    }
+    if (j === i) return 0;
+    r.splice(i, j - i, ...keep);
+    this.count -= removed;
+    return removed;
+  }
+
+  /** Calls `fn` for each part of [start, end) in the set, in order. */
+  forEachIn(start: number, end: number, fn: (s: number, e: number) => void): void {
+    const r = this.r;
+    for (let k = this.find(start); k < r.length && r[k]! < end; k += 2) fn(Math.max(r[k]!, start), Math.min(r[k + 1]!, end));
+  }
+
+  /** The first part of [start, end) in the set, or undefined. */
+  firstIn(start: number, end: number): [number, number] | undefined {
+    const r = this.r;
+    const k = this.find(start);
+    return k < r.length && r[k]! < end ? [Math.max(r[k]!, start), Math.min(r[k + 1]!, end)] : undefined;
+  }
+
+  /** Calls `fn` for each part of [start, end) not in the set, in order. */
+  forEachGap(start: number, end: number, fn: (s: number, e: number) => void): void {
+    const r = this.r;
+    let at = start;
+    for (let k = this.find(start); k < r.length && r[k]! < end; k += 2) {
+      if (r[k]! > at) fn(at, r[k]!);
+      at = r[k + 1]!;
+    }
+    if (at < end) fn(at, end);
+  }
+
+  /** Drops every seq below `seq`. */
+  dropBelow(seq: number): void {
+    const r = this.r;
+    let k = 0;
+    while (k < r.length && r[k + 1]! <= seq) {
+      this.count -= r[k + 1]! - r[k]!;
+      k += 2;
+    }
+    if (k > 0) r.splice(0, k);
+    if (r.length > 0 && r[0]! < seq) {
+      this.count -= seq - r[0]!;
+      r[0] = seq;
+    }
   }
 
   clear(): void {
-    this.byClient.clear();
+    this.r = [];
     this.count = 0;
   }
 
-  get size(): number {
-    return this.count;
+  /** The ranges, flat (start, end, …). */
+  toArray(): number[] {
+    return this.r.slice();
   }
 }
-
-/** What a consumed slot of a ValueQueue holds (so that it keeps no datagram alive). */
-const VACANT: Value = { client: 0, seq: 0, floor: 0, data: new Uint8Array(0) };
 
 /**
- * Client values waiting to be proposed, in arrival order, each id once, with the time each
- * arrived. Removal is lazy: a removed value stays in the queue until the front passes over it, so
- * every operation is O(1) amortized and needs no string keys.
+ * The seqs of one client known so far: every seq below `floor`, and the ranges above it. The
+ * floor rises over the ranges right above it (clients number their values 0, 1, 2, …) or when
+ * told (`raiseFloor`), so memory follows the client's window, not the values ever seen.
  */
-export class ValueQueue {
-  /** Two queues in lockstep (a value and when it arrived): no object per value. */
-  private readonly values = new HeadQueue<Value>(VACANT);
-  private readonly heardAtMs = new HeadQueue<number>();
-  /** Removed values still in `values`: dropped in bulk when they pile up. */
-  private dead = 0;
-  private readonly ids = new IdSet();
+export class FloorRanges {
+  floor = 0;
+  readonly above = new SeqRanges();
 
-  get size(): number {
-    return this.ids.size;
+  has(seq: number): boolean {
+    return seq < this.floor || this.above.has(seq);
   }
 
-  has(client: number, seq: number): boolean {
-    return this.ids.has(client, seq);
+  /** Whether every seq of [start, end) is known. */
+  covers(start: number, end: number): boolean {
+    return end <= this.floor || this.above.covers(Math.max(start, this.floor), end);
   }
 
-  /** Appends the value unless its id is queued already. */
-  push(v: Value, nowMs: number): boolean {
-    if (!this.ids.add(v.client, v.seq)) return false;
-    this.values.push(v);
-    this.heardAtMs.push(nowMs);
-    return true;
-  }
-
-  delete(client: number, seq: number): void {
-    if (!this.ids.delete(client, seq)) return;
-    // A standing-by proposer never takes, so removed values would otherwise stay forever.
-    if (worthCompacting(++this.dead, this.values.length)) this.dropRemoved();
-  }
-
-  /**
-   * Removes and returns values from the front while `fits` accepts them; values that became
-   * `stale` meanwhile are dropped on the way.
-   */
-  take(fits: (v: Value, taken: number) => boolean, stale: (v: Value) => boolean): Value[] {
-    const out: Value[] = [];
-    for (let v = this.front(stale); v !== undefined && fits(v, out.length); v = this.front(stale)) {
-      this.dropFront();
-      this.ids.delete(v.client, v.seq);
-      out.push(v);
+  /** Adds [start, end); `fn` (if given) gets each part that was not known, in order. Returns how many were new. */
+  add(start: number, end: number, fn?: (s: number, e: number) => void): number {
+    const s = Math.max(start, this.floor);
+    if (s >= end) return 0;
+    if (s === this.floor && this.above.size === 0) {
+      // The common case: the run right after the floor.
+      fn?.(s, end);
+      this.floor = end;
+      return end - s;
     }
-    return out;
+    if (fn !== undefined) this.above.forEachGap(s, end, fn);
+    const added = this.above.add(s, end);
+    this.mergeFloor();
+    return added;
   }
 
-  /**
-   * The oldest value still waiting (dropping removed and `stale` ones from the front), and when
-   * it arrived; undefined when none waits.
-   */
-  oldest(stale: (v: Value) => boolean): { value: Value; heardAtMs: number } | undefined {
-    const value = this.front(stale);
-    return value === undefined ? undefined : { value, heardAtMs: this.heardAtMs.at(0) };
+  /** Every seq below `floor` counts as known. */
+  raiseFloor(floor: number): void {
+    if (floor <= this.floor) return;
+    this.floor = floor;
+    this.above.dropBelow(floor);
+    this.mergeFloor();
   }
 
-  /** Calls `fn` for the waiting values from the oldest, while it returns true. */
-  forEachOldest(fn: (v: Value, heardAtMs: number) => boolean): void {
-    for (let k = 0; k < this.values.length; k++) {
-      const v = this.values.at(k);
-      if (this.ids.has(v.client, v.seq) && !fn(v, this.heardAtMs.at(k))) return;
-    }
+  /** Calls `fn` for each part of [start, end) known, in order. */
+  forEachKnown(start: number, end: number, fn: (s: number, e: number) => void): void {
+    if (start < this.floor) fn(start, Math.min(end, this.floor));
+    if (end > this.floor) this.above.forEachIn(Math.max(start, this.floor), end, fn);
   }
 
-  private front(stale: (v: Value) => boolean): Value | undefined {
-    while (this.values.length > 0) {
-      const v = this.values.at(0);
-      if (!this.ids.has(v.client, v.seq)) {
-        this.dropFront(); // removed earlier
-        if (this.dead > 0) this.dead--;
-      } else if (stale(v)) {
-        this.dropFront();
-        this.ids.delete(v.client, v.seq);
-      } else return v;
-    }
-    return undefined;
+  /** Calls `fn` for each part of [start, end) not known. */
+  forEachUnknown(start: number, end: number, fn: (s: number, e: number) => void): void {
+    const s = Math.max(start, this.floor);
+    if (s < end) this.above.forEachGap(s, end, fn);
   }
 
-  private dropFront(): void {
-    this.values.dropFirst(1);
-    this.heardAtMs.dropFirst(1);
-  }
-
-  /** Keeps only the values still queued (the removed ones are `dead`). */
-  private dropRemoved(): void {
-    const values: Value[] = [];
-    const heard: number[] = [];
-    for (let k = 0; k < this.values.length; k++) {
-      const v = this.values.at(k);
-      if (!this.ids.has(v.client, v.seq)) continue;
-      values.push(v);
-      heard.push(this.heardAtMs.at(k));
-    }
-    this.values.reset(values);
-    this.heardAtMs.reset(heard);
-    this.dead = 0;
+  private mergeFloor(): void {
+    const low = this.above.lowest;
+    if (low === undefined || low > this.floor) return;
+    // The first range starts at the floor: it joins the prefix.
+    this.floor = this.above.lowestEnd!;
+    this.above.dropBelow(this.floor);
   }
 }
 
-/** Per client: [client, floor, seqs seen above the floor]. */
+/** Per client: [client, floor, ranges above the floor (flat start, end, …)]. */
 export type IdsSnapshot = [number, number, number[]][];
 
-interface ClientIds {
-  /** Every seq below is known (decided, or delivered): from the floors values carry. */
-  floor: number;
-  readonly seen: Set<number>;
-  /** `seen` in insertion order, to forget what falls below the floor in O(1) amortized. */
-  readonly order: HeadQueue<number>;
-}
+/** FloorRanges per client. */
+export class ClientIds {
+  private readonly byClient = new Map<number, FloorRanges>();
 
-/**
- * Ids known per client, in bounded memory: a floor below which every seq is known, and the seqs
- * seen at or above it. The floor rises as the seqs right above it arrive (clients number their
- * values 0, 1, 2, …), or when told (`raiseFloor`, for facts such as a client's acknowledged
- * prefix). Memory follows the clients' windows, not the number of values ever seen.
- */
-export class FloorIdSet {
-  private readonly byClient = new Map<number, ClientIds>();
-  private count = 0;
-
-  has(client: number, seq: number): boolean {
-    const c = this.byClient.get(client);
-    return c !== undefined && (seq < c.floor || c.seen.has(seq));
+  get clients(): number {
+    return this.byClient.size;
   }
 
-  /** Records the id; false when it was known already. */
-  add(client: number, seq: number): boolean {
-    const c = this.client(client);
-    if (seq < c.floor || c.seen.has(seq)) return false;
-    c.seen.add(seq);
-    c.order.push(seq);
-    this.count++;
-    let floor = c.floor;
-    while (c.seen.has(floor)) floor++;
-    this.raise(c, floor);
-    return true;
-  }
-
-  /** Raises a client's floor: every seq below `floor` counts as known. */
-  raiseFloor(client: number, floor: number): void {
-    this.raise(this.client(client), floor);
-  }
-
-  /** Ids stored (at or above the floors). */
-  get size(): number {
-    return this.count;
-  }
-
-  /** Everything known, per client: its floor and the seqs seen above it (to persist). */
-  snapshot(): IdsSnapshot {
-    return [...this.byClient].map(([client, c]) => [client, c.floor, [...c.seen]]);
-  }
-
-  /** Adds what a snapshot knew. */
-  restore(snapshot: IdsSnapshot): void {
-    for (const [client, floor, seen] of snapshot) {
-      this.raiseFloor(client, floor);
-      for (const seq of seen) this.add(client, seq);
-    }
-  }
-
-  private client(client: number): ClientIds {
+  of(client: number): FloorRanges {
     let c = this.byClient.get(client);
     if (c === undefined) {
-      c = { floor: 0, seen: new Set(), order: new HeadQueue<number>() };
+      c = new FloorRanges();
       this.byClient.set(client, c);
     }
     return c;
   }
 
-  private raise(c: ClientIds, floor: number): void {
-    if (floor <= c.floor) return;
-    c.floor = floor;
-    let k = 0;
-    for (; k < c.order.length && c.order.at(k) < floor; k++) if (c.seen.delete(c.order.at(k))) this.count--;
-    c.order.dropFirst(k);
+  peek(client: number): FloorRanges | undefined {
+    return this.byClient.get(client);
+  }
+
+  has(client: number, seq: number): boolean {
+    return this.byClient.get(client)?.has(seq) ?? false;
+  }
+
+  forget(client: number): void {
+    this.byClient.delete(client);
+  }
+
+  snapshot(): IdsSnapshot {
+    return [...this.byClient].map(([client, c]) => [client, c.floor, c.above.toArray()]);
+  }
+
+  restore(snapshot: IdsSnapshot): void {
+    for (const [client, floor, ranges] of snapshot) {
+      const c = this.of(client);
+      c.raiseFloor(floor);
+      for (let k = 0; k + 1 < ranges.length; k += 2) c.add(ranges[k]!, ranges[k + 1]!);
+    }
   }
 }

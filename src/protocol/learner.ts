@@ -1,7 +1,7 @@
 import { assert } from "./assert.ts";
-import type { Batch } from "./batch.ts";
+import { skipLines, type Batch } from "./batch.ts";
 import { AcceptorIdentities } from "./identities.ts";
-import { FloorIdSet, type IdsSnapshot } from "./ids.ts";
+import { ClientIds, type IdsSnapshot } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
@@ -46,7 +46,7 @@ export class Learner implements Role {
   private highestSeen: number;
   /** Every instance below is known decided (delivered here, or reported decided by anyone). */
   private decidedKnown: number;
-  private readonly deliveredIds = new FloorIdSet();
+  private readonly deliveredIds = new ClientIds();
   /** Per decided-but-unknown instance, each acceptor's account of it (its vote, or none). */
   private readonly recovery = new Map<number, Map<number, Vote | null>>();
   /** Per acceptor, the latest point below which it said it dropped every vote. */
@@ -93,7 +93,8 @@ export class Learner implements Role {
   step(input: Input, nowMs: number): Effects {
     const fx = new Effects();
     const msg = input.kind === "msg" ? input.msg : undefined;
-    if (msg === undefined) this.onTick(nowMs, fx);
+    if (input.kind === "tick") this.onTick(nowMs, fx);
+    else if (msg === undefined) return fx;
     else if (msg.t === "decision") {
       for (const d of msg.decided) this.onDecided(d.inst, d.cVal);
     } else if (msg.t === "2a") {
@@ -205,7 +206,7 @@ export class Learner implements Role {
       fx.deliveredInstances.push({ inst, cVal: batch });
       this.lastDelivered = inst;
       this.next = inst + 1;
-      for (const v of batch.values) if (this.deliveredIds.add(v.client, v.seq)) fx.delivered.push(v);
+      this.deliverRuns(batch, fx);
     }
     assert(this.next >= before, "the delivered prefix only grows");
     if (this.next !== before) {
@@ -215,6 +216,29 @@ export class Learner implements Role {
       this.behindSinceMs = Infinity;
     }
     if (this.highestSeen >= this.next && this.behindSinceMs === Infinity) this.behindSinceMs = nowMs;
+  }
+
+  /**
+   * Each value once: the parts of each run not delivered before (all of it, but for a value
+   * decided twice), written out as they are, lines and all.
+   */
+  private deliverRuns(batch: Batch, fx: Effects): void {
+    for (const c = batch.cursor(); c.next(); ) {
+      const ids = this.deliveredIds.of(c.client);
+      if (c.first === ids.floor && ids.above.size === 0) {
+        // The common case: the run right after what this client had delivered.
+        ids.add(c.first, c.end);
+        fx.delivered.push({ client: c.client, first: c.first, count: c.count, lines: c.lines });
+        continue;
+      }
+      const first = c.first;
+      const bytes = c.bytes;
+      const linesStart = c.linesStart;
+      ids.add(c.first, c.end, (s, e) => {
+        const start = skipLines(bytes, linesStart, s - first);
+        fx.delivered.push({ client: c.client, first: s, count: e - s, lines: bytes.subarray(start, skipLines(bytes, start, e - s)) });
+      });
+    }
   }
 
   /**

@@ -8,7 +8,8 @@
  *   proposer --1A-->              acceptors
  *   acceptor --1B/Nack-->         proposers
  *   proposer --2A-->              acceptors, learners and proposers (they keep the batch of each round)
- *   acceptor --2B-->              learners and proposers (the round and instances, no values)
+ *   acceptor --2B-->              learners and proposers (the round and instances, no values), and
+ *                                 clients when the 2A said whose runs it placed where (`notify`)
  *   proposer --Ack-->             clients (and proposers, answering a forward)
  *   learner  --Catchup-->         acceptors and proposers (and learners, when learners keep archives)
  *   acceptor --Votes/Trimmed-->   learners (answers to a Catchup)
@@ -25,20 +26,6 @@ import type { Batch } from "./batch.ts";
 
 export { Batch } from "./batch.ts";
 
-/** A client value. Its identity is (client, seq); two values with equal data are still two values. */
-export interface Value {
-  readonly client: number;
-  readonly seq: number;
-  /**
-   * The client's acknowledged prefix when it sent this value: every seq of this client below
-   * `floor` was decided (and acked) before. Lets learners and proposers keep, per client, only
-   * the ids at or above the floor instead of every id ever seen. 0 ≤ floor ≤ seq.
-   */
-  readonly floor: number;
-  readonly data: Uint8Array;
-}
-
-
 /** One accepted (instance, vRnd, vVal) triple held by an acceptor. */
 export interface Vote {
   readonly inst: number;
@@ -54,7 +41,8 @@ export interface Proposal {
 
 export interface Submit {
   readonly t: "submit";
-  readonly values: readonly Value[];
+  /** Runs of values (a client sends its own; a forward may hold several clients'). */
+  readonly runs: Batch;
   /**
    * 0 from a client; a proposer's incarnation nonce when a standing-by proposer forwards values
    * that nobody decides (its own forwards come back to it by multicast loopback, and a forward
@@ -63,10 +51,10 @@ export interface Submit {
   readonly via: number;
 }
 
-/** Decided value ids, for the clients. `ids` is flat: client, seq, client, seq, ... */
+/** Decided values, for the clients: `ranges` is flat client, first, count, … (seqs [first, first + count)). */
 export interface Ack {
   readonly t: "ack";
-  readonly ids: readonly number[];
+  readonly ranges: readonly number[];
 }
 
 /**
@@ -138,6 +126,13 @@ export interface Phase2A {
   readonly proposals: readonly Proposal[];
   /** As in Phase1A. */
   readonly decidedBelow: number;
+  /**
+   * Where this round placed which client runs (notify.ts: inst, client, first, count, …), or
+   * empty. Acceptors that vote for an instance of it pass it on in their 2B, which then also goes
+   * to the clients: a client learns its values decided from a majority of 2Bs, three message
+   * delays after it sent them (Submit, 2A, 2B), without waiting for an Ack.
+   */
+  readonly notify: Uint8Array;
 }
 
 /**
@@ -157,6 +152,8 @@ export interface Phase2B {
   /** Every instance below is decided (what proposers told this acceptor): lets proposers that
    * missed some decisions, and learners, see how far the sequence has got. */
   readonly decidedBelow: number;
+  /** The `notify` of the 2As voted for (entries of instances not in `insts` do not count); empty: not for clients. */
+  readonly notify: Uint8Array;
 }
 
 /** A learner asks for instances [from, to). */
@@ -227,16 +224,29 @@ export interface Send {
 }
 
 /** What a role asks the outside world to do after one step. */
+/** Values a learner delivers: seqs [first, first + count) of `client`, whose lines are `lines`. */
+export interface Delivered {
+  readonly client: number;
+  readonly first: number;
+  readonly count: number;
+  readonly lines: Uint8Array;
+}
+
+/** Values of its own a client now knows decided: seqs [first, first + count), first sent at `sentAtMs`. */
+export interface Acked {
+  readonly first: number;
+  readonly count: number;
+  readonly sentAtMs: number;
+}
+
 export class Effects {
   readonly sends: Send[] = [];
-  /** Learner: values delivered, in the total order. */
-  readonly delivered: Value[] = [];
+  /** Learner: values delivered, in the total order (runs, or parts of runs). */
+  readonly delivered: Delivered[] = [];
   /** Learner: the instances delivered by this step, in order (for an archive). */
   readonly deliveredInstances: Proposal[] = [];
-  /** Client: seqs of its own values now known decided. */
-  readonly acked: number[] = [];
-  /** Client: when each acked value was first sent (same order as `acked`), for latencies. */
-  readonly ackedSentAtMs: number[] = [];
+  /** Client: its values now known decided. */
+  readonly acked: Acked[] = [];
   /**
    * Acceptor: state to make durable before any of `sends` leaves (a promise, accepted votes).
    * Without storage the runtime ignores it; with storage it writes and fsyncs first.
@@ -286,7 +296,14 @@ export type PersistRecord =
   | { readonly kind: "trim"; readonly below: number }
   | { readonly kind: "decided"; readonly below: number };
 
-export type Input = { readonly kind: "msg"; readonly msg: Message } | { readonly kind: "tick" };
+/**
+ * What a role steps on: a message, a tick (time passed), or, for a client, values to submit
+ * (`count` lines, each ending with a newline).
+ */
+export type Input =
+  | { readonly kind: "msg"; readonly msg: Message }
+  | { readonly kind: "tick" }
+  | { readonly kind: "submit"; readonly lines: Uint8Array; readonly count: number };
 
 /** A role: one door in, effects out. `now` is injected; no clock inside. */
 export interface Role {

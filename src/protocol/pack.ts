@@ -1,5 +1,5 @@
 import type { Effects, Proposal, Vote } from "./messages.ts";
-import { ackIdBytes, ENTRY_OVERHEAD_BYTES, instanceBytes, MESSAGE_FIXED_BYTES, MESSAGE_OVERHEAD_BYTES } from "./wire-budget.ts";
+import { ackRangeBytes, ENTRY_OVERHEAD_BYTES, instanceBytes, MESSAGE_FIXED_BYTES, MESSAGE_OVERHEAD_BYTES } from "./wire-budget.ts";
 
 /**
  * Splits items into runs whose summed size, plus one message overhead, fits `bytesMax`. An item
@@ -34,24 +34,25 @@ export function sendDecisions(fx: Effects, decided: readonly Proposal[], datagra
 }
 
 /**
- * Ack ids (flat client, seq pairs) in runs that each fit one Ack of `datagramBytesMax` bytes, by
- * their exact packed size. One run (the array itself, not a copy) when all fit.
+ * Ack ranges (flat client, first, count triples) in pieces that each fit one Ack of
+ * `datagramBytesMax` bytes, by their exact packed size. One piece (the array itself, not a copy)
+ * when all fit.
  */
-export function chunkAckIds(ids: readonly number[], datagramBytesMax: number): (readonly number[])[] {
+export function chunkAckRanges(ranges: readonly number[], datagramBytesMax: number): (readonly number[])[] {
   const room = datagramBytesMax - MESSAGE_FIXED_BYTES.ack;
   const chunks: (readonly number[])[] = [];
   let from = 0;
   let bytes = 0;
-  for (let k = 0; k + 1 < ids.length; k += 2) {
-    const size = ackIdBytes(ids[k]!, ids[k + 1]!);
+  for (let k = 0; k + 2 < ranges.length; k += 3) {
+    const size = ackRangeBytes(ranges[k]!, ranges[k + 1]!, ranges[k + 2]!);
     if (k > from && bytes + size > room) {
-      chunks.push(ids.slice(from, k));
+      chunks.push(ranges.slice(from, k));
       from = k;
       bytes = 0;
     }
     bytes += size;
   }
-  chunks.push(from === 0 ? ids : ids.slice(from));
+  chunks.push(from === 0 ? ranges : ranges.slice(from));
   return chunks;
 }
 

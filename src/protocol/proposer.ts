@@ -1,7 +1,8 @@
 import { assert } from "./assert.ts";
-import { Batch, valueWireBytes } from "./batch.ts";
+import { Batch, BatchBuilder, linesPrefix, runBytes, runHeaderBytes, skipLines, type Run } from "./batch.ts";
 import { AcceptorIdentities } from "./identities.ts";
-import { FloorIdSet, IdSet, ValueQueue } from "./ids.ts";
+import { NO_NOTIFY, NotifyWriter, joinNotify, notifyEntryBytes } from "./notify.ts";
+import { PendingValues } from "./pending.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
@@ -16,13 +17,12 @@ import {
   type Proposal,
   type Role,
   type Submit,
-  type Value,
   type Vote,
 } from "./messages.ts";
-import { chunkAckIds, chunkBySize, proposalBytes, sendDecisions } from "./pack.ts";
+import { chunkAckRanges, chunkBySize, proposalBytes, sendDecisions } from "./pack.ts";
 import { DECIDED_VALUE_UNKNOWN, VoteTally, majority } from "./tally.ts";
 import { PROPOSER_ID_MAX, ROUND_STRIDE } from "./id-limits.ts";
-import { BATCH_FRAMING_BYTES, NONCE_MAX } from "./wire-budget.ts";
+import { BATCH_FRAMING_BYTES, MESSAGE_OVERHEAD_BYTES, NONCE_MAX, NOTIFY_2B_MARGIN_BYTES } from "./wire-budget.ts";
 
 
 /** Decided instances whose votes (and 2A, if it did not come) the tally keeps, below the first undecided. */
@@ -87,6 +87,13 @@ export interface ProposerOptions {
    * the values decided in the burst are acked together. Default false: in each step's effects.
    */
   readonly gather?: boolean;
+  /**
+   * A 2A tells the clients where it placed their runs (`notify`: they learn decisions from the
+   * acceptors' 2Bs, one message delay sooner than from an Ack) while fewer than this many
+   * instances are in flight; under heavier load the leader acks instead (one Ack per turn costs
+   * clients less than every acceptor's 2Bs). Default 0: always Acks.
+   */
+  readonly notifyBelowInflight?: number;
 }
 
 /**
@@ -107,6 +114,8 @@ interface Coverage {
 interface InFlight {
   readonly cVal: Batch;
   sentAtMs: number;
+  /** Where the batch's runs are, for the clients (empty: the leader acks them when decided). */
+  notify: Uint8Array;
 }
 
 export function nextRound(highest: number, id: number): number {
@@ -153,8 +162,8 @@ export class Proposer implements Role {
   /** Instances found accepted (or holes) at takeover, [retakeNext, retakeTop], proposed as the window allows. */
   private retakeNext = 0;
   private retakeTop = -1;
-  private readonly inflightIds = new IdSet();
-  private readonly pending = new ValueQueue();
+  /** Client values: waiting, in flight in our round, known decided. */
+  private readonly values = new PendingValues();
 
   // What is known decided
   /** Decided instances kept (retention), with their batch, or null: decided in a round whose 2A this proposer never saw. */
@@ -165,7 +174,6 @@ export class Proposer implements Role {
   /** The tally was cleared below this. */
   private tallyKeptFrom = 0;
   private maxDecided = -1;
-  private readonly decidedIds = new FloorIdSet();
   private readonly tally: VoteTally;
   private readonly acceptorIds: AcceptorIdentities;
 
@@ -179,10 +187,6 @@ export class Proposer implements Role {
   private takeoverDelayMs: number;
   /** Takeover attempts that ended preempted since the last decision this proposer saw. */
   private failedAttempts = 0;
-  /** When a value of each client was last decided (to tell a client nobody serves). */
-  private readonly clientDecidedAtMs = new Map<number, number>();
-  /** When each client last submitted (or resent) a value. */
-  private readonly clientHeardAtMs = new Map<number, number>();
   private lastForwardMs = -Infinity;
   private starvingSinceMs = Infinity;
 
@@ -217,7 +221,7 @@ export class Proposer implements Role {
   }
 
   get pendingCount(): number {
-    return this.pending.size + this.inflightIds.size;
+    return this.values.size + this.values.inflight;
   }
 
   step(input: Input, nowMs: number): Effects {
@@ -225,7 +229,7 @@ export class Proposer implements Role {
     if (Number.isNaN(this.startedAtMs)) this.startedAtMs = nowMs;
     if (this.mode === "stopped") return fx;
     if (input.kind === "tick") this.onTick(nowMs, fx);
-    else {
+    else if (input.kind === "msg") {
       const msg = input.msg;
       switch (msg.t) {
         case "submit":
@@ -247,7 +251,7 @@ export class Proposer implements Role {
           this.onCatchup(msg, nowMs, fx);
           break;
         case "ack":
-          this.onAck(msg.ids);
+          this.onAck(msg.ranges, nowMs);
           break;
         default:
           break;
@@ -307,7 +311,7 @@ export class Proposer implements Role {
       }
       case "standby":
         fx.wakeAt(this.takeoverAtMs(nowMs));
-        if (this.pending.size > 0) fx.wakeAt(Math.max(nowMs, this.lastForwardMs) + this.opts.takeoverMs);
+        if (this.values.size > 0) fx.wakeAt(Math.max(nowMs, this.lastForwardMs) + this.opts.takeoverMs);
         break;
       case "stopped":
         break;
@@ -322,37 +326,46 @@ export class Proposer implements Role {
    * still waiting here are no reason to take over.
    */
   private clientSilent(client: number, nowMs: number): boolean {
-    return nowMs - (this.clientHeardAtMs.get(client) ?? -Infinity) > 3 * this.opts.clientRetransmitMs;
+    return nowMs - (this.values.peek(client)?.heardAtMs ?? -Infinity) > 3 * this.opts.clientRetransmitMs;
   }
 
   private onSubmit(msg: Submit, nowMs: number, fx: Effects): void {
     if (msg.via === this.nonce) return; // our own forward, back by loopback
-    const ackIds: number[] = [];
-    let lastClient = -1;
+    const ackRanges: number[] = [];
     let oversize = 0;
-    for (const v of msg.values) {
-      if (BATCH_FRAMING_BYTES + valueWireBytes(v) > this.opts.batchBytesMax) {
-        oversize++; // no batch holds it, and a 2A holding it might not fit a datagram
+    for (const c = msg.runs.cursor(); c.next(); ) {
+      const client = c.client;
+      const offer = (first: number, count: number, lines: Uint8Array): void =>
+        this.values.offer(client, first, c.floor, count, lines, nowMs, msg.via === 0, this.opts.pendingValuesMax, (s, e) => ackRanges.push(client, s, e - s));
+      if (BATCH_FRAMING_BYTES + runBytes(client, c.first, c.floor, c.count, c.linesEnd - c.linesStart) <= this.opts.batchBytesMax) {
+        offer(c.first, c.count, c.lines);
         continue;
       }
-      // The client is there (a forward says nothing about that); one client per Submit, mostly.
-      if (msg.via === 0 && v.client !== lastClient) this.clientHeardAtMs.set((lastClient = v.client), nowMs);
-      this.decidedIds.raiseFloor(v.client, v.floor); // the client knows everything below is decided
-      if (this.decidedIds.has(v.client, v.seq)) {
-        ackIds.push(v.client, v.seq); // a retransmission of a decided value: its ack was lost
-        continue;
+      // A run larger than a batch (its client has another batch.bytesMax): in parts that fit; a
+      // value no batch holds is refused (a 2A holding it might not fit a datagram).
+      const lines = c.lines;
+      const room = this.opts.batchBytesMax - BATCH_FRAMING_BYTES - runHeaderBytes(client, c.end, c.floor, c.count, lines.length);
+      for (let seq = c.first, at = 0; seq < c.end; ) {
+        const part = linesPrefix(lines, at, lines.length, c.end - seq, room);
+        if (part.count === 0) {
+          oversize++;
+          at = skipLines(lines, at, 1);
+          seq++;
+          continue;
+        }
+        offer(seq, part.count, lines.subarray(at, part.end));
+        seq += part.count;
+        at = part.end;
       }
-      if (this.inflightIds.has(v.client, v.seq) || this.pending.has(v.client, v.seq)) continue;
-      if (this.pending.size >= this.opts.pendingValuesMax) continue;
-      this.pending.push(v, nowMs);
     }
     if (oversize > 0) {
       fx.violations.push(`${oversize} value(s) larger than a batch (batch.bytesMax ${this.opts.batchBytesMax}) refused: a client configured with another batch.bytesMax`);
     }
-    if (ackIds.length > 0) {
-      this.sendAcks("clients", ackIds, fx);
+    if (ackRanges.length > 0) {
+      // Retransmissions of decided values: their acks were lost.
+      this.sendAcks("clients", ackRanges, fx);
       // A standing-by proposer forwarded values it took for undecided: tell it too.
-      if (msg.via !== 0) this.sendAcks("proposers", ackIds, fx);
+      if (msg.via !== 0) this.sendAcks("proposers", ackRanges, fx);
     }
     this.proposeSoon(nowMs, fx);
   }
@@ -365,7 +378,7 @@ export class Proposer implements Role {
   }
 
   private proposeDue = false;
-  /** Ids (client, seq pairs) decided in this burst, acked at `flush` when gathering. */
+  /** Ranges (client, first, count) decided in this burst, acked at `flush` when gathering. */
   private acksDue: number[] = [];
 
   /** The end of a burst of inputs: proposes what arrived in it, acks what it decided (gather). */
@@ -382,17 +395,14 @@ export class Proposer implements Role {
     return fx;
   }
 
-  /** Acks for these ids (client, seq pairs), as few as hold them within one datagram each. */
-  private sendAcks(to: Group, ids: readonly number[], fx: Effects): void {
-    for (const chunk of chunkAckIds(ids, this.opts.datagramBytesMax)) fx.send(to, { t: "ack", ids: chunk });
+  /** Acks for these ranges (client, first, count), as few as hold them within one datagram each. */
+  private sendAcks(to: Group, ranges: readonly number[], fx: Effects): void {
+    for (const chunk of chunkAckRanges(ranges, this.opts.datagramBytesMax)) fx.send(to, { t: "ack", ranges: chunk });
   }
 
   /** Another proposer says these values are decided (an answer to a forward): they wait no more. */
-  private onAck(ids: readonly number[]): void {
-    for (let i = 0; i + 1 < ids.length; i += 2) {
-      this.decidedIds.add(ids[i]!, ids[i + 1]!);
-      this.pending.delete(ids[i]!, ids[i + 1]!);
-    }
+  private onAck(ranges: readonly number[], nowMs: number): void {
+    for (let i = 0; i + 2 < ranges.length; i += 3) this.values.decide(ranges[i]!, ranges[i + 1]!, ranges[i + 1]! + ranges[i + 2]!, nowMs);
   }
 
   // ---- probing and Phase 1 ----
@@ -517,9 +527,11 @@ export class Proposer implements Role {
    */
   private proposeNew(nowMs: number, fx: Effects): void {
     const proposals: Proposal[] = [];
+    // Under light load the clients learn decisions from the 2Bs (see notifyBelowInflight).
+    const notify = this.inflight.size < (this.opts.notifyBelowInflight ?? 0);
     const propose = (inst: number, cVal: Batch): void => {
       assert(!this.inflight.has(inst), "a leader proposes one batch per instance in its round");
-      this.inflight.set(inst, { cVal, sentAtMs: nowMs });
+      this.inflight.set(inst, { cVal, sentAtMs: nowMs, notify: notify ? this.notifyOf(inst, cVal) : NO_NOTIFY });
       proposals.push({ inst, cVal });
     };
     // Instances taken over come first, through the same window: a new leader far behind must
@@ -529,34 +541,34 @@ export class Proposer implements Role {
       if (inst < this.firstUndecided || this.decided.has(inst) || this.p1Conflicts.has(inst)) continue;
       const cVal = this.valueForTakenInstance(inst);
       this.p1Votes.delete(inst);
-      for (const v of cVal.values) {
-        this.pending.delete(v.client, v.seq);
-        this.inflightIds.add(v.client, v.seq);
-      }
+      this.values.markInflight(cVal);
       propose(inst, cVal);
     }
     const retaking = this.retakeNext <= this.retakeTop;
     while (!retaking && this.inflight.size < this.opts.pipelineWindow) {
-      const cVal = this.pending.size > 0 ? this.takeBatch() : Batch.EMPTY;
+      const cVal = this.values.size > 0 ? this.takeBatch() : Batch.EMPTY;
       if (cVal.length === 0 && this.nextInst > this.holeTop) break; // values all turned out decided
       propose(this.nextInst++, cVal);
     }
     this.send2A(proposals, fx);
   }
 
+  /** Fills a batch from the waiting values (a run is cut at a line where the batch is full). */
   protected takeBatch(): Batch {
-    let bytes = Batch.EMPTY.wireBytes;
-    const batch = this.pending.take((v, taken) => {
-      const size = valueWireBytes(v);
-      if (taken >= this.opts.batchValuesMax || (taken > 0 && bytes + size > this.opts.batchBytesMax)) return false;
-      bytes += size;
-      return true;
-    }, this.isDecided);
-    for (const v of batch) this.inflightIds.add(v.client, v.seq);
-    return Batch.of(batch);
+    const builder = new BatchBuilder(this.opts.batchBytesMax - BATCH_FRAMING_BYTES);
+    this.values.take(builder, this.opts.batchValuesMax, () => {});
+    return builder.finish();
   }
 
-  private readonly isDecided = (v: Value): boolean => this.decidedIds.has(v.client, v.seq);
+  /** Where a batch's runs are, for the clients' group (what a 2A's `notify` says of one instance). */
+  private notifyOf(inst: number, cVal: Batch): Uint8Array {
+    if (cVal.runs === 0) return NO_NOTIFY;
+    let size = 0;
+    for (const c = cVal.cursor(); c.next(); ) size += notifyEntryBytes(inst, c.client, c.first, c.count);
+    const w = new NotifyWriter(size);
+    for (const c = cVal.cursor(); c.next(); ) w.add(inst, c.client, c.first, c.count);
+    return w.finish();
+  }
 
   /** Some 2A has waited a retransmission period for a majority of votes (the oldest comes first). */
   private has2AStale(nowMs: number): boolean {
@@ -586,8 +598,17 @@ export class Proposer implements Role {
    */
   private send2A(proposals: Proposal[], fx: Effects): void {
     for (const p of proposals) this.tally.propose(p.inst, this.cRnd, this.nonce, p.cVal, fx.violations);
-    for (const chunk of chunkBySize(proposals, proposalBytes, this.opts.datagramBytesMax)) {
-      const twoA = { t: "2a", cRnd: this.cRnd, nonce: this.nonce, proposals: chunk, decidedBelow: this.firstUndecided } as const;
+    const notifyOf = (p: Proposal): Uint8Array => this.inflight.get(p.inst)?.notify ?? NO_NOTIFY;
+    // A 2A's notify comes back in 2Bs, whose fixed part is larger: room for that is kept.
+    const budget = proposals.some((p) => notifyOf(p).length > 0) ? this.opts.datagramBytesMax - NOTIFY_2B_MARGIN_BYTES : this.opts.datagramBytesMax;
+    for (const p of proposals) {
+      const f = this.inflight.get(p.inst);
+      // Too many runs to say where they are within a datagram: the leader acks them instead.
+      if (f !== undefined && f.notify.length > 0 && MESSAGE_OVERHEAD_BYTES + proposalBytes(p) + f.notify.length > budget) f.notify = NO_NOTIFY;
+    }
+    for (const chunk of chunkBySize(proposals, (p) => proposalBytes(p) + notifyOf(p).length, budget)) {
+      const notify = joinNotify(chunk.map(notifyOf).filter((n) => n.length > 0));
+      const twoA = { t: "2a", cRnd: this.cRnd, nonce: this.nonce, proposals: chunk, decidedBelow: this.firstUndecided, notify } as const;
       fx.send("acceptors", twoA);
       fx.send("learners", twoA);
       fx.send("proposers", twoA);
@@ -636,7 +657,7 @@ export class Proposer implements Role {
    * seen yet; called again with it if its 2A comes later).
    */
   private onDecided(inst: number, vVal: Batch | null, vRnd: number, nowMs: number, fx: Effects): void {
-    this.decided.set(inst, vVal?.packedOnly() ?? null); // kept for catch-ups: packed only
+    this.decided.set(inst, vVal);
     this.maxDecided = Math.max(this.maxDecided, inst);
     while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
     this.forgetOldDecided();
@@ -644,34 +665,27 @@ export class Proposer implements Role {
     this.failedAttempts = 0; // and contention, if there was any, is over
     const mine = this.inflight.get(inst);
     const ours = vRnd === this.cRnd;
-    // Our own proposal in our round is the same batch, already unpacked (one value per round);
-    // otherwise the ids are read from the packed bytes, no values built.
+    // Our own proposal in our round is the same batch; otherwise the runs are read from the
+    // decided batch (a proposer that never saw it knows nothing of its values).
     const batch = mine !== undefined && ours ? mine.cVal : vVal;
-    const ackIds: number[] = [];
-    batch?.forEachId((client, seq, floor) => {
-      this.decidedIds.add(client, seq);
-      this.decidedIds.raiseFloor(client, floor); // a fact: the client had these acked
-      this.pending.delete(client, seq);
-      this.inflightIds.delete(client, seq);
-      this.clientDecidedAtMs.set(client, nowMs);
-      ackIds.push(client, seq);
-    });
-    if (this.clientDecidedAtMs.size + this.clientHeardAtMs.size > 8192) this.forgetIdleClients(nowMs);
+    // The clients learn it from the 2Bs when our 2A told them where their runs are.
+    const ack = ours && (mine === undefined || mine.notify.length === 0);
+    if (batch !== null) {
+      for (const c = batch.cursor(); c.next(); ) {
+        this.values.decide(c.client, c.first, c.end, nowMs);
+        this.values.raiseFloor(this.values.book(c.client), c.floor); // a fact: the client had these acked
+        if (ack) this.acksDue.push(c.client, c.first, c.count);
+      }
+    }
+    if (this.values.clients > 8192) this.values.forgetIdle(nowMs, 10 * (this.opts.takeoverMs + this.opts.clientRetransmitMs));
     if (mine !== undefined) {
       this.inflight.delete(inst);
-      this.requeueUndecided(mine.cVal, nowMs);
+      this.values.requeue(mine.cVal, nowMs); // what our batch held and this decision did not
     }
-    if (ours && ackIds.length > 0) {
-      if (this.opts.gather) for (const x of ackIds) this.acksDue.push(x);
-      else this.sendAcks("clients", ackIds, fx);
+    if (!this.opts.gather && this.acksDue.length > 0) {
+      this.sendAcks("clients", this.acksDue, fx);
+      this.acksDue = [];
     }
-  }
-
-  /** Bounded memory: clients idle for long are forgotten (their entries only serve takeovers). */
-  private forgetIdleClients(nowMs: number): void {
-    const idleMs = 10 * (this.opts.takeoverMs + this.opts.clientRetransmitMs);
-    for (const [client, at] of this.clientDecidedAtMs) if (nowMs - at > idleMs) this.clientDecidedAtMs.delete(client);
-    for (const [client, at] of this.clientHeardAtMs) if (nowMs - at > idleMs) this.clientHeardAtMs.delete(client);
   }
 
   /**
@@ -684,7 +698,7 @@ export class Proposer implements Role {
     for (const [inst, f] of this.inflight) {
       if (inst >= below) continue;
       this.inflight.delete(inst);
-      this.requeueUndecided(f.cVal, nowMs);
+      this.values.requeue(f.cVal, nowMs);
     }
     this.firstUndecided = below;
     this.maxDecided = Math.max(this.maxDecided, below - 1);
@@ -707,14 +721,6 @@ export class Proposer implements Role {
     if (tallyFrom - this.tallyKeptFrom >= TALLY_KEEP_INSTANCES / 4) {
       this.tally.forgetBelow(tallyFrom);
       this.tallyKeptFrom = tallyFrom;
-    }
-  }
-
-  /** Values of a batch that lost its instance go back to pending (as heard now), unless decided elsewhere. */
-  private requeueUndecided(batch: Batch, nowMs: number): void {
-    for (const v of batch.values) {
-      this.inflightIds.delete(v.client, v.seq);
-      if (!this.decidedIds.has(v.client, v.seq)) this.pending.push(v, nowMs);
     }
   }
 
@@ -745,9 +751,9 @@ export class Proposer implements Role {
   private standBy(nowMs: number, preempted: boolean): void {
     if (preempted) this.failedAttempts = Math.min(this.failedAttempts + 1, BACKOFF_EXPONENT_MAX);
     this.mode = "standby";
-    for (const f of this.inflight.values()) this.requeueUndecided(f.cVal, nowMs);
+    for (const f of this.inflight.values()) this.values.requeue(f.cVal, nowMs);
     this.inflight.clear();
-    this.inflightIds.clear();
+    this.values.clearInflight();
     this.retakeNext = 0;
     this.retakeTop = -1;
     this.p1Votes.clear();
@@ -774,7 +780,7 @@ export class Proposer implements Role {
    */
   private takeoverAtMs(nowMs: number): number {
     let at = Infinity;
-    const oldest = this.pending.oldest((v) => this.isDecided(v) || this.clientSilent(v.client, nowMs));
+    const oldest = this.values.oldest((q) => this.clientSilent(q.client, nowMs));
     if (oldest !== undefined) at = Math.max(oldest.heardAtMs, this.lastDecisionMs) + this.takeoverDelayMs;
     if (this.starvingSinceMs < Infinity) at = Math.min(at, this.starvingSinceMs + this.takeoverDelayMs);
     if (this.holeSinceMs < Infinity) at = Math.min(at, this.holeSinceMs + this.takeoverDelayMs);
@@ -788,11 +794,17 @@ export class Proposer implements Role {
    */
   private forwardStarving(nowMs: number, fx: Effects): void {
     if (nowMs - this.lastForwardMs < this.opts.takeoverMs) return;
-    const starving: Value[] = [];
-    this.pending.forEachOldest((v, heardAtMs) => {
-      if (nowMs - heardAtMs < this.opts.takeoverMs || starving.length >= FORWARD_VALUES_MAX) return false;
-      const nothingDecided = (this.clientDecidedAtMs.get(v.client) ?? -Infinity) < heardAtMs;
-      if (nothingDecided && !this.isDecided(v) && !this.clientSilent(v.client, nowMs)) starving.push(v);
+    const starving: Run[] = [];
+    let count = 0;
+    this.values.forEachOldest((q, book, waiting) => {
+      if (nowMs - q.heardAtMs < this.opts.takeoverMs || count >= FORWARD_VALUES_MAX) return false;
+      const nothingDecided = book.decidedAtMs < q.heardAtMs;
+      if (!nothingDecided || this.clientSilent(q.client, nowMs)) return true;
+      waiting.forEachIn(q.first, q.first + q.count, (s, e) => {
+        const start = skipLines(q.lines, 0, s - q.first);
+        starving.push({ client: q.client, first: s, floor: q.floor, count: e - s, lines: q.lines.subarray(start, skipLines(q.lines, start, e - s)) });
+        count += e - s;
+      });
       return true;
     });
     if (starving.length === 0) {
@@ -801,8 +813,11 @@ export class Proposer implements Role {
     }
     this.lastForwardMs = nowMs;
     if (this.starvingSinceMs === Infinity) this.starvingSinceMs = nowMs;
-    this.counters.forwarded += starving.length;
-    for (const chunk of chunkBySize(starving, valueWireBytes, this.opts.datagramBytesMax)) fx.send("proposers", { t: "submit", values: chunk, via: this.nonce });
+    this.counters.forwarded += count;
+    const runSize = (r: Run): number => runBytes(r.client, r.first, r.floor, r.count, r.lines.length);
+    for (const chunk of chunkBySize(starving, runSize, this.opts.datagramBytesMax)) {
+      fx.send("proposers", { t: "submit", runs: Batch.ofRuns(chunk), via: this.nonce });
+    }
   }
 
   /** Starts or re-arms the hole timer: a hole exists, and progress through it re-arms it. */

@@ -8,7 +8,8 @@
  * by a 16-byte MAC when the cluster has a key. cbor-x writes an unsigned integer in 1 byte below
  * 24, 2 below 2^8, 3 below 2^16, 5 below 2^32 and 9 above (uint64, or float64 beyond 2^32: 9
  * bytes either way); an array or a byte string starts with a header of that size for its length.
- * Batches, Ack ids and 2B instances are byte strings of varints (varint.ts).
+ * Batches (runs of values: batch.ts), Ack ranges, 2B instances and notify lists (notify.ts) are
+ * byte strings of varints (varint.ts).
  */
 import { assert } from "./assert.ts";
 import { ACCEPTORS_MAX, CLIENT_NUMBER_MAX } from "./id-limits.ts";
@@ -61,13 +62,13 @@ const ENVELOPE = 1 + cborUintBytes(WIRE_VERSION_MAX) + cborUintBytes(CLUSTER_ID_
  * Field order as in net/codec.ts.
  */
 export const MESSAGE_FIXED_BYTES = {
-  submit: ENVELOPE + LENGTH + NONCE, // values, via: 38
-  ack: ENVELOPE + LENGTH, // ids: 29
+  submit: ENVELOPE + LENGTH + NONCE, // runs, via: 38
+  ack: ENVELOPE + LENGTH, // ranges: 29
   "1a": ENVELOPE + ROUND + NONCE + INSTANCE + INSTANCE + ACC, // cRnd, nonce, from, decidedBelow, acc: 64
   "1b": ENVELOPE + ACC + NONCE + ROUND + NONCE + INSTANCE + INSTANCE + BOOL + LENGTH + INSTANCE, // acc, ident, rnd, nonce, from, to, done, votes, decidedBelow: 86
   nack: ENVELOPE + ACC + NONCE + ROUND + ROUND + NONCE, // acc, ident, rnd, cRnd, nonce: 64
-  "2a": ENVELOPE + ROUND + NONCE + LENGTH + INSTANCE, // cRnd, nonce, proposals, decidedBelow: 56
-  "2b": ENVELOPE + ACC + NONCE + ROUND + NONCE + LENGTH + INSTANCE, // acc, ident, vRnd, nonce, insts, decidedBelow: 67
+  "2a": ENVELOPE + ROUND + NONCE + LENGTH + INSTANCE + LENGTH, // cRnd, nonce, proposals, decidedBelow, notify: 59
+  "2b": ENVELOPE + ACC + NONCE + ROUND + NONCE + LENGTH + INSTANCE + LENGTH, // acc, ident, vRnd, nonce, insts, decidedBelow, notify: 70
   catchup: ENVELOPE + INSTANCE * 4, // from, to, decidedBelow, seenTo: 62
   decision: ENVELOPE + LENGTH, // decided: 29
   trimmed: ENVELOPE + ACC + NONCE + INSTANCE, // acc, ident, below: 46
@@ -88,16 +89,18 @@ export const BATCH_FRAMING_BYTES = LENGTH;
 export const ENTRY_OVERHEAD_BYTES = INSTANCE + ROUND;
 
 /**
- * What a packed value takes besides its data, at worst (24): varints of the client number, the
- * seq, seq − floor (at most the seq) and the data length (below 2^16).
+ * A run's header at worst (27): varints of the client number, the first seq, first − floor (at
+ * most the seq), the count and the lines' length (both below 2^16).
  */
-const VALUE_FIELDS_BYTES = varintBytes(CLIENT_NUMBER_MAX) + varintBytes(SEQ_MAX) + varintBytes(SEQ_MAX) + varintBytes(UDP_PAYLOAD_BYTES_MAX);
+export const RUN_HEADER_BYTES_MAX =
+  varintBytes(CLIENT_NUMBER_MAX) + varintBytes(SEQ_MAX) + varintBytes(SEQ_MAX) + varintBytes(UDP_PAYLOAD_BYTES_MAX) + varintBytes(UDP_PAYLOAD_BYTES_MAX);
 
 /**
- * Room a value needs in a batch besides its data (27): a value of at most
- * batch.bytesMax − VALUE_OVERHEAD_BYTES bytes fits a batch alone, whatever its ids.
+ * Room a value needs in a batch besides its bytes (31): the batch's framing, a run header and
+ * the newline that ends it. A value of at most batch.bytesMax − VALUE_OVERHEAD_BYTES bytes fits
+ * a batch alone, whatever its ids.
  */
-export const VALUE_OVERHEAD_BYTES = BATCH_FRAMING_BYTES + VALUE_FIELDS_BYTES;
+export const VALUE_OVERHEAD_BYTES = BATCH_FRAMING_BYTES + RUN_HEADER_BYTES_MAX + 1;
 
 /**
  * What batch.bytesMax must leave of network.datagramBytesMax (104): a batch counts its framing
@@ -120,10 +123,17 @@ export const BATCH_BYTES_MIN = 64;
 
 assert(batchBytesLimit(DATAGRAM_BYTES_MIN) >= BATCH_BYTES_MIN, "the smallest datagram holds a batch of the smallest size");
 assert(valueBytesLimit(BATCH_BYTES_MIN) > 0, "the smallest batch holds a value");
-assert(MESSAGE_FIXED_BYTES.submit + VALUE_FIELDS_BYTES <= BATCH_MARGIN_BYTES, "a Submit of one value fits where its batch fits");
+assert(MESSAGE_FIXED_BYTES.submit <= BATCH_MARGIN_BYTES, "a Submit of one run fits where its batch fits");
 
-/** Bytes an Ack takes per value id (client, seq). */
-export const ackIdBytes = (client: number, seq: number): number => varintBytes(client) + varintBytes(seq);
+/**
+ * A 2A that tells clients where their runs are (`notify`) is kept this much below a datagram: the
+ * acceptors' 2B passes the notify list on, and its fixed part (with instances as varints, no
+ * larger than the 2A's) is this much larger than a 2A's.
+ */
+export const NOTIFY_2B_MARGIN_BYTES = MESSAGE_FIXED_BYTES["2b"] - MESSAGE_FIXED_BYTES["2a"];
+
+/** Bytes an Ack takes per range (client, first, count). */
+export const ackRangeBytes = (client: number, first: number, count: number): number => varintBytes(client) + varintBytes(first) + varintBytes(count);
 
 /**
  * Bytes a 2B takes for instance `inst` after `prev` (0 for the first): its difference as a

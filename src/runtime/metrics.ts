@@ -27,13 +27,13 @@ export class Histogram {
     this.counts = bounds.map(() => 0);
   }
 
-  /** Counts x in its own bucket only (on the hot path); render() makes the counts cumulative. */
-  observe(x: number): void {
-    this.sum += x;
-    this.count++;
+  /** Counts x (`times` observations of it) in its own bucket only (on the hot path); render() makes the counts cumulative. */
+  observe(x: number, times = 1): void {
+    this.sum += x * times;
+    this.count += times;
     let i = 0;
     while (i < this.bounds.length && x > this.bounds[i]!) i++;
-    if (i < this.bounds.length) this.counts[i]!++;
+    if (i < this.bounds.length) this.counts[i]! += times;
   }
 
   render(base: Labels): string {

@@ -19,7 +19,7 @@ export type { DurableLog } from "./driver.ts";
 
 /** Which message types each role's group legitimately receives; others are dropped. */
 const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
-  clients: new Set(["ack"]),
+  clients: new Set(["ack", "2b"]),
   proposers: new Set(["submit", "1b", "nack", "2a", "2b", "catchup", "ack"]),
   acceptors: new Set(["1a", "2a", "catchup", "refuse"]),
   learners: new Set(["2a", "2b", "decision", "trimmed", "votes", "catchup"]),
@@ -203,10 +203,15 @@ export class Node {
     this.opts.health?.noteProgress(this.now());
   }
 
-  /** Carries out effects a runner got from its role directly (a client's submit). */
+  /** Carries out effects a runner got from outside the role (a learner's archive answering). */
   apply(fx: Effects): void {
     this.endTurnSoon();
     this.guard(() => this.driver.apply(fx));
+  }
+
+  /** Steps the role on an input from this process (a client's values to submit). */
+  input(input: Input): void {
+    this.step(input);
   }
 
   private step(input: Input): void {

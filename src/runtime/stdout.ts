@@ -5,11 +5,10 @@
  * (Bun's FileSink writer drops such errors when it writes synchronously, so this goes through
  * process.stdout, whose write callback reports them.)
  */
-const NEWLINE = new Uint8Array([0x0a]);
+import { OutBuffer } from "../bytes.ts";
 
 export class StdoutLines {
-  private chunks: Uint8Array[] = [];
-  private bytes = 0;
+  private readonly pending = new OutBuffer();
   private failure: Error | undefined;
   private inFlight: Promise<void> = Promise.resolve();
 
@@ -18,23 +17,16 @@ export class StdoutLines {
     process.stdout.on("error", (e: Error) => (this.failure ??= e));
   }
 
-  write(data: Uint8Array): void {
-    this.chunks.push(data, NEWLINE);
-    this.bytes += data.length + 1;
+  /** Appends lines (each ending with its newline), written by the next flush. */
+  write(lines: Uint8Array): void {
+    this.pending.append(lines);
   }
 
   /** Writes what was appended; resolves once the kernel took it, rejects with the write error. */
   flush(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.bytes === 0) return this.inFlight;
-    const buf = new Uint8Array(this.bytes);
-    let at = 0;
-    for (const c of this.chunks) {
-      buf.set(c, at);
-      at += c.length;
-    }
-    this.chunks = [];
-    this.bytes = 0;
+    if (this.pending.length === 0) return this.inFlight;
+    const buf = this.pending.take();
     const previous = this.inFlight;
     this.inFlight = new Promise<void>((resolve, reject) => {
       process.stdout.write(buf, (e) => {

@@ -13,14 +13,15 @@
  * Why an append-only file and not bun:sqlite: see DESIGN.md ("Durable acceptors") for figures.
  */
 import { join } from "node:path";
-import { Batch, scanPacked } from "../protocol/batch.ts";
+import { Batch } from "../protocol/batch.ts";
 import type { PersistRecord } from "../protocol/messages.ts";
 import { nodeFileIO, type FileIO } from "./file-io.ts";
 import { RecordLog, StorageError } from "./record-log.ts";
 
 export { StorageError };
 
-const MAGIC = "PXACCLG1";
+/** Version 2: batches are runs of lines (paxos 0.3); a version-1 log is refused (see RecordLog.open). */
+const MAGIC = "PXACCLG2";
 const KIND_PROMISE_V1 = 1;
 const KIND_VOTE = 2;
 const KIND_TRIM = 3;
@@ -160,8 +161,7 @@ function decodeRecord(payload: Uint8Array): LogRecord | undefined {
   if (payload[0] === KIND_DECIDED && payload.length === 9) return { kind: "decided", below: dv.getFloat64(1, true) };
   if (payload[0] === KIND_IDENTITY && payload.length === 9) return { kind: "identity", ident: dv.getFloat64(1, true) };
   if (payload[0] !== KIND_VOTE || payload.length < 17) return undefined;
-  const packed = payload.slice(17);
-  const count = scanPacked(packed);
-  if (count === undefined) return undefined;
-  return { kind: "vote", vote: { inst: dv.getFloat64(1, true), vRnd: dv.getFloat64(9, true), vVal: Batch.fromPacked(packed, count) } };
+  const vVal = Batch.parse(payload.slice(17));
+  if (vVal === undefined) return undefined;
+  return { kind: "vote", vote: { inst: dv.getFloat64(1, true), vRnd: dv.getFloat64(9, true), vVal } };
 }

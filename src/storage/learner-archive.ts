@@ -7,12 +7,13 @@
  * A sparse in-memory index (every INDEX_EVERY-th instance) keeps memory bounded.
  */
 import { join } from "node:path";
-import { Batch, scanPacked } from "../protocol/batch.ts";
+import { Batch } from "../protocol/batch.ts";
 import type { Proposal } from "../protocol/messages.ts";
 import { nodeFileIO, type FileIO } from "./file-io.ts";
 import { RecordLog, StorageError } from "./record-log.ts";
 
-const MAGIC = "PXLRNAR1";
+/** Version 2: batches are runs of lines (paxos 0.3); a version-1 archive is refused. */
+const MAGIC = "PXLRNAR2";
 const INDEX_EVERY = 256;
 const READ_BYTES_MAX = 1 << 20;
 
@@ -62,11 +63,10 @@ export class LearnerArchive {
       const inst = new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true);
       if (inst >= to || bytes + payload.length > bytesMax) break;
       if (inst < from) continue;
-      const packed = payload.slice(8);
-      const count = scanPacked(packed);
+      const cVal = Batch.parse(payload.slice(8));
       // Served as decided: a malformed batch must never pass for an empty one.
-      if (count === undefined) throw new StorageError(`${this.log.path}: instance ${inst} holds a malformed batch`);
-      out.push({ inst, cVal: Batch.fromPacked(packed, count) });
+      if (cVal === undefined) throw new StorageError(`${this.log.path}: instance ${inst} holds a malformed batch`);
+      out.push({ inst, cVal });
       bytes += payload.length;
     }
     return out;
@@ -83,6 +83,6 @@ export class LearnerArchive {
 }
 
 function decodeInst(payload: Uint8Array): number | undefined {
-  if (payload.length < 8 || scanPacked(payload.subarray(8)) === undefined) return undefined;
+  if (payload.length < 8 || Batch.parse(payload.subarray(8)) === undefined) return undefined;
   return new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true);
 }

@@ -15,6 +15,7 @@ import { dirname } from "node:path";
 import type { IdsSnapshot } from "../protocol/ids.ts";
 import { nodeFileIO, type FileIO } from "./file-io.ts";
 import { StorageError } from "./record-log.ts";
+import { OutBuffer } from "../bytes.ts";
 
 export interface OutputPosition {
   /** The next instance to deliver: every value of the instances below is in the file. */
@@ -25,19 +26,18 @@ export interface OutputPosition {
 }
 
 interface PositionFile extends OutputPosition {
-  readonly format: "paxos-learner-output-1";
+  readonly format: typeof FORMAT;
   readonly cluster: number;
   readonly learner: number;
   /** Bytes of the output file up to the position. */
   readonly bytes: number;
 }
 
-const FORMAT = "paxos-learner-output-1";
-const NEWLINE = new Uint8Array([0x0a]);
+/** Format 2 (paxos 0.3): ids as ranges per client. */
+const FORMAT = "paxos-learner-output-2";
 
 export class LearnerOutputFile {
-  private chunks: Uint8Array[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new OutBuffer();
   private lastPositionMs = -Infinity;
 
   private constructor(
@@ -81,10 +81,9 @@ export class LearnerOutputFile {
     return { output, resumed: pos && { next: pos.next, values: pos.values, ids: pos.ids } };
   }
 
-  /** Appends one value (a line), written by the next flush. */
-  write(data: Uint8Array): void {
-    this.chunks.push(data, NEWLINE);
-    this.pendingBytes += data.length + 1;
+  /** Appends values (lines, each ending with its newline), written by the next flush. */
+  write(lines: Uint8Array): void {
+    this.pending.append(lines);
   }
 
   /**
@@ -92,15 +91,8 @@ export class LearnerOutputFile {
    * last one (or `force`), records the position they reach. Throws on write errors (ENOSPC, EIO).
    */
   flush(position: () => OutputPosition, nowMs: number, positionEveryMs: number, force = false): void {
-    if (this.pendingBytes > 0) {
-      const buf = new Uint8Array(this.pendingBytes);
-      let at = 0;
-      for (const c of this.chunks) {
-        buf.set(c, at);
-        at += c.length;
-      }
-      this.chunks = [];
-      this.pendingBytes = 0;
+    if (this.pending.length > 0) {
+      const buf = this.pending.take();
       this.io.write(this.fd, buf, this.fileBytes);
       this.fileBytes += buf.length;
       this.io.datasync(this.fd);
@@ -132,7 +124,7 @@ function parsePosition(bytes: Uint8Array, path: string): PositionFile {
     throw new StorageError(`${path} is not a learner output position (not JSON)`);
   }
   const nat = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
-  const idsOk = Array.isArray(p.ids) && p.ids.every((c) => Array.isArray(c) && nat(c[0]) && nat(c[1]) && Array.isArray(c[2]) && c[2].every(nat));
+  const idsOk = Array.isArray(p.ids) && p.ids.every((c) => Array.isArray(c) && nat(c[0]) && nat(c[1]) && Array.isArray(c[2]) && c[2].length % 2 === 0 && c[2].every(nat));
   if (p.format !== FORMAT || !nat(p.cluster) || !nat(p.learner) || !nat(p.bytes) || !nat(p.next) || !nat(p.values) || !idsOk) {
     throw new StorageError(`${path} is not a learner output position (format ${FORMAT})`);
   }

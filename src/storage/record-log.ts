@@ -228,7 +228,14 @@ function checkHeader(bytes: Uint8Array, header: Uint8Array, path: string): void 
     throw new StorageError(`${path}: ${bytes.length}-byte file is too short to be ours`);
   }
   const magic = new TextDecoder().decode(header.subarray(0, 8));
-  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== magic) throw new StorageError(`${path}: not a ${magic} file (bad magic)`);
+  const found = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (found !== magic) {
+    // The same kind of file in another version (the last character): written by another paxos release.
+    if (found.slice(0, 7) === magic.slice(0, 7)) {
+      throw new StorageError(`${path}: a version-${found.slice(7)} file (${found}) of an older paxos release; this release writes version ${magic.slice(7)} and cannot read it: keep it for that release, or start a new cluster`);
+    }
+    throw new StorageError(`${path}: not a ${magic} file (bad magic)`);
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const want = new DataView(header.buffer);
   const [cluster, id] = [dv.getUint32(8, true), dv.getUint32(12, true)];

@@ -57,12 +57,12 @@ class FileTail {
   }
 }
 
-/** The latencies of a client log's lines (headers skipped; a line that does not parse is left out). */
+/** The latencies of a client log's lines, one per value (headers skipped; a line that does not parse is left out). */
 function latenciesOf(lines: readonly string[]): number[] {
   const out: number[] = [];
   for (const line of lines) {
-    const ms = latencyOfLine(line);
-    if (ms !== undefined) out.push(ms);
+    const l = latencyOfLine(line);
+    if (l !== undefined) for (let k = 0; k < l.count; k++) out.push(l.ms);
   }
   return out;
 }

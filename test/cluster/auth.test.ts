@@ -2,6 +2,7 @@
  * Authenticated cluster (compiled binary) under forgery: senders without the key flood
  * well-formed 1A/2A/2B/Decision/Submit messages with high rounds and foreign values.
  */
+import { NO_NOTIFY } from "../../src/protocol/notify.ts";
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { NONCE, twoB } from "../protocol/helpers.ts";
 import { authenticator } from "../../src/net/auth.ts";
@@ -23,19 +24,19 @@ afterEach(async () => {
 const KEY = "cluster-secret-key-0123456789";
 
 function forgeries(round: number): { to: Group; msg: Message }[] {
-  const foreign = (i: number) => Batch.of([{ client: 999, seq: i, floor: 0, data: new TextEncoder().encode(`FORGED-${i}`) }]);
+  const foreign = (i: number) => Batch.ofRuns([{ client: 999, first: i, floor: 0, count: 1, lines: new TextEncoder().encode(`FORGED-${i}\n`) }]);
   const out: { to: Group; msg: Message }[] = [];
   for (let inst = 0; inst < 40; inst++) {
     out.push({ to: "acceptors", msg: { t: "1a", cRnd: round, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 } });
-    const twoA: Message = { t: "2a", cRnd: round, nonce: NONCE, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0 };
+    const twoA: Message = { t: "2a", cRnd: round, nonce: NONCE, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0, notify: NO_NOTIFY };
     out.push({ to: "acceptors", msg: twoA }, { to: "learners", msg: twoA });
     for (const acc of [1, 2, 3]) {
       const vote = twoB(acc, [{ inst, vRnd: round }]);
       out.push({ to: "learners", msg: vote }, { to: "proposers", msg: vote });
     }
     out.push({ to: "learners", msg: { t: "decision", decided: [{ inst, cVal: foreign(inst) }] } });
-    out.push({ to: "proposers", msg: { t: "submit", values: foreign(inst).values, via: 0 } });
-    out.push({ to: "clients", msg: { t: "ack", ids: [1, inst] } });
+    out.push({ to: "proposers", msg: { t: "submit", runs: foreign(inst), via: 0 } });
+    out.push({ to: "clients", msg: { t: "ack", ranges: [1, inst, 1] } });
   }
   return out;
 }

@@ -12,17 +12,17 @@ import { Batch } from "../../src/protocol/batch.ts";
 import type { Message } from "../../src/protocol/messages.ts";
 
 const W = { cluster: 42, acceptors: 3 };
-const batch = Batch.of([{ client: 7, seq: 9, floor: 8, data: new Uint8Array([1, 2]) }]);
+const batch = Batch.ofRuns([{ client: 7, first: 9, floor: 8, count: 1, lines: new Uint8Array([1, 2, 10]) }]);
 
 /** One message of each type; every integer field holds a value of its own, to find it on the wire. */
 const SAMPLES: { [T in Message["t"]]: Extract<Message, { t: T }> } = {
-  submit: { t: "submit", values: batch.values, via: 101 },
-  ack: { t: "ack", ids: [7, 9] },
+  submit: { t: "submit", runs: batch, via: 101 },
+  ack: { t: "ack", ranges: [7, 9, 1] },
   "1a": { t: "1a", cRnd: 201, nonce: 202, from: 203, decidedBelow: 204, acc: 205 },
   "1b": { t: "1b", acc: 301, ident: 302, rnd: 303, nonce: 304, from: 305, to: 306, done: true, votes: [{ inst: 1, vRnd: 2, vVal: batch }], decidedBelow: 307 },
   nack: { t: "nack", acc: 401, ident: 402, rnd: 403, cRnd: 404, nonce: 405 },
-  "2a": { t: "2a", cRnd: 501, nonce: 502, proposals: [{ inst: 1, cVal: batch }], decidedBelow: 503 },
-  "2b": { t: "2b", acc: 601, ident: 602, vRnd: 603, nonce: 604, insts: [5, 3, 4], decidedBelow: 605 },
+  "2a": { t: "2a", cRnd: 501, nonce: 502, proposals: [{ inst: 1, cVal: batch }], decidedBelow: 503, notify: new Uint8Array([1, 7, 9, 1]) },
+  "2b": { t: "2b", acc: 601, ident: 602, vRnd: 603, nonce: 604, insts: [5, 3, 4], decidedBelow: 605, notify: new Uint8Array([1, 7, 9, 1]) },
   catchup: { t: "catchup", from: 701, to: 702, decidedBelow: 703, seenTo: 704 },
   decision: { t: "decision", decided: [{ inst: 1, cVal: batch }] },
   trimmed: { t: "trimmed", acc: 801, ident: 802, below: 803 },

@@ -10,7 +10,7 @@ const W = { cluster: 42, acceptors: 3 };
 
 /** Byte arrays as plain arrays (a decoded Buffer and an encoded Uint8Array compare equal). */
 const plain = (x: unknown): unknown =>
-  x instanceof Batch ? plain(x.values) : x instanceof Uint8Array ? [...x] : Array.isArray(x) ? x.map(plain) : x !== null && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)])) : x;
+  x instanceof Batch ? plain(x.runList()) : x instanceof Uint8Array ? [...x] : Array.isArray(x) ? x.map(plain) : x !== null && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)])) : x;
 
 describe("codec", () => {
   test("every message type round-trips", () => {
@@ -28,6 +28,7 @@ describe("codec", () => {
       [{ a: 1 }, "shape"],
       [[1, 42, 3, 2, 1, 7, 0, 0, 0], "version"], // version 1: the wire before rounds carried nonces
       [[2, 42, 3, 2, 1, 7, 0, 0, 0], "version"], // version 2 (paxos 0.1.0): 2Bs carried their values
+      [[3, 42, 3, 2, 1, 7, 0, 0, 0], "version"], // version 3 (paxos 0.2): values one by one, not in runs
       [[V, 42, 5, 2, 1, 7, 0, 0, 0], "config"], // a process configured with 5 acceptors
       [[V, 42, 3, 99, 1, 7, 0, 0, 0], "type"],
       [[V, 42, 3, 2, -1, 7, 0, 0, 0], "field"],
@@ -38,6 +39,10 @@ describe("codec", () => {
       [[V, 42, 3, 2, 1, 7, 0, 0, 0, 0], "shape"],
       [[V, 42, 3, 0, new Uint8Array([1, 2, 50, 0])], "field"],
       [[V, 42, 3, 6, 1, 9, [1, 2]], "field"],
+      [[V, 42, 3, 0, new Uint8Array([1, 0, 0, 2, 2, 97, 10]), 0], "field"], // a run of 2 values with one line
+      [[V, 42, 3, 0, new Uint8Array([1, 0, 0, 1, 1, 97]), 0], "field"], // a value without its newline
+      [[V, 42, 3, 1, new Uint8Array([1, 0, 0])], "field"], // an ack of no value
+      [[V, 42, 3, 5, 1, 7, [], 0, new Uint8Array([1, 2, 3])], "field"], // a truncated notify entry
     ];
     for (const [raw, reason] of cases) expect(() => decode(cbor.encode(raw), W)).toThrow(new DecodeError(reason as never));
     expect(() => decode(new Uint8Array([0xff, 0x00]), W)).toThrow(DecodeError);

@@ -10,15 +10,17 @@ import { DEFAULT_CONFIG, mergeDeep, validateConfig } from "../../src/config.ts";
 import { authenticator } from "../../src/net/auth.ts";
 import * as codec from "../../src/net/codec.ts";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
-import { Batch, packValues, valueWireBytes } from "../../src/protocol/batch.ts";
+import { Batch, linesOf } from "../../src/protocol/batch.ts";
 import { Client } from "../../src/protocol/client.ts";
 import { ACCEPTORS_MAX, CLIENT_NUMBER_MAX } from "../../src/protocol/id-limits.ts";
-import { Effects, type Message, type Proposal, type Value, type Vote } from "../../src/protocol/messages.ts";
-import { chunkAckIds, chunkBySize, chunkInstances, proposalBytes, sendDecisions, voteBytes } from "../../src/protocol/pack.ts";
+import { Effects, type Message, type Proposal, type Vote } from "../../src/protocol/messages.ts";
+import { NO_NOTIFY, NotifyWriter } from "../../src/protocol/notify.ts";
+import { chunkAckRanges, chunkBySize, chunkInstances, proposalBytes, sendDecisions, voteBytes } from "../../src/protocol/pack.ts";
 import { Proposer } from "../../src/protocol/proposer.ts";
 import { varintBytes } from "../../src/protocol/varint.ts";
 import * as W from "../../src/protocol/wire-budget.ts";
-import { proposerOptions } from "../protocol/helpers.ts";
+import { proposerOptions, submitOf } from "../protocol/helpers.ts";
+import { batchOf, valuesOf, type Value } from "../protocol/values.ts";
 
 const WIRE = { cluster: W.CLUSTER_ID_MAX, acceptors: ACCEPTORS_MAX };
 const auth = authenticator(new TextEncoder().encode("wire-budget-test-key"), WIRE.cluster);
@@ -34,16 +36,23 @@ const I = W.INSTANCE_MAX;
 /** Instances close to INSTANCE_MAX: every instance field takes its most bytes. */
 const BASE = I - 1_000_000;
 
-/** A value with the largest ids (seq − floor as large as seq) and `bytes` of data. */
-const bigIds = (bytes: number, k = 0): Value => ({ client: CLIENT_NUMBER_MAX - k, seq: W.SEQ_MAX - k, floor: 0, data: new Uint8Array(bytes).fill(k & 0xff) });
+/** A value with the largest ids (seq − floor as large as seq) and `bytes` of data (no newline: a value is a line). */
+const bigIds = (bytes: number, k = 0): Value => ({ client: CLIENT_NUMBER_MAX - k, seq: W.SEQ_MAX - k, floor: 0, data: new Uint8Array(bytes).fill(0x41 + (k % 26)) });
 
-/** A batch of one value with the largest ids whose wire size is exactly `wireBytes`. */
+/** A batch of one value (a run of one: a 1-byte count) with the largest ids whose wire size is exactly `wireBytes`. */
 function batchOfSize(wireBytes: number): Batch {
   for (let v = 1; v <= 3; v++) {
-    const data = wireBytes - W.BATCH_FRAMING_BYTES - (varintBytes(CLIENT_NUMBER_MAX) + 2 * varintBytes(W.SEQ_MAX)) - v;
-    if (data >= 0 && varintBytes(data) === v) return Batch.of([bigIds(data)]);
+    const lines = wireBytes - W.BATCH_FRAMING_BYTES - (varintBytes(CLIENT_NUMBER_MAX) + 2 * varintBytes(W.SEQ_MAX) + 1) - v;
+    if (lines >= 1 && varintBytes(lines) === v) return batchOf([bigIds(lines - 1)]);
   }
   throw new Error(`no single value makes a batch of ${wireBytes} bytes`);
+}
+
+/** A notify list of `entries` entries of the largest numbers (23 bytes each). */
+function bigNotify(entries: number): Uint8Array {
+  const w = new NotifyWriter(entries * 23);
+  for (let k = 0; k < entries; k++) w.add(W.INSTANCE_MAX - k, CLIENT_NUMBER_MAX, W.SEQ_MAX - 2 ** 16, 2 ** 16 - 1);
+  return w.finish();
 }
 
 /** Batches of assorted sizes up to `bytesMax`: full ones, tiny ones, no-ops. */
@@ -51,7 +60,7 @@ function assortedBatches(bytesMax: number, count: number): Batch[] {
   const sizes = [bytesMax, 40, bytesMax - 1, 100, 0, Math.floor(bytesMax / 2), 31, Math.floor(bytesMax / 3)];
   return Array.from({ length: count }, (_, k) => {
     const size = sizes[k % sizes.length]!;
-    return size === 0 ? Batch.EMPTY : size >= 60 ? batchOfSize(size) : Batch.of([bigIds(size - 27 > 0 ? size - 27 : 0, k)]);
+    return size === 0 ? Batch.EMPTY : size >= 60 ? batchOfSize(size) : batchOf([bigIds(size - 31 > 0 ? size - 31 : 0, k)]);
   });
 }
 
@@ -82,18 +91,19 @@ describe("the wire budget is what the codec writes", () => {
     const emptyProposals: Proposal[] = Array.from({ length: 128 }, (_, k) => ({ inst: I - k, cVal: Batch.EMPTY })); // 256 items
     const votesBytes = emptyVotes.length * (W.ENTRY_OVERHEAD_BYTES + 1); // instance, round, empty byte string
     const proposalsBytes = emptyProposals.length * (9 + 1); // instance, empty byte string
-    const values = [bigIds(300)];
-    const ids = Array.from({ length: 40 }, (_, k) => [CLIENT_NUMBER_MAX, W.SEQ_MAX - k]).flat(); // 13 bytes a pair
+    const runs = batchOf([bigIds(300)]);
+    const ranges = Array.from({ length: 40 }, (_, k) => [CLIENT_NUMBER_MAX, W.SEQ_MAX - 2 ** 16 - k, 2 ** 16 - 1]).flat(); // 16 bytes a range
     const insts = Array.from({ length: 300 }, (_, k) => BASE + k); // 8 bytes, then 1 each
     const instsBytes = varintBytes(2 * BASE) + insts.length - 1;
+    const notify = bigNotify(12); // 276 bytes: a 3-byte header
     const cases: [Message, number][] = [
-      [{ t: "submit", values, via: N }, packValues(values).length],
-      [{ t: "ack", ids }, 40 * 13],
+      [{ t: "submit", runs, via: N }, runs.packed.length],
+      [{ t: "ack", ranges }, 40 * 16],
       [{ t: "1a", cRnd: R, nonce: N, from: I, decidedBelow: I, acc: ACCEPTORS_MAX }, 0],
       [{ t: "1b", acc: ACCEPTORS_MAX, ident: N, rnd: R, nonce: N, from: I, to: I, done: false, votes: emptyVotes, decidedBelow: I }, votesBytes],
       [{ t: "nack", acc: ACCEPTORS_MAX, ident: N, rnd: R, cRnd: R, nonce: N }, 0],
-      [{ t: "2a", cRnd: R, nonce: N, proposals: emptyProposals, decidedBelow: I }, proposalsBytes],
-      [{ t: "2b", acc: ACCEPTORS_MAX, ident: N, vRnd: R, nonce: N, insts, decidedBelow: I }, instsBytes],
+      [{ t: "2a", cRnd: R, nonce: N, proposals: emptyProposals, decidedBelow: I, notify }, proposalsBytes + notify.length],
+      [{ t: "2b", acc: ACCEPTORS_MAX, ident: N, vRnd: R, nonce: N, insts, decidedBelow: I, notify }, instsBytes + notify.length],
       [{ t: "catchup", from: I, to: I, decidedBelow: I, seenTo: I }, 0],
       [{ t: "decision", decided: emptyProposals }, proposalsBytes],
       [{ t: "trimmed", acc: ACCEPTORS_MAX, ident: N, below: I }, 0],
@@ -118,15 +128,16 @@ describe("the wire budget is what the codec writes", () => {
     expect(batch.packed.length + W.BATCH_FRAMING_BYTES).toBe(400);
     const votes = (n: number): Message => ({ t: "votes", acc: 1, ident: N, from: I, to: I, decidedBelow: I, votes: Array.from({ length: n }, () => ({ inst: I, vRnd: R, vVal: batch })) });
     expect(datagram(votes(2)).length - datagram(votes(1)).length).toBe(W.ENTRY_OVERHEAD_BYTES + batch.wireBytes);
-    const twoA = (n: number): Message => ({ t: "2a", cRnd: R, nonce: N, decidedBelow: I, proposals: Array.from({ length: n }, () => ({ inst: I, cVal: batch })) });
+    const twoA = (n: number): Message => ({ t: "2a", cRnd: R, nonce: N, decidedBelow: I, proposals: Array.from({ length: n }, () => ({ inst: I, cVal: batch })), notify: NO_NOTIFY });
     expect(datagram(twoA(2)).length - datagram(twoA(1)).length).toBeLessThanOrEqual(W.ENTRY_OVERHEAD_BYTES + batch.wireBytes);
   });
 
-  test("the largest value a client sends fills a batch of the largest ids exactly", () => {
-    const bytesMax = W.batchBytesLimit(65_000); // data ≥ 2^14: its length takes the most bytes
-    const value = bigIds(W.valueBytesLimit(bytesMax));
-    expect(W.BATCH_FRAMING_BYTES + valueWireBytes(value)).toBe(bytesMax);
-    expect(Batch.of([value]).wireBytes).toBe(bytesMax);
+  test("the largest value a client sends fills a batch of the largest ids, but for a run header's count", () => {
+    const bytesMax = W.batchBytesLimit(65_000); // lines ≥ 2^14: their length takes the most bytes
+    const batch = batchOf([bigIds(W.valueBytesLimit(bytesMax))]);
+    // The budget allows a count of 3 bytes; a run of one value takes 1.
+    expect(batch.wireBytes).toBe(bytesMax - 2);
+    expect(batchOf([bigIds(W.valueBytesLimit(bytesMax) + 3)]).wireBytes).toBeGreaterThan(bytesMax);
   });
 });
 
@@ -153,7 +164,7 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
     for (const proposals of [full, mixed, noOps]) {
       const chunks = chunkBySize(proposals, proposalBytes, datagramBytesMax);
       expect(chunks.flat().length).toBe(proposals.length);
-      expectFits(chunks.map((chunk) => ({ t: "2a", cRnd: R, nonce: N, proposals: chunk, decidedBelow: I })), datagramBytesMax);
+      expectFits(chunks.map((chunk) => ({ t: "2a", cRnd: R, nonce: N, proposals: chunk, decidedBelow: I, notify: NO_NOTIFY })), datagramBytesMax);
     }
   });
 
@@ -166,24 +177,23 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
     const p = new Leader(proposerOptions({ batchBytesMax: bytesMax, datagramBytesMax, batchValuesMax: 1_000_000 }));
     const sizes = [W.valueBytesLimit(bytesMax), 0, 17, 200, W.valueBytesLimit(bytesMax) - 1, 3];
     const values = Array.from({ length: 600 }, (_, k) => bigIds(Math.min(sizes[k % sizes.length]!, W.valueBytesLimit(bytesMax)), k));
-    const fx = p.step({ kind: "msg", msg: { t: "submit", values, via: 0 } }, 0);
+    const fx = p.step({ kind: "msg", msg: submitOf(values) }, 0);
     expect(fx.violations).toEqual([]);
     let taken = 0;
     for (let batch = p.take(); batch.length > 0; batch = p.take()) {
       taken += batch.length;
       expect(batch.wireBytes).toBeLessThanOrEqual(bytesMax);
-      expect(batch.packedOnly().wireBytes).toBe(batch.wireBytes);
-      expectFits([{ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: I, cVal: batch }], decidedBelow: I }], datagramBytesMax);
+      expectFits([{ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: I, cVal: batch }], decidedBelow: I, notify: NO_NOTIFY }], datagramBytesMax);
     }
     expect(taken).toBe(values.length);
   });
 
   test("a value larger than any batch is refused by a proposer, and said so", () => {
     const p = new Proposer(proposerOptions({ batchBytesMax: bytesMax, datagramBytesMax }));
-    const fits = batchOfSize(bytesMax).values;
-    const over = batchOfSize(bytesMax + 1).values;
-    expect(p.step({ kind: "msg", msg: { t: "submit", values: fits, via: 0 } }, 0).violations).toEqual([]);
-    expect(p.step({ kind: "msg", msg: { t: "submit", values: over, via: 0 } }, 0).violations).toHaveLength(1);
+    const fits = valuesOf(batchOfSize(bytesMax));
+    const over = valuesOf(batchOfSize(bytesMax + 1));
+    expect(p.step({ kind: "msg", msg: submitOf(fits) }, 0).violations).toEqual([]);
+    expect(p.step({ kind: "msg", msg: submitOf(over) }, 0).violations).toHaveLength(1);
   });
 
   test("Decisions packed for a catch-up", () => {
@@ -206,9 +216,9 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
     };
     step({ t: "1a", cRnd: R, nonce: N, from: BASE, decidedBelow: BASE, acc: 0 });
     // One 2A per batch, as a leader sends them, and one 2A of every no-op (a 2B of many instances).
-    for (const [k, cVal] of batches.entries()) step({ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: BASE + k, cVal }], decidedBelow: BASE });
+    for (const [k, cVal] of batches.entries()) step({ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: BASE + k, cVal }], decidedBelow: BASE, notify: NO_NOTIFY });
     const noOps = Array.from({ length: 5000 }, (_, k) => ({ inst: BASE + batches.length + 3 * k, cVal: Batch.EMPTY }));
-    step({ t: "2a", cRnd: R, nonce: N, proposals: noOps, decidedBelow: BASE });
+    step({ t: "2a", cRnd: R, nonce: N, proposals: noOps, decidedBelow: BASE, notify: NO_NOTIFY });
     step({ t: "catchup", from: BASE, to: I, decidedBelow: BASE, seenTo: I });
     step({ t: "1a", cRnd: R, nonce: N, from: BASE, decidedBelow: BASE, acc: 0 });
     for (const t of ["2b", "votes", "1b"] as const) expectFits(sentOf(all, t), datagramBytesMax);
@@ -221,21 +231,48 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
     const scattered = Array.from({ length: 3000 }, (_, k) => (k % 2 === 0 ? k : I - k)); // 8 bytes each
     const runs = chunkInstances(scattered, datagramBytesMax, 256);
     expect(runs.flat()).toEqual(scattered);
-    expectFits(runs.map((insts) => ({ t: "2b", acc: ACCEPTORS_MAX, ident: N, vRnd: R, nonce: N, insts: [...insts], decidedBelow: I })), datagramBytesMax);
-    const ids = Array.from({ length: 20_000 }, (_, k) => [CLIENT_NUMBER_MAX - k, W.SEQ_MAX - k]).flat();
-    const acks = chunkAckIds(ids, datagramBytesMax);
-    expect(acks.flat()).toEqual(ids);
-    expectFits(acks.map((chunk) => ({ t: "ack", ids: [...chunk] })), datagramBytesMax);
+    expectFits(runs.map((insts) => ({ t: "2b", acc: ACCEPTORS_MAX, ident: N, vRnd: R, nonce: N, insts: [...insts], decidedBelow: I, notify: NO_NOTIFY })), datagramBytesMax);
+    const ranges = Array.from({ length: 20_000 }, (_, k) => [CLIENT_NUMBER_MAX - k, W.SEQ_MAX - 2 ** 16 - k, 2 ** 16 - 1]).flat();
+    const acks = chunkAckRanges(ranges, datagramBytesMax);
+    expect(acks.flat()).toEqual(ranges);
+    expectFits(acks.map((chunk) => ({ t: "ack", ranges: [...chunk] })), datagramBytesMax);
+  });
+
+  test("2As that tell clients where their runs are, and the 2Bs that pass it on, gathered or not", () => {
+    // Batches of many runs (one value each, of other clients): long notify lists.
+    const p = new Proposer(proposerOptions({ batchBytesMax: bytesMax, datagramBytesMax, batchValuesMax: 4, pipelineWindow: 1000, notifyBelowInflight: Infinity }));
+    const values = Array.from({ length: 3000 }, (_, k) => ({ ...bigIds(k % 7 === 0 ? 200 : k % 5, k), seq: W.SEQ_MAX - 2 ** 16 - k }));
+    p.step({ kind: "tick" }, 0); // the start-up probe
+    for (const acc of [1, 2]) p.step({ kind: "msg", msg: { t: "nack", acc, ident: acc, rnd: 0, cRnd: 0, nonce: p.opts.incarnation } }, 0);
+    p.step({ kind: "tick" }, 0); // Phase 1
+    for (const acc of [1, 2]) p.step({ kind: "msg", msg: { t: "1b", acc, ident: acc, rnd: p.round, nonce: p.opts.incarnation, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 } }, 0);
+    expect(p.isLeader).toBe(true);
+    const fx = p.step({ kind: "msg", msg: submitOf(values) }, 1);
+    const twoAs = sentOf(fx, "2a");
+    expect(twoAs.some((m) => m.t === "2a" && m.notify.length > 0)).toBe(true);
+    expectFits(twoAs, datagramBytesMax - W.NOTIFY_2B_MARGIN_BYTES);
+    for (const gather of [false, true]) {
+      const a = new Acceptor({ id: ACCEPTORS_MAX, ident: N, datagramBytesMax, catchupDatagramsMax: 64, retainInstances: 1_000_000_000, gather });
+      const all = new Effects();
+      for (const m of twoAs) all.sends.push(...a.step({ kind: "msg", msg: m }, 0).sends);
+      all.sends.push(...a.flush(0).sends);
+      const toClients = all.sends.filter((s) => s.to === "clients").map((s) => s.msg);
+      expect(toClients.length).toBeGreaterThan(0);
+      expectFits(toClients, datagramBytesMax);
+      const toLearners = all.sends.filter((s) => s.to === "learners").map((s) => s.msg);
+      expect(toLearners.flatMap((m) => (m.t === "2b" ? m.insts : [])).length).toBe(twoAs.flatMap((m) => (m.t === "2a" ? m.proposals : [])).length);
+    }
   });
 
   test("a client's Submits: the largest value it sends, alone and among small ones", () => {
     const largest = bigIds(W.valueBytesLimit(bytesMax));
-    expect(Batch.of([largest]).wireBytes).toBeLessThanOrEqual(bytesMax);
-    expectFits([{ t: "submit", values: [largest], via: N }], datagramBytesMax);
-    const c = new Client({ id: CLIENT_NUMBER_MAX, outstandingMax: 1000, datagramBytesMax, retransmitMs: 100, retransmitMinMs: 100, seqBase: W.SEQ_MAX - 2000 });
-    const datas = Array.from({ length: 300 }, (_, k) => new Uint8Array(k % 3 === 0 ? W.valueBytesLimit(bytesMax) : k % 50));
-    const { fx } = c.submit(datas, 0);
+    expect(batchOf([largest]).wireBytes).toBeLessThanOrEqual(bytesMax);
+    expectFits([submitOf([largest], N)], datagramBytesMax);
+    const c = new Client({ id: CLIENT_NUMBER_MAX, acceptors: 3, outstandingMax: 1000, batchBytesMax: bytesMax, retransmitMs: 100, retransmitMinMs: 100, seqBase: W.SEQ_MAX - 2000 });
+    const datas = Array.from({ length: 300 }, (_, k) => new Uint8Array(k % 3 === 0 ? W.valueBytesLimit(bytesMax) : k % 50).fill(0x41));
+    const fx = c.step({ kind: "submit", lines: linesOf(datas), count: datas.length }, 0);
     expectFits(sentOf(fx, "submit"), datagramBytesMax);
-    expect(sentOf(fx, "submit").flatMap((m) => (m.t === "submit" ? m.values : [])).length).toBe(datas.length);
+    for (const m of sentOf(fx, "submit")) if (m.t === "submit") expect(m.runs.wireBytes).toBeLessThanOrEqual(bytesMax);
+    expect(sentOf(fx, "submit").reduce((n, m) => n + (m.t === "submit" ? m.runs.length : 0), 0)).toBe(datas.length);
   });
 });

@@ -1,3 +1,4 @@
+import { NO_NOTIFY } from "../../src/protocol/notify.ts";
 import { describe, expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { b, sent, val, NONCE } from "./helpers.ts";
@@ -8,7 +9,7 @@ const msg = <M>(m: M) => ({ kind: "msg" as const, msg: m as never });
 describe("acceptor", () => {
   test("promises a higher round and reports its votes from the asked instance up", () => {
     const a = acceptor();
-    a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }, { inst: 3, cVal: b(val(1, 1)) }], decidedBelow: 0 }), 0);
+    a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }, { inst: 3, cVal: b(val(1, 1)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
     const fx = a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 1, decidedBelow: 0, acc: 0 }), 0);
     const [oneB] = sent(fx, "proposers", "1b");
     expect(oneB).toMatchObject({ acc: 2, rnd: 2002, from: 1, done: true });
@@ -28,7 +29,7 @@ describe("acceptor", () => {
   test("never accepts a 2A below its promise", () => {
     const a = acceptor();
     a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }], decidedBelow: 0 }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
     expect(a.voteOf(0)).toBeUndefined();
     expect(sent(fx, "learners", "2b")).toEqual([]);
     expect(sent(fx, "proposers", "nack")[0]!.rnd).toBe(2002);
@@ -37,7 +38,7 @@ describe("acceptor", () => {
   test("accepts at its promised round and sends the 2B to learners and proposers", () => {
     const a = acceptor();
     a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 2002, nonce: NONCE, proposals: [{ inst: 5, cVal: b(val(1, 0)) }], decidedBelow: 0 }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 2002, nonce: NONCE, proposals: [{ inst: 5, cVal: b(val(1, 0)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
     expect(a.voteOf(5)?.vRnd).toBe(2002);
     for (const group of ["learners", "proposers"] as const) {
       expect(sent(fx, group, "2b")[0]).toMatchObject({ acc: 2, vRnd: 2002, nonce: NONCE, insts: [5] });
@@ -47,7 +48,7 @@ describe("acceptor", () => {
   test("a 2A of a higher round, without 1A, raises the promise", () => {
     const a = acceptor();
     a.step(msg({ t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    a.step(msg({ t: "2a", cRnd: 3003, nonce: NONCE, proposals: [{ inst: 0, cVal: b() }], decidedBelow: 0 }), 0);
+    a.step(msg({ t: "2a", cRnd: 3003, nonce: NONCE, proposals: [{ inst: 0, cVal: b() }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
     expect(a.promised).toBe(3003);
     const fx = a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
     expect(sent(fx, "proposers", "nack")[0]!.rnd).toBe(3003);
@@ -56,7 +57,7 @@ describe("acceptor", () => {
   test("splits a long history over several 1B, each within the datagram size", () => {
     const a = acceptor(400);
     const big = (i: number) => [val(1, i, "x".repeat(100))];
-    for (let i = 0; i < 10; i++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: i, cVal: big(i) }], decidedBelow: 0 }), 0);
+    for (let i = 0; i < 10; i++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: i, cVal: big(i) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
     let from = 0;
     const seen: number[] = [];
     for (let k = 0; k < 20; k++) {
@@ -72,7 +73,7 @@ describe("acceptor", () => {
 
   test("answers a Catchup with its account of the range (votes, and the decided prefix it knows)", () => {
     const a = acceptor();
-    for (const inst of [0, 1, 2, 7]) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0 }), 0);
+    for (const inst of [0, 1, 2, 7]) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
     const fx = a.step(msg({ t: "catchup", from: 1, to: 3, decidedBelow: 0, seenTo: 0 }), 0);
     const [account] = sent(fx, "learners", "votes");
     expect(account).toMatchObject({ acc: 2, from: 1, to: 3, decidedBelow: 0 });
@@ -83,8 +84,8 @@ describe("acceptor", () => {
 describe("acceptor trimming", () => {
   test("drops votes below the reported decided prefix minus the retention, and says so", () => {
     const a = new Acceptor({ id: 2, ident: 2, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 3 });
-    for (let inst = 0; inst < 10; inst++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 10, cVal: b(val(1, 10)) }], decidedBelow: 8 }), 0);
+    for (let inst = 0; inst < 10; inst++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 10, cVal: b(val(1, 10)) }], decidedBelow: 8, notify: NO_NOTIFY }), 0);
     expect(fx.persist).toContainEqual({ kind: "trim", below: 5 });
     expect(a.voteOf(4)).toBeUndefined();
     expect(a.voteOf(5)?.vRnd).toBe(1001);

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { HeadQueue, worthCompacting } from "../../src/protocol/head-queue.ts";
-import { ValueQueue } from "../../src/protocol/ids.ts";
 import { val } from "./helpers.ts";
 
 /** The backing array (to see compaction and vacant slots). */
@@ -47,23 +46,5 @@ describe("HeadQueue", () => {
     expect(worthCompacting(1024, 1500)).toBe(false);
     expect(worthCompacting(1025, 2050)).toBe(false);
     expect(worthCompacting(1025, 2049)).toBe(true);
-  });
-});
-
-describe("ValueQueue", () => {
-  test("values removed out of order are skipped, and dropped in bulk when they pile up", () => {
-    const q = new ValueQueue();
-    for (let s = 0; s < 5000; s++) q.push(val(1, s), s);
-    for (let s = 0; s < 5000; s += 2) q.delete(1, s); // a standing-by proposer: never takes
-    expect(q.size).toBe(2500);
-    const waiting: number[] = [];
-    q.forEachOldest((v) => waiting.push(v.seq) < 3);
-    expect(waiting).toEqual([1, 3, 5]);
-    expect(q.oldest(() => false)).toEqual({ value: val(1, 1), heardAtMs: 1 });
-    const taken = q.take((_, n) => n < 2, (v) => v.seq === 3);
-    expect(taken.map((v) => v.seq)).toEqual([1, 5]);
-    expect(q.oldest(() => false)?.heardAtMs).toBe(7);
-    expect(q.has(1, 3)).toBe(false); // stale: dropped on the way
-    expect(q.size).toBe(2497);
   });
 });

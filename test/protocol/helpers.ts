@@ -1,7 +1,11 @@
 import { Batch } from "../../src/protocol/batch.ts";
 import { batchBytesLimit } from "../../src/protocol/wire-budget.ts";
-import type { Effects, Group, Message, Role, Value } from "../../src/protocol/messages.ts";
+import type { Delivered, Effects, Group, Message, Role } from "../../src/protocol/messages.ts";
+import { NO_NOTIFY } from "../../src/protocol/notify.ts";
 import type { Proposer, ProposerOptions } from "../../src/protocol/proposer.ts";
+import { batchOf, runsOf, valuesOf, valuesOfRuns, type Value } from "./values.ts";
+
+export type { Value } from "./values.ts";
 
 const enc = new TextEncoder();
 
@@ -20,12 +24,24 @@ export function sent<T extends Message["t"]>(fx: Effects, to: Group, t: T): Extr
   return fx.sends.filter((s) => s.to === to && s.msg.t === t).map((s) => s.msg as Extract<Message, { t: T }>);
 }
 
-/** A batch of the given values. */
-export const b = (...values: Value[]): Batch => Batch.of(values);
+/** A batch of the given values (consecutive seqs of a client in one run). */
+export const b = (...values: Value[]): Batch => batchOf(values);
 
-/** Value ids "client:seq" of a batch or a list of values. */
-export const ids = (batch: Batch | readonly Value[]): string[] =>
-  (batch instanceof Batch ? batch.values : batch).map((v) => `${v.client}:${v.seq}`);
+/** A Submit of the given values, as a client (`via` 0) or a forwarding proposer sends it. */
+export const submitOf = (values: readonly Value[], via = 0): Message => ({ t: "submit", runs: Batch.ofRuns(runsOf(values)), via });
+
+/** Value ids "client:seq" of a batch, a list of values, or runs delivered. */
+export function ids(of: Batch | readonly Value[] | readonly Delivered[]): string[] {
+  const values = of instanceof Batch ? valuesOf(of) : of.length > 0 && "lines" in of[0]! ? valuesOfRuns(of as readonly Delivered[]) : (of as readonly Value[]);
+  return values.map((v) => `${v.client}:${v.seq}`);
+}
+
+/** Acked ids "client:seq" of Ack ranges (flat client, first, count). */
+export const ackedIds = (ranges: readonly number[]): string[] => {
+  const out: string[] = [];
+  for (let k = 0; k + 2 < ranges.length; k += 3) for (let i = 0; i < ranges[k + 2]!; i++) out.push(`${ranges[k]}:${ranges[k + 1]! + i}`);
+  return out;
+};
 
 /**
  * Takes a new proposer through its start-up probe (a round-0 query answered by `acceptors`, or by
@@ -65,10 +81,10 @@ export const proposerOptions = (over: Partial<ProposerOptions> = {}): ProposerOp
  * batches for readability; the batches are dropped (`nonce`: the round's owner, NONCE by default).
  */
 export function twoB(acc: number, votes: readonly { inst: number; vRnd: number; vVal?: unknown }[], decidedBelow = 0, nonce = NONCE): Message {
-  return { t: "2b", acc, ident: acc, vRnd: votes[0]?.vRnd ?? 0, nonce, insts: votes.map((v) => v.inst), decidedBelow };
+  return { t: "2b", acc, ident: acc, vRnd: votes[0]?.vRnd ?? 0, nonce, insts: votes.map((v) => v.inst), decidedBelow, notify: NO_NOTIFY };
 }
 
 /** The 2A a round's owner sent for these votes (what learners pair the 2Bs with). */
 export function twoAOf(votes: readonly { inst: number; vRnd: number; vVal: Batch }[], nonce = NONCE): Message {
-  return { t: "2a", cRnd: votes[0]!.vRnd, nonce, proposals: votes.map((v) => ({ inst: v.inst, cVal: v.vVal })), decidedBelow: 0 };
+  return { t: "2a", cRnd: votes[0]!.vRnd, nonce, proposals: votes.map((v) => ({ inst: v.inst, cVal: v.vVal })), decidedBelow: 0, notify: NO_NOTIFY };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Effects, Message } from "../../src/protocol/messages.ts";
 import { Proposer, nextRound, type ProposerOptions } from "../../src/protocol/proposer.ts";
-import { b, ids, NONCE, proposerOptions, sent, startProposer, twoAOf, twoB, val } from "./helpers.ts";
+import { b, ids, NONCE, proposerOptions, sent, startProposer, twoAOf, twoB, val, submitOf } from "./helpers.ts";
 
 const options = proposerOptions;
 const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
@@ -70,7 +70,7 @@ describe("proposer", () => {
   test("re-proposes the highest-vRnd value over its own, and fills holes with no-ops", () => {
     const p = new Proposer(options());
     startProposer(p);
-    p.step(msg({ t: "submit", values: [val(9, 0, "mine")], via: 0 }), 0);
+    p.step(msg(submitOf([val(9, 0, "mine")])), 0);
     const older = { inst: 2, vRnd: 501, vVal: b(val(5, 0, "older")) };
     const newer = { inst: 2, vRnd: 702, vVal: b(val(7, 0, "newer")) };
     p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 0, to: 3, done: true, votes: [older], decidedBelow: 0 }), 0);
@@ -98,20 +98,20 @@ describe("proposer", () => {
 
   test("batches values while the pipeline is full (self-clocking)", () => {
     const p = leader({ pipelineWindow: 1 });
-    const first = p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
+    const first = p.step(msg(submitOf([val(1, 0)])), 1);
     expect(twoA(first).flatMap((m) => m.proposals.map((q) => ids(q.cVal)))).toEqual([["1:0"]]);
-    const queued = p.step(msg({ t: "submit", values: [val(1, 1), val(1, 2), val(2, 0)], via: 0 }), 2);
+    const queued = p.step(msg(submitOf([val(1, 1), val(1, 2), val(2, 0)])), 2);
     expect(twoA(queued)).toEqual([]); // window full
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
     p.step(msg(twoB(1, [vote], 0)), 3);
     const fx = p.step(msg(twoB(3, [vote], 0)), 3);
-    expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
+    expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ranges: [1, 0, 1] }]);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => [q.inst, ids(q.cVal)]))).toEqual([[1, ["1:1", "1:2", "2:0"]]]);
   });
 
   test("refuses a value no batch can hold (a client with another batch.bytesMax), and proposes the rest", () => {
     const p = leader({ batchBytesMax: 300 });
-    const fx = p.step(msg({ t: "submit", values: [val(1, 0, "x".repeat(300)), val(1, 1)], via: 0 }), 1);
+    const fx = p.step(msg(submitOf([val(1, 0, "x".repeat(300)), val(1, 1)])), 1);
     expect(fx.violations).toEqual([expect.stringMatching(/^1 value\(s\) larger than a batch \(batch.bytesMax 300\) refused/)]);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => ids(q.cVal)))).toEqual([["1:1"]]);
   });
@@ -119,24 +119,24 @@ describe("proposer", () => {
   test("respects the batch value and byte limits", () => {
     const p = leader({ batchValuesMax: 2, batchBytesMax: 300, pipelineWindow: 10 });
     const values = [val(1, 0), val(1, 1), val(1, 2, "x".repeat(200)), val(1, 3, "y".repeat(200))];
-    const fx = p.step(msg({ t: "submit", values, via: 0 }), 1);
+    const fx = p.step(msg(submitOf(values)), 1);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => ids(q.cVal)))).toEqual([["1:0", "1:1"], ["1:2"], ["1:3"]]);
   });
 
   test("acks a retransmitted value that is already decided instead of proposing it again", () => {
     const p = leader();
-    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
+    p.step(msg(submitOf([val(1, 0)])), 1);
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
     p.step(msg(twoB(1, [vote], 0)), 2);
     p.step(msg(twoB(2, [vote], 0)), 2);
-    const fx = p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 3);
+    const fx = p.step(msg(submitOf([val(1, 0)])), 3);
     expect(twoA(fx)).toEqual([]);
-    expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0] }]);
+    expect(sent(fx, "clients", "ack")).toEqual([{ t: "ack", ranges: [1, 0, 1] }]);
   });
 
   test("stands by on a higher round, keeps the values, and takes over after the timeout", () => {
     const p = leader();
-    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
+    p.step(msg(submitOf([val(1, 0)])), 1);
     p.step(msg({ t: "nack", acc: 1, ident: 1, rnd: 2002, cRnd: 0, nonce: NONCE }), 2);
     expect(p.isLeader).toBe(false);
     expect(p.pendingCount).toBe(1);
@@ -148,7 +148,7 @@ describe("proposer", () => {
   test("a standing-by proposer does not take over while its waiting values keep being decided", () => {
     const p = standby();
     for (let t = 10; t <= 2000; t += 10) {
-      p.step(msg({ t: "submit", values: [val(1, t)], via: 0 }), t);
+      p.step(msg(submitOf([val(1, t)])), t);
       const vote = { inst: t / 10 - 1, vRnd: 2002, vVal: b(val(1, t - 10)) };
       const leaderNonce = 88; // proposer 2's
       p.step(msg(twoAOf([vote], leaderNonce)), t);
@@ -162,7 +162,7 @@ describe("proposer", () => {
 
   test("a standing-by proposer learns which values another round decided from its 2A, even one that comes after the 2Bs", () => {
     const p = standby();
-    p.step(msg({ t: "submit", values: [val(1, 0), val(1, 1)], via: 0 }), 10);
+    p.step(msg(submitOf([val(1, 0), val(1, 1)])), 10);
     expect(p.pendingCount).toBe(2);
     const vote = { inst: 0, vRnd: 2002, vVal: b(val(1, 0)) };
     const stale = { inst: 0, vRnd: 1002, vVal: b(val(1, 1)) }; // an earlier round's proposal for the same instance
@@ -179,27 +179,27 @@ describe("proposer", () => {
 
   test("gathering: the Submits of a burst go in one batch, and what the burst decided is acked in one Ack", () => {
     const p = leader({ gather: true });
-    const steps = [p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1), p.step(msg({ t: "submit", values: [val(2, 0)], via: 0 }), 1)];
+    const steps = [p.step(msg(submitOf([val(1, 0)])), 1), p.step(msg(submitOf([val(2, 0)])), 1)];
     expect(steps.flatMap(twoA)).toEqual([]);
     const end = p.flush(1);
     expect(twoA(end).flatMap((m) => m.proposals.map((q) => [q.inst, ids(q.cVal)]))).toEqual([[0, ["1:0", "2:0"]]]);
-    p.step(msg({ t: "submit", values: [val(3, 0)], via: 0 }), 2);
+    p.step(msg(submitOf([val(3, 0)])), 2);
     p.flush(2); // instance 1
     const votes = [0, 1].flatMap((inst) => [1, 2].map((acc) => p.step(msg(twoB(acc, [{ inst, vRnd: 1001 }], 0)), 3)));
     expect(votes.flatMap((fx) => sent(fx, "clients", "ack"))).toEqual([]);
-    expect(sent(p.flush(3), "clients", "ack")).toEqual([{ t: "ack", ids: [1, 0, 2, 0, 3, 0] }]);
+    expect(sent(p.flush(3), "clients", "ack")).toEqual([{ t: "ack", ranges: [1, 0, 1, 2, 0, 1, 3, 0, 1] }]);
   });
 
   test("resends unanswered 2A after the retransmission timeout", () => {
     const p = leader();
-    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
+    p.step(msg(submitOf([val(1, 0)])), 0);
     expect(twoA(p.step(tick, 20))).toEqual([]);
     expect(twoA(p.step(tick, 60)).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([0]);
   });
 
   test("does not combine 2B votes of different rounds into a decision", () => {
     const p = leader();
-    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
+    p.step(msg(submitOf([val(1, 0)])), 0);
     p.step(msg(twoB(1, [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], 0)), 1);
     const fx = p.step(msg(twoB(2, [{ inst: 0, vRnd: 901, vVal: b(val(1, 0)) }], 0)), 1);
     expect(sent(fx, "clients", "ack")).toEqual([]);
@@ -208,7 +208,7 @@ describe("proposer", () => {
   test("answers a Catchup with the instances it saw decided", () => {
     const p = leader();
     const vote = { inst: 0, vRnd: 1001, vVal: b(val(1, 0)) };
-    p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
+    p.step(msg(submitOf([val(1, 0)])), 0);
     p.step(msg(twoB(1, [vote], 0)), 0);
     p.step(msg(twoB(2, [vote], 0)), 0);
     const fx = p.step(msg({ t: "catchup", from: 0, to: 10, decidedBelow: 0, seenTo: 0 }), 0);
@@ -230,14 +230,14 @@ describe("proposer restart", () => {
     const first = new Proposer(options({ id: 2 }));
     const [oneA] = sent(startProposer(first, 0, acc), "acceptors", "1a");
     for (const a of acc) for (const oneB of sent(a.step(msg(oneA!), 0), "proposers", "1b")) first.step(msg(oneB), 0);
-    const [twoAX] = twoA(first.step(msg({ t: "submit", values: [val(1, 0, "X")], via: 0 }), 1));
+    const [twoAX] = twoA(first.step(msg(submitOf([val(1, 0, "X")])), 1));
     const [twoBX] = sent(acc[0]!.step(msg(twoAX!), 1), "learners", "2b");
     learner.step(msg(twoAX!), 1); // the learners get the 2A too
     learner.step(msg(twoBX!), 1);
     const restarted = new Proposer(options({ id: 2, roundFloor: roundFloorOnRestart }));
     const [oneA2] = sent(startProposer(restarted, 5, acc.slice(1)), "acceptors", "1a");
     for (const a of acc.slice(1)) for (const oneB of sent(a.step(msg(oneA2!), 5), "proposers", "1b")) restarted.step(msg(oneB), 5);
-    const [twoAY] = twoA(restarted.step(msg({ t: "submit", values: [val(1, 1, "Y")], via: 0 }), 6));
+    const [twoAY] = twoA(restarted.step(msg(submitOf([val(1, 1, "Y")])), 6));
     const delivered: string[] = ids(learner.step(msg(twoAY!), 6).delivered);
     for (const a of acc.slice(1)) {
       for (const twoB of sent(a.step(msg(twoAY!), 6), "learners", "2b")) delivered.push(...ids(learner.step(msg(twoB), 6).delivered));
@@ -284,7 +284,7 @@ describe("proposer Phase 1 in pieces", () => {
     startProposer(p);
     p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 40 }), 0);
     p.step(msg({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
-    const fx = p.step(msg({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
+    const fx = p.step(msg(submitOf([val(1, 0)])), 1);
     expect(twoA(fx).flatMap((m) => m.proposals.map((q) => q.inst))).toEqual([40]);
   });
 });

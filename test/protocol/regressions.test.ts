@@ -3,13 +3,14 @@
  * here failed before its fix (each fix can be switched off by a simulator mutant, which makes its
  * test fail again: see test/sim/mutants.ts).
  */
+import { NO_NOTIFY } from "../../src/protocol/notify.ts";
 import { describe, expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Effects, Group, Message, PersistRecord, Role } from "../../src/protocol/messages.ts";
 import { ROUND_STRIDE } from "../../src/protocol/id-limits.ts";
 import { Proposer } from "../../src/protocol/proposer.ts";
-import { b, ids, proposerOptions, sent, startProposer, twoAOf, twoB, val } from "./helpers.ts";
+import { b, ids, proposerOptions, sent, startProposer, twoAOf, twoB, val, submitOf } from "./helpers.ts";
 
 const m = (x: Message) => ({ kind: "msg" as const, msg: x });
 const tick = { kind: "tick" as const };
@@ -44,7 +45,7 @@ describe("issue 10 regressions", () => {
     lead(p0, acc, 10); // takes over in R0
     const r0 = p0.round;
     expect(r0).toBeGreaterThan(q.round);
-    const [twoAx] = to(p0.step(m({ t: "submit", values: [val(7, 0, "x")], via: 0 }), 11), "acceptors");
+    const [twoAx] = to(p0.step(m(submitOf([val(7, 0, "x")])), 11), "acceptors");
     expect(delivered(l1, [twoAx!, ...feed(acc[0]!, [twoAx!], 11, "learners")], 11)).toEqual([]);
     // P0 crashes; P restarts with the same id and a clock still behind Q's.
     const p = new Proposer(proposerOptions({ id: 1, incarnation: 3 }));
@@ -57,7 +58,7 @@ describe("issue 10 regressions", () => {
     expect((oneA[0] as { cRnd: number }).cRnd).toBeGreaterThan(r0);
     feed(p, [acc[1]!, acc[2]!].flatMap((a) => feed(a, oneA, 22, "proposers")), 22, "acceptors"); // acceptor 1's answer is lost
     expect(p.isLeader).toBe(true);
-    const twoAy = to(p.step(m({ t: "submit", values: [val(7, 1, "y")], via: 0 }), 23), "acceptors");
+    const twoAy = to(p.step(m(submitOf([val(7, 1, "y")])), 23), "acceptors");
     const votes = [acc[1]!, acc[2]!].map((a) => feed(a, twoAy, 23, "learners"));
     const got1 = delivered(l1, [...twoAy, ...votes[0]!], 23);
     const got2 = delivered(l2, [...twoAy, ...votes.flat()], 23);
@@ -84,8 +85,8 @@ describe("issue 10 regressions", () => {
     feed(pb, answers, 2, "acceptors");
     expect([pa.isLeader, pb.isLeader]).toEqual([true, false]);
     const twoA = [
-      ...to(pa.step(m({ t: "submit", values: [val(1, 0, "a")], via: 0 }), 3), "acceptors"),
-      ...to(pb.step(m({ t: "submit", values: [val(2, 0, "b")], via: 0 }), 3), "acceptors"),
+      ...to(pa.step(m(submitOf([val(1, 0, "a")])), 3), "acceptors"),
+      ...to(pb.step(m(submitOf([val(2, 0, "b")])), 3), "acceptors"),
     ];
     expect(to(pb.step(tick, 3), "acceptors").filter((x) => x.t === "2a")).toEqual([]); // B proposes nothing
     const twoB = acc.map((a) => feed(a, twoA, 4, "learners"));
@@ -152,7 +153,7 @@ describe("issue 10 regressions", () => {
     p.step(m({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: far + 1, done: true, votes: [chosen], decidedBelow: 10 }), 0);
     p.step(m({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(true);
-    p.step(m({ t: "submit", values: [val(9, 0, "new")], via: 0 }), 1);
+    p.step(m(submitOf([val(9, 0, "new")])), 1);
     // Everything below `far` gets decided meanwhile (acceptors report it).
     const fx = p.step(m(twoB(2, [], far)), 2);
     const proposals = sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((q) => [q.inst, ids(q.cVal)]));
@@ -167,7 +168,7 @@ describe("issue 10 regressions", () => {
   // could then never recover it from the acceptors' accounts.
   test("4: an acceptor keeps the decided prefix across a restart, and relearns it from learners", () => {
     const a = acceptors(1)[0]!;
-    const fx = a.step(m({ t: "2a", cRnd: 1001, nonce: 5, proposals: [{ inst: 7, cVal: b(val(1, 7)) }], decidedBelow: 7 }), 0);
+    const fx = a.step(m({ t: "2a", cRnd: 1001, nonce: 5, proposals: [{ inst: 7, cVal: b(val(1, 7)) }], decidedBelow: 7, notify: NO_NOTIFY }), 0);
     expect(fx.persist).toContainEqual({ kind: "decided", below: 7 });
     const restarted = acceptors(1)[0]!;
     restarted.restore([...a.snapshot()]);
@@ -189,7 +190,7 @@ describe("issue 10 regressions", () => {
     const l1 = learner();
     const leader = new Proposer(proposerOptions({ id: 1, incarnation: 31 }));
     lead(leader, acc, 0);
-    const twoA = to(leader.step(m({ t: "submit", values: [val(4, 0, "x")], via: 0 }), 1), "acceptors");
+    const twoA = to(leader.step(m(submitOf([val(4, 0, "x")])), 1), "acceptors");
     expect(delivered(l1, [...twoA, ...[acc[0]!, acc[1]!].flatMap((a) => feed(a, twoA, 1, "learners"))], 1)).toEqual(["4:0"]);
     // The leader and acceptor 1 crash; acceptor 2 restarts from its log, written without the prefix.
     const a2 = new Acceptor(acc[1]!.opts);
@@ -231,14 +232,14 @@ describe("issue 10 regressions", () => {
     let forwardedAt = -1;
     let tookOverAt = -1;
     for (let t = 1; t <= 2000 && tookOverAt < 0; t++) {
-      if (t % 100 === 1) p.step(m({ t: "submit", values: [val(1, 0, "starving")], via: 0 }), t); // the client resends
+      if (t % 100 === 1) p.step(m(submitOf([val(1, 0, "starving")])), t); // the client resends
       if (t % 20 === 0) {
         const vote = { inst: t / 20 - 1, vRnd: 1001, vVal: b(val(3, t, "served")) }; // others' values decided
         p.step(m(twoB(1, [vote], 0)), t);
         p.step(m(twoB(2, [vote], 0)), t);
       }
       const fx = p.step(tick, t);
-      if (forwardedAt < 0 && sent(fx, "proposers", "submit").some((s) => ids(s.values).includes("1:0"))) forwardedAt = t;
+      if (forwardedAt < 0 && sent(fx, "proposers", "submit").some((s) => ids(s.runs).includes("1:0"))) forwardedAt = t;
       if (sent(fx, "acceptors", "1a").length > 0) tookOverAt = t;
     }
     expect(forwardedAt).toBeGreaterThanOrEqual(100); // takeoverMs after it arrived
@@ -255,8 +256,8 @@ describe("issue 10 regressions", () => {
     p.step(m(twoB(1, [], 0)), 0);
     for (const acc of [1, 2]) p.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 51 }), 0);
     p.step(tick, 0);
-    p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 1); // its decision is missed
-    p.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }], via: 0 }), 50); // seq 0 was acked, says the client
+    p.step(m(submitOf([val(1, 0)])), 1); // its decision is missed
+    p.step(m(submitOf([{ ...val(1, 1), floor: 1 }])), 50); // seq 0 was acked, says the client
     const vote = { inst: 1, vRnd: 1001, vVal: b({ ...val(1, 1), floor: 1 }) };
     p.step(m(twoAOf([vote])), 60); // the leader's 2A, then the acceptors' 2Bs
     for (const acc of [1, 2]) p.step(m(twoB(acc, [vote], 1)), 60);
@@ -269,8 +270,8 @@ describe("issue 10 regressions", () => {
     startProposer(q, 0);
     for (const acc of [1, 2]) q.step(m({ t: "1b", acc, ident: acc, rnd: 1001, nonce: 62, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(q.isLeader).toBe(true);
-    q.step(m({ t: "submit", values: [val(8, 0), val(1, 0)], via: 0 }), 1);
-    q.step(m({ t: "submit", values: [{ ...val(1, 1), floor: 1 }], via: 0 }), 2); // 1:0 decided elsewhere
+    q.step(m(submitOf([val(8, 0), val(1, 0)])), 1);
+    q.step(m(submitOf([{ ...val(1, 1), floor: 1 }])), 2); // 1:0 decided elsewhere
     const vote = { inst: 0, vRnd: 1001 };
     q.step(m(twoB(1, [vote], 0, 62)), 3);
     const fx = q.step(m(twoB(2, [vote], 0, 62)), 3);
@@ -281,14 +282,14 @@ describe("issue 10 regressions", () => {
   test("8: each takeover that made no progress doubles the wait before the next; a new higher round defers it", () => {
     const p = new Proposer(proposerOptions({ id: 1, incarnation: 71 }));
     startProposer(p, 0);
-    p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
+    p.step(m(submitOf([val(1, 0)])), 0);
     const waits: number[] = [];
     let t = 0;
     for (let k = 0; k < 4; k++) {
       const preemptAt = t + 1;
       p.step(m({ t: "nack", acc: 1, ident: 1, rnd: p.round + 1001, cRnd: 0, nonce: 71 }), preemptAt); // a higher round: preempted
       for (t = preemptAt; t < preemptAt + 10_000; t++) {
-        if ((t - preemptAt) % 400 === 0) p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), t); // the client still asks
+        if ((t - preemptAt) % 400 === 0) p.step(m(submitOf([val(1, 0)])), t); // the client still asks
         if (to(p.step(tick, t), "acceptors").length > 0) break;
       }
       waits.push(t - preemptAt);
@@ -299,7 +300,7 @@ describe("issue 10 regressions", () => {
     q.step(m(twoB(1, [], 0)), 0);
     for (const acc of [1, 2]) q.step(m({ t: "nack", acc, ident: acc, rnd: 1001, cRnd: 0, nonce: 72 }), 0);
     q.step(tick, 0);
-    q.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 0);
+    q.step(m(submitOf([val(1, 0)])), 0);
     q.step(m({ t: "1b", acc: 1, ident: 1, rnd: 3003, nonce: 99, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 100); // someone starts Phase 1
     for (t = 101; t < 10_000 && to(q.step(tick, t), "acceptors").length === 0; t++);
     expect(t).toBe(250); // 100 + 150: deferred from when the new round appeared
@@ -416,7 +417,7 @@ describe("review findings", () => {
         }
       }
     };
-    const submit = (seq: number, t: number) => run(pa.step(m({ t: "submit", values: [val(5, seq)], via: 0 }), t), t);
+    const submit = (seq: number, t: number) => run(pa.step(m(submitOf([val(5, seq)])), t), t);
     submit(0, 2); // acceptors 2 and 3 vote: a majority without acceptor 1, in R
     expect(got).toEqual(["5:0"]);
     live = [acc[0]!, acc[1]!]; // acceptor 3 crashes for good
@@ -438,9 +439,9 @@ describe("review findings", () => {
     const leader = new Proposer(proposerOptions({ id: 1, incarnation: 94 }));
     startProposer(leader, 0);
     for (const acc of [1, 2]) leader.step(m({ t: "1b", acc, ident: acc, rnd: 1001, nonce: 94, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
-    leader.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
+    leader.step(m(submitOf([val(1, 0)])), 1);
     for (const acc of [1, 2]) leader.step(m(twoB(acc, [{ inst: 0, vRnd: 1001 }], 0, 94)), 1); // decided; p missed it
-    p.step(m({ t: "submit", values: [val(1, 0)], via: 0 }), 1);
+    p.step(m(submitOf([val(1, 0)])), 1);
     for (let t = 2; t < 3000; t += 10) {
       const fx = p.step(tick, t);
       for (const fwd of sent(fx, "proposers", "submit")) {

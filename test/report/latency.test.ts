@@ -22,22 +22,23 @@ function randomSamples(n: number, seed: number): LatencySample[] {
 }
 
 describe("parseLatencyLog", () => {
-  test("reads seq, submit time and latency; skips comments, blank lines and CR", () => {
-    const text = `${LATENCY_LOG_HEADER}\n1\t${T0}.125\t1.500\n\n# restarted\r\n2\t${T0 + 10}\t0.25\r\n`;
+  test("reads seq, count, submit time and latency; skips comments, blank lines and CR; reads 0.2's lines without a count", () => {
+    const text = `${LATENCY_LOG_HEADER}\n1\t2\t${T0}.125\t1.500\n\n# restarted\r\n3\t${T0 + 10}\t0.25\r\n`;
     expect(parseLatencyLog(text, 7, "latency-client-7.tsv")).toEqual([
       { client: 7, seq: 1, submitUnixMs: T0 + 0.125, latencyMs: 1.5 },
-      { client: 7, seq: 2, submitUnixMs: T0 + 10, latencyMs: 0.25 },
+      { client: 7, seq: 2, submitUnixMs: T0 + 0.125, latencyMs: 1.5 },
+      { client: 7, seq: 3, submitUnixMs: T0 + 10, latencyMs: 0.25 },
     ]);
     expect(parseLatencyLog("", 1, "f")).toEqual([]);
   });
 
   test("a malformed line is an error naming the file and the line number", () => {
-    const bad = ["1\t2", "1\t2\t3\t4", "x\t2\t3", "1\t\t3", "1\t2\tabc", "1.5\t2\t3", "1\t2\t-3", "1 2 3"];
+    const bad = ["1\t2", "1\t2\t3\t4\t5", "x\t2\t3", "1\t\t3", "1\t2\tabc", "1.5\t2\t3", "1\t2\t-3", "1 2 3", "1\t0\t2\t3", "1\t1.5\t2\t3"];
     for (const line of bad) {
       const text = `${LATENCY_LOG_HEADER}\n1\t${T0}\t1.0\n${line}\n`;
       expect(() => parseLatencyLog(text, 1, "logs/latency-client-1.tsv")).toThrow(/^logs\/latency-client-1\.tsv line 3: /);
     }
-    expect(() => parseLatencyLog("1\t2", 1, "a.tsv")).toThrow('a.tsv line 1: expected "seq<TAB>submit_unix_ms<TAB>latency_ms", found "1\\t2"');
+    expect(() => parseLatencyLog("1\t2", 1, "a.tsv")).toThrow('a.tsv line 1: expected "seq<TAB>count<TAB>submit_unix_ms<TAB>latency_ms", found "1\\t2"');
   });
 });
 
@@ -119,8 +120,10 @@ describe("series for the charts", () => {
 
 describe("latencyOfLine", () => {
   test("reads a line's latency as parseLatencyLog does, and skips headers and broken lines", () => {
-    const lines = ["# client 5", LATENCY_LOG_HEADER, "1\t1700000000000.5\t2.25", "2\t1700000000001\t0", "garbage", "3\t1\t-1", "4\t1\tx"];
-    expect(lines.map(latencyOfLine)).toEqual([undefined, undefined, 2.25, 0, undefined, undefined, undefined]);
-    expect(latencyOfLine(lines[2]!)).toBe(parseLatencyLog(lines[2]!, 0, "f")[0]!.latencyMs);
+    const lines = ["# client 5", LATENCY_LOG_HEADER, "1\t1700000000000.5\t2.25", "2\t3\t1700000000001\t0", "garbage", "3\t1\t-1", "4\t1\tx", "5\t0\t1\t1"];
+    expect(lines.map(latencyOfLine)).toEqual([undefined, undefined, { ms: 2.25, count: 1 }, { ms: 0, count: 3 }, undefined, undefined, undefined, undefined]);
+    expect(latencyOfLine(lines[2]!)!.ms).toBe(parseLatencyLog(lines[2]!, 0, "f")[0]!.latencyMs);
+    // A line of 3 values stands for three samples, one per seq.
+    expect(parseLatencyLog(lines[3]!, 0, "f").map((s) => s.seq)).toEqual([2, 3, 4]);
   });
 });

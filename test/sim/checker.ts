@@ -1,5 +1,5 @@
 import type { Batch } from "../../src/protocol/batch.ts";
-import type { Value } from "../../src/protocol/messages.ts";
+import type { Value } from "../protocol/values.ts";
 
 const idKey = (client: number, seq: number): string => `${client}:${seq}`;
 

@@ -5,8 +5,9 @@
  * round, perhaps over an older vote of another batch), some hold a minority's vote, some nothing.
  * A chosen instance must be delivered with its batch; the rest may decide anything allowed.
  */
-import { Batch } from "../../src/protocol/batch.ts";
-import type { PersistRecord, Value } from "../../src/protocol/messages.ts";
+import type { Batch } from "../../src/protocol/batch.ts";
+import type { PersistRecord } from "../../src/protocol/messages.ts";
+import { batchOf, type Value } from "../protocol/values.ts";
 import { majority } from "../../src/protocol/tally.ts";
 import type { Prng } from "../../src/prng.ts";
 import type { HistoryScenario } from "./scenario.ts";
@@ -45,7 +46,7 @@ export function buildHistory(h: HistoryScenario, acceptors: number, rng: Prng): 
       vs.push(v);
       values.push(v);
     }
-    return Batch.of(vs);
+    return batchOf(vs);
   };
   const vote = (acc: number, inst: number, vRnd: number, vVal: Batch): void => {
     records.get(acc)!.push({ kind: "vote", vote: { inst, vRnd, vVal } });

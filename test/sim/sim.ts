@@ -17,6 +17,8 @@ import { CATCHUP_INSTANCES_MAX, INSTANCES_AHEAD_MAX, type Effects, type Group, t
 import { ROUND_STRIDE } from "../../src/protocol/id-limits.ts";
 import { Proposer, type ProposerOptions } from "../../src/protocol/proposer.ts";
 import { batchBytesLimit } from "../../src/protocol/wire-budget.ts";
+import { linesOf } from "../../src/protocol/batch.ts";
+import { valuesOfRuns } from "../protocol/values.ts";
 import { Prng } from "../../src/prng.ts";
 import { Driver, type DriverHost, type DurableLog } from "../../src/runtime/driver.ts";
 import { AcceptorLog } from "../../src/storage/acceptor-log.ts";
@@ -462,6 +464,8 @@ export class World {
       duplicateGraceMs: Math.max(200, 4 * s.delayMaxMs, s.longDelays > 0 || s.replaysPerSec > 0 ? s.chaosMs + LONG_DELAY_MAX_MS + REPLAY_WINDOW_MS - this.nowMs : 0),
       ...(s.history ? { instancesAheadMax: s.history.instancesAheadMax, catchupInstancesMax: s.history.catchupInstancesMax } : {}),
       gather: this.rng.chance(0.7),
+      // Clients learn decisions from the 2Bs (notify) always, never, or under light load.
+      notifyBelowInflight: this.rng.pick([0, 2, 8, Infinity]),
     };
     switch (this.mutant) {
       case "ignore-vrnd":
@@ -498,8 +502,9 @@ export class World {
     proc.clientNumber = proc.id + 1000 * (proc.gen - 1);
     const client = new Client({
       id: proc.clientNumber,
+      acceptors: this.scenario.acceptors,
       outstandingMax: this.scenario.outstandingMax,
-      datagramBytesMax: DATAGRAM_BYTES_MAX,
+      batchBytesMax: batchBytesLimit(DATAGRAM_BYTES_MAX),
       retransmitMs: SIM_TIMING.clientRetransmitMs,
       gather: this.rng.chance(0.7),
       retransmitMinMs: 10,
@@ -518,9 +523,8 @@ export class World {
       this.queue.push(atMs, () => {
         if (!proc.alive) return; // the client is down: this value is never submitted
         const client = proc.role as Client;
-        const { seq, fx } = client.submit([data], this.localNow(proc));
-        this.checker.submit({ client: proc.clientNumber, seq, floor: 0, data });
-        this.guard(proc, () => proc.driver.apply(fx));
+        this.checker.submit({ client: proc.clientNumber, seq: client.seqNext, floor: 0, data });
+        this.guard(proc, () => proc.driver.step({ kind: "submit", lines: linesOf([data]), count: 1 }));
         this.endTurnSoon(proc);
       });
     }
@@ -745,10 +749,10 @@ export class World {
       if (a.cause !== "duplicate-id" || !this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${a.reason}`);
     }
     for (const d of fx.deliveredInstances) this.checker.decide(proc.learnerKey, d.inst, d.cVal);
-    for (const seq of fx.acked) this.checker.ack(proc.clientNumber, seq);
-    for (const d of fx.delivered) {
-      this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} DELIVER ${d.client}:${d.seq}`);
-      this.checker.deliver(proc.learnerKey, d);
+    for (const a of fx.acked) for (let k = 0; k < a.count; k++) this.checker.ack(proc.clientNumber, a.first + k);
+    for (const v of valuesOfRuns(fx.delivered)) {
+      this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} DELIVER ${v.client}:${v.seq}`);
+      this.checker.deliver(proc.learnerKey, v);
     }
     if (fx.fatal === undefined) return;
     this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} STOPS: ${fx.fatal.reason}`);
@@ -799,9 +803,9 @@ export class World {
 function describe(msg: Message): string {
   switch (msg.t) {
     case "submit":
-      return `submit ${msg.values.map((v) => `${v.client}:${v.seq}`).join(",")}`;
+      return `submit ${msg.runs.runList().map((r) => `${r.client}:${r.first}+${r.count}`).join(",")}`;
     case "ack":
-      return `ack ${msg.ids.length / 2}`;
+      return `ack ${msg.ranges.length / 3} ranges`;
     case "1a":
       return `1a cRnd=${msg.cRnd} nonce=${msg.nonce} from=${msg.from} acc=${msg.acc}`;
     case "1b":
@@ -811,7 +815,7 @@ function describe(msg: Message): string {
     case "2a":
       return `2a cRnd=${msg.cRnd} nonce=${msg.nonce} ${msg.proposals.map((p) => `${p.inst}:${p.cVal.length}`).join(",")}`;
     case "2b":
-      return `2b acc=${msg.acc} rnd=${msg.vRnd} ${msg.insts.join(",")} decidedBelow=${msg.decidedBelow}`;
+      return `2b acc=${msg.acc} rnd=${msg.vRnd} ${msg.insts.join(",")} decidedBelow=${msg.decidedBelow}${msg.notify.length > 0 ? " notify" : ""}`;
     case "catchup":
       return `catchup [${msg.from},${msg.to}) decidedBelow=${msg.decidedBelow} seenTo=${msg.seenTo}`;
     case "trimmed":

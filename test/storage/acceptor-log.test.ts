@@ -1,3 +1,4 @@
+import { valuesOf } from "../protocol/values.ts";
 import { describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,7 +45,7 @@ describe("acceptor log", () => {
     const restored = new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
     restored.restore(loaded.records);
     expect(restored.promised).toBe(1001);
-    expect(new TextDecoder().decode(restored.voteOf(0)!.vVal.values[0]!.data)).toBe("a");
+    expect(new TextDecoder().decode(valuesOf(restored.voteOf(0)!.vVal)[0]!.data)).toBe("a");
   });
 
   test("a torn last record (never acknowledged) is dropped, and appends continue after it", () => {

@@ -56,8 +56,8 @@ test("an archived batch that does not parse is refused, not served as an empty b
   const dv = new DataView(bytes.buffer, bytes.byteOffset);
   const record = 16;
   const payload = bytes.subarray(record + 8, record + 8 + dv.getUint32(record, true));
-  expect([...payload.subarray(8)]).toEqual([1, 0, 0, 2, 111, 107]); // client 1, seq 0, floor 0, "ok"
-  payload[8 + 3] = 99;
+  expect([...payload.subarray(8)]).toEqual([1, 0, 0, 1, 3, 111, 107, 10]); // client 1, seq 0, floor 0, 1 value, 3 bytes: "ok\n"
+  payload[8 + 4] = 99;
   dv.setUint32(record + 4, Bun.hash.crc32(payload), true);
   writeFileSync(path, bytes);
   expect(() => archive.read(0, 1, 1 << 20)).toThrow(/instance 0 holds a malformed batch/);

@@ -1,6 +1,7 @@
 /**
  * The client process: reads values from stdin (one per line), submits them through a Client on
- * the clients' group with a bounded window, and exits once every value is known decided.
+ * the clients' group with a bounded window (lines go on in bulk, as the bytes they came in), and
+ * exits once every value is known decided.
  */
 import type { Config } from "../../config.ts";
 import { EXIT } from "../../exit-codes.ts";
@@ -9,7 +10,7 @@ import { clientNumber } from "../../protocol/id-limits.ts";
 import { VALUE_OVERHEAD_BYTES, valueBytesLimit } from "../../protocol/wire-budget.ts";
 import type { Effects } from "../../protocol/messages.ts";
 import { clientLogHead, clientLogLine } from "../../report/latency-log.ts";
-import { readLines } from "../lines.ts";
+import { readLineSlabs } from "../lines.ts";
 import { newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
 
 /** The largest value a client submits with this config (a line beyond it is refused). */
@@ -21,8 +22,9 @@ export async function runClient(ctx: RoleContext): Promise<number> {
   const c = ctx.config;
   const client = new Client({
     id: clientNumber(ctx.id, Math.random()), // a new identity per run: see id-limits.ts
+    acceptors: c.acceptors,
     outstandingMax: c.client.outstanding,
-    datagramBytesMax: c.network.datagramBytesMax,
+    batchBytesMax: c.batch.bytesMax,
     retransmitMs: c.client.retransmitMs,
     retransmitMinMs: c.client.retransmitMinMs,
     seqBase: 0,
@@ -47,17 +49,17 @@ export async function runClient(ctx: RoleContext): Promise<number> {
     onEffects: (fx) => onAcked(fx),
   });
   const onAcked = (fx: Effects): void => {
-    if (fx.acked.length > 0) n.noteProgress();
-    decided += fx.acked.length;
+    if (fx.acked.length === 0) return;
+    n.noteProgress();
     const now = n.now();
     let lines = "";
-    for (let i = 0; i < fx.acked.length; i++) {
-      const at = fx.ackedSentAtMs[i]!;
-      latencyS.observe((now - at) / 1000);
-      if (latency !== undefined) lines += clientLogLine(fx.acked[i]!, n.unixMs(at), now - at);
+    for (const a of fx.acked) {
+      decided += a.count;
+      latencyS.observe((now - a.sentAtMs) / 1000, a.count);
+      if (latency !== undefined) lines += clientLogLine(a.first, a.count, n.unixMs(a.sentAtMs), now - a.sentAtMs);
     }
     if (lines !== "") latency!.write(lines); // one write per step
-    if (fx.acked.length > 0) wake();
+    wake();
   };
   const running = await start(ctx, {
     name: "client",
@@ -82,17 +84,17 @@ export async function runClient(ctx: RoleContext): Promise<number> {
     running.stop();
     process.exit(running.end(EXIT.interrupted));
   });
-  for await (const lines of readLines(Bun.stdin.stream(), maxBytes)) {
-    const datas: Uint8Array[] = [];
-    for (const line of lines) {
-      read++;
-      if (!line.tooLong) datas.push(line.bytes);
-      else {
+  for await (const items of readLineSlabs(Bun.stdin.stream(), maxBytes)) {
+    for (const item of items) {
+      if (item.kind === "lines") {
+        read += item.count;
+        n.input({ kind: "submit", lines: item.lines, count: item.count });
+      } else {
+        read++;
         rejected++;
-        ctx.log.error(`line ${line.number}: value of ${line.length} bytes is over the maximum of ${maxBytes} bytes (batch.bytesMax - ${VALUE_OVERHEAD_BYTES}); not submitted`);
+        ctx.log.error(`line ${item.number}: value of ${item.length} bytes is over the maximum of ${maxBytes} bytes (batch.bytesMax - ${VALUE_OVERHEAD_BYTES}); not submitted`);
       }
     }
-    n.apply(client.submit(datas, n.now()).fx);
     // Backpressure: read on only while the queue of undecided values is bounded.
     while (client.undecided >= 2 * c.client.outstanding) await new Promise<void>((r) => (wake = r));
   }

@@ -5,6 +5,7 @@
  */
 import type { Config } from "../../config.ts";
 import { EXIT } from "../../exit-codes.ts";
+import { skipLines } from "../../protocol/batch.ts";
 import { Learner } from "../../protocol/learner.ts";
 import { Effects, type Catchup, type Message } from "../../protocol/messages.ts";
 import { sendDecisions } from "../../protocol/pack.ts";
@@ -80,19 +81,24 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
       recent.delivered(d.inst, d.cVal.length);
     }
     if (latency !== undefined && fx.delivered.length > 0) {
-      // One write per step: a line each is what the log costs (it is on for benchmarks).
+      // One write per step, a line per run: what the log costs (it is on for benchmarks).
       const at = msText(n.unixMs(n.now()));
       let lines = "";
-      for (const v of fx.delivered) lines += learnerLogLine(v.client, v.seq, at);
+      for (const d of fx.delivered) lines += learnerLogLine(d.client, d.first, d.count, at);
       latency.write(lines);
     }
-    for (const v of fx.delivered) {
-      (file ?? stdout!).write(v.data);
-      delivered++;
-      if (ctx.count !== undefined && delivered >= ctx.count) {
+    const out = file ?? stdout!;
+    for (const d of fx.delivered) {
+      if (ctx.count !== undefined && delivered + d.count >= ctx.count) {
+        // Only what --count asks for.
+        const take = ctx.count - delivered;
+        out.write(take === d.count ? d.lines : d.lines.subarray(0, skipLines(d.lines, 0, take)));
+        delivered += take;
         finish(0);
         return;
       }
+      out.write(d.lines);
+      delivered += d.count;
     }
   };
   const n = node(ctx, {
