@@ -242,8 +242,10 @@ function printTable(rows: ReturnType<typeof summaryRow>[]): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
+    // `--scenario A B C`, as BENCHMARKS.md's commands write it: the names after the first are positionals.
+    allowPositionals: true,
     options: {
       scenario: { type: "string", multiple: true },
       runs: { type: "string", default: "3" },
@@ -261,7 +263,8 @@ async function main(): Promise<void> {
     for (const s of SCENARIOS) console.log(`  ${s.name.padEnd(14)} ${s.what} (${s.values} values)`);
     return;
   }
-  const names = values.scenario ?? SCENARIOS.filter((s) => s.name !== "tiny").map((s) => s.name);
+  const named = [...(values.scenario ?? []), ...positionals];
+  const names = named.length > 0 ? named : SCENARIOS.filter((s) => s.name !== "tiny").map((s) => s.name);
   const chosen = names.map((n) => SCENARIOS.find((s) => s.name === n) ?? fail(`unknown scenario '${n}'`));
   const runs = Number(values.runs);
   const valuesOverride = values.values === undefined ? undefined : Number(values.values);
