@@ -13,11 +13,11 @@
  * Decoding validates every field; anything malformed throws a DecodeError naming the reason.
  */
 import { Decoder } from "cbor-x/decode";
-import { Encoder } from "cbor-x/encode";
+import { encodeArray, type Item } from "./cbor.ts";
 import { Batch } from "../protocol/batch.ts";
 import { CLIENT_NUMBER_MAX } from "../protocol/id-limits.ts";
 import type { Message, Proposal, Vote } from "../protocol/messages.ts";
-import { validNotify } from "../protocol/notify.ts";
+import { validNotify, validReport } from "../protocol/notify.ts";
 import { readVarint, writeVarint } from "../protocol/varint.ts";
 import { INSTANCE_MAX, NONCE_MAX, ROUND_MAX, SEQ_MAX, UDP_PAYLOAD_BYTES_MAX } from "../protocol/wire-budget.ts";
 
@@ -27,7 +27,7 @@ export const NODE_ID_MAX = 0xffff;
 
 
 /** The type code of a message is its index here: append new types, never reorder (the wire changes). */
-const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed", "votes", "refuse"] as const;
+const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed", "votes", "refuse", "hello"] as const;
 type TypeName = (typeof TYPE_CODES)[number];
 const CODE_OF = new Map<TypeName, number>(TYPE_CODES.map((t, i) => [t, i]));
 
@@ -44,14 +44,13 @@ export interface WireId {
   readonly acceptors: number;
 }
 
-const encoder = new Encoder({ useRecords: false, tagUint8Array: false, useFloat32: 0 } as never);
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false } as never);
 
 export function encode(msg: Message, wire: WireId): Uint8Array {
-  return encoder.encode([WIRE_VERSION, wire.cluster, wire.acceptors, CODE_OF.get(msg.t)!, ...fields(msg)]);
+  return encodeArray([WIRE_VERSION, wire.cluster, wire.acceptors, CODE_OF.get(msg.t)!, ...fields(msg)]);
 }
 
-function fields(msg: Message): unknown[] {
+function fields(msg: Message): Item[] {
   switch (msg.t) {
     case "submit":
       return [msg.runs.packed, msg.via];
@@ -64,7 +63,7 @@ function fields(msg: Message): unknown[] {
     case "nack":
       return [msg.acc, msg.ident, msg.rnd, msg.cRnd, msg.nonce];
     case "2a":
-      return [msg.cRnd, msg.nonce, flatProposals(msg.proposals), msg.decidedBelow, msg.notify];
+      return [msg.cRnd, msg.nonce, flatProposals(msg.proposals), msg.decidedBelow, msg.notify, msg.report];
     case "2b":
       return [msg.acc, msg.ident, msg.vRnd, msg.nonce, packInstances(msg.insts), msg.decidedBelow, msg.notify];
     case "catchup":
@@ -77,11 +76,13 @@ function fields(msg: Message): unknown[] {
       return [msg.acc, msg.ident, msg.from, msg.to, msg.decidedBelow, flatVotes(msg.votes)];
     case "refuse":
       return [msg.acc, msg.ident];
+    case "hello":
+      return [msg.id, msg.nonce, msg.leading, msg.upMs];
   }
 }
 
-const flatVotes = (votes: readonly Vote[]): unknown[] => votes.flatMap((v) => [v.inst, v.vRnd, v.vVal.packed]);
-const flatProposals = (ps: readonly Proposal[]): unknown[] => ps.flatMap((p) => [p.inst, p.cVal.packed]);
+const flatVotes = (votes: readonly Vote[]): Item[] => votes.flatMap((v) => [v.inst, v.vRnd, v.vVal.packed]);
+const flatProposals = (ps: readonly Proposal[]): Item[] => ps.flatMap((p) => [p.inst, p.cVal.packed]);
 
 /** Decodes one datagram of this cluster; throws DecodeError when it is not a valid message. */
 export function decode(bytes: Uint8Array, wire: WireId): Message {
@@ -128,7 +129,7 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
       msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), rnd: f.int(ROUND_MAX), cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX) };
       break;
     case "2a":
-      msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX), notify: f.notify() };
+      msg = { t, cRnd: f.int(ROUND_MAX), nonce: f.int(NONCE_MAX), proposals: f.proposals(), decidedBelow: f.int(INSTANCE_MAX), notify: f.notify(), report: f.report() };
       break;
     case "2b":
       msg = {
@@ -156,6 +157,9 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
       break;
     case "refuse":
       msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX) };
+      break;
+    case "hello":
+      msg = { t, id: f.int(NODE_ID_MAX), nonce: f.int(NONCE_MAX), leading: f.bool(), upMs: f.int(INSTANCE_MAX) };
       break;
   }
   f.end();
@@ -201,6 +205,12 @@ class Fields {
   notify(): Uint8Array {
     const x = this.bytes();
     if (!validNotify(x)) throw new DecodeError("field");
+    return x;
+  }
+
+  report(): Uint8Array {
+    const x = this.bytes();
+    if (!validReport(x)) throw new DecodeError("field");
     return x;
   }
 

@@ -1,6 +1,6 @@
 import { assert } from "./assert.ts";
 import { HeadQueue } from "./head-queue.ts";
-import { NO_NOTIFY, joinNotify } from "./notify.ts";
+import { NO_NOTIFY, joinNotify, reports } from "./notify.ts";
 import { chunkInstances, voteBytes } from "./pack.ts";
 import { MESSAGE_FIXED_BYTES, MESSAGE_OVERHEAD_BYTES } from "./wire-budget.ts";
 import {
@@ -208,6 +208,8 @@ export class Acceptor implements Role {
       insts.push(p.inst);
       fx.persist.push({ kind: "vote", vote });
     }
+    // Thrifty 2Bs: an acceptor the 2A does not name as a reporter votes without a 2B.
+    if (!reports(msg.report, this.opts.id)) return;
     const notify = insts.length > 0 ? msg.notify : NO_NOTIFY;
     if (this.opts.gather) this.gatherVotes(msg.cRnd, msg.nonce, insts, notify);
     else this.send2B(msg.cRnd, msg.nonce, [{ insts, notify }], fx);
@@ -288,11 +290,18 @@ export class Acceptor implements Role {
       this.decidedHint = decidedBelow;
       fx.persist.push({ kind: "decided", below: decidedBelow });
     }
+    // Trimmed in steps, not one instance per 2A: at most trimStep more votes are kept.
     const below = decidedBelow - this.opts.retainInstances;
-    if (below <= this.trimmedBelow) return;
+    if (below - this.trimmedBelow < this.trimStep) return;
     this.trim(below);
     fx.persist.push({ kind: "trim", below });
   }
+
+  /** How far the decided prefix moves before votes are trimmed again. */
+  private get trimStep(): number {
+    return Math.max(1, Math.min(256, Math.ceil(this.opts.retainInstances / 8)));
+  }
+
 
   private trim(below: number): void {
     if (below <= this.trimmedBelow) return;

@@ -47,6 +47,11 @@ export class Batch {
     return shape.runs === 0 ? Batch.EMPTY : new Batch(bytes, shape.runs, shape.values);
   }
 
+  /** Bytes a BatchBuilder wrote from validated runs (not scanned again). */
+  static built(packed: Uint8Array, runs: number, values: number): Batch {
+    return new Batch(packed, runs, values);
+  }
+
   /** Packs runs (tests, forwards and takeovers; a leader fills batches with BatchBuilder). */
   static ofRuns(runs: readonly Run[]): Batch {
     if (runs.length === 0) return Batch.EMPTY;
@@ -150,7 +155,10 @@ export class BatchBuilder {
   private values = 0;
 
   constructor(readonly bytesMax: number) {
-    this.out = new Uint8Array(bytesMax);
+    // One scratch buffer for every builder (a batch is built, then copied out at its size): a
+    // batch kept long (a proposer keeps decided ones) holds only its own bytes.
+    if (scratch.length < bytesMax) scratch = new Uint8Array(Math.max(bytesMax, 2 * scratch.length));
+    this.out = scratch;
   }
 
   /** Packed bytes still free. */
@@ -183,12 +191,14 @@ export class BatchBuilder {
     this.values += count;
   }
 
+  /** The batch built (its bytes copied out; the builder is not used after). */
   finish(): Batch {
     if (this.runs === 0) return Batch.EMPTY;
-    // Trusted: built from validated runs.
-    return Batch.parse(this.at === this.out.length ? this.out : this.out.subarray(0, this.at))!;
+    return Batch.built(this.out.slice(0, this.at), this.runs, this.values);
   }
 }
+
+let scratch = new Uint8Array(64 * 1024);
 
 /**
  * The longest prefix of whole lines of `bytes[start, end)` with at most `countMax` lines and

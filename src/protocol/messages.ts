@@ -16,6 +16,7 @@
  *   proposer --Decision-->        learners (answers to a Catchup)
  *   learner  --Decision-->        learners (answers to a Catchup, from the learner's archive)
  *   proposer --Refuse-->          acceptors (an acceptor process the cluster does not know under its id)
+ *   proposer --Hello-->           proposers (every few hundred milliseconds: it is there, and whether it leads)
  *
  * Every message an acceptor sends carries its identity (`ident`), so that a process that is not
  * the acceptor the cluster knows under that id (a second process with the id, or one restarted
@@ -133,6 +134,11 @@ export interface Phase2A {
    * delays after it sent them (Submit, 2A, 2B), without waiting for an Ack.
    */
   readonly notify: Uint8Array;
+  /**
+   * The acceptors that send their 2B at once (notify.ts: acceptor ids), or empty for all: thrifty
+   * 2Bs, where only a majority reports. The others vote without a 2B (a retransmission asks all).
+   */
+  readonly report: Uint8Array;
 }
 
 /**
@@ -214,7 +220,24 @@ export interface Refuse {
   readonly ident: number;
 }
 
-export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed | Votes | Refuse;
+/**
+ * A proposer says it is there, every few hundred milliseconds, to the other proposers: a leader
+ * sends its 2As to the proposers' group only while another proposer is heard (nobody else needs
+ * them), and standbys see whether anyone leads.
+ */
+export interface Hello {
+  readonly t: "hello";
+  /** The proposer id. */
+  readonly id: number;
+  /** The sender's incarnation nonce. */
+  readonly nonce: number;
+  /** Whether it leads now. */
+  readonly leading: boolean;
+  /** How long it has been running, in milliseconds. */
+  readonly upMs: number;
+}
+
+export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed | Votes | Refuse | Hello;
 
 export type Group = "clients" | "proposers" | "acceptors" | "learners";
 

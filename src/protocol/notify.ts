@@ -4,7 +4,7 @@
  * Ack (four). Entries are varints `inst, client, first, count`, repeated; acceptors pass the bytes
  * on without reading them.
  */
-import { CLIENT_NUMBER_MAX } from "./id-limits.ts";
+import { ACCEPTORS_MAX, CLIENT_NUMBER_MAX } from "./id-limits.ts";
 import { readVarint, varintBytes, writeVarint } from "./varint.ts";
 import { INSTANCE_MAX, SEQ_MAX, UDP_PAYLOAD_BYTES_MAX } from "./wire-budget.ts";
 
@@ -81,4 +81,33 @@ export function joinNotify(parts: readonly Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+/** A 2A's `report` naming every acceptor: each sends its 2B. */
+export const REPORT_ALL = new Uint8Array(0);
+
+/** A 2A's `report`: the acceptor ids (varints) that send their 2B at once (thrifty 2Bs). */
+export function reportList(accs: readonly number[]): Uint8Array {
+  const out = new Uint8Array(accs.length * 3);
+  let at = 0;
+  for (const acc of accs) at = writeVarint(out, at, acc);
+  return out.subarray(0, at);
+}
+
+/** Whether acceptor `acc` sends its 2B at once for a 2A with this `report`. */
+export function reports(report: Uint8Array, acc: number): boolean {
+  if (report.length === 0) return true;
+  const r = { at: 0 };
+  while (r.at < report.length) if (readVarint(report, r, ACCEPTORS_MAX) === acc) return true;
+  return false;
+}
+
+/** Whether bytes are a well-formed report list (acceptor ids 1..ACCEPTORS_MAX). */
+export function validReport(bytes: Uint8Array): boolean {
+  const r = { at: 0 };
+  while (r.at < bytes.length) {
+    const acc = readVarint(bytes, r, ACCEPTORS_MAX);
+    if (acc === undefined || acc === 0) return false;
+  }
+  return true;
 }

@@ -1,7 +1,7 @@
 import { assert } from "./assert.ts";
 import { Batch, BatchBuilder, linesPrefix, runBytes, runHeaderBytes, skipLines, type Run } from "./batch.ts";
 import { AcceptorIdentities } from "./identities.ts";
-import { NO_NOTIFY, NotifyWriter, joinNotify, notifyEntryBytes } from "./notify.ts";
+import { NO_NOTIFY, NotifyWriter, REPORT_ALL, joinNotify, notifyEntryBytes, reportList } from "./notify.ts";
 import { PendingValues } from "./pending.ts";
 import {
   CATCHUP_INSTANCES_MAX,
@@ -94,7 +94,26 @@ export interface ProposerOptions {
    * clients less than every acceptor's 2Bs). Default 0: always Acks.
    */
   readonly notifyBelowInflight?: number;
+  /**
+   * Thrifty 2Bs: a 2A names a majority of the acceptors heard from lately as the ones that send
+   * their 2B at once (`report`); the others vote without a 2B. Learners, proposers and clients
+   * then get one message per reporter instead of one per acceptor. Retransmissions, and one 2A
+   * every REPORT_ALL_EVERY_MS, ask every acceptor. Default false: every acceptor reports.
+   */
+  readonly thriftyReports?: boolean;
+  /** A Hello to the other proposers this often (see Hello in messages.ts). Default HELLO_EVERY_MS. */
+  readonly helloEveryMs?: number;
 }
+
+/** Proposers say they are there this often. */
+export const HELLO_EVERY_MS = 250;
+/** Another proposer not heard for this many Hello periods is taken for gone (2As skip the proposers' group). */
+const OTHERS_HEARD_HELLOS = 4;
+
+/** Thrifty 2Bs: a 2A asks every acceptor for its 2B at least this often (to hear who is up). */
+const REPORT_ALL_EVERY_MS = 500;
+/** Thrifty 2Bs: an acceptor not heard from for this long is not named a reporter. */
+const REPORTER_HEARD_MS = 2 * REPORT_ALL_EVERY_MS;
 
 /**
  * - `probing`: just started; asks a majority of acceptors for their promises (a round-0 query)
@@ -236,13 +255,19 @@ export class Proposer implements Role {
           this.onSubmit(msg, nowMs, fx);
           break;
         case "1b":
-          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onPhase1B(msg, nowMs, fx);
+          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) {
+            this.acceptorHeardMs.set(msg.acc, nowMs);
+            this.onPhase1B(msg, nowMs, fx);
+          }
           break;
         case "2a":
           this.onPhase2A(msg, nowMs, fx);
           break;
         case "2b":
-          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onPhase2B(msg, nowMs, fx);
+          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) {
+            this.acceptorHeardMs.set(msg.acc, nowMs);
+            this.onPhase2B(msg, nowMs, fx);
+          }
           break;
         case "nack":
           if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onNack(msg, nowMs);
@@ -252,6 +277,9 @@ export class Proposer implements Role {
           break;
         case "ack":
           this.onAck(msg.ranges, nowMs);
+          break;
+        case "hello":
+          if (msg.nonce !== this.nonce) this.noteOtherProposer(nowMs);
           break;
         default:
           break;
@@ -263,6 +291,7 @@ export class Proposer implements Role {
   }
 
   private onTick(nowMs: number, fx: Effects): void {
+    if (nowMs - this.helloSentAtMs >= this.helloEveryMs) this.sendHello(nowMs, fx);
     switch (this.mode) {
       case "probing":
         if (this.probed.size < majority(this.opts.acceptors)) {
@@ -297,6 +326,7 @@ export class Proposer implements Role {
   }
 
   private requestWake(nowMs: number, fx: Effects): void {
+    fx.wakeAt(this.helloSentAtMs + this.helloEveryMs);
     switch (this.mode) {
       case "probing":
         fx.wakeAt(this.probed.size < majority(this.opts.acceptors) ? this.probeSentAtMs + this.opts.retransmitMs : nowMs);
@@ -331,6 +361,7 @@ export class Proposer implements Role {
 
   private onSubmit(msg: Submit, nowMs: number, fx: Effects): void {
     if (msg.via === this.nonce) return; // our own forward, back by loopback
+    if (msg.via !== 0) this.noteOtherProposer(nowMs);
     const ackRanges: number[] = [];
     let oversize = 0;
     for (const c = msg.runs.cursor(); c.next(); ) {
@@ -449,6 +480,7 @@ export class Proposer implements Role {
   }
 
   private onPhase1B(msg: Phase1B, nowMs: number, fx: Effects): void {
+    if (msg.nonce !== this.nonce) this.noteOtherProposer(nowMs);
     this.checkOwnership(msg.rnd, msg.nonce, nowMs, fx);
     if (this.mode === "stopped") return;
     this.noteRound(msg.rnd, nowMs);
@@ -550,7 +582,51 @@ export class Proposer implements Role {
       if (cVal.length === 0 && this.nextInst > this.holeTop) break; // values all turned out decided
       propose(this.nextInst++, cVal);
     }
-    this.send2A(proposals, fx);
+    if (proposals.length > 0) this.send2A(proposals, this.reporters(nowMs), nowMs, fx);
+  }
+
+  private helloSentAtMs = -Infinity;
+  /** When another proposer was last heard (a Hello, a 2A, a forward): 2As go to the proposers' group only while one is. */
+  private otherProposerAtMs = -Infinity;
+
+  private get helloEveryMs(): number {
+    return this.opts.helloEveryMs ?? HELLO_EVERY_MS;
+  }
+
+  private sendHello(nowMs: number, fx: Effects): void {
+    this.helloSentAtMs = nowMs;
+    fx.send("proposers", { t: "hello", id: this.opts.id, nonce: this.nonce, leading: this.mode === "leader", upMs: Math.max(0, Math.round(nowMs - this.startedAtMs)) });
+  }
+
+  private noteOtherProposer(nowMs: number): void {
+    this.otherProposerAtMs = nowMs;
+  }
+
+  /** Whether another proposer was heard lately: it keeps each round's batches from our 2As. */
+  private otherProposerHeard(nowMs: number): boolean {
+    return nowMs - this.otherProposerAtMs <= OTHERS_HEARD_HELLOS * this.helloEveryMs;
+  }
+
+  /** When each acceptor was last heard (a 1B or a 2B): thrifty 2Bs name reporters among those heard lately. */
+  private readonly acceptorHeardMs = new Map<number, number>();
+  private reportAllAtMs = -Infinity;
+
+  /**
+   * The acceptors that send their 2B at once for a new 2A (empty: all). With thrifty 2Bs, a
+   * majority of those heard within REPORTER_HEARD_MS, lowest ids first (a stable set); every
+   * acceptor now and then, and whenever too few were heard.
+   */
+  private reporters(nowMs: number): Uint8Array {
+    if (!this.opts.thriftyReports || nowMs - this.reportAllAtMs >= REPORT_ALL_EVERY_MS) {
+      this.reportAllAtMs = nowMs;
+      return REPORT_ALL;
+    }
+    const quorum = majority(this.opts.acceptors);
+    const heard: number[] = [];
+    for (let acc = 1; acc <= this.opts.acceptors && heard.length < quorum; acc++) {
+      if (nowMs - (this.acceptorHeardMs.get(acc) ?? -Infinity) <= REPORTER_HEARD_MS) heard.push(acc);
+    }
+    return heard.length < quorum ? REPORT_ALL : reportList(heard);
   }
 
   /** Fills a batch from the waiting values (a run is cut at a line where the batch is full). */
@@ -588,7 +664,7 @@ export class Proposer implements Role {
       f.sentAtMs = nowMs;
       this.inflight.set(p.inst, f);
     }
-    this.send2A(stale, fx);
+    this.send2A(stale, REPORT_ALL, nowMs, fx); // the votes of any majority will do
   }
 
   /**
@@ -596,7 +672,7 @@ export class Proposer implements Role {
    * learners and proposers keep each round's batch and pair the value-less 2Bs with it, as this
    * proposer does with its own.
    */
-  private send2A(proposals: Proposal[], fx: Effects): void {
+  private send2A(proposals: Proposal[], report: Uint8Array, nowMs: number, fx: Effects): void {
     for (const p of proposals) this.tally.propose(p.inst, this.cRnd, this.nonce, p.cVal, fx.violations);
     const notifyOf = (p: Proposal): Uint8Array => this.inflight.get(p.inst)?.notify ?? NO_NOTIFY;
     // A 2A's notify comes back in 2Bs, whose fixed part is larger: room for that is kept.
@@ -606,12 +682,14 @@ export class Proposer implements Role {
       // Too many runs to say where they are within a datagram: the leader acks them instead.
       if (f !== undefined && f.notify.length > 0 && MESSAGE_OVERHEAD_BYTES + proposalBytes(p) + f.notify.length > budget) f.notify = NO_NOTIFY;
     }
+    // Standing-by proposers keep each round's batches; with none heard, the datagram would come back to us alone.
+    const toProposers = this.otherProposerHeard(nowMs);
     for (const chunk of chunkBySize(proposals, (p) => proposalBytes(p) + notifyOf(p).length, budget)) {
       const notify = joinNotify(chunk.map(notifyOf).filter((n) => n.length > 0));
-      const twoA = { t: "2a", cRnd: this.cRnd, nonce: this.nonce, proposals: chunk, decidedBelow: this.firstUndecided, notify } as const;
+      const twoA = { t: "2a", cRnd: this.cRnd, nonce: this.nonce, proposals: chunk, decidedBelow: this.firstUndecided, notify, report } as const;
       fx.send("acceptors", twoA);
       fx.send("learners", twoA);
-      fx.send("proposers", twoA);
+      if (toProposers) fx.send("proposers", twoA);
     }
   }
 
@@ -621,6 +699,7 @@ export class Proposer implements Role {
    */
   private onPhase2A(msg: Phase2A, nowMs: number, fx: Effects): void {
     if (msg.nonce === this.nonce || msg.proposals.length === 0) return; // our own, looped back
+    this.noteOtherProposer(nowMs);
     this.checkOwnership(msg.cRnd, msg.nonce, nowMs, fx);
     if (this.mode === "stopped") return;
     for (const p of msg.proposals) {
@@ -727,6 +806,7 @@ export class Proposer implements Role {
   // ---- rounds and takeover ----
 
   private onNack(msg: Nack, nowMs: number): void {
+    if (msg.nonce !== this.nonce) this.noteOtherProposer(nowMs); // an answer to another proposer's 1A or 2A
     if (msg.nonce === this.nonce && this.mode === "probing") this.probed.add(msg.acc);
     // Our own round refused at an equal promise: that acceptor bound it to another incarnation of
     // our id. In Phase 1 or 2, give up once too many did for a majority to remain (or, see onTick,

@@ -67,13 +67,14 @@ export const MESSAGE_FIXED_BYTES = {
   "1a": ENVELOPE + ROUND + NONCE + INSTANCE + INSTANCE + ACC, // cRnd, nonce, from, decidedBelow, acc: 64
   "1b": ENVELOPE + ACC + NONCE + ROUND + NONCE + INSTANCE + INSTANCE + BOOL + LENGTH + INSTANCE, // acc, ident, rnd, nonce, from, to, done, votes, decidedBelow: 86
   nack: ENVELOPE + ACC + NONCE + ROUND + ROUND + NONCE, // acc, ident, rnd, cRnd, nonce: 64
-  "2a": ENVELOPE + ROUND + NONCE + LENGTH + INSTANCE + LENGTH, // cRnd, nonce, proposals, decidedBelow, notify: 59
+  "2a": ENVELOPE + ROUND + NONCE + LENGTH + INSTANCE + LENGTH + LENGTH, // cRnd, nonce, proposals, decidedBelow, notify, report: 62
   "2b": ENVELOPE + ACC + NONCE + ROUND + NONCE + LENGTH + INSTANCE + LENGTH, // acc, ident, vRnd, nonce, insts, decidedBelow, notify: 70
   catchup: ENVELOPE + INSTANCE * 4, // from, to, decidedBelow, seenTo: 62
   decision: ENVELOPE + LENGTH, // decided: 29
   trimmed: ENVELOPE + ACC + NONCE + INSTANCE, // acc, ident, below: 46
   votes: ENVELOPE + ACC + NONCE + INSTANCE * 3 + LENGTH, // acc, ident, from, to, decidedBelow, votes: 67
   refuse: ENVELOPE + ACC + NONCE, // acc, ident: 37
+  hello: ENVELOPE + ACC + NONCE + BOOL + INSTANCE, // id, nonce, leading, upMs: 47
 } as const;
 
 /** The fixed part of the largest message (a 1B): what a packer reserves in each datagram. */

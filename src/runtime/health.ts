@@ -25,6 +25,7 @@ const SENDER: Record<Message["t"], "clients" | "proposers" | "acceptors" | "lear
   "2a": "proposers",
   decision: "proposers",
   refuse: "proposers",
+  hello: "proposers",
   "1b": "acceptors",
   nack: "acceptors",
   "2b": "acceptors",

@@ -20,7 +20,7 @@ export type { DurableLog } from "./driver.ts";
 /** Which message types each role's group legitimately receives; others are dropped. */
 const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
   clients: new Set(["ack", "2b"]),
-  proposers: new Set(["submit", "1b", "nack", "2a", "2b", "catchup", "ack"]),
+  proposers: new Set(["submit", "1b", "nack", "2a", "2b", "catchup", "ack", "hello"]),
   acceptors: new Set(["1a", "2a", "catchup", "refuse"]),
   learners: new Set(["2a", "2b", "decision", "trimmed", "votes", "catchup"]),
 };

@@ -2,7 +2,7 @@
  * Authenticated cluster (compiled binary) under forgery: senders without the key flood
  * well-formed 1A/2A/2B/Decision/Submit messages with high rounds and foreign values.
  */
-import { NO_NOTIFY } from "../../src/protocol/notify.ts";
+import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { NONCE, twoB } from "../protocol/helpers.ts";
 import { authenticator } from "../../src/net/auth.ts";
@@ -28,7 +28,7 @@ function forgeries(round: number): { to: Group; msg: Message }[] {
   const out: { to: Group; msg: Message }[] = [];
   for (let inst = 0; inst < 40; inst++) {
     out.push({ to: "acceptors", msg: { t: "1a", cRnd: round, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 } });
-    const twoA: Message = { t: "2a", cRnd: round, nonce: NONCE, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0, notify: NO_NOTIFY };
+    const twoA: Message = { t: "2a", cRnd: round, nonce: NONCE, proposals: [{ inst, cVal: foreign(inst) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL };
     out.push({ to: "acceptors", msg: twoA }, { to: "learners", msg: twoA });
     for (const acc of [1, 2, 3]) {
       const vote = twoB(acc, [{ inst, vRnd: round }]);

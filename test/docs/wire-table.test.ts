@@ -9,6 +9,7 @@ import { Encoder } from "cbor-x/encode";
 import { join } from "node:path";
 import { DecodeError, WIRE_VERSION, decode, encode } from "../../src/net/codec.ts";
 import { Batch } from "../../src/protocol/batch.ts";
+import { reportList } from "../../src/protocol/notify.ts";
 import type { Message } from "../../src/protocol/messages.ts";
 
 const W = { cluster: 42, acceptors: 3 };
@@ -21,13 +22,14 @@ const SAMPLES: { [T in Message["t"]]: Extract<Message, { t: T }> } = {
   "1a": { t: "1a", cRnd: 201, nonce: 202, from: 203, decidedBelow: 204, acc: 205 },
   "1b": { t: "1b", acc: 301, ident: 302, rnd: 303, nonce: 304, from: 305, to: 306, done: true, votes: [{ inst: 1, vRnd: 2, vVal: batch }], decidedBelow: 307 },
   nack: { t: "nack", acc: 401, ident: 402, rnd: 403, cRnd: 404, nonce: 405 },
-  "2a": { t: "2a", cRnd: 501, nonce: 502, proposals: [{ inst: 1, cVal: batch }], decidedBelow: 503, notify: new Uint8Array([1, 7, 9, 1]) },
+  "2a": { t: "2a", cRnd: 501, nonce: 502, proposals: [{ inst: 1, cVal: batch }], decidedBelow: 503, notify: new Uint8Array([1, 7, 9, 1]), report: reportList([1, 2]) },
   "2b": { t: "2b", acc: 601, ident: 602, vRnd: 603, nonce: 604, insts: [5, 3, 4], decidedBelow: 605, notify: new Uint8Array([1, 7, 9, 1]) },
   catchup: { t: "catchup", from: 701, to: 702, decidedBelow: 703, seenTo: 704 },
   decision: { t: "decision", decided: [{ inst: 1, cVal: batch }] },
   trimmed: { t: "trimmed", acc: 801, ident: 802, below: 803 },
   votes: { t: "votes", acc: 901, ident: 902, from: 903, to: 904, decidedBelow: 905, votes: [{ inst: 1, vRnd: 2, vVal: batch }] },
   refuse: { t: "refuse", acc: 1001, ident: 1002 },
+  hello: { t: "hello", id: 1101, nonce: 1102, leading: true, upMs: 1103 },
 };
 
 const raw = new Decoder({ useRecords: false, mapsAsObjects: false } as never);

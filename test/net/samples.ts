@@ -1,5 +1,5 @@
 import type { Message } from "../../src/protocol/messages.ts";
-import { NotifyWriter } from "../../src/protocol/notify.ts";
+import { NotifyWriter, reportList } from "../../src/protocol/notify.ts";
 import { b, val, NONCE } from "../protocol/helpers.ts";
 
 /** One valid message of each type, with edge-case ids and bytes. */
@@ -14,9 +14,10 @@ export const SAMPLES: Message[] = [
   { t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 },
   { t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 3, to: 9, done: false, votes: [{ inst: 3, vRnd: 901, vVal: batch }, { inst: 8, vRnd: 1, vVal: b() }], decidedBelow: 2 },
   { t: "nack", acc: 3, ident: 3, rnd: 2 ** 40, cRnd: 0, nonce: NONCE },
-  { t: "2a", cRnd: 5005, nonce: NONCE, proposals: [{ inst: 0, cVal: batch }, { inst: 1, cVal: b() }], decidedBelow: 7, notify: notify.finish() },
+  { t: "2a", cRnd: 5005, nonce: NONCE, proposals: [{ inst: 0, cVal: batch }, { inst: 1, cVal: b() }], decidedBelow: 7, notify: notify.finish(), report: reportList([1, 3, 255]) },
   { t: "2b", acc: 1, ident: 1, vRnd: 5005, nonce: NONCE, insts: [12, 13, 11, 2 ** 47], decidedBelow: 9, notify: notify.finish() },
   { t: "catchup", from: 10, to: 4106, decidedBelow: 0, seenTo: 0 },
   { t: "decision", decided: [{ inst: 7, cVal: batch }] },
   { t: "trimmed", acc: 2, ident: 2, below: 1000 },
+  { t: "hello", id: 999, nonce: NONCE, leading: false, upMs: 2 ** 40 },
 ];

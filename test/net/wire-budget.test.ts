@@ -14,7 +14,7 @@ import { Batch, linesOf } from "../../src/protocol/batch.ts";
 import { Client } from "../../src/protocol/client.ts";
 import { ACCEPTORS_MAX, CLIENT_NUMBER_MAX } from "../../src/protocol/id-limits.ts";
 import { Effects, type Message, type Proposal, type Vote } from "../../src/protocol/messages.ts";
-import { NO_NOTIFY, NotifyWriter } from "../../src/protocol/notify.ts";
+import { NO_NOTIFY, NotifyWriter, REPORT_ALL, reportList } from "../../src/protocol/notify.ts";
 import { chunkAckRanges, chunkBySize, chunkInstances, proposalBytes, sendDecisions, voteBytes } from "../../src/protocol/pack.ts";
 import { Proposer } from "../../src/protocol/proposer.ts";
 import { varintBytes } from "../../src/protocol/varint.ts";
@@ -96,19 +96,21 @@ describe("the wire budget is what the codec writes", () => {
     const insts = Array.from({ length: 300 }, (_, k) => BASE + k); // 8 bytes, then 1 each
     const instsBytes = varintBytes(2 * BASE) + insts.length - 1;
     const notify = bigNotify(12); // 276 bytes: a 3-byte header
+    const report = reportList(Array.from({ length: ACCEPTORS_MAX }, (_, k) => k + 1)); // 383 bytes
     const cases: [Message, number][] = [
       [{ t: "submit", runs, via: N }, runs.packed.length],
       [{ t: "ack", ranges }, 40 * 16],
       [{ t: "1a", cRnd: R, nonce: N, from: I, decidedBelow: I, acc: ACCEPTORS_MAX }, 0],
       [{ t: "1b", acc: ACCEPTORS_MAX, ident: N, rnd: R, nonce: N, from: I, to: I, done: false, votes: emptyVotes, decidedBelow: I }, votesBytes],
       [{ t: "nack", acc: ACCEPTORS_MAX, ident: N, rnd: R, cRnd: R, nonce: N }, 0],
-      [{ t: "2a", cRnd: R, nonce: N, proposals: emptyProposals, decidedBelow: I, notify }, proposalsBytes + notify.length],
+      [{ t: "2a", cRnd: R, nonce: N, proposals: emptyProposals, decidedBelow: I, notify, report }, proposalsBytes + notify.length + report.length],
       [{ t: "2b", acc: ACCEPTORS_MAX, ident: N, vRnd: R, nonce: N, insts, decidedBelow: I, notify }, instsBytes + notify.length],
       [{ t: "catchup", from: I, to: I, decidedBelow: I, seenTo: I }, 0],
       [{ t: "decision", decided: emptyProposals }, proposalsBytes],
       [{ t: "trimmed", acc: ACCEPTORS_MAX, ident: N, below: I }, 0],
       [{ t: "votes", acc: ACCEPTORS_MAX, ident: N, from: I, to: I, decidedBelow: I, votes: emptyVotes }, votesBytes],
       [{ t: "refuse", acc: ACCEPTORS_MAX, ident: N }, 0],
+      [{ t: "hello", id: ACCEPTORS_MAX, nonce: N, leading: true, upMs: I }, 0],
     ];
     expect(cases.map(([m]) => m.t as string).sort()).toEqual(Object.keys(W.MESSAGE_FIXED_BYTES).sort());
     for (const [m, content] of cases) expect([m.t, datagram(m).length - content]).toEqual([m.t, W.MESSAGE_FIXED_BYTES[m.t]]);
@@ -116,7 +118,7 @@ describe("the wire budget is what the codec writes", () => {
   });
 
   test("every type code takes one byte; fixed-size messages fit the smallest datagram", () => {
-    for (const t of ["1a", "nack", "catchup", "trimmed", "refuse"] as const) expect(W.MESSAGE_FIXED_BYTES[t]).toBeLessThanOrEqual(W.DATAGRAM_BYTES_MIN);
+    for (const t of ["1a", "nack", "catchup", "trimmed", "refuse", "hello"] as const) expect(W.MESSAGE_FIXED_BYTES[t]).toBeLessThanOrEqual(W.DATAGRAM_BYTES_MIN);
     // [array header, version, cluster id (5 bytes), acceptor count (2), type code, …]
     const m = codec.encode({ t: "refuse", acc: 1, ident: 1 }, WIRE);
     expect(m[9]!).toBeLessThan(24);
@@ -128,7 +130,7 @@ describe("the wire budget is what the codec writes", () => {
     expect(batch.packed.length + W.BATCH_FRAMING_BYTES).toBe(400);
     const votes = (n: number): Message => ({ t: "votes", acc: 1, ident: N, from: I, to: I, decidedBelow: I, votes: Array.from({ length: n }, () => ({ inst: I, vRnd: R, vVal: batch })) });
     expect(datagram(votes(2)).length - datagram(votes(1)).length).toBe(W.ENTRY_OVERHEAD_BYTES + batch.wireBytes);
-    const twoA = (n: number): Message => ({ t: "2a", cRnd: R, nonce: N, decidedBelow: I, proposals: Array.from({ length: n }, () => ({ inst: I, cVal: batch })), notify: NO_NOTIFY });
+    const twoA = (n: number): Message => ({ t: "2a", cRnd: R, nonce: N, decidedBelow: I, proposals: Array.from({ length: n }, () => ({ inst: I, cVal: batch })), notify: NO_NOTIFY, report: REPORT_ALL });
     expect(datagram(twoA(2)).length - datagram(twoA(1)).length).toBeLessThanOrEqual(W.ENTRY_OVERHEAD_BYTES + batch.wireBytes);
   });
 
@@ -164,7 +166,7 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
     for (const proposals of [full, mixed, noOps]) {
       const chunks = chunkBySize(proposals, proposalBytes, datagramBytesMax);
       expect(chunks.flat().length).toBe(proposals.length);
-      expectFits(chunks.map((chunk) => ({ t: "2a", cRnd: R, nonce: N, proposals: chunk, decidedBelow: I, notify: NO_NOTIFY })), datagramBytesMax);
+      expectFits(chunks.map((chunk) => ({ t: "2a", cRnd: R, nonce: N, proposals: chunk, decidedBelow: I, notify: NO_NOTIFY, report: REPORT_ALL })), datagramBytesMax);
     }
   });
 
@@ -183,7 +185,7 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
     for (let batch = p.take(); batch.length > 0; batch = p.take()) {
       taken += batch.length;
       expect(batch.wireBytes).toBeLessThanOrEqual(bytesMax);
-      expectFits([{ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: I, cVal: batch }], decidedBelow: I, notify: NO_NOTIFY }], datagramBytesMax);
+      expectFits([{ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: I, cVal: batch }], decidedBelow: I, notify: NO_NOTIFY, report: REPORT_ALL }], datagramBytesMax);
     }
     expect(taken).toBe(values.length);
   });
@@ -216,9 +218,9 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
     };
     step({ t: "1a", cRnd: R, nonce: N, from: BASE, decidedBelow: BASE, acc: 0 });
     // One 2A per batch, as a leader sends them, and one 2A of every no-op (a 2B of many instances).
-    for (const [k, cVal] of batches.entries()) step({ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: BASE + k, cVal }], decidedBelow: BASE, notify: NO_NOTIFY });
+    for (const [k, cVal] of batches.entries()) step({ t: "2a", cRnd: R, nonce: N, proposals: [{ inst: BASE + k, cVal }], decidedBelow: BASE, notify: NO_NOTIFY, report: REPORT_ALL });
     const noOps = Array.from({ length: 5000 }, (_, k) => ({ inst: BASE + batches.length + 3 * k, cVal: Batch.EMPTY }));
-    step({ t: "2a", cRnd: R, nonce: N, proposals: noOps, decidedBelow: BASE, notify: NO_NOTIFY });
+    step({ t: "2a", cRnd: R, nonce: N, proposals: noOps, decidedBelow: BASE, notify: NO_NOTIFY, report: REPORT_ALL });
     step({ t: "catchup", from: BASE, to: I, decidedBelow: BASE, seenTo: I });
     step({ t: "1a", cRnd: R, nonce: N, from: BASE, decidedBelow: BASE, acc: 0 });
     for (const t of ["2b", "votes", "1b"] as const) expectFits(sentOf(all, t), datagramBytesMax);

@@ -1,4 +1,4 @@
-import { NO_NOTIFY } from "../../src/protocol/notify.ts";
+import { NO_NOTIFY, REPORT_ALL, reportList } from "../../src/protocol/notify.ts";
 import { describe, expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { b, sent, val, NONCE } from "./helpers.ts";
@@ -9,7 +9,7 @@ const msg = <M>(m: M) => ({ kind: "msg" as const, msg: m as never });
 describe("acceptor", () => {
   test("promises a higher round and reports its votes from the asked instance up", () => {
     const a = acceptor();
-    a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }, { inst: 3, cVal: b(val(1, 1)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
+    a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }, { inst: 3, cVal: b(val(1, 1)) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
     const fx = a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 1, decidedBelow: 0, acc: 0 }), 0);
     const [oneB] = sent(fx, "proposers", "1b");
     expect(oneB).toMatchObject({ acc: 2, rnd: 2002, from: 1, done: true });
@@ -29,7 +29,7 @@ describe("acceptor", () => {
   test("never accepts a 2A below its promise", () => {
     const a = acceptor();
     a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
     expect(a.voteOf(0)).toBeUndefined();
     expect(sent(fx, "learners", "2b")).toEqual([]);
     expect(sent(fx, "proposers", "nack")[0]!.rnd).toBe(2002);
@@ -38,7 +38,7 @@ describe("acceptor", () => {
   test("accepts at its promised round and sends the 2B to learners and proposers", () => {
     const a = acceptor();
     a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 2002, nonce: NONCE, proposals: [{ inst: 5, cVal: b(val(1, 0)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 2002, nonce: NONCE, proposals: [{ inst: 5, cVal: b(val(1, 0)) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
     expect(a.voteOf(5)?.vRnd).toBe(2002);
     for (const group of ["learners", "proposers"] as const) {
       expect(sent(fx, group, "2b")[0]).toMatchObject({ acc: 2, vRnd: 2002, nonce: NONCE, insts: [5] });
@@ -48,7 +48,7 @@ describe("acceptor", () => {
   test("a 2A of a higher round, without 1A, raises the promise", () => {
     const a = acceptor();
     a.step(msg({ t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
-    a.step(msg({ t: "2a", cRnd: 3003, nonce: NONCE, proposals: [{ inst: 0, cVal: b() }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
+    a.step(msg({ t: "2a", cRnd: 3003, nonce: NONCE, proposals: [{ inst: 0, cVal: b() }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
     expect(a.promised).toBe(3003);
     const fx = a.step(msg({ t: "1a", cRnd: 2002, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }), 0);
     expect(sent(fx, "proposers", "nack")[0]!.rnd).toBe(3003);
@@ -57,7 +57,7 @@ describe("acceptor", () => {
   test("splits a long history over several 1B, each within the datagram size", () => {
     const a = acceptor(400);
     const big = (i: number) => [val(1, i, "x".repeat(100))];
-    for (let i = 0; i < 10; i++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: i, cVal: big(i) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
+    for (let i = 0; i < 10; i++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: i, cVal: big(i) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
     let from = 0;
     const seen: number[] = [];
     for (let k = 0; k < 20; k++) {
@@ -73,7 +73,7 @@ describe("acceptor", () => {
 
   test("answers a Catchup with its account of the range (votes, and the decided prefix it knows)", () => {
     const a = acceptor();
-    for (const inst of [0, 1, 2, 7]) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
+    for (const inst of [0, 1, 2, 7]) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
     const fx = a.step(msg({ t: "catchup", from: 1, to: 3, decidedBelow: 0, seenTo: 0 }), 0);
     const [account] = sent(fx, "learners", "votes");
     expect(account).toMatchObject({ acc: 2, from: 1, to: 3, decidedBelow: 0 });
@@ -81,11 +81,29 @@ describe("acceptor", () => {
   });
 });
 
+describe("thrifty 2Bs", () => {
+  test("an acceptor the 2A does not name as a reporter votes (and persists) without a 2B; a retransmission naming all gets it", () => {
+    for (const gather of [false, true]) {
+      const a = new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000, gather });
+      const twoA = (report: Uint8Array) => msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }], decidedBelow: 0, notify: NO_NOTIFY, report });
+      const fx = a.step(twoA(reportList([2, 3])), 0);
+      const flushed = a.flush(0);
+      expect(a.voteOf(0)?.vRnd).toBe(1001);
+      expect(fx.persist.map((r) => r.kind)).toContain("vote");
+      expect([...fx.sends, ...flushed.sends]).toEqual([]);
+      const again = a.step(twoA(REPORT_ALL), 1);
+      expect([...sent(again, "learners", "2b"), ...sent(a.flush(1), "learners", "2b")].flatMap((m) => m.insts)).toEqual([0]);
+      const named = a.step(twoA(reportList([1, 3])), 2);
+      expect([...sent(named, "learners", "2b"), ...sent(a.flush(2), "learners", "2b")].flatMap((m) => m.insts)).toEqual([0]);
+    }
+  });
+});
+
 describe("acceptor trimming", () => {
   test("drops votes below the reported decided prefix minus the retention, and says so", () => {
     const a = new Acceptor({ id: 2, ident: 2, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 3 });
-    for (let inst = 0; inst < 10; inst++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
-    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 10, cVal: b(val(1, 10)) }], decidedBelow: 8, notify: NO_NOTIFY }), 0);
+    for (let inst = 0; inst < 10; inst++) a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
+    const fx = a.step(msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 10, cVal: b(val(1, 10)) }], decidedBelow: 8, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
     expect(fx.persist).toContainEqual({ kind: "trim", below: 5 });
     expect(a.voteOf(4)).toBeUndefined();
     expect(a.voteOf(5)?.vRnd).toBe(1001);

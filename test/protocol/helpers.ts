@@ -1,7 +1,7 @@
 import { Batch } from "../../src/protocol/batch.ts";
 import { batchBytesLimit } from "../../src/protocol/wire-budget.ts";
 import type { Delivered, Effects, Group, Message, Role } from "../../src/protocol/messages.ts";
-import { NO_NOTIFY } from "../../src/protocol/notify.ts";
+import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import type { Proposer, ProposerOptions } from "../../src/protocol/proposer.ts";
 import { batchOf, runsOf, valuesOf, valuesOfRuns, type Value } from "./values.ts";
 
@@ -86,5 +86,5 @@ export function twoB(acc: number, votes: readonly { inst: number; vRnd: number; 
 
 /** The 2A a round's owner sent for these votes (what learners pair the 2Bs with). */
 export function twoAOf(votes: readonly { inst: number; vRnd: number; vVal: Batch }[], nonce = NONCE): Message {
-  return { t: "2a", cRnd: votes[0]!.vRnd, nonce, proposals: votes.map((v) => ({ inst: v.inst, cVal: v.vVal })), decidedBelow: 0, notify: NO_NOTIFY };
+  return { t: "2a", cRnd: votes[0]!.vRnd, nonce, proposals: votes.map((v) => ({ inst: v.inst, cVal: v.vVal })), decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL };
 }

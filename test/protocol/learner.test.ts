@@ -1,4 +1,4 @@
-import { NO_NOTIFY } from "../../src/protocol/notify.ts";
+import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import { describe, expect, test } from "bun:test";
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Message } from "../../src/protocol/messages.ts";
@@ -112,7 +112,7 @@ describe("learner recovery of decided instances", () => {
   test("a 2A whose round has another owner than its votes decides nothing, and is reported", () => {
     const l = learner();
     for (const acc of [1, 2]) l.step(msg(twoB(acc, [{ inst: 0, vRnd: 1001 }], 0, 5)), 0);
-    const fx = l.step(msg({ t: "2a", cRnd: 1001, nonce: 6, proposals: [{ inst: 0, cVal: b(val(6, 0)) }], decidedBelow: 0, notify: NO_NOTIFY }), 0);
+    const fx = l.step(msg({ t: "2a", cRnd: 1001, nonce: 6, proposals: [{ inst: 0, cVal: b(val(6, 0)) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
     expect(fx.delivered).toEqual([]);
     expect(fx.violations[0]).toMatch(/two proposer incarnations in round 1001 for instance 0/);
   });

@@ -3,7 +3,7 @@
  * here failed before its fix (each fix can be switched off by a simulator mutant, which makes its
  * test fail again: see test/sim/mutants.ts).
  */
-import { NO_NOTIFY } from "../../src/protocol/notify.ts";
+import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import { describe, expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Learner } from "../../src/protocol/learner.ts";
@@ -168,7 +168,7 @@ describe("issue 10 regressions", () => {
   // could then never recover it from the acceptors' accounts.
   test("4: an acceptor keeps the decided prefix across a restart, and relearns it from learners", () => {
     const a = acceptors(1)[0]!;
-    const fx = a.step(m({ t: "2a", cRnd: 1001, nonce: 5, proposals: [{ inst: 7, cVal: b(val(1, 7)) }], decidedBelow: 7, notify: NO_NOTIFY }), 0);
+    const fx = a.step(m({ t: "2a", cRnd: 1001, nonce: 5, proposals: [{ inst: 7, cVal: b(val(1, 7)) }], decidedBelow: 7, notify: NO_NOTIFY, report: REPORT_ALL }), 0);
     expect(fx.persist).toContainEqual({ kind: "decided", below: 7 });
     const restarted = acceptors(1)[0]!;
     restarted.restore([...a.snapshot()]);

@@ -1,5 +1,5 @@
 /** The driver's order of effects: persist, then send (after the sync), then schedule. */
-import { NO_NOTIFY } from "../../src/protocol/notify.ts";
+import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import { expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import type { Group, Message, PersistRecord } from "../../src/protocol/messages.ts";
@@ -23,7 +23,7 @@ function gatheringAcceptor() {
   return { log, driver, commitDue: () => commitDue };
 }
 
-const twoA = (inst: number) => ({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0, notify: NO_NOTIFY }) as const;
+const twoA = (inst: number) => ({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }) as const;
 
 test("a gathering acceptor sends one 2B for a burst of 2As, and only after their votes are synced", () => {
   const { log, driver, commitDue } = gatheringAcceptor();

@@ -466,6 +466,7 @@ export class World {
       gather: this.rng.chance(0.7),
       // Clients learn decisions from the 2Bs (notify) always, never, or under light load.
       notifyBelowInflight: this.rng.pick([0, 2, 8, Infinity]),
+      thriftyReports: this.rng.chance(0.5),
     };
     switch (this.mutant) {
       case "ignore-vrnd":
@@ -826,6 +827,8 @@ function describe(msg: Message): string {
       return `decision ${msg.decided.map((d) => d.inst).join(",")}`;
     case "refuse":
       return `refuse acc=${msg.acc} ident=${msg.ident}`;
+    case "hello":
+      return `hello id=${msg.id} nonce=${msg.nonce}${msg.leading ? " leading" : ""} up=${msg.upMs}`;
   }
 }
 

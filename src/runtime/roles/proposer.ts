@@ -25,6 +25,7 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
     incarnation: randomIdentity(),
     gather: true, // proposes and acks once per event-loop turn
     notifyBelowInflight: 4,
+    thriftyReports: true,
   });
   const metrics = newMetrics(ctx, "proposer");
   const batchValues = metrics.histogram("paxos_batch_values", "Values per proposed instance", [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000]);
