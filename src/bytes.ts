@@ -36,10 +36,13 @@ export class OutBuffer {
     this.at += bytes.length;
   }
 
-  /** What was appended since the last take (no copy); appending goes on in a new buffer. */
+  /**
+   * What was appended since the last take (no copy); appending goes on in a new buffer of the
+   * size the last one needed (so that a steady stream does not grow one every time).
+   */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.at);
-    this.buf = new Uint8Array(OUT_BUFFER_BYTES);
+    this.buf = new Uint8Array(Math.max(OUT_BUFFER_BYTES, Math.min(this.buf.length, 2 * this.at)));
     this.at = 0;
     return out;
   }

@@ -84,9 +84,36 @@ function fields(msg: Message): Item[] {
 const flatVotes = (votes: readonly Vote[]): Item[] => votes.flatMap((v) => [v.inst, v.vRnd, v.vVal.packed]);
 const flatProposals = (ps: readonly Proposal[]): Item[] => ps.flatMap((p) => [p.inst, p.cVal.packed]);
 
-/** Decodes one datagram of this cluster; throws DecodeError when it is not a valid message. */
+/**
+ * Decodes one datagram of this cluster; throws DecodeError when it is not a valid message. The
+ * datagram is read in place (CborReader, no intermediate objects); anything it does not expect
+ * there — a malformed or unusual CBOR form, another shape — is decoded again by cbor-x, whose
+ * reading decides what is wrong with it: both readings accept the same datagrams, as the same
+ * messages (test/net/codec.test.ts).
+ */
 export function decode(bytes: Uint8Array, wire: WireId): Message {
   if (bytes.length > UDP_PAYLOAD_BYTES_MAX) throw new DecodeError("size");
+  const r = new CborReader(bytes);
+  try {
+    const n = r.arrayHead();
+    if (n >= 4) {
+      const version = r.uint();
+      const cluster = r.uint();
+      const acceptors = r.uint();
+      const type = r.uint();
+      if (version === WIRE_VERSION && cluster === wire.cluster && acceptors === wire.acceptors && Number.isInteger(type) && type < TYPE_CODES.length) {
+        const msg = fieldsOf(TYPE_CODES[type]!, new StreamFields(r, n - 4));
+        if (r.done()) return msg;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Unusual)) throw e;
+  }
+  return decodeWithCborX(bytes, wire);
+}
+
+/** Decoding by cbor-x alone (what `decode` falls back to; exported for the tests that compare both). */
+export function decodeWithCborX(bytes: Uint8Array, wire: WireId): Message {
   let raw: unknown;
   try {
     raw = decoder.decode(bytes);
@@ -97,9 +124,13 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
   if (raw[0] !== WIRE_VERSION) throw new DecodeError("version");
   if (raw[1] !== wire.cluster) throw new DecodeError("cluster");
   if (raw[2] !== wire.acceptors) throw new DecodeError("config");
-  const f = new Fields(raw, 4);
   const t = TYPE_CODES[raw[3] as number];
   if (typeof raw[3] !== "number" || t === undefined) throw new DecodeError("type");
+  return fieldsOf(t, new ArrayFields(raw, 4));
+}
+
+/** The fields of a message of type `t`, read and checked in the wire order. */
+function fieldsOf(t: TypeName, f: Fields): Message {
   let msg: Message;
   switch (t) {
     case "submit":
@@ -166,12 +197,178 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
   return msg;
 }
 
-/** Reads the fields of a decoded array in order, checking each. */
-class Fields {
+/** How a message's fields are read: in place from the datagram, or from cbor-x's decoding of it. */
+interface Fields {
+  end(): void;
+  int(max: number): number;
+  bool(): boolean;
+  bytes(): Uint8Array;
+  batch(): Batch;
+  notify(): Uint8Array;
+  report(): Uint8Array;
+  votes(): Vote[];
+  proposals(): Proposal[];
+}
+
+/** The checks shared by both readings. */
+abstract class CheckedFields implements Fields {
+  abstract end(): void;
+  abstract int(max: number): number;
+  abstract bool(): boolean;
+  abstract bytes(): Uint8Array;
+  abstract votes(): Vote[];
+  abstract proposals(): Proposal[];
+
+  batch(): Batch {
+    return batchOf(this.bytesOrField());
+  }
+
+  notify(): Uint8Array {
+    const x = this.bytes();
+    if (!validNotify(x)) throw new DecodeError("field");
+    return x;
+  }
+
+  report(): Uint8Array {
+    const x = this.bytes();
+    if (!validReport(x)) throw new DecodeError("field");
+    return x;
+  }
+
+  /** The next item if it is a byte string (else a `field` error). */
+  protected abstract bytesOrField(): unknown;
+}
+
+/** A float64 read from its bytes (little-endian in memory: x86 and arm64, which the binaries are built for). */
+const FLOAT = new Float64Array(1);
+const FLOAT_BYTES = new Uint8Array(FLOAT.buffer);
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error("codec: a little-endian machine is needed (x86-64, arm64)");
+
+/** Thrown by the in-place reader at anything it does not expect: cbor-x reads the datagram again. */
+class Unusual extends Error {}
+const UNUSUAL = new Unusual();
+
+/** Fields read in place from the datagram's CBOR. */
+class StreamFields extends CheckedFields {
+  constructor(
+    private readonly r: CborReader,
+    private left: number,
+  ) {
+    super();
+  }
+
+  private take(): void {
+    if (this.left-- <= 0) throw UNUSUAL;
+  }
+
+  end(): void {
+    if (this.left !== 0) throw UNUSUAL;
+  }
+
+  int(max: number): number {
+    this.take();
+    return checkInt(this.r.uint(), max);
+  }
+
+  bool(): boolean {
+    this.take();
+    return this.r.bool();
+  }
+
+  bytes(): Uint8Array {
+    this.take();
+    return this.r.bytes();
+  }
+
+  protected bytesOrField(): unknown {
+    return this.bytes();
+  }
+
+  votes(): Vote[] {
+    this.take();
+    const n = this.r.arrayHead();
+    if (n % 3 !== 0) throw new DecodeError("field");
+    const votes: Vote[] = [];
+    for (let i = 0; i < n; i += 3) votes.push({ inst: checkInt(this.r.uint(), INSTANCE_MAX), vRnd: checkInt(this.r.uint(), ROUND_MAX), vVal: batchOf(this.r.bytes()) });
+    return votes;
+  }
+
+  proposals(): Proposal[] {
+    this.take();
+    const n = this.r.arrayHead();
+    if (n % 2 !== 0) throw new DecodeError("field");
+    const ps: Proposal[] = [];
+    for (let i = 0; i < n; i += 2) ps.push({ inst: checkInt(this.r.uint(), INSTANCE_MAX), cVal: batchOf(this.r.bytes()) });
+    return ps;
+  }
+}
+
+/**
+ * A reader of the CBOR forms the codec writes: definite-length arrays and byte strings,
+ * booleans, unsigned integers (1, 2, 4 bytes after the head, or a float64 holding an integer).
+ * Anything else throws UNUSUAL.
+ */
+class CborReader {
+  private at = 0;
+
+  constructor(private readonly b: Uint8Array) {}
+
+  done(): boolean {
+    return this.at === this.b.length;
+  }
+
+  /** The argument of a head of major type `major` (below 2^32). */
+  private head(major: number): number {
+    const b = this.b;
+    if (this.at >= b.length) throw UNUSUAL;
+    const first = b[this.at++]!;
+    if (first >> 5 !== major) throw UNUSUAL;
+    const info = first & 0x1f;
+    if (info < 24) return info;
+    const at = this.at;
+    if (info === 24 && at + 1 <= b.length) return (this.at = at + 1), b[at]!;
+    if (info === 25 && at + 2 <= b.length) return (this.at = at + 2), b[at]! * 0x100 + b[at + 1]!;
+    if (info === 26 && at + 4 <= b.length) return (this.at = at + 4), b[at]! * 0x100_0000 + b[at + 1]! * 0x1_0000 + b[at + 2]! * 0x100 + b[at + 3]!;
+    throw UNUSUAL;
+  }
+
+  arrayHead(): number {
+    return this.head(4);
+  }
+
+  uint(): number {
+    if (this.b[this.at] === 0xfb && this.at + 9 <= this.b.length) {
+      for (let k = 0; k < 8; k++) FLOAT_BYTES[7 - k] = this.b[this.at + 1 + k]!; // big-endian on the wire
+      this.at += 9;
+      return FLOAT[0]!; // checked as an integer by the caller
+    }
+    return this.head(0);
+  }
+
+  bool(): boolean {
+    const x = this.b[this.at];
+    if (x !== 0xf4 && x !== 0xf5) throw UNUSUAL;
+    this.at++;
+    return x === 0xf5;
+  }
+
+  bytes(): Uint8Array {
+    const n = this.head(2);
+    if (this.at + n > this.b.length) throw UNUSUAL;
+    const out = this.b.subarray(this.at, this.at + n);
+    this.at += n;
+    return out;
+  }
+}
+
+/** Fields of cbor-x's decoding of a datagram, read in order. */
+class ArrayFields extends CheckedFields {
   constructor(
     private readonly raw: unknown[],
     private at: number,
-  ) {}
+  ) {
+    super();
+  }
 
   private next(): unknown {
     if (this.at >= this.raw.length) throw new DecodeError("shape");
@@ -198,20 +395,8 @@ class Fields {
     return x;
   }
 
-  batch(): Batch {
-    return batchOf(this.next());
-  }
-
-  notify(): Uint8Array {
-    const x = this.bytes();
-    if (!validNotify(x)) throw new DecodeError("field");
-    return x;
-  }
-
-  report(): Uint8Array {
-    const x = this.bytes();
-    if (!validReport(x)) throw new DecodeError("field");
-    return x;
+  protected bytesOrField(): unknown {
+    return this.next();
   }
 
   private array(stride: number): unknown[] {

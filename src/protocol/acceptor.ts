@@ -6,6 +6,7 @@ import { MESSAGE_FIXED_BYTES, MESSAGE_OVERHEAD_BYTES } from "./wire-budget.ts";
 import {
   Effects,
   INSTANCES_AHEAD_MAX,
+  NO_EFFECTS,
   type Catchup,
   type Input,
   type Phase1A,
@@ -206,13 +207,14 @@ export class Acceptor implements Role {
       const vote: Vote = { inst: p.inst, vRnd: msg.cRnd, vVal: p.cVal };
       this.hold(vote);
       insts.push(p.inst);
-      fx.persist.push({ kind: "vote", vote });
+      fx.persistRecord({ kind: "vote", vote });
     }
-    // Thrifty 2Bs: an acceptor the 2A does not name as a reporter votes without a 2B.
-    if (!reports(msg.report, this.opts.id)) return;
-    const notify = insts.length > 0 ? msg.notify : NO_NOTIFY;
-    if (this.opts.gather) this.gatherVotes(msg.cRnd, msg.nonce, insts, notify);
-    else this.send2B(msg.cRnd, msg.nonce, [{ insts, notify }], fx);
+    // Thrifty 2Bs: an acceptor the 2A does not name as a reporter tells only the proposers (who
+    // track every acceptor: who is up, who is an impostor), not learners nor clients.
+    const report = reports(msg.report, this.opts.id);
+    const notify = insts.length > 0 && report ? msg.notify : NO_NOTIFY;
+    if (this.opts.gather) this.gatherVotes(msg.cRnd, msg.nonce, report, insts, notify);
+    else this.send2B(msg.cRnd, msg.nonce, report, [{ insts, notify }], fx);
   }
 
   /**
@@ -220,10 +222,10 @@ export class Acceptor implements Role {
    * within TWO_B_INSTANCES_MAX instances and one datagram each (one also for none). A 2B that
    * passes a notify list on goes to the clients too.
    */
-  private send2B(vRnd: number, nonce: number, groups: readonly VoteGroup[], fx: Effects): void {
+  private send2B(vRnd: number, nonce: number, report: boolean, groups: readonly VoteGroup[], fx: Effects): void {
     if (groups.every((g) => g.notify.length === 0)) {
       const insts = groups.length === 1 ? groups[0]!.insts : groups.flatMap((g) => g.insts);
-      for (const chunk of chunkInstances(insts, this.opts.datagramBytesMax, TWO_B_INSTANCES_MAX)) this.send2BOf(vRnd, nonce, chunk, NO_NOTIFY, fx);
+      for (const chunk of chunkInstances(insts, this.opts.datagramBytesMax, TWO_B_INSTANCES_MAX)) this.send2BOf(vRnd, nonce, report, chunk, NO_NOTIFY, fx);
       return;
     }
     // With notify lists: groups are packed whole while they fit (a 2A's notify list fits a 2B with its instances).
@@ -232,7 +234,7 @@ export class Acceptor implements Role {
     let notify: Uint8Array[] = [];
     let bytes = 0;
     const send = (): void => {
-      for (const chunk of chunkInstances(insts, this.opts.datagramBytesMax, TWO_B_INSTANCES_MAX)) this.send2BOf(vRnd, nonce, chunk, joinNotify(notify), fx);
+      for (const chunk of chunkInstances(insts, this.opts.datagramBytesMax, TWO_B_INSTANCES_MAX)) this.send2BOf(vRnd, nonce, report, chunk, joinNotify(notify), fx);
       insts = [];
       notify = [];
       bytes = 0;
@@ -247,27 +249,28 @@ export class Acceptor implements Role {
     if (insts.length > 0 || notify.length > 0) send();
   }
 
-  private send2BOf(vRnd: number, nonce: number, insts: readonly number[], notify: Uint8Array, fx: Effects): void {
+  private send2BOf(vRnd: number, nonce: number, report: boolean, insts: readonly number[], notify: Uint8Array, fx: Effects): void {
     const twoB = { t: "2b", acc: this.opts.id, ident: this.opts.ident, vRnd, nonce, insts, decidedBelow: this.decidedPrefix, notify } as const;
-    fx.send("learners", twoB);
+    if (report) fx.send("learners", twoB);
     fx.send("proposers", twoB);
     if (notify.length > 0) fx.send("clients", twoB);
   }
 
-  /** Votes cast (persisted) whose 2B waits for `flush`, by round. */
-  private gathered: { vRnd: number; nonce: number; groups: VoteGroup[] }[] = [];
+  /** Votes cast (persisted) whose 2B waits for `flush`, by round and by whether they are reported. */
+  private gathered: { vRnd: number; nonce: number; report: boolean; groups: VoteGroup[] }[] = [];
 
-  private gatherVotes(vRnd: number, nonce: number, insts: number[], notify: Uint8Array): void {
+  private gatherVotes(vRnd: number, nonce: number, report: boolean, insts: number[], notify: Uint8Array): void {
     if (insts.length === 0) return;
-    let g = this.gathered.find((x) => x.vRnd === vRnd && x.nonce === nonce);
-    if (g === undefined) this.gathered.push((g = { vRnd, nonce, groups: [] }));
+    let g = this.gathered.find((x) => x.vRnd === vRnd && x.nonce === nonce && x.report === report);
+    if (g === undefined) this.gathered.push((g = { vRnd, nonce, report, groups: [] }));
     g.groups.push({ insts, notify });
   }
 
   /** The end of a burst of inputs: the gathered votes go out, one 2B per round (and per datagram). */
   flush(_nowMs: number): Effects {
+    if (this.gathered.length === 0) return NO_EFFECTS;
     const fx = new Effects();
-    for (const g of this.gathered) this.send2B(g.vRnd, g.nonce, g.groups, fx);
+    for (const g of this.gathered) this.send2B(g.vRnd, g.nonce, g.report, g.groups, fx);
     this.gathered = [];
     return fx;
   }
@@ -288,13 +291,13 @@ export class Acceptor implements Role {
   private noteDecided(decidedBelow: number, fx: Effects): void {
     if (decidedBelow > this.decidedHint) {
       this.decidedHint = decidedBelow;
-      fx.persist.push({ kind: "decided", below: decidedBelow });
+      fx.persistRecord({ kind: "decided", below: decidedBelow });
     }
     // Trimmed in steps, not one instance per 2A: at most trimStep more votes are kept.
     const below = decidedBelow - this.opts.retainInstances;
     if (below - this.trimmedBelow < this.trimStep) return;
     this.trim(below);
-    fx.persist.push({ kind: "trim", below });
+    fx.persistRecord({ kind: "trim", below });
   }
 
   /** How far the decided prefix moves before votes are trimmed again. */
@@ -324,7 +327,7 @@ export class Acceptor implements Role {
     if (rnd <= this.rnd) return;
     this.rnd = rnd;
     this.rndOwner = owner;
-    fx.persist.push({ kind: "promise", rnd, owner });
+    fx.persistRecord({ kind: "promise", rnd, owner });
   }
 
   /** A round above the promise, or the promised round from the incarnation it is bound to. */

@@ -2,7 +2,7 @@ import { assert } from "./assert.ts";
 import { BatchBuilder, linesPrefix, runBytes, runHeaderBytes, skipLines } from "./batch.ts";
 import { HeadQueue } from "./head-queue.ts";
 import { AcceptorIdentities } from "./identities.ts";
-import { Effects, type Input, type Phase2B, type Role } from "./messages.ts";
+import { Effects, NO_EFFECTS, type Input, type Phase2B, type Role } from "./messages.ts";
 import { forEachNotified } from "./notify.ts";
 import { majority } from "./tally.ts";
 import { BATCH_FRAMING_BYTES, UDP_PAYLOAD_BYTES_MAX } from "./wire-budget.ts";
@@ -141,12 +141,11 @@ export class Client implements Role {
 
   /** The end of a burst of inputs: the room its acks made is filled, in as few Submits as hold it (gather). */
   flush(nowMs: number): Effects {
+    if (!this.fillDue) return NO_EFFECTS;
     const fx = new Effects();
-    if (this.fillDue) {
-      this.fillDue = false;
-      this.fill(nowMs, fx);
-      this.requestWake(fx);
-    }
+    this.fillDue = false;
+    this.fill(nowMs, fx);
+    this.requestWake(fx);
     return fx;
   }
 
@@ -233,7 +232,7 @@ export class Client implements Role {
   }
 
   private ackWhole(o: OutRun, fx: Effects): void {
-    fx.acked.push({ first: o.first, count: o.count, sentAtMs: o.firstSentAtMs });
+    fx.ack({ first: o.first, count: o.count, sentAtMs: o.firstSentAtMs });
     this.unacked -= o.count;
     o.unacked = 0;
     this.out.delete(o.first);
@@ -256,7 +255,7 @@ export class Client implements Role {
         o.acked[seq - o.first] = 1;
         if (segment < 0) segment = seq;
       } else if (segment >= 0) {
-        fx.acked.push({ first: segment, count: seq - segment, sentAtMs: o.firstSentAtMs });
+        fx.ack({ first: segment, count: seq - segment, sentAtMs: o.firstSentAtMs });
         o.unacked -= seq - segment;
         this.unacked -= seq - segment;
         segment = -1;

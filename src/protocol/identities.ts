@@ -36,10 +36,10 @@ export class AcceptorIdentities {
     if (this.refusedAtMs.size > 1024) this.refusedAtMs.clear();
     this.refusedAtMs.set(key, nowMs);
     if (acc < 1 || acc > this.acceptors) {
-      fx.alerts.push({ cause: "acceptor-identity", reason: `ignoring acceptor ${acc}: the config says acceptors: ${this.acceptors} (ids 1 to ${this.acceptors})` });
+      fx.alert({ cause: "acceptor-identity", reason: `ignoring acceptor ${acc}: the config says acceptors: ${this.acceptors} (ids 1 to ${this.acceptors})` });
       return false;
     }
-    fx.alerts.push({
+    fx.alert({
       cause: "acceptor-identity",
       reason:
         `ignoring a second process answering as acceptor ${acc} (identity ${ident}; the one known is ${this.known.get(acc)}): ` +

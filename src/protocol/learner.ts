@@ -203,7 +203,7 @@ export class Learner implements Role {
       assert(inst === this.lastDelivered + 1, "a learner delivers only the instance after the last one it delivered");
       this.decided.delete(inst);
       this.recovery.delete(inst);
-      fx.deliveredInstances.push({ inst, cVal: batch });
+      fx.deliverInstance({ inst, cVal: batch });
       this.lastDelivered = inst;
       this.next = inst + 1;
       this.deliverRuns(batch, fx);
@@ -228,7 +228,7 @@ export class Learner implements Role {
       if (c.first === ids.floor && ids.above.size === 0) {
         // The common case: the run right after what this client had delivered.
         ids.add(c.first, c.end);
-        fx.delivered.push({ client: c.client, first: c.first, count: c.count, lines: c.lines });
+        fx.deliver({ client: c.client, first: c.first, count: c.count, lines: c.lines });
         continue;
       }
       const first = c.first;
@@ -236,7 +236,7 @@ export class Learner implements Role {
       const linesStart = c.linesStart;
       ids.add(c.first, c.end, (s, e) => {
         const start = skipLines(bytes, linesStart, s - first);
-        fx.delivered.push({ client: c.client, first: s, count: e - s, lines: bytes.subarray(start, skipLines(bytes, start, e - s)) });
+        fx.deliver({ client: c.client, first: s, count: e - s, lines: bytes.subarray(start, skipLines(bytes, start, e - s)) });
       });
     }
   }

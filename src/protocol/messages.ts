@@ -262,26 +262,36 @@ export interface Acked {
   readonly sentAtMs: number;
 }
 
+/** The empty list most effects hold (one per step would be garbage on every datagram). */
+const NONE = Object.freeze([]) as readonly never[];
+
+/** The list with `x` added: the shared empty list is replaced by a list of its own on the first. */
+function append<T>(list: readonly T[], x: T): readonly T[] {
+  if (list === NONE) return [x];
+  (list as T[]).push(x);
+  return list;
+}
+
 export class Effects {
   readonly sends: Send[] = [];
   /** Learner: values delivered, in the total order (runs, or parts of runs). */
-  readonly delivered: Delivered[] = [];
+  delivered: readonly Delivered[] = NONE;
   /** Learner: the instances delivered by this step, in order (for an archive). */
-  readonly deliveredInstances: Proposal[] = [];
+  deliveredInstances: readonly Proposal[] = NONE;
   /** Client: its values now known decided. */
-  readonly acked: Acked[] = [];
+  acked: readonly Acked[] = NONE;
   /**
    * Acceptor: state to make durable before any of `sends` leaves (a promise, accepted votes).
    * Without storage the runtime ignores it; with storage it writes and fsyncs first.
    */
-  readonly persist: PersistRecord[] = [];
+  persist: readonly PersistRecord[] = NONE;
   /**
    * Things that a correct cluster never shows, seen in messages (for instance two values voted in
    * one round): the role refused to act on them; the runtime logs and counts each.
    */
   readonly violations: string[] = [];
   /** Operator mistakes the role noticed and goes on despite (the runtime logs and counts them). */
-  readonly alerts: Fatal[] = [];
+  alerts: readonly Fatal[] = NONE;
   /** The role cannot go on: the process must stop with this cause. */
   fatal: Fatal | undefined = undefined;
   /** Earliest time the role wants a tick; Infinity when it waits only for messages. */
@@ -291,10 +301,38 @@ export class Effects {
     this.sends.push({ to, msg });
   }
 
+  deliver(d: Delivered): void {
+    this.delivered = append(this.delivered, d);
+  }
+
+  deliverInstance(p: Proposal): void {
+    this.deliveredInstances = append(this.deliveredInstances, p);
+  }
+
+  ack(a: Acked): void {
+    this.acked = append(this.acked, a);
+  }
+
+  persistRecord(r: PersistRecord): void {
+    this.persist = append(this.persist, r);
+  }
+
+  alert(a: Fatal): void {
+    this.alerts = append(this.alerts, a);
+  }
+
   wakeAt(ms: number): void {
     if (ms < this.wakeAtMs) this.wakeAtMs = ms;
   }
 }
+
+/** Effects of a step that asks for nothing (shared: a role's end of turn with nothing gathered). */
+export const NO_EFFECTS: Effects = (() => {
+  const fx = new Effects();
+  Object.freeze(fx.sends);
+  Object.freeze(fx.violations);
+  return Object.freeze(fx);
+})();
 
 /**
  * Why a role stops (or, as an alert, what it goes on despite): `trimmed`, a learner needs

@@ -95,10 +95,10 @@ export interface ProposerOptions {
    */
   readonly notifyBelowInflight?: number;
   /**
-   * Thrifty 2Bs: a 2A names a majority of the acceptors heard from lately as the ones that send
-   * their 2B at once (`report`); the others vote without a 2B. Learners, proposers and clients
-   * then get one message per reporter instead of one per acceptor. Retransmissions, and one 2A
-   * every REPORT_ALL_EVERY_MS, ask every acceptor. Default false: every acceptor reports.
+   * Thrifty 2Bs: a 2A names a majority of the acceptors heard from lately as reporters
+   * (`report`): only they send their 2B to the learners (and clients); the others send it to the
+   * proposers alone. Learners and clients then get one message per reporter instead of one per
+   * acceptor. Retransmissions name every acceptor. Default false: every acceptor reports.
    */
   readonly thriftyReports?: boolean;
   /** A Hello to the other proposers this often (see Hello in messages.ts). Default HELLO_EVERY_MS. */
@@ -110,10 +110,8 @@ export const HELLO_EVERY_MS = 250;
 /** Another proposer not heard for this many Hello periods is taken for gone (2As skip the proposers' group). */
 const OTHERS_HEARD_HELLOS = 4;
 
-/** Thrifty 2Bs: a 2A asks every acceptor for its 2B at least this often (to hear who is up). */
-const REPORT_ALL_EVERY_MS = 500;
-/** Thrifty 2Bs: an acceptor not heard from for this long is not named a reporter. */
-const REPORTER_HEARD_MS = 2 * REPORT_ALL_EVERY_MS;
+/** Thrifty 2Bs: an acceptor not heard from for this long (every acceptor's 2Bs reach the proposers) is not named a reporter. */
+const REPORTER_HEARD_MS = 500;
 
 /**
  * - `probing`: just started; asks a majority of acceptors for their promises (a round-0 query)
@@ -609,18 +607,14 @@ export class Proposer implements Role {
 
   /** When each acceptor was last heard (a 1B or a 2B): thrifty 2Bs name reporters among those heard lately. */
   private readonly acceptorHeardMs = new Map<number, number>();
-  private reportAllAtMs = -Infinity;
 
   /**
-   * The acceptors that send their 2B at once for a new 2A (empty: all). With thrifty 2Bs, a
-   * majority of those heard within REPORTER_HEARD_MS, lowest ids first (a stable set); every
-   * acceptor now and then, and whenever too few were heard.
+   * The acceptors that report a new 2A's votes to the learners (empty: all). With thrifty 2Bs,
+   * a majority of those heard within REPORTER_HEARD_MS, lowest ids first (a stable set); every
+   * acceptor when too few were heard.
    */
   private reporters(nowMs: number): Uint8Array {
-    if (!this.opts.thriftyReports || nowMs - this.reportAllAtMs >= REPORT_ALL_EVERY_MS) {
-      this.reportAllAtMs = nowMs;
-      return REPORT_ALL;
-    }
+    if (!this.opts.thriftyReports) return REPORT_ALL;
     const quorum = majority(this.opts.acceptors);
     const heard: number[] = [];
     for (let acc = 1; acc <= this.opts.acceptors && heard.length < quorum; acc++) {
@@ -945,7 +939,7 @@ export class Proposer implements Role {
         reason: `another process started as proposer ${this.opts.id} after this one and runs on (round ${rnd} is not this process's); this one stops, give every proposer its own id`,
       };
     } else {
-      fx.alerts.push({
+      fx.alert({
         cause: "duplicate-id",
         reason: `another process started as proposer ${this.opts.id} (round ${rnd} is not this process's); this one goes on for now, give every proposer its own id`,
       });

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { Decoder } from "cbor-x/decode";
 import { Encoder } from "cbor-x/encode";
 import { encodeArray, type Item } from "../../src/net/cbor.ts";
-import { DecodeError, WIRE_VERSION as V, decode, encode } from "../../src/net/codec.ts";
+import { DecodeError, WIRE_VERSION as V, decode, decodeWithCborX, encode } from "../../src/net/codec.ts";
+import type { Message } from "../../src/protocol/messages.ts";
 import { Prng } from "../../src/prng.ts";
 import { Batch } from "../../src/protocol/batch.ts";
 import { SAMPLES } from "./samples.ts";
@@ -63,6 +64,29 @@ describe("codec", () => {
     ];
     for (const [raw, reason] of cases) expect(() => decode(cbor.encode(raw), W)).toThrow(new DecodeError(reason as never));
     expect(() => decode(new Uint8Array([0xff, 0x00]), W)).toThrow(DecodeError);
+  });
+
+  test("reading in place and reading with cbor-x accept the same datagrams, as the same messages", () => {
+    const rng = new Prng(11);
+    const valid = SAMPLES.map((m) => encode(m, W));
+    const outcome = (f: () => Message): unknown => {
+      try {
+        return plain(f());
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        return "refused";
+      }
+    };
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = Uint8Array.from(rng.pick(valid));
+      const cut = rng.chance(0.2) ? bytes.subarray(0, rng.int(0, bytes.length)) : bytes;
+      for (let k = rng.int(0, 3); k > 0 && cut.length > 0; k--) cut[rng.int(0, cut.length - 1)]! ^= 1 << rng.int(0, 7);
+      const fast = outcome(() => decode(cut, W));
+      expect(fast).toEqual(outcome(() => decodeWithCborX(cut, W)));
+      if (fast !== "refused") accepted++;
+    }
+    expect(accepted).toBeGreaterThan(1000); // unmutated and harmlessly mutated ones
   });
 
   test("mutated datagrams never throw anything but DecodeError", () => {

@@ -82,7 +82,7 @@ describe("acceptor", () => {
 });
 
 describe("thrifty 2Bs", () => {
-  test("an acceptor the 2A does not name as a reporter votes (and persists) without a 2B; a retransmission naming all gets it", () => {
+  test("an acceptor the 2A does not name as a reporter votes (and persists) and tells only the proposers; a retransmission naming all gets its 2B to the learners", () => {
     for (const gather of [false, true]) {
       const a = new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000, gather });
       const twoA = (report: Uint8Array) => msg({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst: 0, cVal: b(val(1, 0)) }], decidedBelow: 0, notify: NO_NOTIFY, report });
@@ -90,7 +90,8 @@ describe("thrifty 2Bs", () => {
       const flushed = a.flush(0);
       expect(a.voteOf(0)?.vRnd).toBe(1001);
       expect(fx.persist.map((r) => r.kind)).toContain("vote");
-      expect([...fx.sends, ...flushed.sends]).toEqual([]);
+      const sends = [...fx.sends, ...flushed.sends];
+      expect(sends.map((s) => [s.to, s.msg.t])).toEqual([["proposers", "2b"]]);
       const again = a.step(twoA(REPORT_ALL), 1);
       expect([...sent(again, "learners", "2b"), ...sent(a.flush(1), "learners", "2b")].flatMap((m) => m.insts)).toEqual([0]);
       const named = a.step(twoA(reportList([1, 3])), 2);

@@ -16,7 +16,7 @@ function vote2B(acc: number, inst: number, vRnd: number, values: Value[]): { kin
 
 /** Steps a learner through several inputs; returns the effects of the last. */
 const stepAll = (l: Learner, inputs: { kind: "msg"; msg: Message }[], t: number) => inputs.map((i) => l.step(i, t)).reduce((all, fx) => {
-  all.delivered.push(...fx.delivered);
+  for (const d of fx.delivered) all.deliver(d);
   return all;
 });
 

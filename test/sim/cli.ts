@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { MUTANTS, type MutantName } from "./mutants.ts";
+import { FAMILIES, type Family } from "./scenario.ts";
 import { replayCommand, runSeed, type FaultCounts } from "./sim.ts";
 
 const { values } = parseArgs({
@@ -14,12 +15,13 @@ const { values } = parseArgs({
     seed: { type: "string" },
     mutant: { type: "string" },
     trace: { type: "boolean", default: false },
+    family: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (values.help) {
-  console.log(`usage: bun run sim -- --runs N [--seed S] [--mutant ${MUTANTS.join("|")}] [--trace]`);
+  console.log(`usage: bun run sim -- --runs N [--seed S] [--mutant ${MUTANTS.join("|")}] [--family mix|${FAMILIES.join("|")}] [--trace]`);
   process.exit(0);
 }
 const runs = Number(values.runs);
@@ -34,6 +36,11 @@ if (mutant !== undefined && !MUTANTS.includes(mutant)) {
   process.exit(2);
 }
 
+const family = values.family as Family | undefined;
+if (family !== undefined && family !== "mix" && !FAMILIES.includes(family as never)) {
+  console.error(`sim: unknown family '${family}'; known: mix, ${FAMILIES.join(", ")}`);
+  process.exit(2);
+}
 const started = performance.now();
 let violations = 0;
 let events = 0;
@@ -43,7 +50,7 @@ const hit: Record<string, number> = {};
 for (let i = 0; i < runs; i++) {
   const s = seed + i;
   const trace = values.trace ? (line: string) => console.log(line) : undefined;
-  const r = runSeed(s, mutant, trace);
+  const r = runSeed(s, mutant, trace, family);
   events += r.events;
   gaveUp += r.gaveUp;
   for (const [fault, n] of Object.entries(r.faults) as [keyof FaultCounts, number][]) if (n > 0) hit[fault] = (hit[fault] ?? 0) + 1;
@@ -52,7 +59,7 @@ for (let i = 0; i < runs; i++) {
     violations++;
     console.log(`FAIL seed ${s}: ${r.violations.map((v) => `${v.property}: ${v.detail}`).join("; ")}`);
     console.log(`  scenario ${JSON.stringify(r.scenario)}`);
-    console.log(`  replay: ${replayCommand(s, mutant)}`);
+    console.log(`  replay: ${replayCommand(s, mutant, family)}`);
   }
 }
 const secs = (performance.now() - started) / 1000;

@@ -92,6 +92,7 @@ export class AccountsWithoutProof extends Learner {
 /** Lets a step's replies go before the records they depend on are durable (they are appended, synced later). */
 export class SendBeforePersist extends Driver {
   override apply(fx: Effects): void {
+    if (fx.sends.length === 0) return super.apply(fx); // (the shared NO_EFFECTS is frozen)
     const sends = fx.sends.splice(0);
     super.apply(fx);
     for (const s of sends) this.host.send(s.to, s.msg);

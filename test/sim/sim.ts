@@ -37,7 +37,7 @@ import {
   StaleProbe,
   type MutantName,
 } from "./mutants.ts";
-import { LONG_DELAY_MAX_MS, randomScenario, type Scenario } from "./scenario.ts";
+import { LONG_DELAY_MAX_MS, randomScenario, type Family, type Scenario } from "./scenario.ts";
 
 export { randomScenario, type Scenario } from "./scenario.ts";
 
@@ -832,11 +832,12 @@ function describe(msg: Message): string {
   }
 }
 
-export function runSeed(seed: number, mutant?: MutantName, trace?: (line: string) => void): RunResult {
-  const scenario = randomScenario(new Prng(seed));
+/** One run from its seed; `family` draws the scenario from that family only (see FAMILIES in scenario.ts). */
+export function runSeed(seed: number, mutant?: MutantName, trace?: (line: string) => void, family?: Family): RunResult {
+  const scenario = randomScenario(new Prng(seed), family);
   return new World(seed, scenario, mutant, trace).run();
 }
 
-export function replayCommand(seed: number, mutant?: MutantName): string {
-  return `bun run sim -- --seed ${seed} --runs 1${mutant ? ` --mutant ${mutant}` : ""}`;
+export function replayCommand(seed: number, mutant?: MutantName, family?: Family): string {
+  return `bun run sim -- --seed ${seed} --runs 1${mutant ? ` --mutant ${mutant}` : ""}${family ? ` --family ${family}` : ""}`;
 }
