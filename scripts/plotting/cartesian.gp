@@ -7,5 +7,6 @@ set xlabel 'time since first submit (s)'
 set ylabel 'latency (ms)'
 set grid
 set key off
-t0 = real(system("cat logs/latency-client-*.tsv | grep -v '^#' | awk 'NR == 1 || $2 < t { t = $2 } END { print t }'"))
-plot for [f in system("ls logs/latency-client-*.tsv")] f using (($2 - t0) / 1000):3 with points pt 7 ps 0.3
+# One point per line of the logs: a run of values (seq, count, submit time, latency).
+t0 = real(system("cat logs/latency-client-*.tsv | grep -v '^#' | awk 'NR == 1 || $3 < t { t = $3 } END { print t }'"))
+plot for [f in system("ls logs/latency-client-*.tsv")] f using (($3 - t0) / 1000):4 with points pt 7 ps 0.3

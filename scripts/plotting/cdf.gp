@@ -8,6 +8,8 @@ set ylabel 'fraction of values'
 set yrange [0:1]
 set grid
 set key off
-# Sorted latencies (column 3 of every logs/latency-client-*.tsv) against their rank / count.
-n = real(system("cat logs/latency-client-*.tsv | grep -vc '^#'"))
-plot '< cat logs/latency-client-*.tsv | grep -v "^#" | cut -f3 | sort -g' using 1:($0+1)/n with lines lw 2
+# Sorted latencies (the last column of every logs/latency-client-*.tsv line, once per value of
+# the line's run: seq, count, submit time, latency) against their rank / count.
+values = "cat logs/latency-client-*.tsv | grep -v '^#' | awk -F'\\t' '{ c = NF == 4 ? $2 : 1; for (i = 0; i < c; i++) print $NF }'"
+n = real(system(values . " | wc -l"))
+plot '< '.values.' | sort -g' using 1:($0+1)/n with lines lw 2

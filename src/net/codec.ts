@@ -69,7 +69,7 @@ function fields(msg: Message): Item[] {
     case "catchup":
       return [msg.from, msg.to, msg.decidedBelow, msg.seenTo];
     case "decision":
-      return [flatProposals(msg.decided)];
+      return [flatProposals(msg.decided), msg.decidedBelow];
     case "trimmed":
       return [msg.acc, msg.ident, msg.below];
     case "votes":
@@ -77,7 +77,7 @@ function fields(msg: Message): Item[] {
     case "refuse":
       return [msg.acc, msg.ident];
     case "hello":
-      return [msg.id, msg.nonce, msg.leading, msg.upMs];
+      return [msg.id, msg.nonce, msg.leading, msg.startedMs];
   }
 }
 
@@ -178,7 +178,7 @@ function fieldsOf(t: TypeName, f: Fields): Message {
       msg = { t, from: f.int(INSTANCE_MAX), to: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), seenTo: f.int(INSTANCE_MAX) };
       break;
     case "decision":
-      msg = { t, decided: f.proposals() };
+      msg = { t, decided: f.proposals(), decidedBelow: f.int(INSTANCE_MAX) };
       break;
     case "trimmed":
       msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX), below: f.int(INSTANCE_MAX) };
@@ -190,7 +190,7 @@ function fieldsOf(t: TypeName, f: Fields): Message {
       msg = { t, acc: f.int(NODE_ID_MAX), ident: f.int(NONCE_MAX) };
       break;
     case "hello":
-      msg = { t, id: f.int(NODE_ID_MAX), nonce: f.int(NONCE_MAX), leading: f.bool(), upMs: f.int(INSTANCE_MAX) };
+      msg = { t, id: f.int(NODE_ID_MAX), nonce: f.int(NONCE_MAX), leading: f.bool(), startedMs: f.int(INSTANCE_MAX) };
       break;
   }
   f.end();

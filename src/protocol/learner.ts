@@ -75,6 +75,11 @@ export class Learner implements Role {
     return new VoteTally(quorum);
   }
 
+  /** How many acceptors must say they dropped the next instance before this learner gives up. */
+  protected trimmedQuorum(): number {
+    return majority(this.opts.acceptors);
+  }
+
   /** The next instance to deliver: every instance below it is delivered. */
   get nextInstance(): number {
     return this.next;
@@ -97,6 +102,7 @@ export class Learner implements Role {
     else if (msg === undefined) return fx;
     else if (msg.t === "decision") {
       for (const d of msg.decided) this.onDecided(d.inst, d.cVal);
+      this.noteDecidedBelow(msg.decidedBelow);
     } else if (msg.t === "2a") {
       for (const p of msg.proposals) this.onProposal(p.inst, msg.cRnd, msg.nonce, p.cVal, fx);
     } else if ((msg.t === "2b" || msg.t === "trimmed" || msg.t === "votes") && this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) {
@@ -119,9 +125,12 @@ export class Learner implements Role {
     if (r !== undefined && r !== DECIDED_VALUE_UNKNOWN) this.decided.set(inst, r); // unknown: catch-up asks for it
   }
 
-  /** A 2A: what a round proposed for an instance, paired with the round's votes. */
+  /**
+   * A 2A: what a round proposed for an instance, paired with the round's votes. A proposal alone
+   * says nothing of what exists (a stray one may be far ahead): only votes and decisions move
+   * `highestSeen`, which Catchups report and proposers fill holes up to.
+   */
   private onProposal(inst: number, vRnd: number, nonce: number, cVal: Batch, fx: Effects): void {
-    if (inst > this.highestSeen) this.highestSeen = inst;
     if (!this.open(inst)) return;
     const r = this.tally.propose(inst, vRnd, nonce, cVal, fx.violations);
     if (r !== undefined) this.decided.set(inst, r);
@@ -150,7 +159,7 @@ export class Learner implements Role {
     this.trimmedBelow.set(acc, Math.max(below, this.trimmedBelow.get(acc) ?? 0));
     this.noteDecidedBelow(below); // acceptors trim only decided instances
     const beyond = [...this.trimmedBelow.values()].filter((b) => b > this.next);
-    if (beyond.length >= majority(this.opts.acceptors) && !this.opts.archives) {
+    if (beyond.length >= this.trimmedQuorum() && !this.opts.archives) {
       fx.fatal = {
         cause: "trimmed",
         reason:

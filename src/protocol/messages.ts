@@ -205,6 +205,12 @@ export interface Trimmed {
 export interface Decision {
   readonly t: "decision";
   readonly decided: readonly Proposal[];
+  /**
+   * Every instance below is decided (the sender's knowledge), also those whose batch it does not
+   * have: a learner says so in its next Catchup, acceptors note it, and their accounts then prove
+   * those instances decided (the learner recovers them from a majority of accounts).
+   */
+  readonly decidedBelow: number;
 }
 
 /**
@@ -223,7 +229,7 @@ export interface Refuse {
 /**
  * A proposer says it is there, every few hundred milliseconds, to the other proposers: a leader
  * sends its 2As to the proposers' group only while another proposer is heard (nobody else needs
- * them), and standbys see whether anyone leads.
+ * them), standbys see whether anyone leads, and two live processes with one id find each other.
  */
 export interface Hello {
   readonly t: "hello";
@@ -233,8 +239,8 @@ export interface Hello {
   readonly nonce: number;
   /** Whether it leads now. */
   readonly leading: boolean;
-  /** How long it has been running, in milliseconds. */
-  readonly upMs: number;
+  /** When it started, by its wall clock (ms): of two processes with one id, the later one stops (id-guard.ts). */
+  readonly startedMs: number;
 }
 
 export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed | Votes | Refuse | Hello;

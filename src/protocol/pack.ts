@@ -26,11 +26,15 @@ export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number,
 
 export const proposalBytes = (p: Proposal): number => p.cVal.wireBytes + ENTRY_OVERHEAD_BYTES;
 export const voteBytes = (v: Vote): number => v.vVal.wireBytes + ENTRY_OVERHEAD_BYTES;
-/** Decided instances as Decision messages to the learners, at most `datagramsMax` datagrams. */
-export function sendDecisions(fx: Effects, decided: readonly Proposal[], datagramBytesMax: number, datagramsMax: number): void {
-  for (const chunk of chunkBySize(decided, proposalBytes, datagramBytesMax).slice(0, datagramsMax)) {
-    fx.send("learners", { t: "decision", decided: chunk });
-  }
+/**
+ * Decided instances as Decision messages to the learners, at most `datagramsMax` datagrams, each
+ * saying that every instance below `decidedBelow` is decided; with `hint`, one (with no
+ * instance) also when no batch is known, for that fact alone.
+ */
+export function sendDecisions(fx: Effects, decided: readonly Proposal[], decidedBelow: number, hint: boolean, datagramBytesMax: number, datagramsMax: number): void {
+  const chunks = chunkBySize(decided, proposalBytes, datagramBytesMax).slice(0, datagramsMax);
+  if (chunks.length === 0 && hint) chunks.push([]);
+  for (const chunk of chunks) fx.send("learners", { t: "decision", decided: chunk, decidedBelow });
 }
 
 /**

@@ -2,6 +2,7 @@ import { assert } from "./assert.ts";
 import { Batch, BatchBuilder, linesPrefix, runBytes, runHeaderBytes, skipLines, type Run } from "./batch.ts";
 import { AcceptorIdentities } from "./identities.ts";
 import { NO_NOTIFY, NotifyWriter, REPORT_ALL, joinNotify, notifyEntryBytes, reportList } from "./notify.ts";
+import { IdGuard } from "./id-guard.ts";
 import { PendingValues } from "./pending.ts";
 import {
   CATCHUP_INSTANCES_MAX,
@@ -33,8 +34,6 @@ const TALLY_KEEP_INSTANCES = 4096;
  * up to this k (16 ×: at most 9.6 s with the default takeoverMs).
  */
 const BACKOFF_EXPONENT_MAX = 4;
-/** Rounds this process created that it remembers (to tell another process's rounds of its id). */
-const OWN_ROUNDS_MAX = 4096;
 /** Values forwarded to the leader per starving check, at most. */
 const FORWARD_VALUES_MAX = 1024;
 
@@ -72,9 +71,9 @@ export interface ProposerOptions {
    */
   readonly incarnation: number;
   /**
-   * After this long since start, a round of this proposer's id that this process did not create
-   * means another live process uses the id (before, it may be a late datagram of this process's
-   * previous incarnation). Default 10 s.
+   * Hellos of another process with this proposer's id heard over this long mean a live process
+   * (a shorter burst may be late datagrams of this process's previous incarnation); see
+   * id-guard.ts. Default 10 s.
    */
   readonly duplicateGraceMs?: number;
   /** Instances one Catchup is answered for. Default CATCHUP_INSTANCES_MAX. */
@@ -103,6 +102,12 @@ export interface ProposerOptions {
   readonly thriftyReports?: boolean;
   /** A Hello to the other proposers this often (see Hello in messages.ts). Default HELLO_EVERY_MS. */
   readonly helloEveryMs?: number;
+  /**
+   * A new proposer runs its first Phase 1 no sooner than this after it started, unless it heard
+   * a leader meanwhile (a Hello, votes): a leader already there is not taken over for nothing.
+   * Default two Hello periods.
+   */
+  readonly probeWaitMs?: number;
 }
 
 /** Proposers say they are there this often. */
@@ -150,10 +155,7 @@ export class Proposer implements Role {
   protected highestRnd: number;
   private readonly nonce: number;
   private startedAtMs = NaN;
-  private readonly ownRounds = new Set<number>();
-  /** When the current episode of evidence of another process with this id began, and was last seen. */
-  private foreignSinceMs = Infinity;
-  private lastForeignMs = -Infinity;
+  private readonly idGuard: IdGuard;
 
   // Probing
   private readonly probed = new Set<number>();
@@ -215,7 +217,12 @@ export class Proposer implements Role {
     this.tally = new VoteTally(majority(opts.acceptors));
     this.acceptorIds = new AcceptorIdentities(opts.acceptors, true);
     this.takeoverDelayMs = opts.takeoverMs;
+    this.startedWallMs = Math.floor(opts.roundFloor / ROUND_STRIDE);
+    this.idGuard = new IdGuard(opts.id, opts.incarnation, this.startedWallMs, opts.duplicateGraceMs ?? 10_000, OTHERS_HEARD_HELLOS * (opts.helloEveryMs ?? HELLO_EVERY_MS));
   }
+
+  /** When this process started, by its wall clock (ms): what its Hellos say. */
+  private readonly startedWallMs: number;
 
   get round(): number {
     return this.cRnd;
@@ -277,7 +284,10 @@ export class Proposer implements Role {
           this.onAck(msg.ranges, nowMs);
           break;
         case "hello":
-          if (msg.nonce !== this.nonce) this.noteOtherProposer(nowMs);
+          if (msg.nonce === this.nonce) break; // our own, looped back
+          this.noteOtherProposer(nowMs);
+          if (msg.leading) this.leaderHeardAtMs = nowMs;
+          if (this.idGuard.onHello(msg, nowMs, fx)) this.mode = "stopped";
           break;
         default:
           break;
@@ -294,8 +304,8 @@ export class Proposer implements Role {
       case "probing":
         if (this.probed.size < majority(this.opts.acceptors)) {
           if (nowMs - this.probeSentAtMs >= this.opts.retransmitMs) this.sendProbe(nowMs, fx);
-        } else if (this.votesSeen) this.standBy(nowMs, false); // someone leads
-        else this.startPhase1(nowMs, fx); // proactive Phase 1, before any client value
+        } else if (this.votesSeen || nowMs - this.leaderHeardAtMs <= OTHERS_HEARD_HELLOS * this.helloEveryMs) this.standBy(nowMs, false); // someone leads
+        else if (nowMs - this.startedAtMs >= this.probeWaitMs) this.startPhase1(nowMs, fx); // proactive Phase 1, before any client value
         break;
       case "phase1":
         if (nowMs - this.p1SentAtMs < this.opts.retransmitMs) break;
@@ -327,7 +337,7 @@ export class Proposer implements Role {
     fx.wakeAt(this.helloSentAtMs + this.helloEveryMs);
     switch (this.mode) {
       case "probing":
-        fx.wakeAt(this.probed.size < majority(this.opts.acceptors) ? this.probeSentAtMs + this.opts.retransmitMs : nowMs);
+        fx.wakeAt(this.probed.size < majority(this.opts.acceptors) ? this.probeSentAtMs + this.opts.retransmitMs : Math.max(nowMs, this.startedAtMs + this.probeWaitMs));
         break;
       case "phase1":
         fx.wakeAt(this.p1SentAtMs + this.opts.retransmitMs);
@@ -446,7 +456,6 @@ export class Proposer implements Role {
     if (this.cRnd !== 0) this.counters.takeovers++; // not this incarnation's first Phase 1
     this.cRnd = nextRound(this.highestRnd, this.opts.id);
     this.highestRnd = this.cRnd;
-    this.noteOwnRound(this.cRnd);
     this.mode = "phase1";
     this.p1From = this.firstUndecided;
     this.p1Coverage.clear();
@@ -456,11 +465,6 @@ export class Proposer implements Role {
     this.p1SentAtMs = nowMs;
     this.p1Decided = 0;
     this.send1A(this.p1From, 0, fx);
-  }
-
-  private noteOwnRound(rnd: number): void {
-    this.ownRounds.add(rnd);
-    if (this.ownRounds.size > OWN_ROUNDS_MAX) this.ownRounds.delete(this.ownRounds.values().next().value!);
   }
 
   /** A 1A of our round from `from`, to every acceptor (`acc` 0) or to one. */
@@ -479,8 +483,6 @@ export class Proposer implements Role {
 
   private onPhase1B(msg: Phase1B, nowMs: number, fx: Effects): void {
     if (msg.nonce !== this.nonce) this.noteOtherProposer(nowMs);
-    this.checkOwnership(msg.rnd, msg.nonce, nowMs, fx);
-    if (this.mode === "stopped") return;
     this.noteRound(msg.rnd, nowMs);
     // Only answers to this incarnation's own 1A count: a promise of the same round to another
     // incarnation (one that started with the same id) is not ours.
@@ -591,9 +593,13 @@ export class Proposer implements Role {
     return this.opts.helloEveryMs ?? HELLO_EVERY_MS;
   }
 
+  private get probeWaitMs(): number {
+    return this.opts.probeWaitMs ?? 2 * this.helloEveryMs;
+  }
+
   private sendHello(nowMs: number, fx: Effects): void {
     this.helloSentAtMs = nowMs;
-    fx.send("proposers", { t: "hello", id: this.opts.id, nonce: this.nonce, leading: this.mode === "leader", upMs: Math.max(0, Math.round(nowMs - this.startedAtMs)) });
+    fx.send("proposers", { t: "hello", id: this.opts.id, nonce: this.nonce, leading: this.mode === "leader", startedMs: this.startedWallMs });
   }
 
   private noteOtherProposer(nowMs: number): void {
@@ -694,8 +700,7 @@ export class Proposer implements Role {
   private onPhase2A(msg: Phase2A, nowMs: number, fx: Effects): void {
     if (msg.nonce === this.nonce || msg.proposals.length === 0) return; // our own, looped back
     this.noteOtherProposer(nowMs);
-    this.checkOwnership(msg.cRnd, msg.nonce, nowMs, fx);
-    if (this.mode === "stopped") return;
+    this.leaderHeardAtMs = nowMs;
     for (const p of msg.proposals) {
       if (p.inst < this.decidedKeptFrom) continue;
       const known = this.decided.get(p.inst);
@@ -708,11 +713,7 @@ export class Proposer implements Role {
 
   private onPhase2B(msg: Phase2B, nowMs: number, fx: Effects): void {
     if (this.mode === "probing") this.votesSeen = true; // someone is deciding
-    if (msg.insts.length > 0) {
-      this.checkOwnership(msg.vRnd, msg.nonce, nowMs, fx);
-      if (this.mode === "stopped") return;
-      this.noteRound(msg.vRnd, nowMs);
-    }
+    if (msg.insts.length > 0) this.noteRound(msg.vRnd, nowMs);
     for (const inst of msg.insts) {
       if (this.decided.has(inst) || inst < this.firstUndecided) continue;
       const r = this.tally.add(msg.acc, inst, msg.vRnd, msg.nonce, undefined, fx.violations);
@@ -825,6 +826,7 @@ export class Proposer implements Role {
   private standBy(nowMs: number, preempted: boolean): void {
     if (preempted) this.failedAttempts = Math.min(this.failedAttempts + 1, BACKOFF_EXPONENT_MAX);
     this.mode = "standby";
+    this.leaderHeardAtMs = nowMs; // someone leads (or did, a moment ago)
     for (const f of this.inflight.values()) this.values.requeue(f.cVal, nowMs);
     this.inflight.clear();
     this.values.clearInflight();
@@ -858,8 +860,14 @@ export class Proposer implements Role {
     if (oldest !== undefined) at = Math.max(oldest.heardAtMs, this.lastDecisionMs) + this.takeoverDelayMs;
     if (this.starvingSinceMs < Infinity) at = Math.min(at, this.starvingSinceMs + this.takeoverDelayMs);
     if (this.holeSinceMs < Infinity) at = Math.min(at, this.holeSinceMs + this.takeoverDelayMs);
-    return at === Infinity ? at : Math.max(at, this.notBeforeMs);
+    // No leader heard (no Hello saying so, no 2A, no decision) for a few Hello periods: it is
+    // gone, work or not (an idle cluster must have a leader when work comes).
+    at = Math.min(at, Math.max(this.leaderHeardAtMs, this.lastDecisionMs) + OTHERS_HEARD_HELLOS * this.helloEveryMs + this.takeoverDelayMs);
+    return Math.max(at, this.notBeforeMs);
   }
+
+  /** When another proposer was last heard leading (a Hello saying so, or its 2A). */
+  private leaderHeardAtMs = -Infinity;
 
   /**
    * Values whose client has had nothing decided since they arrived, for takeoverMs: the leader
@@ -904,54 +912,13 @@ export class Proposer implements Role {
     }
   }
 
-  /**
-   * A round of this proposer's id that this process did not create, or a promise of one of its
-   * rounds to another incarnation, can only come from another process with the same id: a late
-   * datagram of this process's previous incarnation soon after a restart, or a live duplicate.
-   * Two proposers with one id stay safe (acceptors bind rounds to one incarnation), but it is an
-   * operator's mistake. Evidence that began while this process was starting (within the grace
-   * period) and goes on after it means another process was already running: this one stops.
-   * Evidence that began later means another process started after this one: this one goes on
-   * and says so (the other one stops if it hears this one); if that evidence lasts two grace
-   * periods the other one did not stop (it never heard this one, e.g. because this one stood by
-   * while it led), and this one stops instead. Either way one of the two stops.
-   */
-  private checkOwnership(rnd: number, nonce: number, nowMs: number, fx: Effects): void {
-    if (rnd === 0 || rnd % ROUND_STRIDE !== this.opts.id) return;
-    if (this.ownRounds.has(rnd) && nonce === this.nonce) return;
-    const graceMs = this.opts.duplicateGraceMs ?? 10_000;
-    if (nowMs - this.lastForeignMs > graceMs) this.foreignSinceMs = nowMs; // a new episode
-    this.lastForeignMs = nowMs;
-    const graceEndMs = this.startedAtMs + graceMs;
-    if (nowMs < graceEndMs) return;
-    if (this.foreignSinceMs < graceEndMs) {
-      this.mode = "stopped";
-      fx.fatal = {
-        cause: "duplicate-id",
-        reason: `another process is running proposer ${this.opts.id} (round ${rnd} is not this process's, and it was running when this one started); give every proposer its own id`,
-      };
-    } else if (nowMs - this.foreignSinceMs >= 2 * graceMs) {
-      // A newcomer that lasted two grace periods is a live process, not a stray late datagram; it
-      // was not told (a standby sends nothing in its own round), so this one stops instead.
-      this.mode = "stopped";
-      fx.fatal = {
-        cause: "duplicate-id",
-        reason: `another process started as proposer ${this.opts.id} after this one and runs on (round ${rnd} is not this process's); this one stops, give every proposer its own id`,
-      };
-    } else {
-      fx.alert({
-        cause: "duplicate-id",
-        reason: `another process started as proposer ${this.opts.id} (round ${rnd} is not this process's); this one goes on for now, give every proposer its own id`,
-      });
-    }
-  }
-
   // ---- catch-up ----
 
   /**
-   * Answers a learner with the instances it asks that this proposer saw decided. The request
-   * also tells what the learner knows decided (skip it) and how far it heard of votes: an
-   * instance below that which this proposer does not know decided is a hole to fill.
+   * Answers a learner with the instances it asks that this proposer saw decided, and the decided
+   * prefix it knows. The request also tells what the learner knows decided (skip it) and how far
+   * it heard of votes: an instance below that which this proposer does not know decided is a
+   * hole to fill.
    */
   private onCatchup(msg: Catchup, nowMs: number, fx: Effects): void {
     if (msg.decidedBelow > this.firstUndecided) this.skipDecidedBelow(msg.decidedBelow, nowMs);
@@ -961,7 +928,10 @@ export class Proposer implements Role {
       const cVal = this.decided.get(inst);
       if (cVal !== undefined && cVal !== null) decided.push({ inst, cVal });
     }
-    sendDecisions(fx, decided, this.opts.datagramBytesMax, this.opts.catchupDatagramsMax);
+    // The learner knows less of the decided prefix than this proposer: say so, also for instances
+    // whose batch this proposer never saw (the learner's next Catchup tells the acceptors, whose
+    // accounts then let it recover them).
+    sendDecisions(fx, decided, this.firstUndecided, msg.decidedBelow < this.firstUndecided, this.opts.datagramBytesMax, this.opts.catchupDatagramsMax);
     if (msg.seenTo > msg.from && msg.from >= this.firstUndecided && !this.decided.has(msg.from)) {
       // Bounded like proposals: a stray request cannot make a leader fill billions of no-ops.
       this.holeTop = Math.max(this.holeTop, Math.min(msg.seenTo - 1, this.firstUndecided + (this.opts.instancesAheadMax ?? INSTANCES_AHEAD_MAX)));

@@ -70,11 +70,11 @@ export const MESSAGE_FIXED_BYTES = {
   "2a": ENVELOPE + ROUND + NONCE + LENGTH + INSTANCE + LENGTH + LENGTH, // cRnd, nonce, proposals, decidedBelow, notify, report: 62
   "2b": ENVELOPE + ACC + NONCE + ROUND + NONCE + LENGTH + INSTANCE + LENGTH, // acc, ident, vRnd, nonce, insts, decidedBelow, notify: 70
   catchup: ENVELOPE + INSTANCE * 4, // from, to, decidedBelow, seenTo: 62
-  decision: ENVELOPE + LENGTH, // decided: 29
+  decision: ENVELOPE + LENGTH + INSTANCE, // decided, decidedBelow: 38
   trimmed: ENVELOPE + ACC + NONCE + INSTANCE, // acc, ident, below: 46
   votes: ENVELOPE + ACC + NONCE + INSTANCE * 3 + LENGTH, // acc, ident, from, to, decidedBelow, votes: 67
   refuse: ENVELOPE + ACC + NONCE, // acc, ident: 37
-  hello: ENVELOPE + ACC + NONCE + BOOL + INSTANCE, // id, nonce, leading, upMs: 47
+  hello: ENVELOPE + ACC + NONCE + BOOL + INSTANCE, // id, nonce, leading, startedMs: 47
 } as const;
 
 /** The fixed part of the largest message (a 1B): what a packer reserves in each datagram. */

@@ -34,7 +34,7 @@ function forgeries(round: number): { to: Group; msg: Message }[] {
       const vote = twoB(acc, [{ inst, vRnd: round }]);
       out.push({ to: "learners", msg: vote }, { to: "proposers", msg: vote });
     }
-    out.push({ to: "learners", msg: { t: "decision", decided: [{ inst, cVal: foreign(inst) }] } });
+    out.push({ to: "learners", msg: { t: "decision", decided: [{ inst, cVal: foreign(inst) }], decidedBelow: 0 } });
     out.push({ to: "proposers", msg: { t: "submit", runs: foreign(inst), via: 0 } });
     out.push({ to: "clients", msg: { t: "ack", ranges: [1, inst, 1] } });
   }

@@ -25,11 +25,11 @@ const SAMPLES: { [T in Message["t"]]: Extract<Message, { t: T }> } = {
   "2a": { t: "2a", cRnd: 501, nonce: 502, proposals: [{ inst: 1, cVal: batch }], decidedBelow: 503, notify: new Uint8Array([1, 7, 9, 1]), report: reportList([1, 2]) },
   "2b": { t: "2b", acc: 601, ident: 602, vRnd: 603, nonce: 604, insts: [5, 3, 4], decidedBelow: 605, notify: new Uint8Array([1, 7, 9, 1]) },
   catchup: { t: "catchup", from: 701, to: 702, decidedBelow: 703, seenTo: 704 },
-  decision: { t: "decision", decided: [{ inst: 1, cVal: batch }] },
+  decision: { t: "decision", decided: [{ inst: 1, cVal: batch }], decidedBelow: 851 },
   trimmed: { t: "trimmed", acc: 801, ident: 802, below: 803 },
   votes: { t: "votes", acc: 901, ident: 902, from: 903, to: 904, decidedBelow: 905, votes: [{ inst: 1, vRnd: 2, vVal: batch }] },
   refuse: { t: "refuse", acc: 1001, ident: 1002 },
-  hello: { t: "hello", id: 1101, nonce: 1102, leading: true, upMs: 1103 },
+  hello: { t: "hello", id: 1101, nonce: 1102, leading: true, startedMs: 1103 },
 };
 
 const raw = new Decoder({ useRecords: false, mapsAsObjects: false } as never);

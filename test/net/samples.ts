@@ -17,7 +17,7 @@ export const SAMPLES: Message[] = [
   { t: "2a", cRnd: 5005, nonce: NONCE, proposals: [{ inst: 0, cVal: batch }, { inst: 1, cVal: b() }], decidedBelow: 7, notify: notify.finish(), report: reportList([1, 3, 255]) },
   { t: "2b", acc: 1, ident: 1, vRnd: 5005, nonce: NONCE, insts: [12, 13, 11, 2 ** 47], decidedBelow: 9, notify: notify.finish() },
   { t: "catchup", from: 10, to: 4106, decidedBelow: 0, seenTo: 0 },
-  { t: "decision", decided: [{ inst: 7, cVal: batch }] },
+  { t: "decision", decided: [{ inst: 7, cVal: batch }], decidedBelow: 2 ** 47 },
   { t: "trimmed", acc: 2, ident: 2, below: 1000 },
-  { t: "hello", id: 999, nonce: NONCE, leading: false, upMs: 2 ** 40 },
+  { t: "hello", id: 999, nonce: NONCE, leading: false, startedMs: 2 ** 40 },
 ];

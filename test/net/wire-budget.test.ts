@@ -106,11 +106,11 @@ describe("the wire budget is what the codec writes", () => {
       [{ t: "2a", cRnd: R, nonce: N, proposals: emptyProposals, decidedBelow: I, notify, report }, proposalsBytes + notify.length + report.length],
       [{ t: "2b", acc: ACCEPTORS_MAX, ident: N, vRnd: R, nonce: N, insts, decidedBelow: I, notify }, instsBytes + notify.length],
       [{ t: "catchup", from: I, to: I, decidedBelow: I, seenTo: I }, 0],
-      [{ t: "decision", decided: emptyProposals }, proposalsBytes],
+      [{ t: "decision", decided: emptyProposals, decidedBelow: I }, proposalsBytes],
       [{ t: "trimmed", acc: ACCEPTORS_MAX, ident: N, below: I }, 0],
       [{ t: "votes", acc: ACCEPTORS_MAX, ident: N, from: I, to: I, decidedBelow: I, votes: emptyVotes }, votesBytes],
       [{ t: "refuse", acc: ACCEPTORS_MAX, ident: N }, 0],
-      [{ t: "hello", id: ACCEPTORS_MAX, nonce: N, leading: true, upMs: I }, 0],
+      [{ t: "hello", id: ACCEPTORS_MAX, nonce: N, leading: true, startedMs: I }, 0],
     ];
     expect(cases.map(([m]) => m.t as string).sort()).toEqual(Object.keys(W.MESSAGE_FIXED_BYTES).sort());
     for (const [m, content] of cases) expect([m.t, datagram(m).length - content]).toEqual([m.t, W.MESSAGE_FIXED_BYTES[m.t]]);
@@ -201,7 +201,7 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
   test("Decisions packed for a catch-up", () => {
     const decided = assortedBatches(bytesMax, 500).map((cVal, k) => ({ inst: BASE + k, cVal }));
     const fx = new Effects();
-    sendDecisions(fx, decided, datagramBytesMax, 1_000_000);
+    sendDecisions(fx, decided, I, true, datagramBytesMax, 1_000_000);
     const sent = sentOf(fx, "decision");
     expect(sent.flatMap((m) => (m.t === "decision" ? m.decided : [])).length).toBe(decided.length);
     expectFits(sent, datagramBytesMax);

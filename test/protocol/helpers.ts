@@ -73,6 +73,7 @@ export const proposerOptions = (over: Partial<ProposerOptions> = {}): ProposerOp
   roundFloor: 0,
   retainInstances: 1_000_000,
   incarnation: NONCE,
+  probeWaitMs: 0,
   ...over,
 });
 

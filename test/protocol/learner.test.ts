@@ -55,7 +55,7 @@ describe("learner", () => {
 
   test("accepts a Decision relayed by a proposer", () => {
     const l = learner();
-    const fx = l.step(msg({ t: "decision", decided: [{ inst: 0, cVal: b(val(4, 2)) }] }), 0);
+    const fx = l.step(msg({ t: "decision", decided: [{ inst: 0, cVal: b(val(4, 2)) }], decidedBelow: 1 }), 0);
     expect(ids(fx.delivered)).toEqual(["4:2"]);
   });
 

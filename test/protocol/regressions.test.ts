@@ -112,35 +112,9 @@ describe("issue 10 regressions", () => {
     expect([l.step(vote(2), 0), l.step(vote(3), 0)].flatMap((f) => f.delivered)).toEqual([]); // a majority, but in a broken round
   });
 
-  test("2: a proposer that keeps seeing rounds of its id it did not create, after its start, stops (exit code 5)", () => {
-    const p = new Proposer(proposerOptions({ id: 1, incarnation: 21, duplicateGraceMs: 1000 }));
-    startProposer(p, 0);
-    const foreign = (t: number) => p.step(m(twoB(1, [{ inst: 0, vRnd: 9_000_001, vVal: b() }], 0)), t);
-    expect(foreign(500).fatal).toBeUndefined(); // a late datagram of an earlier incarnation, maybe
-    const fx = foreign(1500); // it goes on: another process has this id, and was there first
-    expect(fx.fatal).toEqual({ cause: "duplicate-id", reason: expect.stringMatching(/another process is running proposer 1/) });
-    const q = new Proposer(proposerOptions({ id: 1, incarnation: 22, duplicateGraceMs: 1000 }));
-    startProposer(q, 0);
-    const later = q.step(m(twoB(1, [{ inst: 0, vRnd: 9_000_001, vVal: b() }], 0)), 5000);
-    expect(later.fatal).toBeUndefined(); // first seen long after it started: the other one is newer and stops
-    expect(later.alerts[0]?.reason).toMatch(/another process started as proposer 1/);
-  });
-
-  // Found by a new user: a second proposer 1 started while the first stood by idle took over; the
-  // first only said so, the newcomer never heard the first (a standby sends nothing in its round):
-  // two processes ran as proposer 1 for good.
-  test("2b: an older proposer that keeps seeing a newer one with its id for two grace periods stops (exit code 5)", () => {
-    const q = new Proposer(proposerOptions({ id: 1, incarnation: 22, duplicateGraceMs: 1000 }));
-    startProposer(q, 0);
-    const foreign = (t: number) => q.step(m(twoB(1, [{ inst: 0, vRnd: 9_000_001, vVal: b() }], 0)), t);
-    // Sporadic evidence (a late datagram now and then) only raises alerts.
-    for (const t of [5000, 6500, 8000]) expect(foreign(t).fatal).toBeUndefined();
-    // A live newcomer: evidence all along, for two grace periods.
-    const stops: (string | undefined)[] = [];
-    for (let t = 20_000; t <= 22_500; t += 250) stops.push(foreign(t).fatal?.reason);
-    expect(stops.slice(0, 8).every((r) => r === undefined)).toBe(true); // before 22,000
-    expect(stops.find((r) => r !== undefined)).toMatch(/another process started as proposer 1 after this one .*this one stops/);
-  });
+  // Item 2's later findings (a proposer stopped by late datagrams of its previous life, two live
+  // ones with sparse traffic both running on): superseded by Hello-based detection, see
+  // test/protocol/issue20.test.ts (item 7).
 
   // Item 3. After a whole-cluster restart acceptors report a decided prefix far below their votes;
   // a new leader capped what it re-proposed at that prefix + INSTANCES_AHEAD_MAX and proposed new
@@ -261,7 +235,10 @@ describe("issue 10 regressions", () => {
     const vote = { inst: 1, vRnd: 1001, vVal: b({ ...val(1, 1), floor: 1 }) };
     p.step(m(twoAOf([vote])), 60); // the leader's 2A, then the acceptors' 2Bs
     for (const acc of [1, 2]) p.step(m(twoB(acc, [vote], 1)), 60);
-    for (let t = 61; t < 3000; t += 10) expect(to(p.step(tick, t), "acceptors")).toEqual([]);
+    for (let t = 61; t < 3000; t += 10) {
+      if (t % 250 === 11) p.step(m({ t: "hello", id: 1, nonce: 7, leading: true, startedMs: 0 }), t); // the leader is there
+      expect(to(p.step(tick, t), "acceptors")).toEqual([]);
+    }
   });
 
   test("7: a leader whose waiting values all turned out decided proposes no empty batch", () => {
@@ -443,6 +420,7 @@ describe("review findings", () => {
     for (const acc of [1, 2]) leader.step(m(twoB(acc, [{ inst: 0, vRnd: 1001 }], 0, 94)), 1); // decided; p missed it
     p.step(m(submitOf([val(1, 0)])), 1);
     for (let t = 2; t < 3000; t += 10) {
+      for (const hello of sent(leader.step(tick, t), "proposers", "hello")) p.step(m(hello), t);
       const fx = p.step(tick, t);
       for (const fwd of sent(fx, "proposers", "submit")) {
         p.step(m(fwd), t); // its own forward, by loopback

@@ -21,7 +21,7 @@ test("an invariant failure logs the invariant and exits 70", async () => {
     import { encode } from "${SRC}/net/codec.ts";
     const role = { step() { assert(false, "a planted invariant"); } };
     const node = new Node({ config: DEFAULT_CONFIG, group: "learners", role, log: createLogger("learner-1", false), loss: 0, seed: 1 });
-    node.onDatagram(encode({ t: "decision", decided: [] }, { cluster: DEFAULT_CONFIG.cluster, acceptors: DEFAULT_CONFIG.acceptors }));
+    node.onDatagram(encode({ t: "decision", decided: [], decidedBelow: 0 }, { cluster: DEFAULT_CONFIG.cluster, acceptors: DEFAULT_CONFIG.acceptors }));
     console.log("went on");
   `;
   const p = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });

@@ -27,6 +27,10 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
  *   an instance chosen before the run (fast-forward history) is delivered with its batch;
  * - one value per round: no two different batches are ever voted for one (instance, round), in
  *   any 2B, 1B or catch-up account on the network;
+ * - one value chosen per instance: from the votes acceptors send (2B, 1B, accounts), an instance
+ *   is chosen in a round once a majority of acceptors voted in it; a second round of that
+ *   instance chosen with another batch is a violation, whether or not any learner delivers either
+ *   (the batch of a round is the one its 2A or a vote carrying it names);
  * - after healing, every live learner gets every value delivered anywhere and every value of the
  *   live clients (`checkLiveness`).
  */
@@ -38,6 +42,12 @@ export class SafetyChecker {
   private readonly decisions = new Map<number, Uint8Array>();
   private readonly chosen = new Map<number, Batch>();
   private readonly votes = new Map<string, Uint8Array>();
+  /** Per (instance, round): the acceptors seen voting in it. */
+  private readonly voters = new Map<string, Set<number>>();
+  /** Per instance: the batch chosen (the first round a majority voted in), once known. */
+  private readonly chosenByVotes = new Map<number, { vRnd: number; bytes: Uint8Array | undefined }>();
+  /** Acceptors in the cluster (a majority chooses). */
+  quorum = 2;
   private readonly acked = new Set<string>();
   readonly violations: Violation[] = [];
 
@@ -105,13 +115,63 @@ export class SafetyChecker {
     }
   }
 
-  /** A vote seen on the network (2B, 1B or a catch-up account). */
-  observeVote(inst: number, vRnd: number, vVal: Batch): void {
+  /**
+   * What a round proposed or an acceptor voted for (a 2A, or a vote carried by a 1B or an account):
+   * the batch of (instance, round), and, for a vote, its acceptor (`acc` 0: a 2A, no vote).
+   */
+  observeVote(inst: number, vRnd: number, vVal: Batch, acc = 0): void {
     const key = `${inst}:${vRnd}`;
     const bytes = vVal.packed;
     const first = this.votes.get(key);
     if (first === undefined) this.votes.set(key, bytes);
     else if (first !== bytes && !sameBytes(first, bytes)) this.fail("round-conflict", `two different batches voted for instance ${inst} in round ${vRnd}`);
+    if (acc !== 0) this.observe2B(acc, inst, vRnd);
+    else this.checkChosen(inst);
+  }
+
+  /** Acceptor `acc` voted in round `vRnd` for `inst` (a 2B: no batch). */
+  observe2B(acc: number, inst: number, vRnd: number): void {
+    const key = `${inst}:${vRnd}`;
+    let set = this.voters.get(key);
+    if (set === undefined) this.voters.set(key, (set = new Set()));
+    if (set.has(acc)) return;
+    set.add(acc);
+    if (set.size !== this.quorum) return;
+    const known = this.chosenByVotes.get(inst);
+    if (known === undefined) this.chosenByVotes.set(inst, { vRnd, bytes: undefined });
+    else if (known.vRnd !== vRnd) this.compareChosen(inst, known, vRnd);
+    this.checkChosen(inst);
+  }
+
+  /** Fills in the chosen batch of an instance once its round's batch is known; compares rounds chosen. */
+  private checkChosen(inst: number): void {
+    const c = this.chosenByVotes.get(inst);
+    if (c === undefined || c.bytes !== undefined) return;
+    c.bytes = this.votes.get(`${inst}:${c.vRnd}`);
+  }
+
+  private readonly chosenRounds = new Map<number, number[]>();
+
+  private compareChosen(inst: number, first: { vRnd: number }, vRnd: number): void {
+    // Rounds chosen at one instance must all have one batch: compared whenever both batches are known.
+    const rounds = this.chosenRounds.get(inst) ?? [first.vRnd];
+    rounds.push(vRnd);
+    this.chosenRounds.set(inst, rounds);
+    const batches = rounds.map((r) => this.votes.get(`${inst}:${r}`)).filter((b): b is Uint8Array => b !== undefined);
+    for (const b of batches) {
+      if (!sameBytes(b, batches[0]!)) {
+        this.fail("agreement", `instance ${inst} was chosen in rounds ${rounds.join(", ")} with different batches (from the acceptors' votes)`);
+        return;
+      }
+    }
+  }
+
+  /** At the end of a run: rounds chosen at one instance whose batches became known late are compared too. */
+  checkChosenAtEnd(): void {
+    for (const [inst, rounds] of this.chosenRounds) {
+      const batches = rounds.map((r) => this.votes.get(`${inst}:${r}`)).filter((b): b is Uint8Array => b !== undefined);
+      if (batches.some((b) => !sameBytes(b, batches[0]!))) this.fail("agreement", `instance ${inst} was chosen in rounds ${rounds.join(", ")} with different batches (from the acceptors' votes)`);
+    }
   }
 
   /** Whether every live learner has everything it must have (the run may end). */

@@ -8,6 +8,7 @@ import type { Batch, Effects, Message } from "../../src/protocol/messages.ts";
 import { Proposer } from "../../src/protocol/proposer.ts";
 import { VoteTally } from "../../src/protocol/tally.ts";
 import { Driver } from "../../src/runtime/driver.ts";
+import type { Family } from "./scenario.ts";
 
 /** Accepts a 2A whatever its round, even below the promise. */
 export class AcceptLowerRound extends Acceptor {
@@ -89,6 +90,50 @@ export class AccountsWithoutProof extends Learner {
   }
 }
 
+/** Ignores how far a stuck learner heard of votes (`seenTo`): no hole is filled for it. */
+export class IgnoreSeenTo extends Proposer {
+  override step(input: Parameters<Proposer["step"]>[0], nowMs: number): Effects {
+    if (input.kind === "msg" && input.msg.t === "catchup") return super.step({ kind: "msg", msg: { ...input.msg, seenTo: 0 } }, nowMs);
+    return super.step(input, nowMs);
+  }
+}
+
+/** An acceptor that does not note the decided prefix learners tell it in their Catchups. */
+export class ForgetDecidedHint extends Acceptor {
+  override step(input: Parameters<Acceptor["step"]>[0], nowMs: number): Effects {
+    if (input.kind === "msg" && input.msg.t === "catchup") return super.step({ kind: "msg", msg: { ...input.msg, decidedBelow: 0 } }, nowMs);
+    return super.step(input, nowMs);
+  }
+}
+
+/** Gives up on the first Trimmed answer, not on a majority of them. */
+export class GiveUpOnOneTrimmed extends Learner {
+  protected override trimmedQuorum(): number {
+    return 1;
+  }
+}
+
+/** Acks the values of each 2A it sends, as if proposing were deciding. */
+export class AckOnPropose extends Proposer {
+  override step(input: Parameters<Proposer["step"]>[0], nowMs: number): Effects {
+    return this.ackProposed(super.step(input, nowMs));
+  }
+
+  override flush(nowMs: number): Effects {
+    return this.ackProposed(super.flush(nowMs));
+  }
+
+  private ackProposed(fx: Effects): Effects {
+    const ranges: number[] = [];
+    for (const s of fx.sends) {
+      if (s.to !== "acceptors" || s.msg.t !== "2a") continue;
+      for (const p of s.msg.proposals) for (const c = p.cVal.cursor(); c.next(); ) ranges.push(c.client, c.first, c.count);
+    }
+    if (ranges.length > 0) fx.send("clients", { t: "ack", ranges });
+    return fx;
+  }
+}
+
 /** Lets a step's replies go before the records they depend on are durable (they are appended, synced later). */
 export class SendBeforePersist extends Driver {
   override apply(fx: Effects): void {
@@ -115,5 +160,29 @@ export const MUTANTS = [
   "accounts-without-proof",
   "forget-on-restart",
   "send-before-persist",
+  "ignore-seen-to",
+  "forget-decided-hint",
+  "give-up-on-one-trimmed",
+  "ack-on-propose",
 ] as const;
 export type MutantName = (typeof MUTANTS)[number];
+
+/**
+ * Where each mutant is looked for when it is rare in the mix of faults: the family aimed at the
+ * state it breaks (see FAMILIES in scenario.ts). The others are looked for in the mix.
+ */
+export const MUTANT_FAMILY: Partial<Record<MutantName, Family>> = {
+  "send-before-persist": "durable-crashes",
+  "forget-decided-hint": "stranded",
+  "ignore-seen-to": "stranded",
+};
+
+/**
+ * Mutants of a mechanism that another one now covers, so that no run is expected to catch them:
+ * `ignore-seen-to` switches off the Phase 1 a proposer runs for a hole a stuck learner reports,
+ * but a standby also takes over as soon as it hears no leader (Hellos), and that Phase 1 recovers
+ * the same instances, sooner. The mechanism stays as a second way out (Hellos lost, a leader
+ * that hears learners but whose Hellos do not get through).
+ */
+export const COVERED_MUTANTS: readonly MutantName[] = ["ignore-seen-to"];
+

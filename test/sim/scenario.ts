@@ -65,6 +65,8 @@ export interface Scenario {
   /** Short takeover timeouts make proposers compete (and expose more interleavings). */
   readonly takeoverMs: number;
   readonly retransmitMs: number;
+  /** Proposers' Hello period (a new proposer waits two for a leader before its first Phase 1). */
+  readonly helloEveryMs: number;
   /** Instances acceptors (and proposers) keep below the decided prefix; small values trim. */
   readonly retainInstances: number;
   /** Every datagram goes through the real wire codec (encode, then decode at each receiver). */
@@ -75,6 +77,21 @@ export interface Scenario {
    * and with bounds scaled down so that runs reach past them.
    */
   readonly history: HistoryScenario | undefined;
+  /** The `stranded` family's events (see FAMILIES). */
+  readonly stranded?: StrandedScenario;
+}
+
+/**
+ * Instances decided that no live process can serve at once: at `crashAtMs` (after the load) the
+ * leader (proposer 1) and acceptor 1 crash for good; until then the other proposers heard
+ * nothing (`all`) or nothing of the leader (`leader`: its 2As, not the acceptors' 2Bs); late
+ * learners start after the crash, with the cluster idle.
+ */
+export interface StrandedScenario {
+  readonly crashAtMs: number;
+  /** From here on acceptor 3 misses the leader's 2As. */
+  readonly lastTwoAsFromMs: number;
+  readonly standbyCut: "all" | "leader";
 }
 
 export interface HistoryScenario {
@@ -94,8 +111,14 @@ export const LONG_DELAY_MAX_MS = 3000;
  *   (their replies held), while proposers with short timeouts contend and values keep coming:
  *   a reply that left before its record was durable is then lost with it (mutant
  *   send-before-persist).
+ * - `stranded`: the leader and an acceptor crash for good after the load, the other proposers
+ *   having missed the leader's 2As (or everything), and learners start late in the idle cluster:
+ *   they must recover instances nobody but the acceptors' votes can serve, from accounts that
+ *   prove them decided (the prefix a proposer knows, passed on by learners: mutant
+ *   forget-decided-hint) or from a proposer that runs Phase 1 for a learner's hole (mutant
+ *   ignore-seen-to).
  */
-export const FAMILIES = ["durable-crashes"] as const;
+export const FAMILIES = ["durable-crashes", "stranded"] as const;
 export type Family = "mix" | (typeof FAMILIES)[number];
 
 /** A run's scenario: the mix, or now and then (or always, when `only` names one) a family's. */
@@ -131,6 +154,38 @@ export function randomScenario(rng: Prng, only?: Family): Scenario {
         retainInstances: 1_000_000,
         loss: 0.1 + rng.next() * 0.2,
       };
+    case "stranded": {
+      const loadMs = rng.int(50, 300);
+      return {
+        ...mix,
+        family,
+        acceptors: 3,
+        proposers: rng.int(2, 3),
+        twinProposer: false,
+        learners: rng.int(1, 3),
+        lateLearners: 1,
+        clients: rng.int(1, 2),
+        valuesPerClient: rng.int(2, 10),
+        loadMs,
+        chaosMs: loadMs + rng.int(400, 1500),
+        loss: rng.chance(0.5) ? rng.next() * 0.05 : 0,
+        duplication: 0,
+        longDelays: 0,
+        replaysPerSec: 0,
+        partitions: 0,
+        clockJumps: 0,
+        acceptorCrashes: 0,
+        acceptorRestarts: 0,
+        wholeClusterRestart: false,
+        proposerCrashes: 0,
+        proposerRestarts: 0,
+        learnerRestarts: 0,
+        clientRestarts: 0,
+        history: undefined,
+        retainInstances: 1_000_000,
+        stranded: { crashAtMs: loadMs + rng.int(20, 100), lastTwoAsFromMs: loadMs * rng.next(), standbyCut: rng.chance(0.5) ? "all" : "leader" },
+      };
+    }
   }
 }
 
@@ -181,6 +236,7 @@ function mixScenario(rng: Prng): Scenario {
     chaosMs: rng.int(200, 2000),
     takeoverMs: rng.pick([20, 60, 120]),
     retransmitMs: rng.pick([10, 40]),
+    helloEveryMs: rng.pick([10, 25, 50]),
     wire: rng.chance(0.125),
     retainInstances: rng.chance(0.25) ? rng.int(1, 8) : 1_000_000,
     history,

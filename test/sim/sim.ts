@@ -28,6 +28,10 @@ import { buildHistory, type History } from "./history.ts";
 import {
   AcceptLowerRound,
   AccountsWithoutProof,
+  AckOnPropose,
+  ForgetDecidedHint,
+  GiveUpOnOneTrimmed,
+  IgnoreSeenTo,
   CapDropsVotes,
   IgnoreEchoedNonce,
   IgnoreVRnd,
@@ -244,10 +248,14 @@ export class World {
       this.events++;
       ev.run();
       if (this.checker.violations.length > 0) break;
-      if ((this.healed || this.nowMs >= (s.loadMs ?? Infinity)) && this.settled()) break;
+      // A run may end once everything is delivered: after healing, or after the load (in the
+      // stranded family, once its crash happened and its late learners started).
+      const quietFromMs = s.stranded !== undefined ? s.stranded.crashAtMs + 400 : (s.loadMs ?? Infinity);
+      if ((this.healed || this.nowMs >= quietFromMs) && this.settled()) break;
     }
     // Progress is owed while a proposer is up; only twins that found each other may all have stopped.
     const canProgress = this.byGroup.proposers.some((p) => p.alive) || this.faults.duplicateIdStops === 0;
+    this.checker.checkChosenAtEnd();
     if (this.checker.violations.length === 0 && !this.settled() && canProgress) this.checker.checkLiveness(this.checkedLearners());
     for (const p of this.byGroup.proposers) if (p.alive) this.faults.takeovers += (p.role as Proposer).counters.takeovers;
     for (const p of this.byGroup.acceptors) if (p.disk) this.faults.diskFaults += Object.values(p.disk.faults).reduce((a, b) => a + b, 0);
@@ -270,6 +278,7 @@ export class World {
   private build(): void {
     const s = this.scenario;
     const rng = this.rng;
+    this.checker.quorum = Math.floor(s.acceptors / 2) + 1;
     if (s.history !== undefined) {
       this.history = buildHistory(s.history, s.acceptors, rng);
       this.faults.histories++;
@@ -277,7 +286,10 @@ export class World {
       for (const v of this.history.values) this.checker.submit(v, false);
     }
     for (let i = 1; i <= s.acceptors; i++) this.addProc("acceptor", i, 0);
-    for (let i = 1; i <= s.proposers; i++) this.addProc("proposer", i, i === 1 && s.twinProposer ? 0 : rng.next() * 20);
+    // In the stranded family proposer 1 leads: the others start once it does (they see its votes).
+    const proposerStartMs = (i: number): number =>
+      s.stranded !== undefined ? (i === 1 ? 0 : 2 * s.helloEveryMs + 50 + rng.next() * 20) : i === 1 && s.twinProposer ? 0 : rng.next() * 20;
+    for (let i = 1; i <= s.proposers; i++) this.addProc("proposer", i, proposerStartMs(i));
     if (s.twinProposer) {
       this.faults.twinProposers++;
       // A copy of proposer 1's unit on another machine: the same id, clocks in step (NTP).
@@ -288,7 +300,8 @@ export class World {
     }
     for (let i = 1; i <= s.learners; i++) {
       const late = i > s.learners - s.lateLearners;
-      this.addProc("learner", i, late ? rng.next() * s.chaosMs * 1.5 : 0);
+      const lateAtMs = s.stranded !== undefined ? s.stranded.crashAtMs + 50 + rng.next() * 300 : rng.next() * s.chaosMs * 1.5;
+      this.addProc("learner", i, late ? lateAtMs : 0);
     }
     for (let i = 1; i <= s.clients; i++) this.addClientLoad(this.addProc("client", i, 0));
     this.scheduleFaults();
@@ -435,7 +448,13 @@ export class World {
     };
     const m = this.mutant;
     const acceptor =
-      m === "accept-lower-round" ? new AcceptLowerRound(opts) : m === "no-round-binding" || m === "stale-probe" ? new NoRoundBinding(opts) : new Acceptor(opts);
+      m === "accept-lower-round"
+        ? new AcceptLowerRound(opts)
+        : m === "no-round-binding" || m === "stale-probe"
+          ? new NoRoundBinding(opts)
+          : m === "forget-decided-hint"
+            ? new ForgetDecidedHint(opts)
+            : new Acceptor(opts);
     if (loaded !== undefined && (m !== "forget-on-restart" || proc.gen === 1)) acceptor.restore(loaded.loaded.records);
     return acceptor;
   }
@@ -467,6 +486,8 @@ export class World {
       // Clients learn decisions from the 2Bs (notify) always, never, or under light load.
       notifyBelowInflight: this.rng.pick([0, 2, 8, Infinity]),
       thriftyReports: this.rng.chance(0.5),
+      // Hellos on the simulation's time scale (its timers are tens of milliseconds).
+      helloEveryMs: s.helloEveryMs,
     };
     switch (this.mutant) {
       case "ignore-vrnd":
@@ -477,6 +498,10 @@ export class World {
         return new StaleProbe(opts);
       case "cap-drops-votes":
         return new CapDropsVotes(opts);
+      case "ignore-seen-to":
+        return new IgnoreSeenTo(opts);
+      case "ack-on-propose":
+        return new AckOnPropose(opts);
       default:
         return new Proposer(opts);
     }
@@ -494,6 +519,7 @@ export class World {
     };
     if (this.mutant === "learn-from-one") return new LearnFromOne(opts);
     if (this.mutant === "accounts-without-proof") return new AccountsWithoutProof(opts);
+    if (this.mutant === "give-up-on-one-trimmed") return new GiveUpOnOneTrimmed(opts);
     return new Learner(opts);
   }
 
@@ -535,6 +561,7 @@ export class World {
 
   private scheduleFaults(): void {
     const s = this.scenario;
+    if (s.stranded !== undefined) this.scheduleStranded(s.stranded);
     const at = () => this.rng.next() * s.chaosMs;
     const pick = (kind: Kind, count: number): Proc[] => {
       const members = this.procs.filter((p) => p.kind === kind && !p.name.endsWith("twin"));
@@ -599,6 +626,31 @@ export class World {
     p.gen++; // its pending timers and commits die with it
     p.disk?.crash(this.rng);
     this.trace?.(`${this.nowMs.toFixed(2)} CRASH ${p.name}${restarts ? " (restarts)" : ""}`);
+  }
+
+  /** The `stranded` family: proposers other than 1 miss the leader (or everything), then the leader and acceptor 1 crash. */
+  private scheduleStranded(st: NonNullable<Scenario["stranded"]>): void {
+    const leader = this.byGroup.proposers[0]!;
+    const standbys = new Set(this.byGroup.proposers.slice(1));
+    const cuts: Cut[] =
+      st.standbyCut === "all"
+        ? [
+            { from: standbys, to: new Set(this.procs.filter((p) => !standbys.has(p))) },
+            { from: new Set(this.procs.filter((p) => !standbys.has(p))), to: standbys },
+          ]
+        : [{ from: new Set([leader]), to: standbys }];
+    this.cuts.push(...cuts);
+    this.faults.partitions++;
+    // Acceptor 3 misses the leader's last 2As: their instances are decided by acceptors 1 and 2
+    // alone, and acceptor 1 dies with the leader.
+    const lastTwoAs: Cut = { from: new Set([leader]), to: new Set([this.byGroup.acceptors[2]!]) };
+    this.queue.push(st.lastTwoAsFromMs, () => this.cuts.push(lastTwoAs));
+    cuts.push(lastTwoAs);
+    this.queue.push(st.crashAtMs, () => {
+      this.crash(leader);
+      this.crash(this.byGroup.acceptors[0]!);
+      for (const c of cuts) this.cuts.splice(this.cuts.indexOf(c), 1);
+    });
   }
 
   /** A one-way cut, a two-way split, or the current leader isolated with a minority of acceptors. */
@@ -702,8 +754,9 @@ export class World {
 
   /** Every vote on the network goes to the checker: one batch per (instance, round). Bounds reached are counted. */
   private observe(msg: Message): void {
-    if (msg.t === "1b" || msg.t === "votes") for (const v of msg.votes) this.checker.observeVote(v.inst, v.vRnd, v.vVal);
+    if (msg.t === "1b" || msg.t === "votes") for (const v of msg.votes) this.checker.observeVote(v.inst, v.vRnd, v.vVal, msg.acc);
     else if (msg.t === "2a") for (const p of msg.proposals) this.checker.observeVote(p.inst, msg.cRnd, p.cVal);
+    else if (msg.t === "2b") for (const inst of msg.insts) this.checker.observe2B(msg.acc, inst, msg.vRnd);
     const h = this.scenario.history;
     if (msg.t === "1b" && !msg.done) this.faults.multiPiece1Bs++;
     else if (msg.t === "catchup" && msg.to - msg.from === (h?.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX) && msg.seenTo > msg.to) this.faults.catchupsAtLimit++;
@@ -758,8 +811,10 @@ export class World {
     if (fx.fatal === undefined) return;
     this.trace?.(`${this.nowMs.toFixed(2)} ${proc.name} STOPS: ${fx.fatal.reason}`);
     if (fx.fatal.cause === "trimmed") {
-      // What it needs was trimmed: legitimate only with trimming on.
-      if (this.scenario.retainInstances >= 1_000_000) this.checker.fail("false-alarm", `${proc.name} gave up without trimming: ${fx.fatal.reason}`);
+      // What it needs was trimmed: legitimate only when a majority of acceptors really dropped it.
+      const next = (proc.role as Learner).nextInstance;
+      const trimmed = this.byGroup.acceptors.filter((a) => (a.role as unknown as { trimmedBelow: number }).trimmedBelow > next).length;
+      if (trimmed < this.checker.quorum) this.checker.fail("false-alarm", `${proc.name} gave up though only ${trimmed} acceptor(s) dropped instance ${next}: ${fx.fatal.reason}`);
       this.gaveUp++;
     } else {
       if (fx.fatal.cause !== "duplicate-id" || !this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}`);
@@ -828,7 +883,7 @@ function describe(msg: Message): string {
     case "refuse":
       return `refuse acc=${msg.acc} ident=${msg.ident}`;
     case "hello":
-      return `hello id=${msg.id} nonce=${msg.nonce}${msg.leading ? " leading" : ""} up=${msg.upMs}`;
+      return `hello id=${msg.id} nonce=${msg.nonce}${msg.leading ? " leading" : ""} up=${msg.startedMs}`;
   }
 }
 

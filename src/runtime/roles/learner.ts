@@ -145,7 +145,7 @@ function serveArchive(archive: LearnerArchive, msg: Catchup, c: Config): Effects
   const fx = new Effects();
   try {
     const decided = archive.read(msg.from, msg.to, c.network.datagramBytesMax * CATCHUP_DATAGRAMS_MAX);
-    sendDecisions(fx, decided, c.network.datagramBytesMax, CATCHUP_DATAGRAMS_MAX);
+    sendDecisions(fx, decided, 0, false, c.network.datagramBytesMax, CATCHUP_DATAGRAMS_MAX);
   } catch (e) {
     if (!(e instanceof StorageError)) throw e;
     fx.fatal = { cause: "storage", reason: `the learner archive is damaged: ${e.message}; not serving from it (move it away and restart)` };
