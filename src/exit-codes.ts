@@ -13,7 +13,7 @@ export const EXIT = {
   storage: 3,
   /** A learner needs instances that every source has dropped (acceptor.retainInstances). */
   trimmed: 4,
-  /** Another live process uses this process's role and id. */
+  /** Another live process uses this process's role and id, or holds its files (a durable acceptor's log, a learner's --output or archive). */
   duplicateId: 5,
   /** A learner cannot write its output (disk full, I/O error, a bad --output file). */
   output: 6,

@@ -24,9 +24,14 @@ export class LearnerArchive {
 
   private constructor(private readonly log: RecordLog) {}
 
+  /** The archive file of learner `learnerId` in `dir`. */
+  static pathOf(dir: string, learnerId: number): string {
+    return join(dir, `learner-${learnerId}.archive`);
+  }
+
   static open(dir: string, clusterId: number, learnerId: number, io: FileIO = nodeFileIO): LearnerArchive {
     io.mkdirp(dir);
-    const opened = RecordLog.open(join(dir, `learner-${learnerId}.archive`), MAGIC, clusterId, learnerId, decodeInst, io, true);
+    const opened = RecordLog.open(LearnerArchive.pathOf(dir, learnerId), MAGIC, clusterId, learnerId, decodeInst, io, true);
     const archive = new LearnerArchive(opened.log);
     for (const r of opened.records) archive.noteAt(r.value, r.offset);
     return archive;

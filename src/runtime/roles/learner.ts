@@ -15,7 +15,7 @@ import { LearnerArchive } from "../../storage/learner-archive.ts";
 import { LearnerOutputFile, type OutputPosition } from "../../storage/learner-output.ts";
 import { RecentInstances } from "../recent.ts";
 import { StdoutLines } from "../stdout.ts";
-import { CATCHUP_DATAGRAMS_MAX, fatal, fatalExit, newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
+import { CATCHUP_DATAGRAMS_MAX, fatal, fatalExit, lockFiles, newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
 
 /** A learner writes its position to --output's FILE.pos at most this often (its FILE at every flush). */
 const OUTPUT_POSITION_EVERY_MS = 1000;
@@ -25,6 +25,12 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   let archive: LearnerArchive | undefined;
   let file: LearnerOutputFile | undefined;
   let resumed: OutputPosition | undefined;
+  // Before either is opened (opening truncates a torn tail): a second learner on them would interleave its writes.
+  const locked = lockFiles(ctx, [
+    ...(ctx.output !== undefined ? [{ file: ctx.output, what: "this learner's --output", create: true, failCode: EXIT.output }] : []),
+    ...(c.learner.archive !== null ? [{ file: LearnerArchive.pathOf(c.learner.archive, ctx.id), what: `learner ${ctx.id}'s archive`, create: true, failCode: EXIT.storage }] : []),
+  ]);
+  if (locked !== undefined) return locked;
   try {
     if (c.learner.archive !== null) archive = LearnerArchive.open(c.learner.archive, c.cluster, ctx.id);
   } catch (e) {
