@@ -13,7 +13,7 @@
  */
 import { dirname } from "node:path";
 import type { IdsSnapshot } from "../protocol/ids.ts";
-import { nodeFileIO, type FileIO } from "./file-io.ts";
+import { nodeFileIO, type FileIO, type StatIO } from "./file-io.ts";
 import { StorageError } from "./record-log.ts";
 import { OutBuffer } from "../bytes.ts";
 
@@ -54,16 +54,28 @@ export class LearnerOutputFile {
   }
 
   /**
+   * Refuses (StorageError) a FILE or FILE.pos that is there but is not a regular file (a
+   * directory, /dev/full), without reading or writing anything; returns what is there.
+   */
+  static check(path: string, io: StatIO = nodeFileIO): { size: number; posStat: { size: number } | undefined } {
+    const size = regularFile(io, path, "--output names the file the delivered values are appended to")?.size ?? 0;
+    return { size, posStat: regularFile(io, `${path}.pos`, "it should be this output's position") };
+  }
+
+  /**
    * Opens FILE for appending and returns where an earlier run stopped (undefined: a first run).
    * FILE without FILE.pos (a file this did not write, or whose position was lost) is refused, as
    * is a position of another learner or cluster, or a FILE shorter than its position says.
    */
-  static open(path: string, cluster: number, learner: number, io: FileIO = nodeFileIO): { output: LearnerOutputFile; resumed: OutputPosition | undefined } {
+  static open(path: string, cluster: number, learner: number, io: FileIO & StatIO = nodeFileIO): { output: LearnerOutputFile; resumed: OutputPosition | undefined } {
     const posPath = `${path}.pos`;
-    const size = io.exists(path) ? io.readAll(path).length : 0;
+    // Sizes from the file system, never by reading: FILE may hold gigabytes (or be /dev/full).
+    const { size, posStat } = LearnerOutputFile.check(path, io);
     let pos: PositionFile | undefined;
-    if (io.exists(posPath)) pos = parsePosition(io.readAll(posPath), posPath);
-    else if (size > 0) {
+    if (posStat !== undefined) {
+      if (posStat.size > POSITION_BYTES_MAX) throw new StorageError(`${posPath} is not a learner output position (${posStat.size} bytes, more than any position holds)`);
+      pos = parsePosition(io.readAll(posPath), posPath);
+    } else if (size > 0) {
       throw new StorageError(`${path} holds ${size} bytes but has no ${posPath}: it was not written by --output (or its position was lost); move it away, or remove it to start over`);
     }
     if (pos !== undefined) {
@@ -73,7 +85,7 @@ export class LearnerOutputFile {
       if (size < pos.bytes) throw new StorageError(`${path} has ${size} bytes, fewer than the ${pos.bytes} its position ${posPath} records: it was truncated or replaced`);
     }
     io.mkdirp(dirname(path));
-    const fd = io.open(path, !io.exists(path));
+    const fd = io.open(path, io.stat(path) === undefined);
     const bytes = pos?.bytes ?? 0;
     io.truncate(fd, bytes); // a torn last line, or values written after the last position
     io.sync(fd);
@@ -114,6 +126,16 @@ export class LearnerOutputFile {
     this.flush(position, nowMs, 0, true);
     this.io.close(this.fd);
   }
+}
+
+/** A position holds a few numbers per client: far less than this. */
+const POSITION_BYTES_MAX = 64 * 1024 * 1024;
+
+/** What is at `path` when it is a regular file (undefined: nothing); anything else is refused, with `why` it must be a file. */
+function regularFile(io: StatIO, path: string, why: string): { size: number } | undefined {
+  const s = io.stat(path);
+  if (s !== undefined && s.kind !== "file") throw new StorageError(`${path} is a ${s.kind}, not a regular file: ${why}`);
+  return s;
 }
 
 function parsePosition(bytes: Uint8Array, path: string): PositionFile {

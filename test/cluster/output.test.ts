@@ -3,7 +3,7 @@
  * --output FILE survives kill -9 at any point, and stdout errors end the learner as a filter ends.
  */
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, Cluster, ensureBinary, exitOf, sleep, values, waitFor } from "./harness.ts";
 
@@ -77,6 +77,19 @@ describe("learner output (compiled binary)", () => {
     expect(await Promise.race([learner.exited, sleep(10_000).then(() => "still running")])).toBe(6);
     expect(await new Response(learner.stderr).text()).toMatch(/cannot write the learner's output: ENOSPC/);
   }, 60_000);
+
+  // Issue 20: `--output /dev/full` read 4.2 GB before failing, a directory gave EISDIR without its path.
+  test("--output that is not a regular file: one sentence naming it, exit 6, nothing read or created beside it", async () => {
+    const c = (cluster = new Cluster());
+    const dir = join(c.dir, "a-directory");
+    mkdirSync(dir);
+    for (const [path, kind] of [["/dev/full", "a character device"], [dir, "a directory"]] as const) {
+      const p = c.start("learner", 1, ["--output", path]);
+      expect(await exitOf(p, 10_000)).toBe(6);
+      expect(p.stderr.trimEnd().split("\n")).toEqual([`paxos: cannot use the output file: ${path} is ${kind}, not a regular file: --output names the file the delivered values are appended to`]);
+      expect(existsSync(`${path}.lock`)).toBe(false);
+    }
+  }, 30_000);
 
   test("--output refuses a file it did not write", async () => {
     const c = (cluster = new Cluster());

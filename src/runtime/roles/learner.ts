@@ -25,6 +25,12 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   let archive: LearnerArchive | undefined;
   let file: LearnerOutputFile | undefined;
   let resumed: OutputPosition | undefined;
+  try {
+    if (ctx.output !== undefined) LearnerOutputFile.check(ctx.output); // before a lock file is made beside it
+  } catch (e) {
+    fatal(ctx, `cannot use the output file: ${(e as Error).message}`);
+    return EXIT.output;
+  }
   // Before either is opened (opening truncates a torn tail): a second learner on them would interleave its writes.
   const locked = lockFiles(ctx, [
     ...(ctx.output !== undefined ? [{ file: ctx.output, what: "this learner's --output", create: true, failCode: EXIT.output }] : []),

@@ -1,0 +1,71 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nodeFileIO, type FileIO } from "../../src/storage/file-io.ts";
+import { LearnerOutputFile } from "../../src/storage/learner-output.ts";
+
+const dir = () => mkdtempSync(join(tmpdir(), "paxos-output-"));
+const lines = (...xs: string[]) => new TextEncoder().encode(xs.map((x) => `${x}\n`).join(""));
+const at = (next: number, values: number) => () => ({ next, values, ids: [] });
+
+/** The real file system, counting the bytes read from each path. */
+function countingIO(): { io: typeof nodeFileIO; readBytes: Map<string, number> } {
+  const readBytes = new Map<string, number>();
+  const io = { ...nodeFileIO } as typeof nodeFileIO & FileIO;
+  io.readAll = (path) => {
+    const bytes = nodeFileIO.readAll(path);
+    readBytes.set(path, (readBytes.get(path) ?? 0) + bytes.length);
+    return bytes;
+  };
+  return { io, readBytes };
+}
+
+describe("a learner's --output file", () => {
+  test("written, then reopened: resumes at its position, after a torn tail", () => {
+    const path = join(dir(), "out.txt");
+    const first = LearnerOutputFile.open(path, 7, 1);
+    expect(first.resumed).toBeUndefined();
+    first.output.write(lines("a", "b"));
+    first.output.close(at(3, 2), 0);
+    writeFileSync(path, "a\nb\ntorn", { flag: "w" });
+    const again = LearnerOutputFile.open(path, 7, 1);
+    expect(again.resumed).toEqual({ next: 3, values: 2, ids: [] });
+    expect(readFileSync(path, "utf8")).toBe("a\nb\n");
+    again.output.close(at(3, 2), 0);
+  });
+
+  // Issue 20: a restart read the whole output file into memory to learn its size (3.2 GB of RSS
+  // for a 3 GiB file); resuming must cost the same whatever the file's size.
+  test("resuming reads the position only, never the output file, however large", () => {
+    const path = join(dir(), "big.txt");
+    const first = LearnerOutputFile.open(path, 7, 1);
+    first.output.write(lines("x"));
+    first.output.close(at(1, 1), 0);
+    const pos = JSON.parse(readFileSync(`${path}.pos`, "utf8"));
+    const size = 64 * 1024 * 1024;
+    truncateSync(path, size); // sparse: costs no disk
+    writeFileSync(`${path}.pos`, JSON.stringify({ ...pos, bytes: size }));
+    const { io, readBytes } = countingIO();
+    const again = LearnerOutputFile.open(path, 7, 1, io);
+    expect(again.resumed?.next).toBe(1);
+    expect(readBytes.get(path) ?? 0).toBe(0);
+    expect([...readBytes.values()].reduce((a, b) => a + b, 0)).toBeLessThan(4096);
+    again.output.close(at(1, 1), 0);
+  });
+
+  // Issue 20: `--output DIR` said "EISDIR: illegal operation on a directory" without a path, and
+  // `--output /dev/full` read 4.2 GB of zeros before failing.
+  test("a path that is not a regular file is refused with a sentence naming it", () => {
+    const d = dir();
+    const sub = join(d, "a-directory");
+    mkdirSync(sub);
+    expect(() => LearnerOutputFile.open(sub, 7, 1)).toThrow(`${sub} is a directory, not a regular file: --output names the file the delivered values are appended to`);
+    const { io, readBytes } = countingIO();
+    expect(() => LearnerOutputFile.open("/dev/full", 7, 1, io)).toThrow("/dev/full is a character device, not a regular file: --output names the file the delivered values are appended to");
+    expect(readBytes.size).toBe(0);
+    const out = join(d, "out.txt");
+    mkdirSync(`${out}.pos`);
+    expect(() => LearnerOutputFile.open(out, 7, 1)).toThrow(`${out}.pos is a directory, not a regular file: it should be this output's position`);
+  });
+});
