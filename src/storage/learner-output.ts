@@ -12,17 +12,43 @@
  * killed.
  */
 import { dirname } from "node:path";
-import type { IdsSnapshot } from "../protocol/ids.ts";
+import { SeqRanges, type IdsSnapshot } from "../protocol/ids.ts";
 import { nodeFileIO, type FileIO, type StatIO } from "./file-io.ts";
 import { StorageError } from "./record-log.ts";
 import { OutBuffer } from "../bytes.ts";
 
 export interface OutputPosition {
-  /** The next instance to deliver: every value of the instances below is in the file. */
+  /**
+   * The next instance to deliver: every value of the instances below is in the file (and those
+   * of this one that `ids` holds, when the output was cut inside it: see cutPosition).
+   */
   readonly next: number;
   /** Values in the file. */
   readonly values: number;
+  /** The ids of every value in the file: a restart delivers no other value twice, and none of these. */
   readonly ids: IdsSnapshot;
+}
+
+/**
+ * The position of an output cut inside what one learner step delivered (`--count` reached in the
+ * middle of a batch, or before the step's last batch): `stepFirst`, the first instance that step
+ * delivered, is delivered again after a restart, and the ids it skips are all the learner had
+ * delivered (`delivered`) but the `unwritten` runs. So a restart writes exactly the rest.
+ */
+export function cutPosition(stepFirst: number, values: number, delivered: IdsSnapshot, unwritten: readonly { client: number; first: number; count: number }[]): OutputPosition {
+  const byClient = new Map<number, SeqRanges>();
+  for (const [client, floor, ranges] of delivered) {
+    const seqs = new SeqRanges();
+    seqs.add(0, floor);
+    for (let k = 0; k + 1 < ranges.length; k += 2) seqs.add(ranges[k]!, ranges[k + 1]!);
+    byClient.set(client, seqs);
+  }
+  for (const run of unwritten) byClient.get(run.client)?.remove(run.first, run.first + run.count);
+  const ids: IdsSnapshot = [...byClient].map(([client, seqs]) => {
+    const flat = seqs.toArray();
+    return flat[0] === 0 ? [client, flat[1]!, flat.slice(2)] : [client, 0, flat];
+  });
+  return { next: stepFirst, values, ids };
 }
 
 interface PositionFile extends OutputPosition {

@@ -54,6 +54,28 @@ describe("learner output (compiled binary)", () => {
     expect(lines(file)).toEqual(steady.lines());
   }, 120_000);
 
+  // Issue 20: stopping at --count inside a batch recorded the next instance as the position, so a
+  // restart never wrote the rest of that batch (c31..c50 of one batch lost in a 50-value run).
+  test("--output with --count cut inside a batch, then restarted: the file holds every value once, in order", async () => {
+    const c = (cluster = new Cluster());
+    const a = values("c", 50);
+    const file = join(c.dir, "learner-2.txt");
+    c.startMany("acceptor", 3);
+    c.startMany("proposer", 1);
+    const steady = c.start("learner", 1, ["--count", "50"]);
+    const first = c.start("learner", 2, ["--output", file, "--count", "30"]);
+    await c.waitUp([steady, first]);
+    const client = c.client(1, a); // all 50 at once: one or two batches
+    expect(await exitOf(client, 30_000)).toBe(0);
+    expect(await exitOf(first, 20_000)).toBe(0);
+    expect(lines(file)).toEqual(a.slice(0, 30));
+    const second = c.start("learner", 2, ["--output", file, "--count", "50"]);
+    expect(await exitOf(second, 20_000)).toBe(0);
+    expect(await exitOf(steady, 20_000)).toBe(0);
+    expect(lines(file)).toEqual(steady.lines());
+    expect(lines(file)).toEqual(a);
+  }, 60_000);
+
   test("a learner whose reader went away (| head) ends quietly, as a filter does (exit 141)", async () => {
     const c = (cluster = new Cluster());
     c.startMany("acceptor", 3);

@@ -3,7 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nodeFileIO, type FileIO } from "../../src/storage/file-io.ts";
-import { LearnerOutputFile } from "../../src/storage/learner-output.ts";
+import { cutPosition, LearnerOutputFile } from "../../src/storage/learner-output.ts";
+import { Learner } from "../../src/protocol/learner.ts";
+import type { Message } from "../../src/protocol/messages.ts";
+import { b, ids, val } from "../protocol/helpers.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "paxos-output-"));
 const lines = (...xs: string[]) => new TextEncoder().encode(xs.map((x) => `${x}\n`).join(""));
@@ -67,5 +70,50 @@ describe("a learner's --output file", () => {
     const out = join(d, "out.txt");
     mkdirSync(`${out}.pos`);
     expect(() => LearnerOutputFile.open(out, 7, 1)).toThrow(`${out}.pos is a directory, not a regular file: it should be this output's position`);
+  });
+});
+
+// Issue 20: `--count` reached inside a batch recorded the next instance as the position, so a
+// restart never wrote the rest of that batch.
+describe("the position of an output cut by --count", () => {
+  const seqs = (client: number, from: number, to: number) => Array.from({ length: to - from }, (_, i) => val(client, from + i));
+  const decisions: Message = {
+    t: "decision",
+    decided: [
+      { inst: 4, cVal: b(...seqs(1, 0, 50)) },
+      { inst: 5, cVal: b(...seqs(2, 0, 10), ...seqs(1, 50, 60)) },
+    ],
+  };
+  const learnerAt = (startAt: number, deliveredIds?: ReturnType<Learner["deliveredIdsSnapshot"]>) =>
+    new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400, startAt, ...(deliveredIds ? { deliveredIds } : {}) });
+  const all = [...ids(seqs(1, 0, 50)), ...ids(seqs(2, 0, 10)), ...ids(seqs(1, 50, 60))];
+
+  for (const written of [30, 50, 55, 65]) {
+    test(`cut after ${written} of 70 values delivered in one step: a restart delivers exactly the other ${70 - written}`, () => {
+      const first = learnerAt(4);
+      const fx = first.step({ kind: "msg", msg: decisions }, 0);
+      expect(ids(fx.delivered)).toEqual(all);
+      // What the runner writes: whole runs, then part of one.
+      let left = written;
+      const unwritten: { client: number; first: number; count: number }[] = [];
+      for (const d of fx.delivered) {
+        const take = Math.min(left, d.count);
+        left -= take;
+        if (take < d.count) unwritten.push({ client: d.client, first: d.first + take, count: d.count - take });
+      }
+      const pos = cutPosition(fx.deliveredInstances[0]!.inst, written, first.deliveredIdsSnapshot(), unwritten);
+      expect(pos.next).toBe(4);
+      expect(pos.values).toBe(written);
+      const restarted = learnerAt(pos.next, JSON.parse(JSON.stringify(pos.ids))); // as FILE.pos keeps it
+      const again = restarted.step({ kind: "msg", msg: decisions }, 0);
+      expect(ids(again.delivered)).toEqual(all.slice(written));
+      expect(restarted.nextInstance).toBe(6);
+    });
+  }
+
+  test("ids below and above the cut survive it: earlier floors, and ranges of other clients", () => {
+    const pos = cutPosition(9, 3, [[1, 100, [120, 130]], [2, 5, []]], [{ client: 1, first: 95, count: 5 }, { client: 1, first: 125, count: 2 }]);
+    expect(pos).toEqual({ next: 9, values: 3, ids: [[1, 95, [120, 125, 127, 130]], [2, 5, []]] });
+    expect(cutPosition(0, 0, [[3, 4, []]], [{ client: 3, first: 0, count: 2 }]).ids).toEqual([[3, 0, [2, 4]]]);
   });
 });

@@ -12,7 +12,7 @@ import { sendDecisions } from "../../protocol/pack.ts";
 import { learnerLogHead, learnerLogLine, msText } from "../../report/latency-log.ts";
 import { StorageError } from "../../storage/acceptor-log.ts";
 import { LearnerArchive } from "../../storage/learner-archive.ts";
-import { LearnerOutputFile, type OutputPosition } from "../../storage/learner-output.ts";
+import { cutPosition, LearnerOutputFile, type OutputPosition } from "../../storage/learner-output.ts";
 import { RecentInstances } from "../recent.ts";
 import { StdoutLines } from "../stdout.ts";
 import { CATCHUP_DATAGRAMS_MAX, fatal, fatalExit, lockFiles, newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
@@ -64,7 +64,14 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   let written = delivered;
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  const position = () => ({ next: learner.nextInstance, values: delivered, ids: learner.deliveredIdsSnapshot() });
+  /** Where the output stops for good once --count is reached: later steps deliver what is not written. */
+  let stopped: OutputPosition | undefined;
+  const position = (): OutputPosition => stopped ?? { next: learner.nextInstance, values: delivered, ids: learner.deliveredIdsSnapshot() };
+  if (ctx.count !== undefined && delivered >= ctx.count) {
+    // Done before it starts (a restart after its --count): the file stays as it is.
+    stopped = position();
+    finish(0);
+  }
   /** Output errors end the learner: EPIPE quietly (its reader went away), others with a sentence. */
   const outputFailed = (e: unknown): void => {
     const code = (e as { code?: string }).code;
@@ -99,13 +106,17 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
       for (const d of fx.delivered) lines += learnerLogLine(d.client, d.first, d.count, at);
       latency.write(lines);
     }
+    if (stopped !== undefined) return;
     const out = file ?? stdout!;
-    for (const d of fx.delivered) {
+    for (let i = 0; i < fx.delivered.length; i++) {
+      const d = fx.delivered[i]!;
       if (ctx.count !== undefined && delivered + d.count >= ctx.count) {
-        // Only what --count asks for.
+        // Only what --count asks for, and a position a restart resumes from with the rest.
         const take = ctx.count - delivered;
         out.write(take === d.count ? d.lines : d.lines.subarray(0, skipLines(d.lines, 0, take)));
         delivered += take;
+        const unwritten = [{ client: d.client, first: d.first + take, count: d.count - take }, ...fx.delivered.slice(i + 1)].filter((r) => r.count > 0);
+        stopped = unwritten.length === 0 ? position() : cutPosition(fx.deliveredInstances[0]!.inst, delivered, learner.deliveredIdsSnapshot(), unwritten);
         finish(0);
         return;
       }
@@ -133,7 +144,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     metrics,
     roleStatus: () => ({ learner: { decidedPrefix: learner.nextInstance, delivered, waiting: learner.waitingInstances, recent: recent.snapshot() } }),
   });
-  if (ctx.count !== undefined && delivered >= ctx.count) finish(0);
+
   let code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);
   clearInterval(flusher);
   running.stop();
