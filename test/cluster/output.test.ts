@@ -113,6 +113,21 @@ describe("learner output (compiled binary)", () => {
     }
   }, 30_000);
 
+  // Issue 20: with --count, the failing write came after the count was reached, and the learner
+  // said "cannot write … stopping" and then exited 0.
+  test("with --count too, a learner that cannot write its output exits 6 (stdout on a full disk)", async () => {
+    const c = (cluster = new Cluster());
+    c.startMany("acceptor", 3);
+    c.startMany("proposer", 1);
+    const learner = Bun.spawn([BINARY, "--role", "learner", "--id", "1", "--config", c.configPath, "--count", "100"], { stdout: Bun.file("/dev/full"), stderr: "pipe" });
+    await sleep(300);
+    expect(await exitOf(c.client(1, values("f", 100)), 30_000)).toBe(0);
+    expect(await Promise.race([learner.exited, sleep(10_000).then(() => "still running")])).toBe(6);
+    const said = (await new Response(learner.stderr).text()).trimEnd().split("\n");
+    expect(said.at(-1)).toBe("paxos: cannot write the learner's output: ENOSPC: no space left on device, write; stopping (0 values were written)");
+    expect(said.filter((l) => l.includes("cannot write"))).toHaveLength(1);
+  }, 60_000);
+
   test("--output refuses a file it did not write", async () => {
     const c = (cluster = new Cluster());
     const file = join(c.dir, "someone-else.txt");

@@ -64,6 +64,8 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   let written = delivered;
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
+  /** An output failure decides the exit code, even after --count was reached (finish(0) came first). */
+  let failed: number | undefined;
   /** Where the output stops for good once --count is reached: later steps deliver what is not written. */
   let stopped: OutputPosition | undefined;
   const position = (): OutputPosition => stopped ?? { next: learner.nextInstance, values: delivered, ids: learner.deliveredIdsSnapshot() };
@@ -75,9 +77,10 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   /** Output errors end the learner: EPIPE quietly (its reader went away), others with a sentence. */
   const outputFailed = (e: unknown): void => {
     const code = (e as { code?: string }).code;
-    if (code === "EPIPE") return finish(EXIT.pipe);
-    fatal(ctx, `cannot write the learner's output${ctx.output ? ` to ${ctx.output}` : ""}: ${(e as Error).message}; stopping (${written} values were written)`);
-    finish(EXIT.output);
+    if (failed !== undefined) return; // said once
+    failed = code === "EPIPE" ? EXIT.pipe : EXIT.output;
+    if (failed === EXIT.output) fatal(ctx, `cannot write the learner's output${ctx.output ? ` to ${ctx.output}` : ""}: ${(e as Error).message}; stopping (${written} values were written)`);
+    finish(failed);
   };
   const flush = async (final: boolean): Promise<void> => {
     const flushing = delivered;
@@ -148,15 +151,13 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   let code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);
   clearInterval(flusher);
   running.stop();
-  if (code !== EXIT.pipe && code !== EXIT.output) {
-    await flush(true);
-    code = await Promise.race([finished, Promise.resolve(code)]);
-  }
+  if (failed === undefined) await flush(true);
   try {
-    file?.close(position, performance.now());
+    if (failed === undefined) file?.close(position, performance.now());
   } catch (e) {
     outputFailed(e);
   }
+  code = failed ?? code;
   archive?.close();
   await latency?.end();
   ctx.log.debug(`delivered ${delivered} values`);
