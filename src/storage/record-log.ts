@@ -120,13 +120,16 @@ export class RecordLog {
     return this.pendingBytes;
   }
 
-  /** The whole records stored from `offset` on, reading at most about `maxBytes` (a torn one ends it). */
-  readFrom(offset: number, maxBytes: number): { offset: number; payload: Uint8Array }[] {
+  /**
+   * The whole records stored from `offset` on, reading at most about `maxBytes` (a torn one ends
+   * it), each with the offset where it starts and the one where the next record starts.
+   */
+  readFrom(offset: number, maxBytes: number): { offset: number; end: number; payload: Uint8Array }[] {
     const length = Math.min(maxBytes, this.fileBytes - offset);
     if (length <= 0) return [];
     const buf = new Uint8Array(length);
     this.io.read(this.fd, buf, offset);
-    const out: { offset: number; payload: Uint8Array }[] = [];
+    const out: { offset: number; end: number; payload: Uint8Array }[] = [];
     const dv = new DataView(buf.buffer);
     let at = 0;
     while (at + RECORD_HEADER_BYTES <= length) {
@@ -136,7 +139,7 @@ export class RecordLog {
       if (payload.length === 0 || Bun.hash.crc32(payload) !== dv.getUint32(at + 4, true)) {
         throw new StorageError(`${this.path}: damaged record at byte ${offset + at} (checksum mismatch) read back from disk`);
       }
-      if (!isMarker(payload)) out.push({ offset: offset + at, payload });
+      if (!isMarker(payload)) out.push({ offset: offset + at, end: offset + end, payload });
       at = end;
     }
     return out;
