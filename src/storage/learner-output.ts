@@ -5,8 +5,9 @@
  * twice is not written twice across a restart).
  *
  * Order of writes: values are appended and FILE is fdatasync'd; then (at most every
- * `positionEveryMs`) the position is written to FILE.pos.tmp, synced and renamed over FILE.pos,
- * and the directory synced. A restarted learner truncates FILE to the bytes FILE.pos records
+ * `positionEveryMs`) what must be durable before the position moves is synced (the learner's
+ * archive: it must never be behind the position, or instances would be archived nowhere), the
+ * position is written to FILE.pos.tmp, synced and renamed over FILE.pos, and the directory synced. A restarted learner truncates FILE to the bytes FILE.pos records
  * (dropping a torn last line and whatever was written after the last position) and resumes at
  * its instance: FILE then holds every delivered value exactly once, in order, whenever it is
  * killed.
@@ -126,9 +127,10 @@ export class LearnerOutputFile {
 
   /**
    * Writes and syncs the values appended so far; then, when `positionEveryMs` has passed since the
-   * last one (or `force`), records the position they reach. Throws on write errors (ENOSPC, EIO).
+   * last one (or `force`), calls `beforePosition` (to make durable what the position covers: the
+   * archive) and records the position they reach. Throws on write errors (ENOSPC, EIO).
    */
-  flush(position: () => OutputPosition, nowMs: number, positionEveryMs: number, force = false): void {
+  flush(position: () => OutputPosition, nowMs: number, positionEveryMs: number, force = false, beforePosition?: () => void): void {
     if (this.pending.length > 0) {
       const buf = this.pending.take();
       this.io.write(this.fd, buf, this.fileBytes);
@@ -138,6 +140,7 @@ export class LearnerOutputFile {
     if (!force && nowMs - this.lastPositionMs < positionEveryMs) return;
     this.lastPositionMs = nowMs;
     const p = position();
+    beforePosition?.();
     const file: PositionFile = { format: FORMAT, cluster: this.cluster, learner: this.learner, bytes: this.fileBytes, next: p.next, values: p.values, ids: p.ids };
     const tmp = `${this.positionPath}.tmp`;
     const fd = this.io.open(tmp, true);
@@ -148,8 +151,8 @@ export class LearnerOutputFile {
     this.io.syncDir(dirname(this.positionPath));
   }
 
-  close(position: () => OutputPosition, nowMs: number): void {
-    this.flush(position, nowMs, 0, true);
+  close(position: () => OutputPosition, nowMs: number, beforePosition?: () => void): void {
+    this.flush(position, nowMs, 0, true, beforePosition);
     this.io.close(this.fd);
   }
 }

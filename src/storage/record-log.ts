@@ -32,6 +32,8 @@ export interface Opened<T> {
 export class RecordLog {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  /** Groups were written since the last sync (commit(false)). */
+  private unsynced = false;
 
   private constructor(
     readonly path: string,
@@ -83,9 +85,15 @@ export class RecordLog {
     this.pendingBytes += rec.length;
   }
 
-  /** Writes every queued record and a commit marker at once and, when `sync`, makes them durable with one fdatasync. */
+  /**
+   * Writes every queued record and a commit marker at once and, when `sync`, makes them durable
+   * with one fdatasync (with those an earlier commit wrote without syncing).
+   */
   commit(sync = true): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0) {
+      if (sync && this.unsynced) this.syncWritten();
+      return;
+    }
     this.pending.push(marker(this.fileBytes + this.pendingBytes));
     this.pendingBytes += MARKER_FRAME_BYTES;
     const buf = concatBytes(this.pending, this.pendingBytes);
@@ -93,8 +101,13 @@ export class RecordLog {
     this.pendingBytes = 0;
     this.io.write(this.fd, buf, this.fileBytes);
     this.fileBytes += buf.length;
-    if (!sync) return;
+    this.unsynced = true;
+    if (sync) this.syncWritten();
+  }
+
+  private syncWritten(): void {
     this.io.datasync(this.fd); // data and file size: all that is needed to read it back
+    this.unsynced = false;
     this.markSynced();
   }
 

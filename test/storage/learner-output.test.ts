@@ -7,6 +7,9 @@ import { cutPosition, LearnerOutputFile } from "../../src/storage/learner-output
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Message } from "../../src/protocol/messages.ts";
 import { b, ids, val } from "../protocol/helpers.ts";
+import { LearnerArchive } from "../../src/storage/learner-archive.ts";
+import { Prng } from "../../src/prng.ts";
+import { SimDisk } from "../sim/disk.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "paxos-output-"));
 const lines = (...xs: string[]) => new TextEncoder().encode(xs.map((x) => `${x}\n`).join(""));
@@ -115,5 +118,39 @@ describe("the position of an output cut by --count", () => {
     const pos = cutPosition(9, 3, [[1, 100, [120, 130]], [2, 5, []]], [{ client: 1, first: 95, count: 5 }, { client: 1, first: 125, count: 2 }]);
     expect(pos).toEqual({ next: 9, values: 3, ids: [[1, 95, [120, 125, 127, 130]], [2, 5, []]] });
     expect(cutPosition(0, 0, [[3, 4, []]], [{ client: 3, first: 0, count: 2 }]).ids).toEqual([[3, 0, [2, 4]]]);
+  });
+});
+
+// Issue 20: the archive was never synced while the output position was, so after a power loss a
+// range of instances could be archived nowhere (0..500 archived, the output resumed at 1000).
+describe("a learner's output position and its archive across a power loss", () => {
+  /** The simulator's disk (unsynced writes lost at a crash), which can also say what a path is. */
+  class StatDisk extends SimDisk {
+    stat(path: string) {
+      return this.exists(path) ? { kind: "file" as const, size: this.size(path) } : undefined;
+    }
+  }
+
+  test("the archive holds every instance the position covers", () => {
+    const disk = new StatDisk();
+    let archive = LearnerArchive.open("/var/archive", 7, 1, disk);
+    let out = LearnerOutputFile.open("/var/out.txt", 7, 1, disk).output;
+    let next = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let k = 0; k < 100; k++, next++) {
+        archive.append(next, b(val(1, next)));
+        out.write(lines(`v${next}`));
+      }
+      archive.flush(); // what the learner does at every flush
+      out.flush(at(next, next), round * 1000, 1000, false, () => archive.sync());
+    }
+    disk.crash(new Prng(5), "lose");
+    archive = LearnerArchive.open("/var/archive", 7, 1, disk);
+    const reopened = LearnerOutputFile.open("/var/out.txt", 7, 1, disk);
+    expect(reopened.resumed?.next).toBe(300);
+    expect(archive.size).toBeGreaterThanOrEqual(300);
+    expect(archive.read(0, 300, 1 << 20).map((p) => p.inst)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    out = reopened.output;
+    out.close(at(300, 300), 0);
   });
 });

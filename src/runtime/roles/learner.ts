@@ -50,6 +50,10 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     return EXIT.output;
   }
   if (resumed !== undefined) ctx.log.info(`${ctx.output}: resuming after ${resumed.values} values (instance ${resumed.next})`);
+  if (resumed !== undefined && archive !== undefined && archive.size < resumed.next) {
+    // Added since, lost, damaged, or left behind by an earlier release's crash: it serves what it holds.
+    ctx.log.warn(`${LearnerArchive.pathOf(c.learner.archive!, ctx.id)} ends at instance ${archive.size} but the output resumes at ${resumed.next}: instances ${archive.size} to ${resumed.next - 1} are not in this archive`);
+  }
   const learner = new Learner({
     id: ctx.id,
     acceptors: c.acceptors,
@@ -82,11 +86,13 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     if (failed === EXIT.output) fatal(ctx, `cannot write the learner's output${ctx.output ? ` to ${ctx.output}` : ""}: ${(e as Error).message}; stopping (${written} values were written)`);
     finish(failed);
   };
+  /** The archive is synced before the output position moves: it must hold every instance the position covers. */
+  const archiveFirst = archive === undefined ? undefined : () => archive!.sync();
   const flush = async (final: boolean): Promise<void> => {
     const flushing = delivered;
     try {
       archive?.flush();
-      if (file !== undefined) file.flush(position, performance.now(), OUTPUT_POSITION_EVERY_MS, final);
+      if (file !== undefined) file.flush(position, performance.now(), OUTPUT_POSITION_EVERY_MS, final, archiveFirst);
       else await stdout!.flush();
       written = flushing;
     } catch (e) {
@@ -153,7 +159,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   running.stop();
   if (failed === undefined) await flush(true);
   try {
-    if (failed === undefined) file?.close(position, performance.now());
+    if (failed === undefined) file?.close(position, performance.now(), archiveFirst);
   } catch (e) {
     outputFailed(e);
   }
