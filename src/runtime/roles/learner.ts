@@ -20,11 +20,17 @@ import { CATCHUP_DATAGRAMS_MAX, fatal, fatalExit, lockFiles, newMetrics, node, s
 /** A learner writes its position to --output's FILE.pos at most this often (its FILE at every flush). */
 const OUTPUT_POSITION_EVERY_MS = 1000;
 
-export async function runLearner(ctx: RoleContext): Promise<number> {
+/** A learner's files: its archive and its --output, each when configured. */
+interface LearnerFiles {
+  readonly archive: LearnerArchive | undefined;
+  readonly file: LearnerOutputFile | undefined;
+  /** Where the --output of an earlier run stopped. */
+  readonly resumed: OutputPosition | undefined;
+}
+
+/** Checks, locks and opens the learner's files; an exit code (after saying why) when it cannot. */
+function openFiles(ctx: RoleContext): LearnerFiles | number {
   const c = ctx.config;
-  let archive: LearnerArchive | undefined;
-  let file: LearnerOutputFile | undefined;
-  let resumed: OutputPosition | undefined;
   try {
     if (ctx.output !== undefined) LearnerOutputFile.check(ctx.output); // before a lock file is made beside it
   } catch (e) {
@@ -37,23 +43,34 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     ...(c.learner.archive !== null ? [{ file: LearnerArchive.pathOf(c.learner.archive, ctx.id), what: `learner ${ctx.id}'s archive`, create: true, failCode: EXIT.storage }] : []),
   ]);
   if (locked !== undefined) return locked;
+  let archive: LearnerArchive | undefined;
   try {
     if (c.learner.archive !== null) archive = LearnerArchive.open(c.learner.archive, c.cluster, ctx.id);
   } catch (e) {
     fatal(ctx, `cannot use the learner archive: ${(e as Error).message}`);
     return EXIT.storage;
   }
+  let opened: ReturnType<typeof LearnerOutputFile.open> | undefined;
   try {
-    if (ctx.output !== undefined) ({ output: file, resumed } = LearnerOutputFile.open(ctx.output, c.cluster, ctx.id));
+    if (ctx.output !== undefined) opened = LearnerOutputFile.open(ctx.output, c.cluster, ctx.id);
   } catch (e) {
     fatal(ctx, `cannot use the output file: ${(e as Error).message}`);
     return EXIT.output;
   }
+  const resumed = opened?.resumed;
   if (resumed !== undefined) ctx.log.info(`${ctx.output}: resuming after ${resumed.values} values (instance ${resumed.next})`);
   if (resumed !== undefined && archive !== undefined && archive.size < resumed.next) {
     // Added since, lost, damaged, or left behind by an earlier release's crash: it serves what it holds.
     ctx.log.warn(`${LearnerArchive.pathOf(c.learner.archive!, ctx.id)} ends at instance ${archive.size} but the output resumes at ${resumed.next}: instances ${archive.size} to ${resumed.next - 1} are not in this archive`);
   }
+  return { archive, file: opened?.output, resumed };
+}
+
+export async function runLearner(ctx: RoleContext): Promise<number> {
+  const c = ctx.config;
+  const files = openFiles(ctx);
+  if (typeof files === "number") return files;
+  const { archive, file, resumed } = files;
   const learner = new Learner({
     id: ctx.id,
     acceptors: c.acceptors,
