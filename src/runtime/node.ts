@@ -75,7 +75,7 @@ export interface NodeOptions {
 const REFUSED = new Set(["auth", "cluster", "config", "version"]);
 /** A proposer answers a sender it refuses for its configuration at most this often (see answerRefused). */
 const ANSWER_REFUSED_MS = 10_000;
-/** Senders answered, remembered at once (the map is cleared when full). */
+/** Senders answered within ANSWER_REFUSED_MS, at most: so at most this many answers per ANSWER_REFUSED_MS, whoever sends. */
 const ANSWERED_MAX = 256;
 
 export class Node {
@@ -205,7 +205,10 @@ export class Node {
     if (this.opts.group !== "proposers" || reason === "auth") return;
     const now = this.now();
     if (now - (this.answeredAtMs.get(from) ?? -Infinity) < ANSWER_REFUSED_MS) return;
-    if (this.answeredAtMs.size >= ANSWERED_MAX) this.answeredAtMs.clear();
+    if (this.answeredAtMs.size >= ANSWERED_MAX) {
+      for (const [peer, at] of this.answeredAtMs) if (now - at >= ANSWER_REFUSED_MS) this.answeredAtMs.delete(peer);
+      if (this.answeredAtMs.size >= ANSWERED_MAX) return;
+    }
     this.answeredAtMs.set(from, now);
     this.send("clients", { t: "ack", ranges: [] }); // goes out with this turn's datagrams
   }

@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { DEFAULT_CONFIG } from "../../src/config.ts";
+import { encode } from "../../src/net/codec.ts";
+import { Effects, type Role } from "../../src/protocol/messages.ts";
 import { Health } from "../../src/runtime/health.ts";
+import { createLogger } from "../../src/runtime/log.ts";
+import { Node } from "../../src/runtime/node.ts";
 
 /** Runs `health` for `seconds`, noting refused datagrams as `refuse` says, checking it every second; returns what it said, with when. */
 function run(health: Health, seconds: number, refuse: (nowMs: number) => [string, string][]): { atS: number; text: string }[] {
@@ -46,5 +51,25 @@ describe("refused datagrams", () => {
       "datagrams from a process configured with another acceptor count (this one has acceptors: 5), from 127.0.0.1:6001: every process needs the same `acceptors`",
       "no value decided for 5 s (10 values waiting): no proposer answers in this configuration; datagrams from a process configured with another acceptor count (this one has acceptors: 5), from 127.0.0.1:6001: every process needs the same `acceptors`",
     ]);
+  });
+});
+
+describe("a proposer answers what it refuses for its configuration", () => {
+  const config = DEFAULT_CONFIG;
+  const quiet = createLogger("proposer-1", false);
+  const role = { step: () => new Effects() } as unknown as Role;
+  /** A datagram of a process configured with 5 acceptors (the node has 3). */
+  const foreign = encode({ t: "ack", ranges: [] }, { cluster: config.cluster, acceptors: 5 });
+
+  test("once per sender while it goes on, with a bound on senders; other groups do not answer", () => {
+    const proposer = new Node({ config, group: "proposers", role, log: quiet, loss: 0, seed: 1 });
+    for (let k = 0; k < 3; k++) proposer.onDatagram(foreign, "127.0.0.1:40001");
+    expect(proposer.stats.sent).toBe(1);
+    for (let k = 0; k < 400; k++) proposer.onDatagram(foreign, `10.0.${k >> 8}.${k & 255}:5000`);
+    expect(proposer.stats.sent).toBe(256);
+    expect(proposer.stats.dropped.config).toBe(403);
+    const learner = new Node({ config, group: "learners", role, log: quiet, loss: 0, seed: 1 });
+    learner.onDatagram(foreign, "127.0.0.1:40001");
+    expect(learner.stats.sent).toBe(0);
   });
 });
