@@ -170,7 +170,6 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     metrics,
     roleStatus: () => ({ learner: { decidedPrefix: learner.nextInstance, delivered, waiting: learner.waitingInstances, recent: recent.snapshot() } }),
   });
-
   let code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);
   clearInterval(flusher);
   running.stop();
