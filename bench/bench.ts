@@ -139,7 +139,8 @@ interface Capabilities {
 }
 
 async function capabilitiesOf(binary: string): Promise<Capabilities> {
-  const help = (await $`${binary} --help`.nothrow().quiet()).stdout.toString();
+  // Words, not lines: help wraps its descriptions (since 0.3), older builds did not.
+  const help = (await $`${binary} --help`.nothrow().quiet()).stdout.toString().replace(/\s+/g, " ");
   return { deliveries: help.includes("learner: when each value"), statusFiles: help.includes("--status") };
 }
 

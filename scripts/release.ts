@@ -1,7 +1,10 @@
 /**
  * `bun run release`: builds the four targets and writes to dist/release/ one archive per platform,
- * `paxos-<version>-<os>-<arch>.tar.gz` (the binary, LICENSE, README.md, OPERATIONS.md, DESIGN.md, CHANGELOG.md and deploy/),
- * plus SHA256SUMS over the archives. The same commit gives the same bytes: the binary embeds the
+ * `paxos-<version>-<os>-<arch>.tar.gz` (the binary, the documents: LICENSE, README.md,
+ * OPERATIONS.md, DESIGN.md, BENCHMARKS.md, CHANGELOG.md and docs/ that they link, and deploy/),
+ * plus SHA256SUMS over the archives. A release for some targets only (`--target host`) replaces
+ * those and keeps this version's archives of the others, saying so; archives of other versions
+ * are removed, saying so too. The same commit gives the same bytes: the binary embeds the
  * commit's time (scripts/build.ts), and tar fixes names' order, times, owners and modes.
  *
  *   bun run release [--target T]... [--out DIR] [--changelog FILE] [--expect-version V]
@@ -12,13 +15,16 @@
  */
 import { $ } from "bun";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
 import { ROOT, TARGETS, compile, hostTarget, stamp, type Stamp, type Target } from "./build.ts";
 
 /** What each archive holds beside the binary, as paths from the repository root. */
-const FILES = ["LICENSE", "README.md", "OPERATIONS.md", "DESIGN.md", "CHANGELOG.md", "deploy/paxos.example.yaml", "deploy/systemd/paxos@.service", "deploy/systemd/paxos-restart.conf"];
+const FILES = [
+  "LICENSE", "README.md", "OPERATIONS.md", "DESIGN.md", "BENCHMARKS.md", "CHANGELOG.md", "docs/demo-ui.png",
+  "deploy/paxos.example.yaml", "deploy/systemd/paxos@.service", "deploy/systemd/paxos-restart.conf",
+];
 
 export class ReleaseError extends Error {}
 
@@ -47,7 +53,7 @@ async function pack(dir: string, name: string, epochS: number, archive: string):
 /** Stages one platform's files under `stage`/`name` with fixed modes (umask must not matter). */
 async function stageTarget(stage: string, name: string, s: Stamp, target: Target): Promise<void> {
   const top = join(stage, name);
-  mkdirSync(join(top, "deploy/systemd"), { recursive: true });
+  for (const f of FILES) mkdirSync(dirname(join(top, f)), { recursive: true });
   try {
     await compile(join(top, "paxos"), s, target);
   } catch (e) {
@@ -96,15 +102,29 @@ export interface ReleaseOptions {
   expectVersion?: string;
 }
 
-/** Builds and packs every target into `outDir`; returns the archives' file names. */
+/**
+ * Builds and packs every target into `outDir`; returns the file names of the archives that
+ * SHA256SUMS lists (this run's, and this version's that an earlier run left for other targets).
+ */
 export async function release(o: ReleaseOptions): Promise<string[]> {
   const { version } = await versionNotes(o.changelogPath, o.expectVersion);
   const s = await stamp();
   if (s.commit.endsWith("-dirty")) console.warn(`release: uncommitted changes: the binaries say commit ${s.commit}, which no checkout reproduces`);
   mkdirSync(o.outDir, { recursive: true });
-  for (const e of readdirSync(o.outDir)) if (/^paxos-.*\.tar\.gz$/.test(e) || e === "SHA256SUMS") rmSync(join(o.outDir, e));
-  const stage = mkdtempSync(join(o.outDir, ".stage-"));
   const names = o.targets.map((t) => `${archiveName(version, t)}.tar.gz`);
+  const kept: string[] = [];
+  for (const e of readdirSync(o.outDir)) {
+    if (!/^paxos-.*\.tar\.gz$/.test(e) && e !== "SHA256SUMS") continue;
+    const ours = TARGETS.some((t) => e === `${archiveName(version, t)}.tar.gz`);
+    if (ours && !names.includes(e)) {
+      kept.push(e);
+      console.warn(`release: kept ${e}: built by an earlier run, not by this one (it builds ${o.targets.join(", ")} only)`);
+      continue;
+    }
+    if (e !== "SHA256SUMS" && !ours) console.warn(`release: removed ${e}: another version's`);
+    rmSync(join(o.outDir, e)); // SHA256SUMS, and the archives this run replaces
+  }
+  const stage = mkdtempSync(join(o.outDir, ".stage-"));
   try {
     for (const target of o.targets) {
       const name = archiveName(version, target);
@@ -118,10 +138,10 @@ export async function release(o: ReleaseOptions): Promise<string[]> {
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
-  names.sort();
-  const sums = await Promise.all(names.map(async (n) => `${await sha256(join(o.outDir, n))}  ${n}\n`));
+  const listed = [...names, ...kept].sort();
+  const sums = await Promise.all(listed.map(async (n) => `${await sha256(join(o.outDir, n))}  ${n}\n`));
   await Bun.write(join(o.outDir, "SHA256SUMS"), sums.join(""));
-  return names;
+  return listed;
 }
 
 function parseTargets(given: string[]): Target[] {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as v from "valibot";
+import { jsonProblems, yamlProblems } from "./config-syntax.ts";
 import { isSystemError, reasonOf } from "./os-errors.ts";
 import type { Group } from "./protocol/messages.ts";
 import { ACCEPTORS_MAX } from "./protocol/id-limits.ts";
@@ -17,9 +18,15 @@ import {
   VALUE_OVERHEAD_BYTES,
 } from "./protocol/wire-budget.ts";
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
-const ipv4 = v.pipe(v.string(), v.ipv4("an IPv4 address"));
+/** An integer in [min, max]; every failure says so in those words ("expected an integer from 1 to 255"). */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
+  return v.pipe(v.number(range), v.integer(range), v.minValue(min, range), v.maxValue(max, range));
+};
+/** Settings under a key (`network:` and indented keys). */
+const settings = <T extends v.ObjectEntries>(entries: T) => v.strictObject(entries, "a mapping of settings");
+const path = (what: string) => v.nullable(v.pipe(v.string(`${what} (or null)`), v.minLength(1, what)));
+const ipv4 = v.pipe(v.string("an IPv4 address"), v.ipv4("an IPv4 address"));
 const multicastAddress = v.pipe(
   ipv4,
   v.check((s) => {
@@ -27,48 +34,48 @@ const multicastAddress = v.pipe(
     return first >= 224 && first <= 239;
   }, "a multicast IPv4 address (224.0.0.0 to 239.255.255.255)"),
 );
-const group = v.strictObject({ address: multicastAddress, port: int(1, 65535) });
+const group = settings({ address: multicastAddress, port: int(1, 65535) });
 
-export const ConfigSchema = v.strictObject({
+export const ConfigSchema = settings({
   cluster: int(0, CLUSTER_ID_MAX),
-  network: v.strictObject({
+  network: settings({
     interface: ipv4,
     ttl: int(1, 255),
-    groups: v.strictObject({ clients: group, proposers: group, acceptors: group, learners: group }),
+    groups: settings({ clients: group, proposers: group, acceptors: group, learners: group }),
     recvBufferBytes: int(65_536, 1 << 30),
     datagramBytesMax: int(DATAGRAM_BYTES_MIN, UDP_PAYLOAD_BYTES_MAX),
   }),
   acceptors: int(1, ACCEPTORS_MAX),
-  batch: v.strictObject({ valuesMax: int(1, 1_000_000), bytesMax: int(BATCH_BYTES_MIN, UDP_PAYLOAD_BYTES_MAX) }),
-  proposer: v.strictObject({
+  batch: settings({ valuesMax: int(1, 1_000_000), bytesMax: int(BATCH_BYTES_MIN, UDP_PAYLOAD_BYTES_MAX) }),
+  proposer: settings({
     pipelineWindow: int(1, 100_000),
     pendingValuesMax: int(1, 100_000_000),
     retransmitMs: int(1, 600_000),
     takeoverMs: int(1, 600_000),
   }),
-  client: v.strictObject({
+  client: settings({
     outstanding: int(1, 1_000_000),
     retransmitMs: int(1, 600_000),
     retransmitMinMs: int(1, 600_000),
   }),
-  acceptor: v.strictObject({
-    storage: v.nullable(v.pipe(v.string(), v.minLength(1, "a directory path"))),
+  acceptor: settings({
+    storage: path("a directory path"),
     retainInstances: int(1024, 1_000_000_000),
   }),
-  learner: v.strictObject({
+  learner: settings({
     catchupMs: int(1, 600_000),
     idleProbeMaxMs: int(1, 600_000),
     flushMs: int(1, 100),
-    archive: v.nullable(v.pipe(v.string(), v.minLength(1, "a directory path"))),
+    archive: path("a directory path"),
   }),
-  auth: v.strictObject({
-    key: v.nullable(v.pipe(v.string(), v.minLength(16, "a key of at least 16 characters"))),
-    keyFile: v.nullable(v.pipe(v.string(), v.minLength(1, "a file path"))),
+  auth: settings({
+    key: v.nullable(v.pipe(v.string("a key of at least 16 characters (or null)"), v.minLength(16, "a key of at least 16 characters"))),
+    keyFile: path("a file path"),
   }),
-  metrics: v.strictObject({
+  metrics: settings({
     listen: v.nullable(
       v.pipe(
-        v.string(),
+        v.string("host:port (or null)"),
         v.regex(/^[^\s:]+:\d{1,5}$/, "host:port, e.g. 127.0.0.1:9464"),
         // Only when it is host:port at all (valibot goes on after a failed step: one mistake, one line).
         v.check((s) => !/^[^\s:]+:\d{1,5}$/.test(s) || Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, "a port up to 65535"),
@@ -76,7 +83,7 @@ export const ConfigSchema = v.strictObject({
     ),
   }),
   tickMs: int(1, 1000),
-  loss: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+  loss: v.pipe(v.number("a number from 0 to 1"), v.minValue(0, "a number from 0 to 1"), v.maxValue(1, "a number from 0 to 1")),
 });
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
@@ -136,17 +143,31 @@ export function validateConfig(input: unknown, source = "config"): Config {
     if (problems.length > 0) throw new ConfigError(problems);
     return c;
   }
-  throw new ConfigError(result.issues.map((issue) => describeIssue(issue, source)));
+  // One line per problem: a value that should hold settings and is not a mapping (an array
+  // reports every key it lacks) is one problem.
+  throw new ConfigError([...new Set(result.issues.map((issue) => describeIssue(issue, source, input)))]);
 }
 
-function describeIssue(issue: v.BaseIssue<unknown>, source: string): string {
+function describeIssue(issue: v.BaseIssue<unknown>, source: string, input: unknown): string {
   const path = v.getDotPath(issue) ?? "(top level)";
   if (issue.type === "strict_object" && issue.expected === "never") {
     return `${source}: ${path}: unknown key (not a setting; see \`paxos config\`)`;
   }
-  // Custom messages (ipv4, multicast check) say what is expected; built-in ones give `expected`.
-  const expected = issue.kind === "validation" && !issue.message.startsWith("Invalid") ? issue.message : issue.expected;
+  if (issue.type === "strict_object" && issue.expected?.startsWith('"')) {
+    // A key missing: only where the defaults were not merged in, because the value is no mapping.
+    const parent = path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "";
+    const value = parent.split(".").reduce<unknown>((o, k) => (k === "" || o === null || typeof o !== "object" ? o : (o as Record<string, unknown>)[k]), input);
+    return `${source}: ${parent === "" ? "" : `${parent}: `}expected a mapping of settings, found ${foundText(value)}`;
+  }
+  // Custom messages (the schema's) say what is expected; built-in ones give `expected`.
+  const expected = !issue.message.startsWith("Invalid") ? issue.message : issue.expected;
   return `${source}: ${path}: expected ${expected ?? issue.message}, found ${issue.received}`;
+}
+
+/** A value found where settings were expected, in words. */
+function foundText(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? "an array" : `an array of ${value.length}`;
+  return value === undefined ? "nothing" : JSON.stringify(value);
 }
 
 /** Reads a YAML (.yaml/.yml) or JSON (.json) file, merged over the defaults, validated. */
@@ -157,16 +178,24 @@ export async function loadConfigFile(path: string): Promise<Config> {
   } catch (e) {
     throw new ConfigError([`${path}: ${unreadable(e)}`]);
   }
+  const yaml = /\.ya?ml$/i.test(path);
+  if (!yaml && !/\.json$/i.test(path)) throw new ConfigError([`${path}: expected a .yaml, .yml or .json file`]);
+  const language = yaml ? "YAML" : "JSON";
+  const found = yaml ? yamlProblems(text) : jsonProblems(text);
+  if (found.syntax !== undefined) {
+    const s = found.syntax;
+    const where = s.line > 0 ? `${path}:${s.line}:${s.col}` : path;
+    throw new ConfigError([yaml ? `${where}: not valid YAML (${s.what})${s.line > 0 ? `: \`${s.source}\`` : ""}` : `${where}: not valid JSON: ${s.what}`]);
+  }
+  if (found.duplicates.length > 0) throw new ConfigError(found.duplicates.map((d) => `${path}:${d.line}:${d.col}: ${d.what}`));
   let parsed: unknown;
   try {
-    if (/\.ya?ml$/i.test(path)) parsed = Bun.YAML.parse(text);
-    else if (/\.json$/i.test(path)) parsed = JSON.parse(text);
-    else throw new ConfigError([`${path}: expected a .yaml, .yml or .json file`]);
+    parsed = yaml ? Bun.YAML.parse(text) : JSON.parse(text);
   } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    throw new ConfigError([`${path}: not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${(e as Error).message}`]);
+    throw new ConfigError([`${path}: not valid ${language}: ${(e as Error).message}`]); // what the scan above did not see
   }
   if (parsed === null || parsed === undefined) parsed = {};
+  if (!isPlainObject(parsed)) throw new ConfigError([`${path}: expected a mapping of settings (see \`paxos config\`), found ${foundText(parsed)}`]);
   return validateConfig(mergeDeep(DEFAULT_CONFIG, parsed), path);
 }
 

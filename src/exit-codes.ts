@@ -9,13 +9,13 @@ export const EXIT = {
   rejected: 1,
   /** A usage or configuration error: nothing was started. */
   usage: 2,
-  /** A durable acceptor's log cannot be used (foreign, damaged before its last commit, unwritable). */
+  /** A durable acceptor's log cannot be used (foreign, damaged before its last commit, unwritable), or a learner's archive. */
   storage: 3,
   /** A learner needs instances that every source has dropped (acceptor.retainInstances). */
   trimmed: 4,
-  /** Another live process uses this process's role and id. */
+  /** Another live process uses this process's role and id, or holds its files (a durable acceptor's log, a learner's --output or archive). */
   duplicateId: 5,
-  /** A learner cannot write its output (disk full, I/O error, a bad --output file). */
+  /** A learner cannot write its output (disk full, I/O error, a bad --output file or one that is not a regular file). */
   output: 6,
   /** The network cannot be used as configured (no such interface address, network down, a group's port held): nothing was started. */
   network: 7,

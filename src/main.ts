@@ -3,7 +3,7 @@
  * Entry point: `paxos --role <role> --id <n> [options]` runs one process; `paxos <command>` runs
  * a tool. This file only wires commands; each lives in src/cli/.
  */
-import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef, type CommandMeta, type Resolvable } from "citty";
+import { defineCommand, runCommand, type ArgsDef, type CommandDef, type CommandMeta } from "citty";
 import { checkCommand } from "./cli/check.ts";
 import { configCommand } from "./cli/config.ts";
 import { demoCommand } from "./cli/demo.ts";
@@ -11,6 +11,7 @@ import { UsageError } from "./cli/errors.ts";
 import { reportFailure } from "./cli/failure.ts";
 import { reportCommand } from "./cli/report.ts";
 import { roleArgs, runRole } from "./cli/role.ts";
+import { renderUsage } from "./cli/usage.ts";
 import { VERSION, VERSION_LINE } from "./version.ts";
 
 const subCommands = {
@@ -44,34 +45,43 @@ interface Command {
   run(rawArgs: string[]): Promise<unknown>;
 }
 
-function command<T extends ArgsDef>(name: string, cmd: CommandDef<T>, parent?: { meta?: Resolvable<CommandMeta> }, positionalMax?: number): Command {
+/** What every command's help lists beside its own options (main.ts handles it). */
+const HELP: readonly [string, string] = ["-h, --help", "Show this help"];
+
+function command<T extends ArgsDef>(name: string, cmd: CommandDef<T>, positionalMax?: number): Command {
   const defs: ArgsDef = (cmd.args ?? {}) as T; // every command here defines its options as a plain object
+  const meta = (cmd.meta ?? {}) as CommandMeta; // a plain object too
+  const positionals = Object.entries(defs).filter(([, d]) => d.type === "positional").map(([n]) => ` [${n.toUpperCase()}]`);
   return {
     name,
     defs,
-    positionalMax: positionalMax ?? Object.values(defs).filter((d) => d.type === "positional").length,
-    usage: () => renderUsage(cmd, parent),
+    positionalMax: positionalMax ?? positionals.length,
+    usage: async () =>
+      renderUsage({ description: meta.description ?? "", title: `${name} v${VERSION}`, usage: [`${name} [OPTIONS]${positionals.join("")}`], args: defs, extra: [HELP] }),
     run: async (rawArgs) => (await runCommand(cmd, { rawArgs })).result,
   };
 }
 
 const commands: { readonly [K in keyof typeof subCommands]: Command } = {
-  demo: command("paxos demo", demoCommand, main),
-  check: command("paxos check", checkCommand, main, Infinity), // any number of files
-  report: command("paxos report", reportCommand, main),
-  config: command("paxos config", configCommand, main),
+  demo: command("paxos demo", demoCommand),
+  check: command("paxos check", checkCommand, Infinity), // any number of files
+  report: command("paxos report", reportCommand),
+  config: command("paxos config", configCommand),
 };
 
-/** One process of the cluster: `paxos --role … --id …`. */
+/** One process of the cluster: `paxos --role … --id …`; its help lists the commands too. */
 const roleProcess: Command = {
   ...command("paxos", defineCommand({ args: roleArgs, run: ({ args }) => runRole(args) })),
-  // citty would show "paxos [OPTIONS] demo|check|…": say the two real forms instead.
   usage: async () =>
-    (await renderUsage(main)).replace(
-      /USAGE((?:\x1b\[[0-9;]*m)*)[^\n]*\n/, // keep the style resets that follow the word
-      (_m, resets: string) =>
-        `USAGE${resets} paxos --role <client|proposer|acceptor|learner> --id <n> [OPTIONS]\n      paxos <${Object.keys(subCommands).join("|")}> [--help]\n`,
-    ),
+    renderUsage({
+      description: (main.meta as CommandMeta).description ?? "",
+      title: `paxos v${VERSION}`,
+      usage: ["paxos --role <client|proposer|acceptor|learner> --id <n> [OPTIONS]", `paxos <${Object.keys(subCommands).join("|")}> [--help]`],
+      args: roleArgs,
+      extra: [HELP, ["-v, --version", "Print the version, the commit it was built from and when"]],
+      commands: Object.entries(subCommands).map(([name, c]) => [name, (c.meta as CommandMeta).description ?? ""] as const),
+      commandHelp: "paxos <command> --help",
+    }),
 };
 
 /** Plain text unless stdout is a terminal that wants colour (https://no-color.org, TERM=dumb). */

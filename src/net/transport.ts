@@ -26,7 +26,7 @@ export interface ReceiveOptions {
    * here before any decoding (no role needs its own messages back).
    */
   readonly ownPort?: number;
-  /** A datagram and the address it came from. */
+  /** A datagram and where it came from (address:port: the sender's socket, one per process). */
   readonly onDatagram: (bytes: Uint8Array, from: string) => void;
   readonly onLossDrop: () => void;
   /** A receive error at run time (the socket stays open and goes on receiving). */
@@ -58,7 +58,7 @@ export async function joinGroup(opts: ReceiveOptions): Promise<Receiver> {
   socket.on("message", (bytes: Uint8Array, rinfo: { address: string; port: number }) => {
     if (rinfo.port === opts.ownPort && rinfo.address === self) return;
     if (loss > 0 && rng.next() < loss) opts.onLossDrop();
-    else opts.onDatagram(bytes, rinfo.address);
+    else opts.onDatagram(bytes, `${rinfo.address}:${rinfo.port}`);
   });
   return { setLoss: (p) => (loss = p), close: () => socket.close() };
 }

@@ -4,8 +4,9 @@
  * (a wrong key, another cluster or config), and its runner notes progress (a value decided,
  * delivered). When a role has work and has made no progress for STALL_MS, it says what it sees,
  * e.g. "no value decided for 5 s (20 waiting): no answer from any proposer", "1 of 3 acceptors
- * heard in the last 5 s: no majority", "datagrams failing authentication from 127.0.0.1:
- * check auth.key", and says it again every REPEAT_MS while it lasts. The same facts are metrics.
+ * heard in the last 5 s: no majority", "datagrams failing authentication, from 127.0.0.1:41234:
+ * check auth.key", and says it again every REPEAT_MS while it lasts. Refused datagrams are said
+ * even when nothing waits, naming each sender at most once a minute. The same facts are metrics.
  */
 import type { Message } from "../protocol/messages.ts";
 import { majority } from "../protocol/tally.ts";
@@ -16,6 +17,12 @@ export const STALL_MS = 5000;
 const REPEAT_MS = 30_000;
 /** A peer heard within this long counts as heard. */
 const HEARD_MS = 5000;
+/** Refused datagrams name each sender at most this often (and in every stall diagnosis). */
+const REFUSED_REPEAT_MS = 60_000;
+/** Senders of refused datagrams remembered at once (the oldest is forgotten first). */
+const REFUSED_PEERS_MAX = 64;
+/** Senders named in one line; the others are counted. */
+const REFUSED_NAMED_MAX = 3;
 
 /** Which role sends each message type (what hearing it tells). */
 const SENDER: Record<Message["t"], "clients" | "proposers" | "acceptors" | "learners"> = {
@@ -51,8 +58,8 @@ export class Health {
   private readonly acceptorHeardMs = new Map<number, number>();
   private lastProgressMs: number;
   private reportedAtMs = -Infinity;
-  /** Datagrams dropped for reasons an operator fixes, by reason: how many, and the last sender. */
-  private readonly refused = new Map<string, { count: number; from: string; atMs: number }>();
+  /** Datagrams dropped for reasons an operator fixes, by reason and sender: when last, and when last said. */
+  private readonly refused = new Map<string, { reason: string; from: string; atMs: number; saidAtMs: number }>();
 
   constructor(
     readonly role: RoleName,
@@ -68,11 +75,21 @@ export class Health {
     if ("acc" in msg && SENDER[msg.t] === "acceptors") this.acceptorHeardMs.set(msg.acc, nowMs);
   }
 
-  /** A datagram dropped as `reason` (auth, cluster, config, version), sent from `from`. */
+  /** A datagram dropped as `reason` (auth, cluster, config, version), sent from `from` (address:port). */
   noteRefused(reason: string, from: string, nowMs: number): void {
-    const r = this.refused.get(reason);
-    if (r === undefined) this.refused.set(reason, { count: 1, from, atMs: nowMs });
-    else Object.assign(r, { count: r.count + 1, from, atMs: nowMs });
+    const key = `${reason} ${from}`;
+    const r = this.refused.get(key);
+    if (r !== undefined) {
+      r.atMs = nowMs;
+      return;
+    }
+    if (this.refused.size >= REFUSED_PEERS_MAX) {
+      let oldest: string | undefined;
+      let oldestMs = Infinity;
+      for (const [k, v] of this.refused) if (v.atMs < oldestMs) [oldest, oldestMs] = [k, v.atMs];
+      this.refused.delete(oldest!);
+    }
+    this.refused.set(key, { reason, from, atMs: nowMs, saidAtMs: -Infinity });
   }
 
   noteProgress(nowMs: number): void {
@@ -101,24 +118,30 @@ export class Health {
     if (work.waiting === 0) {
       this.lastProgressMs = Math.max(this.lastProgressMs, nowMs - STALL_MS / 2); // idle is not stalled
       this.reportedAtMs = -Infinity;
-      return this.refusedOnly(nowMs);
     }
     const stalledMs = nowMs - this.lastProgressMs;
-    if (stalledMs < STALL_MS || nowMs - this.reportedAtMs < REPEAT_MS) return undefined;
-    this.reportedAtMs = nowMs;
-    const what = this.role === "learner" ? "nothing delivered" : "no value decided";
-    return `${what} for ${Math.round(stalledMs / 1000)} s (${work.waiting} ${work.unit} waiting): ${this.diagnosis(nowMs)}`;
+    if (work.waiting > 0 && stalledMs >= STALL_MS && nowMs - this.reportedAtMs >= REPEAT_MS) {
+      this.reportedAtMs = nowMs;
+      const what = this.role === "learner" ? "nothing delivered" : "no value decided";
+      return `${what} for ${Math.round(stalledMs / 1000)} s (${work.waiting} ${work.unit} waiting): ${this.diagnosis(nowMs)}`;
+    }
+    // Refused datagrams are worth saying even when nothing waits: each sender once a minute.
+    const lines = this.refusedLines(nowMs, (r) => nowMs - r.saidAtMs >= REFUSED_REPEAT_MS);
+    return lines.length === 0 ? undefined : lines.join("; ");
   }
 
   private diagnosis(nowMs: number): string {
     const seen: string[] = [];
     const heard = (g: keyof Health["lastHeardMs"]) => nowMs - this.lastHeardMs[g] <= HEARD_MS;
+    const refused = this.refusedLines(nowMs, () => true);
     if (this.role === "client") {
       // A client hears only acks: it cannot tell a missing proposer from one that cannot decide.
       seen.push(
         heard("proposers")
           ? "proposers answer, but decide nothing (too few acceptors? a proposer's log says)"
-          : "no answer from any proposer: none running or reachable, a different auth.key, or too few acceptors (a proposer's log says which)",
+          : refused.length > 0
+            ? "no proposer answers in this configuration"
+            : "no answer from any proposer: none running or reachable, a different auth.key, or too few acceptors (a proposer's log says which)",
       );
     } else {
       const n = this.acceptorsHeard(nowMs);
@@ -126,26 +149,28 @@ export class Health {
       seen.push(n < need ? `${n} of ${this.acceptors} acceptors heard in the last ${HEARD_MS / 1000} s: no majority` : `${n} of ${this.acceptors} acceptors heard`);
       if (this.role === "learner" && !heard("proposers")) seen.push("no proposer heard");
     }
-    const refused = this.refusedLines(nowMs);
     return [...seen, ...refused].join("; ");
   }
 
-  /** Refused datagrams are worth saying even when nothing waits (every REPEAT_MS). */
-  private refusedOnly(nowMs: number): string | undefined {
-    const lines = this.refusedLines(nowMs);
-    if (lines.length === 0 || nowMs - this.reportedAtMs < REPEAT_MS) return undefined;
-    this.reportedAtMs = nowMs;
-    return lines.join("; ");
-  }
-
-  private refusedLines(nowMs: number): string[] {
+  /**
+   * A line per reason for the senders refused in the last REFUSED_REPEAT_MS that `due` picks,
+   * naming a few of them; those are marked said.
+   */
+  private refusedLines(nowMs: number, due: (r: { saidAtMs: number }) => boolean): string[] {
+    const byReason = new Map<string, string[]>();
+    for (const r of this.refused.values()) {
+      if (nowMs - r.atMs > REFUSED_REPEAT_MS || !due(r)) continue;
+      r.saidAtMs = nowMs;
+      byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.from]);
+    }
     const out: string[] = [];
-    for (const [reason, r] of this.refused) {
-      if (nowMs - r.atMs > REPEAT_MS) continue;
-      if (reason === "auth") out.push(`${r.count} datagrams failing authentication, the last from ${r.from}: check auth.key (or auth.keyFile) on both sides`);
-      else if (reason === "cluster") out.push(`${r.count} datagrams of another cluster id, the last from ${r.from}: another cluster shares these groups, or the configs differ (cluster)`);
-      else if (reason === "config") out.push(`${r.count} datagrams from a process configured with another acceptor count, the last from ${r.from}: every process needs the same \`acceptors\``);
-      else if (reason === "version") out.push(`${r.count} datagrams of another wire version, the last from ${r.from}: run one paxos version in a cluster`);
+    for (const [reason, peers] of byReason) {
+      const more = peers.length - REFUSED_NAMED_MAX;
+      const from = `from ${peers.slice(0, REFUSED_NAMED_MAX).join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
+      if (reason === "auth") out.push(`datagrams failing authentication, ${from}: check auth.key (or auth.keyFile) on both sides`);
+      else if (reason === "cluster") out.push(`datagrams of another cluster id, ${from}: another cluster shares these groups, or the configs differ (\`cluster\`)`);
+      else if (reason === "config") out.push(`datagrams from a process configured with another acceptor count (this one has acceptors: ${this.acceptors}), ${from}: every process needs the same \`acceptors\``);
+      else if (reason === "version") out.push(`datagrams of another wire version, ${from}: run one paxos version in a cluster`);
     }
     return out;
   }

@@ -73,6 +73,10 @@ export interface NodeOptions {
 
 /** Drop reasons an operator can fix: noted for the diagnosis, with the sender's address. */
 const REFUSED = new Set(["auth", "cluster", "config", "version"]);
+/** A proposer answers a sender it refuses for its configuration at most this often (see answerRefused). */
+const ANSWER_REFUSED_MS = 10_000;
+/** Senders answered within ANSWER_REFUSED_MS, at most: so at most this many answers per ANSWER_REFUSED_MS, whoever sends. */
+const ANSWERED_MAX = 256;
 
 export class Node {
   readonly stats: NodeStats = { received: 0, sent: 0, dropped: {}, violations: 0, alerts: {}, networkErrors: {} };
@@ -171,7 +175,10 @@ export class Node {
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       this.drop(e.reason, `${bytes.length}-byte datagram from ${from}`);
-      if (REFUSED.has(e.reason)) this.opts.health?.noteRefused(e.reason, from, this.now());
+      if (REFUSED.has(e.reason)) {
+        this.opts.health?.noteRefused(e.reason, from, this.now());
+        this.answerRefused(e.reason, from);
+      }
       return;
     }
     this.opts.health?.noteMessage(msg, this.now());
@@ -182,6 +189,28 @@ export class Node {
     const intercepted = this.opts.intercept?.(msg);
     if (intercepted !== undefined) this.apply(intercepted);
     else this.step({ kind: "msg", msg });
+  }
+
+  private readonly answeredAtMs = new Map<string, number>();
+
+  /**
+   * A client configured otherwise (another cluster id, acceptor count or release) hears nothing
+   * back from proposers that drop its Submits, so it could only say "no answer". A proposer
+   * answers such a sender, at most every ANSWER_REFUSED_MS, with an empty Ack to the clients'
+   * group in its own configuration: the client drops it in turn, for the reason that names the
+   * mismatch, and its diagnosis says so (health.ts). Clients of this configuration take it as an
+   * Ack of nothing.
+   */
+  private answerRefused(reason: string, from: string): void {
+    if (this.opts.group !== "proposers" || reason === "auth") return;
+    const now = this.now();
+    if (now - (this.answeredAtMs.get(from) ?? -Infinity) < ANSWER_REFUSED_MS) return;
+    if (this.answeredAtMs.size >= ANSWERED_MAX) {
+      for (const [peer, at] of this.answeredAtMs) if (now - at >= ANSWER_REFUSED_MS) this.answeredAtMs.delete(peer);
+      if (this.answeredAtMs.size >= ANSWERED_MAX) return;
+    }
+    this.answeredAtMs.set(from, now);
+    this.send("clients", { t: "ack", ranges: [] }); // goes out with this turn's datagrams
   }
 
   /** The injected loss now (the config's, until a supervisor changes it: see control.ts). */

@@ -15,6 +15,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  statSync,
   writeSync,
 } from "node:fs";
 
@@ -40,7 +41,26 @@ export interface FileIO {
   mkdirp(dir: string): void;
 }
 
-export const nodeFileIO: FileIO = {
+/** What is at a path, without reading it. */
+export interface FileStat {
+  readonly kind: "file" | "directory" | "character device" | "block device" | "FIFO" | "socket";
+  /** Bytes (of a regular file). */
+  readonly size: number;
+}
+
+/** File systems that can say what a path is without reading it (the real one does). */
+export interface StatIO {
+  /** Undefined when nothing is there. Follows symbolic links. */
+  stat(path: string): FileStat | undefined;
+}
+
+export const nodeFileIO: FileIO & StatIO = {
+  stat(path) {
+    const s = statSync(path, { throwIfNoEntry: false });
+    if (s === undefined) return undefined;
+    const kind = s.isFile() ? "file" : s.isDirectory() ? "directory" : s.isCharacterDevice() ? "character device" : s.isBlockDevice() ? "block device" : s.isFIFO() ? "FIFO" : "socket";
+    return { kind, size: s.size };
+  },
   exists: (path) => existsSync(path),
   readAll: (path) => readFileSync(path),
   open: (path, create) => openSync(path, create ? "w+" : "r+"),

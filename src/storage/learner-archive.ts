@@ -1,10 +1,15 @@
 /**
  * A learner's archive: every instance it delivered, (inst, packed batch), in a RecordLog, so that
  * it can serve a learner that needs instances the acceptors have trimmed (config learner.archive).
- * Not synced: losing the tail in a crash only means the archive restarts a little earlier (the
- * file is read back up to its first damage, whatever follows). Every record read to be served is
- * checked again (its CRC, its batch): a damaged archive fails loudly, never serves garbage.
- * A sparse in-memory index (every INDEX_EVERY-th instance) keeps memory bounded.
+ * Written at every flush, synced only when the learner's output position is about to move past
+ * it (`sync`, see runtime/roles/learner.ts): so the archive always holds what the output
+ * position says was delivered, and a crash loses at most the tail beyond it. The file is read
+ * back up to its first damage, whatever follows. Every record read to be served is checked
+ * again (its CRC, its batch): a damaged archive fails loudly, never serves garbage.
+ * A sparse in-memory index keeps memory bounded: an entry every INDEX_EVERY-th instance, every
+ * INDEX_BYTES of file, and where the archive starts again after a gap (a learner that resumed
+ * further on); a read starts at the entry at or before its first instance and reads on from
+ * there, so any start instance is served.
  */
 import { join } from "node:path";
 import { Batch } from "../protocol/batch.ts";
@@ -15,23 +20,32 @@ import { RecordLog, StorageError } from "./record-log.ts";
 /** Version 2: batches are runs of lines (paxos 0.3); a version-1 archive is refused. */
 const MAGIC = "PXLRNAR2";
 const INDEX_EVERY = 256;
+const INDEX_BYTES = 256 * 1024;
 const READ_BYTES_MAX = 1 << 20;
 
 export class LearnerArchive {
-  /** Instances [0, archivedTo) are in the file (a restarted learner skips what it has). */
+  /** Instances [0, archivedTo) are in the file, but for gaps (a restarted learner skips what it has). */
   private archivedTo = 0;
-  private readonly index = new Map<number, number>();
+  /** Index entries, in file order: instance and the offset of its record. */
+  private readonly indexInst: number[] = [];
+  private readonly indexOffset: number[] = [];
 
   private constructor(private readonly log: RecordLog) {}
 
+  /** The archive file of learner `learnerId` in `dir`. */
+  static pathOf(dir: string, learnerId: number): string {
+    return join(dir, `learner-${learnerId}.archive`);
+  }
+
   static open(dir: string, clusterId: number, learnerId: number, io: FileIO = nodeFileIO): LearnerArchive {
     io.mkdirp(dir);
-    const opened = RecordLog.open(join(dir, `learner-${learnerId}.archive`), MAGIC, clusterId, learnerId, decodeInst, io, true);
+    const opened = RecordLog.open(LearnerArchive.pathOf(dir, learnerId), MAGIC, clusterId, learnerId, decodeInst, io, true);
     const archive = new LearnerArchive(opened.log);
     for (const r of opened.records) archive.noteAt(r.value, r.offset);
     return archive;
   }
 
+  /** One past the last instance archived (0: none). */
   get size(): number {
     return this.archivedTo;
   }
@@ -47,27 +61,37 @@ export class LearnerArchive {
     this.log.append(payload);
   }
 
-  /** Writes what was appended (no sync: see above). */
+  /** Writes what was appended, not synced (a crash may lose it: see `sync`). */
   flush(): void {
     this.log.commit(false);
+  }
+
+  /** Writes what was appended and makes it durable: before a learner's output position moves past it. */
+  sync(): void {
+    this.log.commit(true);
   }
 
   /** Decided instances in [from, to) that it has, at most about `bytesMax` of them. */
   read(from: number, to: number, bytesMax: number): Proposal[] {
     this.flush();
-    const start = this.index.get(Math.floor(from / INDEX_EVERY) * INDEX_EVERY);
-    if (start === undefined || from >= this.archivedTo) return [];
     const out: Proposal[] = [];
+    if (from >= this.archivedTo || from >= to) return out;
+    let offset = this.indexOffset[Math.max(0, this.entryAtOrBefore(from))];
     let bytes = 0;
-    for (const { payload } of this.log.readFrom(start, READ_BYTES_MAX)) {
-      const inst = new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true);
-      if (inst >= to || bytes + payload.length > bytesMax) break;
-      if (inst < from) continue;
-      const cVal = Batch.parse(payload.slice(8));
-      // Served as decided: a malformed batch must never pass for an empty one.
-      if (cVal === undefined) throw new StorageError(`${this.log.path}: instance ${inst} holds a malformed batch`);
-      out.push({ inst, cVal });
-      bytes += payload.length;
+    while (offset !== undefined && offset < this.log.bytes) {
+      const records = this.log.readFrom(offset, READ_BYTES_MAX);
+      if (records.length === 0) break;
+      for (const { payload } of records) {
+        const inst = new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true);
+        if (inst >= to || bytes + payload.length > bytesMax) return out;
+        if (inst < from) continue;
+        const cVal = Batch.parse(payload.slice(8));
+        // Served as decided: a malformed batch must never pass for an empty one.
+        if (cVal === undefined) throw new StorageError(`${this.log.path}: instance ${inst} holds a malformed batch`);
+        out.push({ inst, cVal });
+        bytes += payload.length;
+      }
+      offset = records.at(-1)!.end;
     }
     return out;
   }
@@ -76,8 +100,25 @@ export class LearnerArchive {
     this.log.close();
   }
 
+  /** The index of the last entry whose instance is at most `inst` (-1: none). */
+  private entryAtOrBefore(inst: number): number {
+    let lo = 0;
+    let hi = this.indexInst.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.indexInst[mid]! <= inst) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
   private noteAt(inst: number, offset: number): void {
-    if (inst % INDEX_EVERY === 0) this.index.set(inst, offset);
+    const n = this.indexInst.length;
+    const after = n === 0 ? undefined : { inst: this.indexInst[n - 1]!, offset: this.indexOffset[n - 1]! };
+    if (after === undefined || inst !== this.archivedTo || inst % INDEX_EVERY === 0 || offset - after.offset >= INDEX_BYTES) {
+      this.indexInst.push(inst);
+      this.indexOffset.push(offset);
+    }
     this.archivedTo = inst + 1;
   }
 }

@@ -32,6 +32,8 @@ export interface Opened<T> {
 export class RecordLog {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  /** Groups were written since the last sync (commit(false)). */
+  private unsynced = false;
 
   private constructor(
     readonly path: string,
@@ -83,9 +85,15 @@ export class RecordLog {
     this.pendingBytes += rec.length;
   }
 
-  /** Writes every queued record and a commit marker at once and, when `sync`, makes them durable with one fdatasync. */
+  /**
+   * Writes every queued record and a commit marker at once and, when `sync`, makes them durable
+   * with one fdatasync (with those an earlier commit wrote without syncing).
+   */
   commit(sync = true): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0) {
+      if (sync && this.unsynced) this.syncWritten();
+      return;
+    }
     this.pending.push(marker(this.fileBytes + this.pendingBytes));
     this.pendingBytes += MARKER_FRAME_BYTES;
     const buf = concatBytes(this.pending, this.pendingBytes);
@@ -93,8 +101,13 @@ export class RecordLog {
     this.pendingBytes = 0;
     this.io.write(this.fd, buf, this.fileBytes);
     this.fileBytes += buf.length;
-    if (!sync) return;
+    this.unsynced = true;
+    if (sync) this.syncWritten();
+  }
+
+  private syncWritten(): void {
     this.io.datasync(this.fd); // data and file size: all that is needed to read it back
+    this.unsynced = false;
     this.markSynced();
   }
 
@@ -120,13 +133,16 @@ export class RecordLog {
     return this.pendingBytes;
   }
 
-  /** The whole records stored from `offset` on, reading at most about `maxBytes` (a torn one ends it). */
-  readFrom(offset: number, maxBytes: number): { offset: number; payload: Uint8Array }[] {
+  /**
+   * The whole records stored from `offset` on, reading at most about `maxBytes` (a torn one ends
+   * it), each with the offset where it starts and the one where the next record starts.
+   */
+  readFrom(offset: number, maxBytes: number): { offset: number; end: number; payload: Uint8Array }[] {
     const length = Math.min(maxBytes, this.fileBytes - offset);
     if (length <= 0) return [];
     const buf = new Uint8Array(length);
     this.io.read(this.fd, buf, offset);
-    const out: { offset: number; payload: Uint8Array }[] = [];
+    const out: { offset: number; end: number; payload: Uint8Array }[] = [];
     const dv = new DataView(buf.buffer);
     let at = 0;
     while (at + RECORD_HEADER_BYTES <= length) {
@@ -136,7 +152,7 @@ export class RecordLog {
       if (payload.length === 0 || Bun.hash.crc32(payload) !== dv.getUint32(at + 4, true)) {
         throw new StorageError(`${this.path}: damaged record at byte ${offset + at} (checksum mismatch) read back from disk`);
       }
-      if (!isMarker(payload)) out.push({ offset: offset + at, payload });
+      if (!isMarker(payload)) out.push({ offset: offset + at, end: offset + end, payload });
       at = end;
     }
     return out;

@@ -68,6 +68,8 @@ export interface View {
   readonly atMs: number;
   readonly acceptors: number;
   readonly majority: number;
+  /** Acceptors running and up (not paused): fewer than `majority` and nothing can be decided. */
+  readonly acceptorsUp: number;
   readonly processes: readonly ProcessRow[];
   readonly leader: { readonly name: string; readonly round: number } | null;
   /** Values the most advanced learner delivered; values given to clients. */
@@ -224,7 +226,8 @@ export class UiModel {
         sentPerS: rate?.sentPerS ?? 0,
         receivedPerS: rate?.receivedPerS ?? 0,
         dropped: st?.datagrams.dropped ?? {},
-        ...(st?.proposer ? { proposer: st.proposer } : {}),
+        // A dead proposer's last status may say it leads: its mode is not current.
+        ...(st?.proposer && s.alive ? { proposer: st.proposer } : {}),
         ...(st?.acceptor ? { acceptor: st.acceptor } : {}),
         ...(learner ? { learner } : {}),
         ...(st?.client ? { client: st.client } : {}),
@@ -280,6 +283,7 @@ export class UiModel {
       atMs: nowMs,
       acceptors: this.acceptors,
       majority: majority(this.acceptors),
+      acceptorsUp: processes.filter((p) => p.role === "acceptor" && p.state === "up").length,
       processes,
       leader: this.leader(),
       learned: this.learnedNow,

@@ -18,6 +18,13 @@ import { writeControl } from "../runtime/control.ts";
 import { LATENCY_WINDOW, restartPolicy, UiModel, type ProcessSample } from "./model.ts";
 import page from "./page/index.html";
 
+/**
+ * The page as Bun bundles it (and its scripts and styles, at paths of their own). `/` serves it with
+ * the state of the moment inside (pageWithState), so that it shows the cluster from its first
+ * paint, before its event stream has said anything.
+ */
+const BUNDLED_PAGE = "/page.html";
+
 /** How often the files are read and the page redrawn (a redraw costs the browser, and the cluster, CPU). */
 export const POLL_MS = 1000;
 /** At most this many values for a client added from the page. */
@@ -89,6 +96,8 @@ export class UiServer {
   private wake: () => void = () => {};
   private readonly encoder = new TextEncoder();
   private readonly startedMs = Date.now();
+  /** The bundled page's HTML, read once from BUNDLED_PAGE. */
+  private pageHtml: string | undefined;
 
   constructor(readonly opts: UiOptions) {}
 
@@ -113,19 +122,22 @@ export class UiServer {
       development: false,
       idleTimeout: 0, // an event stream is idle between events
       routes: {
-        "/": page,
+        "/": () => this.pageWithState(),
+        [BUNDLED_PAGE]: page,
         "/events": () => this.events(),
         "/api/action": { POST: (req) => this.action(req) },
       },
       fetch: () => new Response("not found", { status: 404 }),
     });
+    this.pageHtml = await (await fetch(new URL(BUNDLED_PAGE, this.server.url))).text();
+    await this.poll(); // the first state, before anyone has the URL
     this.opts.log(`paxos demo --ui: open ${this.server.url.href} (loopback only; Ctrl-C stops the cluster)`);
     while (!this.stopping) {
-      await this.poll();
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         setTimeout(resolve, POLL_MS);
       });
+      await this.poll();
     }
     for (const c of this.streams) c.close();
     this.streams.clear();
@@ -211,6 +223,14 @@ export class UiServer {
       if (!alive) this.paused.delete(m.name);
       return { name: m.name, role: m.role, id: m.id, pid: m.pid, alive, paused: this.paused.has(m.name), exitCode: m.exitCode, status: m.status() };
     });
+  }
+
+  /** The page with the view of the moment in it, as the JSON the events carry (app.ts draws it at once). */
+  private pageWithState(): Response {
+    if (this.pageHtml === undefined) return Response.redirect(BUNDLED_PAGE, 302); // only before serve() read it
+    const view = JSON.stringify(this.model.view(Date.now() - this.startedMs)).replace(/</g, "\\u003c"); // no "</script>" inside
+    const html = this.pageHtml.replace("</head>", `<script id="state" type="application/json">${view}</script>\n</head>`);
+    return new Response(html, { headers: { "Content-Type": "text/html;charset=utf-8", "Cache-Control": "no-store" } });
   }
 
   private events(): Response {

@@ -36,6 +36,26 @@ describe("help text", () => {
     }
   }, TEST_TIMEOUT_MS);
 
+  // Issue 20: lines were 139-148 columns with trailing spaces, and --version was not listed.
+  test("--help lines are at most 100 columns, without trailing spaces; --version and --help are listed", () => {
+    for (const args of [["--help"], ["demo", "--help"], ["check", "--help"], ["report", "--help"], ["config", "--help"]]) {
+      const r = run(args);
+      expect(r.code).toBe(0);
+      for (const line of r.out.split("\n")) {
+        expect(line.length, `${args.join(" ")}: ${line}`).toBeLessThanOrEqual(100);
+        expect(line, `${args.join(" ")}: trailing spaces`).toBe(line.trimEnd());
+      }
+      expect(r.out).toMatch(/^ {2}-h, --help {2,}\S/m);
+    }
+    const main = run(["--help"]).out;
+    expect(main).toMatch(/^ {2}-v, --version {2,}Print the version/m);
+    expect(main).toMatch(/^ {2}--role=<role> {2,}Role of this process/m);
+    // A description too long for one line goes on under itself.
+    const status = main.split("\n").findIndex((l) => l.includes("--status=<file>"));
+    const column = main.split("\n")[status]!.indexOf("Keep");
+    expect(main.split("\n")[status + 1]!.search(/\S/)).toBe(column);
+  }, TEST_TIMEOUT_MS);
+
   const hasScript = Bun.spawnSync(["script", "--version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
   test.skipIf(!hasScript)(`--help on a terminal is coloured, unless NO_COLOR is set${hasScript ? "" : " (skipped: no script(1) for a pty)"}`, () => {
     const onTty = (env: Record<string, string | undefined>) =>

@@ -112,9 +112,9 @@ describe("robustness (compiled binary)", () => {
     const bad = run(["--role", "acceptor", "--id", "1", "--config", "bad.yaml"]);
     expect(bad.exitCode).toBe(2);
     const err = bad.stderr.toString();
-    expect(err).toContain("bad.yaml: network.ttl: expected >=1, found 0");
+    expect(err).toContain("bad.yaml: network.ttl: expected an integer from 1 to 255, found 0");
     expect(err).toContain("bad.yaml: network.bogus: unknown key");
-    expect(err).toContain('bad.yaml: acceptors: expected number, found "two"');
+    expect(err).toContain('bad.yaml: acceptors: expected an integer from 1 to 255, found "two"');
     for (const args of [["--role", "leader", "--id", "1"], ["--role", "learner"], ["--role", "client", "--id", "1", "--loss", "2"], ["--frobnicate"], ["nonsense"]]) {
       const r = run(args);
       expect(r.exitCode).toBe(2);

@@ -4,7 +4,7 @@
  * empty directory and run there with neither Bun nor node_modules in reach.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -81,11 +81,48 @@ describe("release", () => {
       expect(mode).toBe(name!.endsWith("/") ? "drwxr-xr-x" : name!.endsWith("/paxos") ? "-rwxr-xr-x" : "-rw-r--r--");
     }
     expect(readdirSync(unpacked)).toEqual([`paxos-${pkg.version}-${host}`]);
-    expect(files(top)).toEqual(["CHANGELOG.md", "DESIGN.md", "LICENSE", "OPERATIONS.md", "README.md", "deploy/paxos.example.yaml", "deploy/systemd/paxos-restart.conf", "deploy/systemd/paxos@.service", "paxos"]);
+    expect(files(top)).toEqual([
+      "BENCHMARKS.md", "CHANGELOG.md", "DESIGN.md", "LICENSE", "OPERATIONS.md", "README.md",
+      "deploy/paxos.example.yaml", "deploy/systemd/paxos-restart.conf", "deploy/systemd/paxos@.service", "docs/demo-ui.png", "paxos",
+    ]);
     for (const f of ["LICENSE", "README.md", "OPERATIONS.md", "deploy/paxos.example.yaml"]) {
       expect(Bun.spawnSync(["cmp", join(ROOT, f), join(top, f)]).exitCode).toBe(0);
     }
     expect(sh(["head", "-1", join(top, "LICENSE")], scratch).out).toBe("MIT License\n");
+  });
+
+  // Issue 20: the archive lacked files its README links (BENCHMARKS.md, docs/).
+  test("every relative link of the archive's documents leads to a file in the archive", () => {
+    const docs = files(top).filter((f) => f.endsWith(".md"));
+    let links = 0;
+    for (const doc of docs) {
+      const text = readFileSync(join(top, doc), "utf8");
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue; // https:, mailto:
+        links++;
+        expect(existsSync(join(top, dirname(doc), target!)), `${doc} links ${target}`).toBe(true);
+      }
+    }
+    expect(links).toBeGreaterThan(10);
+  });
+
+  // Issue 20: `--target host` deleted the archives of the other targets, silently.
+  test("a release for one target keeps this version's archives of the others, lists them in SHA256SUMS, and says so", async () => {
+    const out = join(scratch, "partial");
+    mkdirSync(out);
+    const other = host === "linux-x64" ? "darwin-arm64" : "linux-x64";
+    const kept = `paxos-${pkg.version}-${other}.tar.gz`;
+    await Bun.write(join(out, kept), "an archive of an earlier run");
+    await Bun.write(join(out, "paxos-0.0.1-linux-x64.tar.gz"), "another version's");
+    const r = await releaseTo(out, "--target", "host");
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out).filter((f) => !f.startsWith(".")).sort()).toEqual(["SHA256SUMS", archive, kept].sort());
+    expect(await Bun.file(join(out, kept)).text()).toBe("an archive of an earlier run");
+    const sums = sh(["sha256sum", "-c", "SHA256SUMS"], out);
+    expect(sums.code, sums.err).toBe(0);
+    expect(sums.out.trim().split("\n").sort()).toEqual([`${archive}: OK`, `${kept}: OK`].sort());
+    expect(r.stderr).toContain(`release: kept ${kept}: built by an earlier run, not by this one (it builds ${host} only)`);
+    expect(r.stderr).toContain("release: removed paxos-0.0.1-linux-x64.tar.gz: another version's");
   });
 
   test("the unpacked binary runs with no Bun and no node_modules in reach: --version, config", () => {

@@ -64,3 +64,31 @@ test("an archived batch that does not parse is refused, not served as an empty b
   archive.close();
   expect(LearnerArchive.open(dir, 7, 1).size).toBe(0); // reopened: the archive ends before it
 });
+
+// Issue 20: the archive indexed every 256th instance only, so a read starting between index
+// points of an archive that did not start at one returned nothing, and so did one starting more
+// than a read's worth of bytes (1 MiB) past its index point.
+test("any start instance is served: an archive that starts mid-way, large batches, and a gap", () => {
+  const dir = mkdtempSync(join(tmpdir(), "paxos-archive-"));
+  const late = LearnerArchive.open(dir, 7, 1); // a learner that resumed its --output at 1000
+  for (let inst = 1000; inst < 1100; inst++) late.append(inst, b(val(1, inst)));
+  expect(late.read(1000, 1003, 1 << 20).map((p) => p.inst)).toEqual([1000, 1001, 1002]);
+  expect(late.read(1050, 1052, 1 << 20).map((p) => ids(p.cVal))).toEqual([["1:1050"], ["1:1051"]]);
+  expect(late.read(900, 1002, 1 << 20).map((p) => p.inst)).toEqual([1000, 1001]); // what it holds of the range
+  // A gap (the learner restarted further on): served on both sides, nothing made up inside it.
+  for (let inst = 1500; inst < 1600; inst++) late.append(inst, b(val(1, inst)));
+  expect(late.read(1200, 1300, 1 << 20)).toEqual([]);
+  expect(late.read(1290, 1502, 1 << 20).map((p) => p.inst)).toEqual([1500, 1501]);
+  expect(late.read(1598, 1700, 1 << 20).map((p) => p.inst)).toEqual([1598, 1599]);
+  late.close();
+  const reopened = LearnerArchive.open(dir, 7, 1);
+  expect(reopened.read(1001, 1002, 1 << 20).map((p) => p.inst)).toEqual([1001]);
+  expect(reopened.read(1510, 1511, 1 << 20).map((p) => p.inst)).toEqual([1510]);
+  reopened.close();
+
+  const big = LearnerArchive.open(mkdtempSync(join(tmpdir(), "paxos-archive-")), 7, 1);
+  for (let inst = 0; inst < 100; inst++) big.append(inst, b(val(1, inst, "y".repeat(60_000))));
+  expect(big.read(50, 52, 1 << 20).map((p) => p.inst)).toEqual([50, 51]);
+  expect(big.read(99, 100, 1 << 20).map((p) => p.inst)).toEqual([99]);
+  big.close();
+});

@@ -71,9 +71,15 @@ export class Browser {
     return new Promise<T>((resolve, reject) => this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
   }
 
-  async open(url: string): Promise<Page> {
-    const { targetId } = await this.send<{ targetId: string }>("Target.createTarget", { url });
+  /** Opens a page; `beforeLoad` (JavaScript) runs in it before any of the page's own scripts. */
+  async open(url: string, beforeLoad?: string): Promise<Page> {
+    const { targetId } = await this.send<{ targetId: string }>("Target.createTarget", { url: beforeLoad === undefined ? url : "about:blank" });
     const { sessionId } = await this.send<{ sessionId: string }>("Target.attachToTarget", { targetId, flatten: true });
+    if (beforeLoad !== undefined) {
+      await this.send("Page.enable", {}, sessionId);
+      await this.send("Page.addScriptToEvaluateOnNewDocument", { source: beforeLoad }, sessionId);
+      await this.send("Page.navigate", { url }, sessionId);
+    }
     return new Page(this, sessionId);
   }
 

@@ -113,3 +113,23 @@ test("recent instances per learner, checks, proposed values and the log (bounded
   expect(v.log.length).toBeLessThanOrEqual(40);
   expect(v.processes[0]!.learner).toEqual({ decidedPrefix: 1, delivered: 10, waiting: 0 }); // without the strip
 });
+
+// Issue 20: with no majority the page said only "no leader", and a killed leader's row still said "leader".
+test("acceptors up and the majority: the view says when no majority of acceptors is up", () => {
+  const m = new UiModel(3, 0);
+  const acceptor = (id: number, more: Partial<ProcessSample> = {}) => sample("acceptor", id, 20 + id, status("acceptor", id, 20 + id), more);
+  m.observe(0, [acceptor(1), acceptor(2), acceptor(3)]);
+  expect(m.view(0)).toMatchObject({ acceptorsUp: 3, majority: 2 });
+  m.observe(1000, [acceptor(1), acceptor(2, { alive: false, exitCode: null }), acceptor(3, { paused: true })]);
+  expect(m.view(1000)).toMatchObject({ acceptorsUp: 1, majority: 2 });
+});
+
+test("a killed proposer's row keeps no mode: its last status said leader, it leads nothing", () => {
+  const m = new UiModel(3, 0);
+  m.observe(0, [proposer(1, 10, true, 1001), proposer(2, 11, false, 0)]);
+  expect(m.view(0).processes[0]!.proposer?.mode).toBe("leader");
+  m.observe(500, [proposer(1, 10, true, 1001, false), proposer(2, 11, false, 0)]);
+  const dead = m.view(500).processes[0]!;
+  expect(dead).toMatchObject({ state: "down", leader: false });
+  expect(dead.proposer).toBeUndefined();
+});

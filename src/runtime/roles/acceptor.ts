@@ -2,7 +2,7 @@
 import { EXIT } from "../../exit-codes.ts";
 import { Acceptor } from "../../protocol/acceptor.ts";
 import { AcceptorLog, StorageError } from "../../storage/acceptor-log.ts";
-import { CATCHUP_DATAGRAMS_MAX, fatal, newMetrics, node, randomIdentity, serve, type RoleContext } from "./common.ts";
+import { CATCHUP_DATAGRAMS_MAX, fatal, lockFiles, newMetrics, node, randomIdentity, serve, type RoleContext } from "./common.ts";
 
 /** How often a durable acceptor checks whether its log wants compacting. */
 const COMPACT_CHECK_MS = 10_000;
@@ -16,6 +16,9 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   }
   let opened: ReturnType<typeof AcceptorLog.open> | undefined;
   if (dir !== null) {
+    // Before the log is read: a second process on it would vote from it too and corrupt it.
+    const locked = lockFiles(ctx, [{ file: AcceptorLog.pathOf(dir, ctx.id), what: `acceptor ${ctx.id}'s log`, create: ctx.init === true, failCode: EXIT.storage }]);
+    if (locked !== undefined) return locked;
     try {
       opened = AcceptorLog.open(dir, c.cluster, ctx.id, { create: ctx.init === true, newIdent: randomIdentity });
     } catch (e) {

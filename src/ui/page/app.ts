@@ -122,8 +122,12 @@ function renderProcesses(v: View): void {
 }
 
 function renderHeader(v: View): void {
-  setText($("leader"), v.leader ? `leader ${v.leader.name} · round ${round(v.leader.round)}` : "no leader");
-  $("leader").className = `badge ${v.leader ? "ok" : "pending"}`;
+  const noMajority = v.acceptorsUp < v.majority;
+  setText(
+    $("leader"),
+    noMajority ? `no majority: ${v.acceptorsUp} of ${v.acceptors} acceptors up (${v.majority} needed)` : v.leader ? `leader ${v.leader.name} · round ${round(v.leader.round)}` : "no leader",
+  );
+  $("leader").className = `badge ${noMajority ? "failed" : v.leader ? "ok" : "pending"}`;
   replaceIfChanged($("checks"), JSON.stringify(v.checks), () => v.checks.map((c) => el("span", { class: `badge ${c.state}`, title: c.detail, "data-check": c.property, "data-state": c.state }, `${c.property}: ${c.state === "pending" ? "in progress" : c.state.toUpperCase()}`)));
 }
 
@@ -209,13 +213,23 @@ function render(v: View): void {
 $("add-learner").onclick = () => void act({ action: "learner" });
 $("add-client").onclick = () => void act({ action: "client", values: Number($<HTMLInputElement>("client-values").value) });
 
-const events = new EventSource("/events");
-events.onopen = () => {
-  $("conn").textContent = "live";
+const live = (): void => {
+  setText($("conn"), "live");
   $("conn").className = "badge ok";
 };
+// The page comes with the state of the moment (server.ts, pageWithState): drawn before any event.
+const state = document.getElementById("state")?.textContent;
+if (state) {
+  render(JSON.parse(state) as View);
+  live();
+}
+const events = new EventSource("/events");
+events.onopen = live;
 events.onerror = () => {
   $("conn").textContent = "disconnected (the demo stopped?)";
   $("conn").className = "badge failed";
 };
-events.onmessage = (e: MessageEvent<string>) => render(JSON.parse(e.data) as View);
+events.onmessage = (e: MessageEvent<string>) => {
+  render(JSON.parse(e.data) as View);
+  live(); // after an error, the stream reconnects by itself
+};
