@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config 
 import { createLogger, type LogFormat } from "../runtime/log.ts";
 import { runAcceptor } from "../runtime/roles/acceptor.ts";
 import { runClient } from "../runtime/roles/client.ts";
-import { ROLES, type RoleName } from "../runtime/roles/common.ts";
+import { ROLES, type RoleName } from "../runtime/role-names.ts";
 import { runLearner } from "../runtime/roles/learner.ts";
 import { runProposer } from "../runtime/roles/proposer.ts";
 import { intArg, numberArg, type ArgsOf } from "./args.ts";

@@ -7,7 +7,7 @@
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import type { RoleName } from "../runtime/roles/common.ts";
+import type { RoleName } from "../runtime/role-names.ts";
 import { readStatus, type ProcessStatus } from "../runtime/status.ts";
 
 export interface SupervisorOptions {

@@ -10,7 +10,7 @@
  */
 import type { Message } from "../protocol/messages.ts";
 import { majority } from "../protocol/tally.ts";
-import type { RoleName } from "./roles/common.ts";
+import type { RoleName } from "./role-names.ts";
 
 /** Work stalled this long is reported. */
 export const STALL_MS = 5000;

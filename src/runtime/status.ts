@@ -8,7 +8,7 @@
 import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { isSystemError, reasonOf } from "../os-errors.ts";
 import type { RecentInstance } from "./recent.ts";
-import type { RoleName } from "./roles/common.ts";
+import type { RoleName } from "./role-names.ts";
 
 export const STATUS_VERSION = 1;
 export const STATUS_EVERY_MS = 100;

@@ -9,7 +9,7 @@ import type { LiveResult } from "../check/live.ts";
 import type { Group } from "../protocol/messages.ts";
 import { majority } from "../protocol/tally.ts";
 import type { RecentInstance } from "../runtime/recent.ts";
-import type { RoleName } from "../runtime/roles/common.ts";
+import { GROUP_OF, type RoleName } from "../runtime/role-names.ts";
 import type { ProcessStatus } from "../runtime/status.ts";
 
 /** One process as the supervisor sees it at a poll. */
@@ -93,8 +93,6 @@ export const LOG_LINES = 40;
 export const LATENCY_BINS_MS = [0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, Infinity];
 /** Datagram rates are over at least this long a stretch of polls. */
 const RATE_SPAN_MS = 1000;
-
-const GROUP_OF_ROLE: Record<RoleName, Group> = { client: "clients", proposer: "proposers", acceptor: "acceptors", learner: "learners" };
 
 /** Whether a process may be started again after a crash, and why not. */
 export function restartPolicy(role: RoleName, status: ProcessStatus | undefined): { allowed: boolean; short: string; why: string } {
@@ -271,7 +269,7 @@ export class UiModel {
     const groups = { clients: { sentPerS: 0, receivedPerS: 0 }, proposers: { sentPerS: 0, receivedPerS: 0 }, acceptors: { sentPerS: 0, receivedPerS: 0 }, learners: { sentPerS: 0, receivedPerS: 0 } };
     const drops: Record<string, number> = {};
     for (const p of processes) {
-      const g = groups[GROUP_OF_ROLE[p.role]];
+      const g = groups[GROUP_OF[p.role]];
       g.sentPerS += p.sentPerS;
       g.receivedPerS += p.receivedPerS;
       for (const [reason, n] of Object.entries(p.dropped)) drops[reason] = (drops[reason] ?? 0) + n;

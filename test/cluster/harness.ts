@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Supervisor, waitFor, type Member } from "../../src/cluster/supervisor.ts";
-import type { RoleName } from "../../src/runtime/roles/common.ts";
+import type { RoleName } from "../../src/runtime/role-names.ts";
 
 export { waitFor };
 

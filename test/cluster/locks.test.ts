@@ -6,7 +6,7 @@
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { EXIT } from "../../src/exit-codes.ts";
-import type { RoleName } from "../../src/runtime/roles/common.ts";
+import type { RoleName } from "../../src/runtime/role-names.ts";
 import { Cluster, ensureBinary, exitOf, sorted, values, waitFor, type Proc } from "./harness.ts";
 
 // Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RoleName } from "../../src/runtime/roles/common.ts";
+import type { RoleName } from "../../src/runtime/role-names.ts";
 import { Cluster, ensureBinary, sorted, values, waitFor, type Proc } from "./harness.ts";
 
 

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { LiveResult } from "../../src/check/live.ts";
-import type { RoleName } from "../../src/runtime/roles/common.ts";
+import type { RoleName } from "../../src/runtime/role-names.ts";
 import type { ProcessStatus } from "../../src/runtime/status.ts";
 import { LATENCY_BINS_MS, percentile, RATE_POINTS, restartPolicy, UiModel, type ProcessSample } from "../../src/ui/model.ts";
 

@@ -11,7 +11,11 @@ import { VALUE_OVERHEAD_BYTES, valueBytesLimit } from "../../protocol/wire-budge
 import type { Effects } from "../../protocol/messages.ts";
 import { clientLogHead, clientLogLine } from "../../report/latency-log.ts";
 import { readLineSlabs } from "../lines.ts";
-import { newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
+import type { Node } from "../node.ts";
+import type { RoleContext } from "./context.ts";
+import { runLifecycle } from "./lifecycle.ts";
+import { newMetrics } from "./role-metrics.ts";
+import { node } from "./wiring.ts";
 
 /** The largest value a client submits with this config (a line beyond it is refused). */
 export function maxValueBytes(config: Config): number {
@@ -33,15 +37,13 @@ export async function runClient(ctx: RoleContext): Promise<number> {
   const startedMs = performance.now();
   const latency = ctx.latencyLog ? Bun.file(ctx.latencyLog).writer() : undefined;
   latency?.write(clientLogHead(client.opts.id));
-  let decided = 0;
-  let read = 0;
-  let rejected = 0;
+  const tally: Tally = { read: 0, rejected: 0, decided: 0 };
   let wake: () => void = () => {};
   const metrics = newMetrics(ctx, "client");
   const latencyS = metrics.histogram("paxos_latency_seconds", "Submit until known decided", [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]);
   metrics.counter("paxos_submitted_values_total", "Values sent for the first time", () => [{ value: client.counters.submitted }]);
   metrics.counter("paxos_retransmitted_values_total", "Values sent again", () => [{ value: client.counters.retransmitted }]);
-  metrics.counter("paxos_decided_values_total", "Values known decided", () => [{ value: decided }]);
+  metrics.counter("paxos_decided_values_total", "Values known decided", () => [{ value: tally.decided }]);
   const n = node(ctx, {
     role: client,
     name: "client",
@@ -54,57 +56,78 @@ export async function runClient(ctx: RoleContext): Promise<number> {
     const now = n.now();
     let lines = "";
     for (const a of fx.acked) {
-      decided += a.count;
+      tally.decided += a.count;
       latencyS.observe((now - a.sentAtMs) / 1000, a.count);
       if (latency !== undefined) lines += clientLogLine(a.first, a.count, n.unixMs(a.sentAtMs), now - a.sentAtMs);
     }
     if (lines !== "") latency!.write(lines); // one write per step
     wake();
   };
-  const running = await start(ctx, {
+  /** Reads stdin and submits every line; done once every value read is decided (exit 1 when lines were rejected). */
+  const work = async (): Promise<number> => {
+    await submitStdin(ctx, n, client, tally, () => new Promise<void>((r) => (wake = r)));
+    const { decided, read, rejected } = tally;
+    const secs = (performance.now() - startedMs) / 1000;
+    ctx.log.info(
+      `${decided} values decided in ${secs.toFixed(3)} s (${(decided / Math.max(secs, 1e-9)).toFixed(0)} values/s)` +
+        (rejected > 0 ? `; ${rejected} of ${read} lines rejected as too long` : ""),
+    );
+    return rejected === 0 ? 0 : 1;
+  };
+  return runLifecycle(ctx, {
     name: "client",
     node: n,
     metrics,
     roleStatus: () => ({
       client: {
         number: client.opts.id,
-        read,
+        read: tally.read,
         submitted: client.counters.submitted,
         retransmitted: client.counters.retransmitted,
-        decided,
+        decided: tally.decided,
         undecided: client.undecided,
       },
     }),
+    work,
+    // A signal before every value is decided: say how far it got (exit 130).
+    onSignal: (signal) => {
+      ctx.log.warn(`${signal}: stopping: ${tally.decided} of the ${tally.read} values read were decided, ${client.undecided} not known decided`);
+      return EXIT.interrupted;
+    },
+    close: async (code) => {
+      await latency?.end();
+      return code;
+    },
   });
-  const maxBytes = maxValueBytes(c);
-  // SIGINT or SIGTERM before every value is decided: say how far it got, then stop.
-  void untilSignal().then(async (signal) => {
-    ctx.log.warn(`${signal}: stopping: ${decided} of the ${read} values read were decided, ${client.undecided} not known decided`);
-    await latency?.end();
-    running.stop();
-    process.exit(running.end(EXIT.interrupted));
-  });
+}
+
+/** What the client read and what is decided so far (its status, metrics and last lines say them). */
+interface Tally {
+  read: number;
+  rejected: number;
+  decided: number;
+}
+
+/**
+ * Reads stdin and submits every line that fits (a longer one is said and counted as rejected),
+ * with at most twice `client.outstanding` values undecided; resolves once every value read is
+ * decided. `acked` resolves at the client's next acknowledgement.
+ */
+async function submitStdin(ctx: RoleContext, n: Node, client: Client, tally: Tally, acked: () => Promise<void>): Promise<void> {
+  const maxBytes = maxValueBytes(ctx.config);
   for await (const items of readLineSlabs(Bun.stdin.stream(), maxBytes)) {
     for (const item of items) {
       if (item.kind === "lines") {
-        read += item.count;
+        tally.read += item.count;
         n.input({ kind: "submit", lines: item.lines, count: item.count });
       } else {
-        read++;
-        rejected++;
+        tally.read++;
+        tally.rejected++;
         ctx.log.error(`line ${item.number}: value of ${item.length} bytes is over the maximum of ${maxBytes} bytes (batch.bytesMax - ${VALUE_OVERHEAD_BYTES}); not submitted`);
       }
     }
     // Backpressure: read on only while the queue of undecided values is bounded.
-    while (client.undecided >= 2 * c.client.outstanding) await new Promise<void>((r) => (wake = r));
+    while (client.undecided >= 2 * ctx.config.client.outstanding) await acked();
   }
-  while (client.undecided > 0) await new Promise<void>((r) => (wake = r));
-  const secs = (performance.now() - startedMs) / 1000;
-  ctx.log.info(
-    `${decided} values decided in ${secs.toFixed(3)} s (${(decided / Math.max(secs, 1e-9)).toFixed(0)} values/s)` +
-      (rejected > 0 ? `; ${rejected} of ${read} lines rejected as too long` : ""),
-  );
-  await latency?.end();
-  running.stop();
-  return running.end(rejected === 0 ? 0 : 1);
+  while (client.undecided > 0) await acked();
 }

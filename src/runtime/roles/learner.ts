@@ -15,7 +15,11 @@ import { LearnerArchive } from "../../storage/learner-archive.ts";
 import { cutPosition, LearnerOutputFile, type OutputPosition } from "../../storage/learner-output.ts";
 import { RecentInstances } from "../recent.ts";
 import { StdoutLines } from "../stdout.ts";
-import { CATCHUP_DATAGRAMS_MAX, fatal, fatalExit, lockFiles, newMetrics, node, start, untilSignal, type RoleContext } from "./common.ts";
+import { fatal, type RoleContext } from "./context.ts";
+import { lockFiles } from "./file-locks.ts";
+import { runLifecycle } from "./lifecycle.ts";
+import { newMetrics } from "./role-metrics.ts";
+import { CATCHUP_DATAGRAMS_MAX, node } from "./wiring.ts";
 
 /** A learner writes its position to --output's FILE.pos at most this often (its FILE at every flush). */
 const OUTPUT_POSITION_EVERY_MS = 1000;
@@ -164,26 +168,28 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   const metrics = newMetrics(ctx, "learner");
   metrics.counter("paxos_delivered_values_total", "Values delivered and written to the output", () => [{ value: written }]);
   metrics.counter("paxos_decided_instances_total", "Instances delivered (prefix)", () => [{ value: learner.nextInstance }]);
-  const running = await start(ctx, {
+  /** The last flush and position; an output failure decides the exit code. */
+  const close = async (code: number): Promise<number> => {
+    clearInterval(flusher);
+    if (failed === undefined) await flush(true);
+    try {
+      if (failed === undefined) file?.close(position, performance.now(), archiveFirst);
+    } catch (e) {
+      outputFailed(e);
+    }
+    archive?.close();
+    await latency?.end();
+    ctx.log.debug(`delivered ${delivered} values`);
+    return failed ?? code;
+  };
+  return runLifecycle(ctx, {
     name: "learner",
     node: n,
     metrics,
     roleStatus: () => ({ learner: { decidedPrefix: learner.nextInstance, delivered, waiting: learner.waitingInstances, recent: recent.snapshot() } }),
+    work: () => finished,
+    close,
   });
-  let code = await Promise.race([finished, untilSignal().then(() => EXIT.ok), n.fatal.then((f) => fatalExit(ctx, f))]);
-  clearInterval(flusher);
-  running.stop();
-  if (failed === undefined) await flush(true);
-  try {
-    if (failed === undefined) file?.close(position, performance.now(), archiveFirst);
-  } catch (e) {
-    outputFailed(e);
-  }
-  code = failed ?? code;
-  archive?.close();
-  await latency?.end();
-  ctx.log.debug(`delivered ${delivered} values`);
-  return running.end(code);
 }
 
 /** Answers a learner's Catchup from this learner's archive, as Decisions (bounded datagrams). */

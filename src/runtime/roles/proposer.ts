@@ -2,8 +2,11 @@
 import { Effects } from "../../protocol/messages.ts";
 import { ROUND_STRIDE } from "../../protocol/id-limits.ts";
 import { Proposer } from "../../protocol/proposer.ts";
-import { CATCHUP_DATAGRAMS_MAX, newMetrics, node, randomIdentity, serve, type RoleContext } from "./common.ts";
 import type { StatusFile } from "../status.ts";
+import type { RoleContext } from "./context.ts";
+import { runLifecycle } from "./lifecycle.ts";
+import { newMetrics } from "./role-metrics.ts";
+import { CATCHUP_DATAGRAMS_MAX, node, randomIdentity } from "./wiring.ts";
 
 export async function runProposer(ctx: RoleContext): Promise<number> {
   const c = ctx.config;
@@ -53,7 +56,7 @@ export async function runProposer(ctx: RoleContext): Promise<number> {
     ctx.log.info(leading ? `leading in round ${proposer.round}` : "standing by");
   };
   const n = node(ctx, { role: proposer, name: "proposer", onEffects, work: () => ({ waiting: proposer.pendingCount, unit: "values" }) });
-  return serve(ctx, {
+  return runLifecycle(ctx, {
     name: "proposer",
     node: n,
     metrics,
