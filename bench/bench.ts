@@ -13,6 +13,7 @@ import { $ } from "bun";
 import { DemoRun, type DemoOptions, type DemoResult } from "../src/cluster/demo-run.ts";
 import { readLatencyLogs, latencyLogFiles } from "../src/report/files.ts";
 import { summarize } from "../src/report/latency.ts";
+import { RunDir } from "../src/run-dir.ts";
 import { clientNumberOf, parseDeliveryLog, parseLatencyLog } from "../src/report/latency-log.ts";
 import { libpaxos3Missing, runLibpaxos3, type ClientReport } from "./libpaxos3.ts";
 import { netnsUnavailable, privateNetns } from "./netns.ts";
@@ -86,7 +87,7 @@ const SCENARIOS: Scenario[] = [
   { name: "throughput-1k", what: "1 KB values, same topology", values: 200_000, valueBytes: 1024, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
   { name: "latency-1", what: "64 B values, 1 outstanding, default (LAN-safe) config", values: 5000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: "client: { outstanding: 1 }\n" },
   { name: "demo-cluster", what: "64 B values, 2 clients, 2 proposers, 3 acceptors, 2 learners", values: 500_000, valueBytes: 64, clients: 2, proposers: 2, learners: 2, config: LOOPBACK_CONFIG },
-  { name: "durable", what: "throughput-64 with durable acceptors (fsync'd log, group commit)", values: 1_000_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: (dir) => `${LOOPBACK_CONFIG}acceptor: { storage: ${JSON.stringify(join(dir, "acceptors"))} }\n` },
+  { name: "durable", what: "throughput-64 with durable acceptors (fsync'd log, group commit)", values: 1_000_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: (dir) => `${LOOPBACK_CONFIG}acceptor: { storage: ${JSON.stringify(new RunDir(dir).storage)} }\n` },
   { name: "auth", what: "throughput-64 with authenticated datagrams (HMAC-SHA256)", values: 1_000_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: `${LOOPBACK_CONFIG}auth: { key: "bench-key-0123456789abcdef" }\n` },
   { name: "loss-10", what: "throughput-64 with 10% loss injected at every process", values: 300_000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, loss: 0.1, config: LOOPBACK_CONFIG },
   { name: "tiny", what: "smoke test: 2,000 values", values: 2000, valueBytes: 64, clients: 1, proposers: 1, learners: 1, config: LOOPBACK_CONFIG },
@@ -120,7 +121,7 @@ async function deliveryLatencies(dir: string): Promise<number[]> {
     for (const sample of parseLatencyLog(text, f.client, f.path)) submitted.set(`${wire}:${sample.seq}`, sample.submitUnixMs);
   }
   const out: number[] = [];
-  const path = join(dir, "latency-learner-1.tsv");
+  const path = new RunDir(dir).learnerLatency(1);
   const log = Bun.file(path);
   if (!(await log.exists())) return out;
   for (const d of parseDeliveryLog(await log.text(), path)) {
@@ -152,25 +153,16 @@ async function runOnce(s: Scenario, valuesOverride: number | undefined, binary: 
   await Bun.write(join(dir, "bench.yaml"), typeof s.config === "string" ? s.config : s.config(dir));
   const perClient = Math.ceil((valuesOverride ?? s.values) / s.clients);
   const o: DemoOptions = {
-    num: perClient,
-    clients: s.clients,
-    proposers: s.proposers,
-    acceptors: 3,
-    learners: s.learners,
-    loss: s.loss ?? 0,
+    logs: dir,
+    topology: { num: perClient, clients: s.clients, proposers: s.proposers, acceptors: 3, learners: s.learners },
+    settings: { config: join(dir, "bench.yaml"), loss: s.loss ?? 0 },
+    launch: { command: [...prefix, binary], valueBytes: s.valueBytes, learnerLatency: can.deliveries, statusFiles: can.statusFiles },
     catchup: false,
     sleepS: 5,
-    debug: false,
-    config: join(dir, "bench.yaml"),
-    logs: dir,
     timeoutS: 60,
     check: false,
     report: false,
-    valueBytes: s.valueBytes,
     quiet: true,
-    command: [...prefix, binary],
-    learnerLatency: can.deliveries,
-    statusFiles: can.statusFiles,
   };
   const run = new DemoRun(o);
   const code = await run.run();

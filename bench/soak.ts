@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { $ } from "bun";
 import { DemoRun } from "../src/cluster/demo-run.ts";
+import { RunDir } from "../src/run-dir.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const { values: args } = parseArgs({
@@ -31,9 +32,10 @@ const total = Number(args.values);
 const killEveryMs = Number(args["kill-every"]) * 1000;
 const logs = args.logs!;
 mkdirSync(logs, { recursive: true });
+const storage = new RunDir(logs).storage;
 const configPath = join(logs, "soak.yaml");
-await Bun.write(configPath, `acceptor: { storage: ${JSON.stringify(join(logs, "acceptors"))} }\n`);
-await $`rm -rf ${join(logs, "acceptors")}`;
+await Bun.write(configPath, `acceptor: { storage: ${JSON.stringify(storage)} }\n`);
+await $`rm -rf ${storage}`;
 await $`bun run build`.cwd(ROOT).quiet();
 
 interface Sample {
@@ -44,48 +46,49 @@ interface Sample {
 const samples: Sample[] = [];
 const kills: string[] = [];
 const startedMs = performance.now();
-let nextKillMs = startedMs + killEveryMs;
-let nextSample = total / 10;
-let killAcceptor = true;
-let busy = false;
 
 const run = new DemoRun({
-  num: Math.ceil(total / 2),
-  clients: 2,
-  proposers: 2,
-  acceptors: 3,
-  learners: 2,
-  loss: Number(args.loss),
+  logs,
+  topology: { num: Math.ceil(total / 2), clients: 2, proposers: 2, acceptors: 3, learners: 2 },
+  settings: { config: configPath, loss: Number(args.loss) },
+  launch: { command: [join(ROOT, "dist/paxos")] },
   catchup: false,
   sleepS: 5,
-  debug: false,
-  config: configPath,
-  logs,
   timeoutS: 60,
   check: true,
   report: false,
-  command: [join(ROOT, "dist/paxos")],
-  async onPoll(learned, r) {
+});
+let running = true;
+const done = run.run().finally(() => (running = false));
+await faults();
+const code = await done;
+
+/** While the run goes on: memory at each tenth of the values, and one kill -9 and restart every --kill-every seconds. */
+async function faults(): Promise<void> {
+  let nextKillMs = startedMs + killEveryMs;
+  let nextSample = total / 10;
+  let killAcceptor = true;
+  let busy = false;
+  for (; running; await Bun.sleep(20)) {
+    const cluster = run.cluster;
+    if (cluster === undefined) continue;
+    const learned = run.valuesLearned;
     if (learned >= nextSample) {
-      const rssMb = Object.fromEntries([...r.currentRss()].map(([name, b]) => [name, Math.round(b / 2 ** 20)]));
+      const rssMb = Object.fromEntries([...cluster.currentRss()].map(([name, b]) => [name, Math.round(b / 2 ** 20)]));
       samples.push({ learned, atS: (performance.now() - startedMs) / 1000, rssMb });
       nextSample += total / 10;
     }
-    if (busy || performance.now() < nextKillMs) return;
-    busy = true;
+    if (busy || performance.now() < nextKillMs) continue;
     // One fault at a time, a second long: a majority of acceptors and one proposer stay up.
-    const victim = killAcceptor ? `acceptor-${1 + Math.floor(Math.random() * 3)}` : await r.leader();
+    const victim = killAcceptor ? `acceptor-${1 + Math.floor(Math.random() * 3)}` : cluster.leader()?.name;
     killAcceptor = !killAcceptor;
-    if (victim !== undefined) {
-      kills.push(`${((performance.now() - startedMs) / 1000).toFixed(1)}s ${victim} at ${learned} values`);
-      void r.crashRestart(victim, 1000).finally(() => {
-        busy = false;
-      });
-    } else busy = false;
     nextKillMs = performance.now() + killEveryMs;
-  },
-});
-const code = await run.run();
+    if (victim === undefined) continue;
+    busy = true;
+    kills.push(`${((performance.now() - startedMs) / 1000).toFixed(1)}s ${victim} at ${learned} values`);
+    void cluster.crashRestart(victim, 1000).finally(() => (busy = false));
+  }
+}
 const elapsedS = (performance.now() - startedMs) / 1000;
 console.log(`\nsoak: ${total} values in ${elapsedS.toFixed(1)} s (${(total / elapsedS).toFixed(0)} values/s), ${kills.length} kill -9 + restart, checks ${code === 0 ? "OK" : "FAILED"}`);
 const names = [...new Set(samples.flatMap((s) => Object.keys(s.rssMb)))].sort();

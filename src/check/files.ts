@@ -2,19 +2,13 @@
  * The inputs of the checks: a run's log directory (what the clients proposed, what the learners
  * delivered) or files named one by one; and the checks' results as text.
  */
-import { readdirSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { isDir, isFile } from "../paths.ts";
+import { RunDir } from "../run-dir.ts";
 import { splitLines, type CheckResult, type NamedLines } from "./check.ts";
 
 /** The files to check are missing or not what they should be (the CLI reports it as a usage error). */
 export class CheckInputError extends Error {}
-
-/** In a run's log directory: what the clients proposed and what the learners delivered. */
-const PROPOSED_FILE = /^values-client-\d+\.txt$/;
-const LEARNED_FILE = /^learner-\d+\.txt$/;
-
-const byNumber = (a: string, b: string): number => Number(a.match(/\d+/)?.[0]) - Number(b.match(/\d+/)?.[0]);
 
 async function read(path: string): Promise<NamedLines> {
   return { name: basename(path), lines: splitLines(await Bun.file(path).text()) };
@@ -28,9 +22,10 @@ export async function gatherLogs(paths: string[]): Promise<{ proposed: NamedLine
   }
   if (paths.length === 1 && isDir(paths[0]!)) {
     const dir = paths[0]!;
-    const names = readdirSync(dir).sort(byNumber);
-    const proposed = names.filter((n) => PROPOSED_FILE.test(n)).map((n) => join(dir, n));
-    const learned = names.filter((n) => LEARNED_FILE.test(n)).map((n) => join(dir, n));
+    // A run's directory: what the clients proposed and what the learners delivered.
+    const run = new RunDir(dir);
+    const proposed = run.list("proposed").map((f) => f.path);
+    const learned = run.list("learned").map((f) => f.path);
     if (proposed.length === 0) throw new CheckInputError(`no proposed values (values-client-N.txt) in ${dir}; run scripts/run.sh first`);
     return { proposed: await Promise.all(proposed.map(read)), learned: await Promise.all(learned.map(read)) };
   }

@@ -35,26 +35,26 @@ export const demoArgs = {
 } as const;
 
 export function parseDemoArgs(args: ArgsOf<typeof demoArgs>): DemoOptions {
-  const o: DemoOptions = {
+  const topology = {
     num: intArg("num", args.num, 0, 100_000_000),
     clients: intArg("clients", args.clients, 1, ROLE_ID_MAX),
     proposers: intArg("proposers", args.proposers, 1, ROLE_ID_MAX),
     acceptors: intArg("acceptors", args.acceptors, 1, ACCEPTORS_MAX),
     learners: intArg("learners", args.learners, 0, ROLE_ID_MAX),
-    loss: numberArg("loss", args.loss, 0, 0.99),
-    catchup: args.catchup === true,
-    sleepS: numberArg("sleep", args.sleep, 0, 3600),
-    debug: args.debug === true,
-    logs: String(args.logs),
-    timeoutS: numberArg("timeout", args.timeout, 1, 86_400),
-    check: args.check !== false,
-    report: args.report !== false,
   };
-  if (args.batch !== undefined) o.batch = intArg("batch", args.batch, 1, 1_000_000);
-  if (args.ip !== undefined) o.ip = String(args.ip);
-  if (args.config !== undefined) o.config = String(args.config);
-  if (o.catchup && o.learners === 0) throw new UsageError("--catchup needs at least one learner");
-  return o;
+  const loss = numberArg("loss", args.loss, 0, 0.99);
+  const catchup = args.catchup === true;
+  const sleepS = numberArg("sleep", args.sleep, 0, 3600);
+  const timeoutS = numberArg("timeout", args.timeout, 1, 86_400);
+  const settings = {
+    loss,
+    ...(args.batch !== undefined ? { batch: intArg("batch", args.batch, 1, 1_000_000) } : {}),
+    ...(args.ip !== undefined ? { ip: String(args.ip) } : {}),
+    ...(args.config !== undefined ? { config: String(args.config) } : {}),
+  };
+  if (catchup && topology.learners === 0) throw new UsageError("--catchup needs at least one learner");
+  const end = { check: args.check !== false, report: args.report !== false };
+  return { logs: String(args.logs), topology, settings, launch: { debug: args.debug === true }, catchup, sleepS, timeoutS, ...end };
 }
 
 /** --logs names a directory this run can use (created when missing). */
@@ -77,7 +77,6 @@ export const demoCommand = defineCommand({
     const uiPort = args["ui-port"] === undefined ? 0 : intArg("ui-port", args["ui-port"], 0, 65_535);
     if (args["ui-port"] !== undefined && args.ui !== true) throw new UsageError("--ui-port is for --ui only");
     const ui = args.ui === true ? new UiServer({ port: uiPort, log: (line) => process.stderr.write(`${line}\n`) }) : undefined;
-    if (ui !== undefined) options.live = (r) => ui.serve(r);
     const run = new DemoRun(options);
     let stopping = false;
     const stop = () => {
@@ -92,6 +91,9 @@ export const demoCommand = defineCommand({
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    return run.run();
+    if (ui === undefined) return run.run();
+    const code = await ui.serve(await run.startLive());
+    await run.stop();
+    return code;
   },
 });

@@ -1,64 +1,66 @@
 /**
- * A demo run: a whole local cluster of real processes (through the Supervisor), values fed to its
- * clients, live progress, then the checks and a latency report. `paxos demo`, the benchmarks and
- * the soak run use it.
+ * A demo run on a LocalCluster: values written for its clients, the processes started in phases,
+ * live progress until every learner has every value (or a diagnosis of why not), then the checks
+ * and a latency report. `paxos demo` (and, kept running, its live page), the benchmarks and the
+ * soak run use it; the cluster itself (start, crash, restart, readiness) is local-cluster.ts's.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { checkAll } from "../check/check.ts";
 import { formatResults, gatherLogs } from "../check/files.ts";
-import { decidedInClientLog } from "../report/latency-log.ts";
-import { writeReport } from "../report/files.ts";
-import { failureLineOf } from "../runtime/log.ts";
-import { renderTextSummary } from "../report/html.ts";
 import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
 import { EXIT } from "../exit-codes.ts";
 import { majority } from "../protocol/tally.ts";
-import { selfCommand } from "../runtime/self.ts";
-import { AcceptorLog } from "../storage/acceptor-log.ts";
-import { memoryOf, Supervisor, type Member } from "./supervisor.ts";
+import { decidedInClientLog } from "../report/latency-log.ts";
+import { writeReport } from "../report/files.ts";
+import { renderTextSummary } from "../report/html.ts";
+import { FileTail, RunDir } from "../run-dir.ts";
+import { failureLineOf } from "../runtime/log.ts";
+import type { RoleName } from "../runtime/role-names.ts";
+import { LocalCluster, type LocalClusterOptions } from "./local-cluster.ts";
+import type { Member } from "./member.ts";
+import { Progress } from "./progress.ts";
+import type { ChildUsage } from "./usage.ts";
 
-export interface DemoOptions {
-  num: number;
-  batch?: number;
-  clients: number;
-  proposers: number;
-  acceptors: number;
-  learners: number;
-  loss: number;
-  catchup: boolean;
-  sleepS: number;
-  ip?: string;
-  debug: boolean;
-  config?: string;
-  logs: string;
-  timeoutS: number;
-  check: boolean;
-  report: boolean;
-  /** Pad every value to this many bytes (benchmarks); default: short distinct values. */
-  valueBytes?: number;
-  /** No progress lines and no summary on stderr (benchmarks print their own). */
-  quiet?: boolean;
-  /** The program to start the processes with (default: this one). */
-  command?: string[];
-  /** Whether that program writes status files (--status; builds before it did not). Default true. */
-  statusFiles?: boolean;
-  /** Learners write when they deliver each value (latency-learner-N.tsv), for submit-to-delivery latencies. */
-  learnerLatency?: boolean;
-  /** Called at every progress poll with the values learned so far (soak tests inject faults). */
-  onPoll?: (learned: number, run: DemoRun) => Promise<void> | void;
-  /**
-   * Keep the cluster running (`paxos demo --ui`): once its processes are started, hand it to this,
-   * whose result is the exit code; learners deliver without --count, every process takes
-   * --control FILE, and there are no checks or report at the end (the page checks live).
-   */
-  live?: (run: DemoRun) => Promise<number>;
+/** The processes of a run, and the values each client submits. */
+export interface Topology {
+  readonly clients: number;
+  readonly proposers: number;
+  readonly acceptors: number;
+  readonly learners: number;
+  /** Values per client. */
+  readonly num: number;
 }
 
-export interface ChildUsage {
-  readonly name: string;
-  readonly cpuS: number;
-  readonly maxRssBytes: number;
+/** The config every process of the run gets: a base file (or the defaults) with these over it. */
+export interface RunSettings {
+  readonly config?: string;
+  /** Values per instance (batch.valuesMax). */
+  readonly batch?: number;
+  readonly loss: number;
+  /** One multicast address for all four groups. */
+  readonly ip?: string;
+}
+
+/** How the processes are started (see LocalClusterOptions). */
+export type LaunchOptions = Pick<LocalClusterOptions, "command" | "debug" | "statusFiles" | "learnerLatency" | "valueBytes">;
+
+export interface DemoOptions {
+  /** The run directory (created when missing; an earlier run's files in it are replaced). */
+  readonly logs: string;
+  readonly topology: Topology;
+  readonly settings: RunSettings;
+  readonly launch?: LaunchOptions;
+  /** Start the last learner only after every value was learned: it catches up. */
+  readonly catchup: boolean;
+  /** At most this long for the processes to come up before the clients start; the pause before a late learner. */
+  readonly sleepS: number;
+  /** Give up after this long without progress. */
+  readonly timeoutS: number;
+  /** At the end: the three checks, the latency report. */
+  readonly check: boolean;
+  readonly report: boolean;
+  /** No progress lines and no summary on stderr (benchmarks print their own). */
+  readonly quiet?: boolean;
 }
 
 export interface DemoResult {
@@ -69,19 +71,19 @@ export interface DemoResult {
 }
 
 /** The config every process of the run gets: base file or defaults, with this run's settings. */
-async function runConfig(o: DemoOptions): Promise<Config> {
-  const base = o.config ? await loadConfigFile(o.config) : DEFAULT_CONFIG;
+export async function demoConfig(s: RunSettings, acceptors: number): Promise<Config> {
+  const base = s.config ? await loadConfigFile(s.config) : DEFAULT_CONFIG;
   const over: Record<string, unknown> = {
     // A fresh cluster id: another run on the same groups cannot mix its datagrams into this one.
     cluster: Math.floor(Math.random() * 0xffff_ffff),
-    acceptors: o.acceptors,
-    loss: o.loss,
+    acceptors,
+    loss: s.loss,
   };
-  if (o.batch !== undefined) over.batch = { valuesMax: o.batch };
-  if (o.ip !== undefined) {
+  if (s.batch !== undefined) over.batch = { valuesMax: s.batch };
+  if (s.ip !== undefined) {
     const g = base.network.groups;
     over.network = {
-      groups: Object.fromEntries(Object.entries(g).map(([name, { port }]) => [name, { address: o.ip, port }])),
+      groups: Object.fromEntries(Object.entries(g).map(([name, { port }]) => [name, { address: s.ip, port }])),
     };
   }
   return validateConfig(mergeDeep(base, over), "demo settings");
@@ -89,12 +91,8 @@ async function runConfig(o: DemoOptions): Promise<Config> {
 
 const POLL_MS = 20;
 
-/** Files of an earlier run that this run replaces. */
-const RUN_FILE = /^(values-client-\d+\.txt|learner-\d+\.txt|latency-(client|learner)-\d+\.tsv|(client|proposer|acceptor|learner)-\d+\.(log|status\.json|control\.json)|pids|config\.json|report\.html)$/;
-
 export class DemoRun {
-  private sup!: Supervisor;
-  private config!: Config;
+  private local: LocalCluster | undefined;
   private readonly total: number;
   private readonly log = (line: string) => {
     if (!this.o.quiet) process.stderr.write(`${line}\n`);
@@ -102,223 +100,147 @@ export class DemoRun {
   private clientPhaseMs = 0;
   /** Set by interrupt(): the processes ending now are not a failure to report. */
   private interrupted = false;
-  private readonly counter = new LineCounter();
-  /** Peak resident memory per process (Linux: VmHWM, sampled while it runs). */
-  private readonly peakRss = new Map<string, number>();
+  private readonly outputs = new Map<string, FileTail>();
+  private lastLearned = 0;
 
   constructor(readonly o: DemoOptions) {
-    this.total = o.num * o.clients;
+    this.total = o.topology.num * o.topology.clients;
   }
 
-  /** The processes of the run (after run() started them). */
-  get supervisor(): Supervisor {
-    return this.sup;
+  /** Values learned at the last poll: the fewest any learner waited for has written (see learned()). */
+  get valuesLearned(): number {
+    return this.lastLearned;
   }
 
-  private sampleRss(): void {
-    for (const m of this.sup.members) {
-      if (!m.alive) continue;
-      const bytes = memoryOf(m.pid, "VmHWM");
-      if (bytes !== undefined) this.peakRss.set(m.name, Math.max(this.peakRss.get(m.name) ?? 0, bytes));
-    }
+  /** The run's cluster, once started. */
+  get cluster(): LocalCluster | undefined {
+    return this.local;
   }
 
-  /** After run(): timing and each process's CPU time (all its incarnations) and peak memory. */
-  result(): DemoResult {
-    const cpu = new Map<string, number>();
-    for (const m of this.sup.members) {
-      const u = m.proc.resourceUsage();
-      cpu.set(m.name, (cpu.get(m.name) ?? 0) + (u ? Number(u.cpuTime.user + u.cpuTime.system) / 1e6 : NaN));
-    }
-    const usage = [...cpu].map(([name, cpuS]) => ({ name, cpuS, maxRssBytes: this.peakRss.get(name) ?? NaN }));
-    return { clientPhaseS: this.clientPhaseMs / 1000, total: this.total, usage };
+  /** The whole demo: start, wait until every value is learned, stop, check and report; the exit code. */
+  async run(): Promise<number> {
+    const cluster = await this.launch(false);
+    const startedMs = performance.now();
+    const code = await this.drive(cluster);
+    const elapsedS = (performance.now() - startedMs) / 1000;
+    await this.stop();
+    return code !== 0 ? code : this.finish(elapsedS);
   }
 
-  private path(name: string): string {
-    return join(this.o.logs, name);
+  /**
+   * The demo kept running (`paxos demo --ui`): its processes started as for run(), learners
+   * without --count, each with a control file; the cluster is handed back for a live page, and
+   * stop() ends it. There are no checks or report at the end (the page checks live).
+   */
+  async startLive(): Promise<LocalCluster> {
+    const cluster = await this.launch(true);
+    await this.startAll(cluster, undefined);
+    return cluster;
   }
 
-  /** Creates the run's directory (the CLI checked it can) and removes an earlier run's files from it. */
-  private prepareLogs(): void {
-    mkdirSync(this.o.logs, { recursive: true });
-    for (const f of readdirSync(this.o.logs)) if (RUN_FILE.test(f)) rmSync(this.path(f));
-  }
-
-  /** A durable acceptor without a log yet starts with --init (its restarts must not: see AcceptorLog.open). */
-  private firstStart(id: number): string[] {
-    const dir = this.config.acceptor.storage;
-    return dir !== null && !existsSync(AcceptorLog.pathOf(dir, id)) ? ["--init"] : [];
-  }
-
-  /** Kills a process with SIGKILL and, after `downMs`, starts it again with the same id and arguments. */
-  async crashRestart(name: string, downMs: number): Promise<void> {
-    const m = this.sup.get(name);
-    if (m === undefined || !m.alive) return;
-    await this.sup.crash(name);
-    await Bun.sleep(downMs);
-    this.sup.restart(name);
-  }
-
-  /** The proposer whose status says it leads, if any. */
-  leader(): string | undefined {
-    return this.sup.leader()?.name;
-  }
-
-  /** Resident memory now (Linux VmRSS) of each running process, by name. */
-  currentRss(): Map<string, number> {
-    const rss = new Map<string, number>();
-    for (const m of this.sup.live()) {
-      const bytes = memoryOf(m.pid, "VmRSS");
-      if (bytes !== undefined) rss.set(m.name, bytes);
-    }
-    return rss;
+  /** Stops every process and waits for them. */
+  async stop(): Promise<void> {
+    this.local?.sampleMemory();
+    await this.local?.stop();
   }
 
   /** Stops every running process (an interrupted demo) and waits for them; returns how many there were. */
   async interrupt(): Promise<number> {
     this.interrupted = true;
-    if (this.sup === undefined) return 0;
-    const n = this.sup.live().length;
-    await this.sup.stopAll("SIGTERM", 3000);
-    rmSync(this.path("pids"), { force: true });
+    if (this.local === undefined) return 0;
+    const n = this.local.live().length;
+    await this.local.stop("SIGTERM", 3000);
     return n;
   }
 
-
-
-  async run(): Promise<number> {
-    const o = this.o;
-    this.prepareLogs();
-    this.config = await runConfig(o);
-    await Bun.write(this.path("config.json"), JSON.stringify(this.config, null, 2));
-    this.sup = new Supervisor({
-      command: o.command ?? selfCommand(),
-      dir: o.logs,
-      configPath: this.path("config.json"),
-      args: o.debug ? ["--debug"] : [],
-      pidsFile: this.path("pids"),
-      statusFiles: o.statusFiles !== false,
-      controlFiles: o.live !== undefined,
-    });
-    for (let k = 1; k <= o.clients; k++) await this.writeValues(k);
-    const g = this.config.network.groups.clients;
-    this.log(`paxos demo: ${o.clients} clients × ${o.num} values, ${o.proposers} proposers, ${o.acceptors} acceptors, ${o.learners} learners` +
-      `${o.loss > 0 ? `, loss ${o.loss}` : ""}${o.catchup ? ", one late learner" : ""} on ${g.address} via ${this.config.network.interface}`);
-    const startedMs = performance.now();
-    const code = await this.drive();
-    const elapsedS = (performance.now() - startedMs) / 1000;
-    this.sampleRss();
-    await this.sup.stopAll();
-    rmSync(this.path("pids"), { force: true });
-    if (code !== 0 || o.live !== undefined) return code;
-    return this.finish(elapsedS);
+  /** After run(): timing and each process's CPU time (all its incarnations) and peak memory. */
+  result(): DemoResult {
+    return { clientPhaseS: this.clientPhaseMs / 1000, total: this.total, usage: this.local?.usage() ?? [] };
   }
 
-  /** The run's directory of logs and outputs. */
-  get logs(): string {
-    return this.o.logs;
+  /** The run directory made ready, the config written, the clients' values written: a cluster with nothing started. */
+  private async launch(live: boolean): Promise<LocalCluster> {
+    const { o } = this;
+    const t = o.topology;
+    mkdirSync(o.logs, { recursive: true }); // the CLI checked it can
+    new RunDir(o.logs).removeEarlierRun();
+    const config = await demoConfig(o.settings, t.acceptors);
+    const cluster = new LocalCluster({ ...o.launch, dir: o.logs, config, controlFiles: live, recordPids: true });
+    this.local = cluster;
+    for (let k = 1; k <= t.clients; k++) await cluster.writeValues(k, t.num);
+    const g = config.network.groups.clients;
+    this.log(`paxos demo: ${t.clients} clients × ${t.num} values, ${t.proposers} proposers, ${t.acceptors} acceptors, ${t.learners} learners` +
+      `${o.settings.loss > 0 ? `, loss ${o.settings.loss}` : ""}${o.catchup ? ", one late learner" : ""} on ${g.address} via ${config.network.interface}`);
+    return cluster;
   }
 
-  /** The config every process of the run got (after run() wrote it). */
-  get settings(): Config {
-    return this.config;
-  }
-
-  /** A learner started after the others (a live run's page): it catches up on what was decided. */
-  addLearner(id: number): Member {
-    return this.startLearner(id, []);
-  }
-
-  /** A client started after the others (a live run's page) with `num` values of its own. */
-  async addClient(id: number, num: number): Promise<Member> {
-    await this.writeValues(id, num);
-    return this.startClient(id);
-  }
-
-  /** Client k's values: distinct lines, padded to --value-bytes when asked. */
-  private async writeValues(k: number, num = this.o.num): Promise<void> {
-    const w = Bun.file(this.path(`values-client-${k}.txt`)).writer();
-    for (let i = 1; i <= num; i++) {
-      const v = `client${k}-value${i}`;
-      w.write(`${this.o.valueBytes === undefined ? v : v.padEnd(this.o.valueBytes, "x").slice(0, this.o.valueBytes)}\n`);
-    }
-    await w.end();
-  }
-
-  private startLearner(i: number, countArgs: string[]): Member {
-    const latency = this.o.learnerLatency ? ["--latency-log", this.path(`latency-learner-${i}.tsv`)] : [];
-    return this.sup.start({ role: "learner", id: i, args: [...countArgs, ...latency], stdout: { file: this.path(`learner-${i}.txt`) } });
-  }
-
-  private startClient(k: number): Member {
-    const latency = ["--latency-log", this.path(`latency-client-${k}.tsv`)];
-    return this.sup.start({ role: "client", id: k, args: latency, stdin: { file: this.path(`values-client-${k}.txt`) } });
+  /**
+   * Starts the acceptors, proposers and learners (all but a late one, each exiting after `count`
+   * values when given), waits at most --sleep seconds for them to be up, then starts the clients.
+   */
+  private async startAll(cluster: LocalCluster, count: number | undefined): Promise<Member[]> {
+    const t = this.o.topology;
+    const servers: Member[] = [];
+    for (let i = 1; i <= t.acceptors; i++) servers.push(cluster.startAcceptor(i));
+    for (let i = 1; i <= t.proposers; i++) servers.push(cluster.startProposer(i));
+    const learners: Member[] = [];
+    for (let i = 1; i <= (this.o.catchup ? t.learners - 1 : t.learners); i++) learners.push(cluster.startLearner(i, count));
+    await cluster.waitUp([...servers, ...learners], this.o.sleepS * 1000);
+    const clients: Member[] = [];
+    for (let k = 1; k <= t.clients; k++) clients.push(cluster.startClient(k));
+    return [...clients, ...learners];
   }
 
   /** Starts the processes in phases and waits until every value is learned (or gives up). */
-  private async drive(): Promise<number> {
-    const o = this.o;
-    const countArgs = o.live === undefined ? ["--count", String(this.total)] : [];
-    const servers: Member[] = [];
-    for (let i = 1; i <= o.acceptors; i++) servers.push(this.sup.start({ role: "acceptor", id: i, once: this.firstStart(i) }));
-    for (let i = 1; i <= o.proposers; i++) servers.push(this.sup.start({ role: "proposer", id: i }));
-    const onTime = o.catchup ? o.learners - 1 : o.learners;
-    const learners: Member[] = [];
-    for (let i = 1; i <= onTime; i++) learners.push(this.startLearner(i, countArgs));
-    // At most --sleep seconds for every process to join its group (status "up").
-    await this.sup.waitUp([...servers, ...learners], o.sleepS * 1000);
-    const clients: Member[] = [];
-    for (let k = 1; k <= o.clients; k++) clients.push(this.startClient(k));
-    if (o.live !== undefined) return o.live(this);
+  private async drive(cluster: LocalCluster): Promise<number> {
+    const waitFor = await this.startAll(cluster, this.total);
     const clientsStartedMs = performance.now();
-    const progress = new Progress(this.total, this.log, this.o.quiet);
-    const firstWait = await this.waitDone([...clients, ...learners], progress);
+    const first = await this.waitDone(cluster, waitFor, new Progress(this.total, this.log, this.o.quiet));
     this.clientPhaseMs = performance.now() - clientsStartedMs;
-    if (firstWait !== 0) return firstWait;
-    if (o.catchup) {
-      await Bun.sleep(o.sleepS * 1000);
-      this.log(`starting learner ${o.learners} late, to catch up on ${this.total} decided values`);
-      const late = this.startLearner(o.learners, countArgs);
-      return this.waitDone([late], new Progress(this.total, this.log, this.o.quiet));
-    }
-    return 0;
+    if (first !== 0 || !this.o.catchup) return first;
+    await Bun.sleep(this.o.sleepS * 1000);
+    this.log(`starting learner ${this.o.topology.learners} late, to catch up on ${this.total} decided values`);
+    const late = cluster.startLearner(this.o.topology.learners, this.total);
+    return this.waitDone(cluster, [late], new Progress(this.total, this.log, this.o.quiet));
   }
 
   /** Values learned so far: the fewest any waited-for learner has written, or (no learners) decided at the clients. */
-  private async learned(waitFor: readonly Member[]): Promise<number> {
+  private async learned(cluster: LocalCluster, waitFor: readonly Member[]): Promise<number> {
     const learners = waitFor.filter((m) => m.role === "learner");
     const counts = learners.length > 0
-      ? await Promise.all(learners.map((m) => this.counter.count(this.path(`learner-${m.id}.txt`))))
-      : [await this.decidedAtClients()];
+      ? await Promise.all(learners.map((m) => this.output(cluster.dir.learned(m.id)).count()))
+      : [await this.decidedAtClients(cluster.dir)];
     return Math.min(...counts);
   }
 
-  private async decidedAtClients(): Promise<number> {
+  private output(path: string): FileTail {
+    let t = this.outputs.get(path);
+    if (t === undefined) this.outputs.set(path, (t = new FileTail(path)));
+    return t;
+  }
+
+  private async decidedAtClients(dir: RunDir): Promise<number> {
     let n = 0;
-    for (let k = 1; k <= this.o.clients; k++) {
-      const log = Bun.file(this.path(`latency-client-${k}.tsv`));
+    for (let k = 1; k <= this.o.topology.clients; k++) {
+      const log = Bun.file(dir.clientLatency(k));
       if (await log.exists()) n += decidedInClientLog(await log.text());
     }
     return n;
   }
 
-  /** The newest incarnation of each waited-for member (a restarted one replaces its predecessor). */
-  private newest(waitFor: readonly Member[]): Member[] {
-    return waitFor.map((m) => this.sup.get(m.name) ?? m);
-  }
-
-  private async waitDone(waitFor: readonly Member[], progress: Progress): Promise<number> {
+  private async waitDone(cluster: LocalCluster, waitFor: readonly Member[], progress: Progress): Promise<number> {
     let lastCount = -1;
     let lastChangeMs = performance.now();
     for (;;) {
       if (this.interrupted) return EXIT.interrupted;
-      const now = this.newest(waitFor);
+      // The newest incarnation of each: a restarted process replaces its predecessor.
+      const now = waitFor.map((m) => cluster.get(m.name) ?? m);
       const failed = now.find((m) => m.exitCode !== null && m.exitCode !== 0);
       if (failed) return this.giveUp(`${failed.name} exited with code ${failed.exitCode}${failureLine(failed)}`);
-      const count = await this.learned(now);
-      this.sampleRss();
+      const count = await this.learned(cluster, now);
+      this.lastLearned = count;
+      cluster.sampleMemory();
       progress.update(count);
-      await this.o.onPoll?.(count, this);
       if (now.every((m) => m.exitCode === 0)) {
         progress.done(count);
         return 0;
@@ -328,21 +250,22 @@ export class DemoRun {
         lastChangeMs = performance.now();
       } else if (performance.now() - lastChangeMs > this.o.timeoutS * 1000) {
         progress.done(count);
-        return this.giveUp(`no progress for ${this.o.timeoutS} s at ${count} of ${this.total} values: ${this.diagnose()}`);
+        return this.giveUp(`no progress for ${this.o.timeoutS} s at ${count} of ${this.total} values: ${this.diagnose(cluster)}`);
       }
       await Bun.sleep(POLL_MS);
     }
   }
 
   /** What keeps the run from finishing, as far as the processes' states tell. */
-  private diagnose(): string {
-    const current = this.sup.current();
-    const running = (role: string) => current.filter((m) => m.role === role && m.alive).length;
+  private diagnose(cluster: LocalCluster): string {
+    const current = cluster.processes();
+    const running = (role: RoleName) => cluster.live(role).length;
     const reasons: string[] = [];
     const acc = running("acceptor");
-    if (acc < majority(this.o.acceptors)) reasons.push(`no majority of acceptors (${acc} of ${this.o.acceptors} running)`);
+    const acceptors = this.o.topology.acceptors;
+    if (acc < majority(acceptors)) reasons.push(`no majority of acceptors (${acc} of ${acceptors} running)`);
     if (running("proposer") === 0) reasons.push("no proposer running");
-    else if (this.sup.leader() === undefined && this.o.statusFiles !== false) reasons.push("no proposer leads");
+    else if (cluster.leader() === undefined && this.o.launch?.statusFiles !== false) reasons.push("no proposer leads");
     const dead = current.filter((m) => m.exitCode !== null && m.exitCode !== 0);
     // Processes that ended for one reason are named together: a bad config stops them all alike.
     const byReason = new Map<string, string[]>();
@@ -351,7 +274,7 @@ export class DemoRun {
       byReason.set(why, [...(byReason.get(why) ?? []), m.name]);
     }
     for (const [why, names] of byReason) reasons.push(`${names.join(", ")} ${why}`);
-    if (reasons.length === 0) reasons.push(`all processes run; see the logs in ${this.o.logs}/ (loss too high, or multicast blocked on ${this.config.network.interface}?)`);
+    if (reasons.length === 0) reasons.push(`all processes run; see the logs in ${this.o.logs}/ (loss too high, or multicast blocked on ${cluster.config.network.interface}?)`);
     return reasons.join("; ");
   }
 
@@ -384,72 +307,8 @@ export class DemoRun {
   }
 }
 
-/** Why a member ended, as its own last words say (this incarnation's log), as ": reason", or "". */
+/** Why a process ended, as its own last words say (this incarnation's log), as ": reason", or "". */
 function failureLine(m: Member): string {
   const line = failureLineOf(m.stderr);
   return line === undefined ? "" : `: ${line}`;
 }
-
-/** Counts the lines of growing files, reading only what was appended since the last call. */
-class LineCounter {
-  private readonly seen = new Map<string, { bytes: number; lines: number }>();
-
-  async count(path: string): Promise<number> {
-    const state = this.seen.get(path) ?? { bytes: 0, lines: 0 };
-    this.seen.set(path, state);
-    const f = Bun.file(path);
-    if (!(await f.exists())) return 0;
-    const fresh = await f.slice(state.bytes).bytes();
-    state.bytes += fresh.length;
-    for (let i = fresh.indexOf(0x0a); i !== -1; i = fresh.indexOf(0x0a, i + 1)) state.lines++;
-    return state.lines;
-  }
-}
-
-
-/** Live progress on stderr: a redrawn bar on a terminal, a plain line a second otherwise. */
-class Progress {
-  private readonly tty: boolean;
-  private readonly startedMs = performance.now();
-  private lastPrintMs = 0;
-  private lastCount = 0;
-  private lastRateMs = performance.now();
-  private rate = 0;
-
-  constructor(
-    private readonly total: number,
-    private readonly log: (line: string) => void,
-    private readonly quiet = false,
-  ) {
-    this.tty = !quiet && process.stderr.isTTY === true;
-  }
-
-  update(count: number): void {
-    const now = performance.now();
-    if (now - this.lastRateMs >= 500) {
-      this.rate = ((count - this.lastCount) * 1000) / (now - this.lastRateMs);
-      this.lastCount = count;
-      this.lastRateMs = now;
-    }
-    if (this.tty) process.stderr.write(`\r${this.line(count)}\x1b[K`);
-    else if (now - this.lastPrintMs >= 1000) {
-      this.lastPrintMs = now;
-      this.log(this.line(count));
-    }
-  }
-
-  done(count: number): void {
-    const secs = (performance.now() - this.startedMs) / 1000;
-    this.rate = count / Math.max(secs, 1e-3);
-    if (this.tty) process.stderr.write(`\r${this.line(count)}\x1b[K\n`);
-    else if (!this.quiet) this.log(this.line(count));
-  }
-
-  private line(count: number): string {
-    const width = 30;
-    const frac = this.total === 0 ? 1 : Math.min(1, count / this.total);
-    const bar = "#".repeat(Math.round(frac * width)).padEnd(width, ".");
-    return `[${bar}] ${count}/${this.total} values learned  ${this.rate.toFixed(0)} values/s`;
-  }
-}
-

@@ -2,24 +2,19 @@
  * A run's latency logs on disk (latency-client-N.tsv in its directory) and the HTML report
  * written from them (`paxos report`, and `paxos demo` at the end of a run).
  */
-import { readdirSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { isDir, isFile } from "../paths.ts";
+import { RunDir } from "../run-dir.ts";
 import { renderReport } from "./html.ts";
 import { summarize, type LatencySummary } from "./latency.ts";
 import { LatencyLogError, parseLatencyLog, type LatencySample } from "./latency-log.ts";
 
-/** A client's latency log in a run's directory; the number is the client id. */
-const LATENCY_FILE = /^latency-client-(\d+)\.tsv$/;
-
 /** The latency logs of `dir`, ordered by client id; throws LatencyLogError when there are none. */
 export function latencyLogFiles(dir: string): { client: number; path: string }[] {
   if (!isDir(dir)) throw new LatencyLogError(isFile(dir) ? `${dir}: a file, not a run's directory (with latency-client-N.tsv)` : `${dir}: no such directory`);
-  const files = readdirSync(dir)
-    .map((name) => ({ name, match: LATENCY_FILE.exec(name) }))
-    .flatMap(({ name, match }) => (match ? [{ client: Number(match[1]), path: join(dir, name) }] : []));
+  const files = new RunDir(dir).list("clientLatency").map((f) => ({ client: f.n, path: f.path }));
   if (files.length === 0) throw new LatencyLogError(`no latency logs (latency-client-*.tsv) in ${dir}`);
-  return files.sort((a, b) => a.client - b.client);
+  return files;
 }
 
 export async function readLatencyLogs(files: readonly { client: number; path: string }[]): Promise<LatencySample[]> {
@@ -37,7 +32,7 @@ export async function writeReport(dir: string, out?: string, title?: string): Pr
   const files = latencyLogFiles(dir);
   const samples = await readLatencyLogs(files);
   const summary = summarize(samples);
-  const path = out ?? join(dir, "report.html");
+  const path = out ?? new RunDir(dir).report;
   const html = renderReport({
     title: title ?? `paxos latency report: ${shownName(dir)}`,
     generatedAt: new Date(),

@@ -1,20 +1,20 @@
 /**
- * `paxos demo --ui`: serves one page on loopback that shows the demo's cluster live and lets its
- * user break it. Every POLL_MS it reads the processes' status files, what the clients were given
- * and the learners delivered (for the live checks) and the clients' latency logs, feeds the model
- * (model.ts) and sends its view to every open page as a server-sent event. Actions come back as
- * POSTs to /api/action and are logged on the page and on stderr.
+ * `paxos demo --ui`: serves one page on loopback that shows a started cluster live (the demo's,
+ * handed over as a RunningCluster) and lets its user break it. Every POLL_MS it reads the
+ * processes' status files, what the clients were given and the learners delivered (for the live
+ * checks) and the clients' latency logs, feeds the model (model.ts) and sends its view to every
+ * open page as a server-sent event. Actions come back as POSTs to /api/action, are carried out on
+ * the cluster, and are logged on the page and on stderr.
  *
  * The page (page/: HTML, CSS and TypeScript) is bundled by Bun and embedded in the binary.
  */
-import { readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename } from "node:path";
 import type { Server } from "bun";
 import { LiveCheck } from "../check/live.ts";
-import type { DemoRun } from "../cluster/demo-run.ts";
-import type { Member } from "../cluster/supervisor.ts";
+import type { RunningCluster } from "../cluster/local-cluster.ts";
+import type { Member } from "../cluster/member.ts";
 import { latencyOfLine } from "../report/latency-log.ts";
-import { writeControl } from "../runtime/control.ts";
+import { FileTail, type RunFileKind } from "../run-dir.ts";
 import { LATENCY_WINDOW, restartPolicy, UiModel, type ProcessSample } from "./model.ts";
 import page from "./page/index.html";
 
@@ -37,33 +37,6 @@ export interface UiOptions {
   readonly log: (line: string) => void;
 }
 
-/** The complete lines appended to a file since the last read. */
-class FileTail {
-  private offset = 0;
-  private partial = "";
-  private decoder = new TextDecoder();
-
-  constructor(readonly path: string) {}
-
-  async read(): Promise<string[]> {
-    const f = Bun.file(this.path);
-    const size = f.size; // 0 while it does not exist
-    if (size <= this.offset) return [];
-    const text = this.partial + this.decoder.decode(await f.slice(this.offset, size).bytes(), { stream: true });
-    this.offset = size;
-    const lines = text.split("\n");
-    this.partial = lines.pop()!;
-    return lines;
-  }
-
-  /** The file was emptied and starts over. */
-  reset(): void {
-    this.offset = 0;
-    this.partial = "";
-    this.decoder = new TextDecoder();
-  }
-}
-
 /** The latencies of a client log's lines, one per value (headers skipped; a line that does not parse is left out). */
 function latenciesOf(lines: readonly string[]): number[] {
   const out: number[] = [];
@@ -82,7 +55,7 @@ export interface ActionRequest {
 }
 
 export class UiServer {
-  private run!: DemoRun;
+  private cluster!: RunningCluster;
   private model!: UiModel;
   private readonly check = new LiveCheck();
   private readonly tails = new Map<string, FileTail>();
@@ -112,10 +85,10 @@ export class UiServer {
     this.wake();
   }
 
-  /** The live run (DemoOptions.live): serves until stop(), then says how the checks ended; the exit code. */
-  async serve(run: DemoRun): Promise<number> {
-    this.run = run;
-    this.model = new UiModel(run.settings.acceptors, this.startedMs);
+  /** Serves the page of a started cluster until stop(), then says how the checks ended; the exit code. */
+  async serve(cluster: RunningCluster): Promise<number> {
+    this.cluster = cluster;
+    this.model = new UiModel(cluster.config.acceptors, this.startedMs);
     this.server = Bun.serve({
       hostname: "127.0.0.1",
       port: this.opts.port,
@@ -158,13 +131,16 @@ export class UiServer {
     this.opts.log(`paxos demo --ui: ${text}`);
   }
 
-  private tail(name: string): FileTail {
-    let t = this.tails.get(name);
-    if (t === undefined) {
-      t = new FileTail(join(this.run.logs, name));
-      this.tails.set(name, t);
-    }
+  private tail(path: string): FileTail {
+    let t = this.tails.get(path);
+    if (t === undefined) this.tails.set(path, (t = new FileTail(path)));
     return t;
+  }
+
+  /** The lines appended to each file of one kind since the last poll, by file name. */
+  private async fresh(kind: RunFileKind): Promise<{ name: string; lines: string[] }[]> {
+    const files = this.cluster.dir.list(kind);
+    return Promise.all(files.map(async (f) => ({ name: f.name, lines: await this.tail(f.path).lines() })));
   }
 
   private polled: Promise<void> = Promise.resolve();
@@ -177,17 +153,15 @@ export class UiServer {
 
   /** Reads what changed, updates the model and the checks, and sends the view to every page. */
   private async pollOnce(): Promise<void> {
-    const files = readdirSync(this.run.logs).sort();
     // Proposed values first: a value a learner delivered was in its client's file before the client started.
-    for (const f of files.filter((f) => /^values-client-\d+\.txt$/.test(f))) {
-      const lines = await this.tail(f).read();
+    for (const { lines } of await this.fresh("proposed")) {
       this.check.propose(lines);
       this.proposed += lines.length;
     }
-    for (const f of files.filter((f) => /^learner-\d+\.txt$/.test(f))) this.check.learn(f, await this.tail(f).read());
-    for (const f of files.filter((f) => /^latency-client-\d+\.tsv$/.test(f))) {
+    for (const { name, lines } of await this.fresh("learned")) this.check.learn(name, lines);
+    for (const f of await this.fresh("clientLatency")) {
       // Only the latest values count (the model keeps a window of them): the rest is not parsed.
-      const lines = (await this.tail(f).read()).slice(-LATENCY_WINDOW);
+      const lines = f.lines.slice(-LATENCY_WINDOW);
       if (lines.length > 0) this.model.addLatencies(latenciesOf(lines));
     }
     const results = this.check.results();
@@ -213,7 +187,7 @@ export class UiServer {
 
   /** Each member's newest incarnation, and the ends nobody asked for (a client done, a process failing). */
   private sample(): ProcessSample[] {
-    return this.run.supervisor.current().map((m) => {
+    return this.cluster.processes().map((m) => {
       const alive = m.alive;
       if (this.seenAlive.get(m.name) === m.pid && !alive) {
         this.seenAlive.delete(m.name);
@@ -264,24 +238,20 @@ export class UiServer {
   }
 
   private member(name: string | undefined): Member {
-    const m = name === undefined ? undefined : this.run.supervisor.get(name);
+    const m = name === undefined ? undefined : this.cluster.get(name);
     if (m === undefined) throw new Error(`no process ${name}`);
     return m;
   }
 
-  private nextId(role: Member["role"]): number {
-    return Math.max(0, ...this.run.supervisor.current().filter((m) => m.role === role).map((m) => m.id)) + 1;
-  }
-
   private async act(a: ActionRequest): Promise<string> {
-    const sup = this.run.supervisor;
+    const cluster = this.cluster;
     let text: string;
     switch (a.action) {
       case "kill": {
         const m = this.member(a.name);
         if (!m.alive) throw new Error(`${m.name} is not running`);
         this.seenAlive.delete(m.name);
-        await sup.crash(m.name);
+        await cluster.crash(m.name);
         this.paused.delete(m.name);
         text = `kill -9 ${m.name} (pid ${m.pid})`;
         break;
@@ -291,14 +261,13 @@ export class UiServer {
         if (m.alive) throw new Error(`${m.name} is running`);
         const policy = restartPolicy(m.role, m.status());
         if (!policy.allowed) throw new Error(`${m.name} cannot be restarted: ${policy.why}`);
+        const again = cluster.restart(m.name);
         if (m.role === "learner") {
-          // It learns the sequence again from the start: its output starts over, and so do its checks.
-          const out = `learner-${m.id}.txt`;
-          writeFileSync(join(this.run.logs, out), "");
+          // It learns the sequence again from the start: its output starts over (the cluster emptied it), and so do its checks.
+          const out = cluster.dir.learned(m.id);
           this.tail(out).reset();
-          this.check.restart(out);
+          this.check.restart(basename(out));
         }
-        const again = sup.restart(m.name);
         text = `restart ${m.name} (pid ${again.pid})`;
         break;
       }
@@ -306,9 +275,13 @@ export class UiServer {
       case "resume": {
         const m = this.member(a.name);
         if (!m.alive) throw new Error(`${m.name} is not running`);
-        sup.pause(m.name, a.action === "pause");
-        if (a.action === "pause") this.paused.add(m.name);
-        else this.paused.delete(m.name);
+        if (a.action === "pause") {
+          cluster.pause(m.name);
+          this.paused.add(m.name);
+        } else {
+          cluster.resume(m.name);
+          this.paused.delete(m.name);
+        }
         text = `${a.action === "pause" ? "pause (SIGSTOP)" : "resume (SIGCONT)"} ${m.name} (pid ${m.pid})`;
         break;
       }
@@ -316,22 +289,20 @@ export class UiServer {
         const m = this.member(a.name);
         const loss = a.loss;
         if (typeof loss !== "number" || !(loss >= 0 && loss <= 0.99)) throw new Error("loss: expected a probability from 0 to 0.99");
-        writeControl(sup.controlPath(m.name), { loss });
+        cluster.setLoss(m.name, loss);
         text = `injected loss at ${m.name}: ${loss}`;
         break;
       }
       case "learner": {
-        const id = this.nextId("learner");
-        const m = this.run.addLearner(id);
-        text = `start learner-${id} late (pid ${m.pid}): it catches up on what was decided`;
+        const m = cluster.addLearner();
+        text = `start ${m.name} late (pid ${m.pid}): it catches up on what was decided`;
         break;
       }
       case "client": {
         const n = a.values;
         if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > ADD_CLIENT_VALUES_MAX) throw new Error(`values: expected a whole number from 1 to ${ADD_CLIENT_VALUES_MAX}`);
-        const id = this.nextId("client");
-        const m = await this.run.addClient(id, n);
-        text = `start client-${id} with ${n} values (pid ${m.pid})`;
+        const m = await cluster.addClient(n);
+        text = `start ${m.name} with ${n} values (pid ${m.pid})`;
         break;
       }
       default:

@@ -61,7 +61,7 @@ describe("cluster (compiled binary, loopback multicast)", () => {
     await waitFor(() => (client.status()?.client?.submitted ?? 0) > 0, 10_000, "the client submitting");
     await sleep(2000);
     expect(learner.lines()).toEqual([]);
-    expect(c.supervisor.leader()).toBeUndefined();
+    expect(c.local.leader()).toBeUndefined();
     expect(client.alive).toBe(true);
     c.start("acceptor", 2);
     expect(await exitOf(client, 30_000)).toBe(0);

@@ -1,11 +1,16 @@
 /**
- * Real multi-process clusters of the compiled binary on loopback. Each cluster gets its own
- * multicast address, ports and cluster id, so clusters of parallel tests never hear each other.
+ * Real multi-process clusters of the compiled binary on loopback, for the tests: each a
+ * LocalCluster (src/cluster/local-cluster.ts) of its own, on its own multicast address, ports and
+ * cluster id, so clusters of parallel tests never hear each other; its processes' stdout and
+ * stderr are piped. clusterTests() is the setup and teardown every cluster test file shares.
  */
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { afterEach, beforeAll, setDefaultTimeout } from "bun:test";
+import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Supervisor, waitFor, type Member } from "../../src/cluster/supervisor.ts";
+import { LocalCluster, waitFor } from "../../src/cluster/local-cluster.ts";
+import type { Member } from "../../src/cluster/member.ts";
+import { DEFAULT_CONFIG, mergeDeep, validateConfig } from "../../src/config.ts";
 import type { RoleName } from "../../src/runtime/role-names.ts";
 
 export { waitFor };
@@ -50,7 +55,7 @@ export interface ClusterOptions {
   prefix?: string[];
 }
 
-/** A process of a test cluster: a supervisor member with piped stdout and stderr. */
+/** A process of a test cluster, with piped stdout and stderr. */
 export type Proc = Member;
 
 export class Cluster {
@@ -59,7 +64,8 @@ export class Cluster {
   readonly address: string;
   readonly cluster: number;
   readonly ports: { clients: number; proposers: number; acceptors: number; learners: number };
-  readonly supervisor: Supervisor;
+  /** The cluster itself: to start a process with a spec of one's own, to find the leader. */
+  readonly local: LocalCluster;
 
   constructor(readonly opts: ClusterOptions = {}) {
     const n = ++clusterCounter;
@@ -69,9 +75,8 @@ export class Cluster {
     this.ports = { clients: base, proposers: base + 1, acceptors: base + 2, learners: base + 3 };
     this.cluster = (process.pid * 1000 + n) % 2 ** 31;
     this.dir = mkdtempSync(join(tmpdir(), "paxos-test-"));
-    this.configPath = join(this.dir, "paxos.json");
     const group = (port: number) => ({ address: this.address, port });
-    const config = {
+    const over = {
       cluster: this.cluster,
       network: {
         groups: {
@@ -84,12 +89,13 @@ export class Cluster {
       acceptors: opts.acceptors ?? 3,
       ...opts.config,
     };
-    writeFileSync(this.configPath, JSON.stringify(config, null, 2));
-    this.supervisor = new Supervisor({ command: [BINARY], dir: this.dir, configPath: this.configPath, cwd: this.dir, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
+    const config = validateConfig(mergeDeep(DEFAULT_CONFIG, over), "test cluster");
+    this.local = new LocalCluster({ config, command: [BINARY], dir: this.dir, cwd: this.dir, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
+    this.configPath = this.local.dir.config;
   }
 
   start(role: RoleName, id: number, args: string[] = [], stdin?: string): Proc {
-    return this.supervisor.start({ role, id, args, stdin: stdin === undefined ? "pipe" : { text: stdin }, stdout: "pipe", stderr: "pipe" });
+    return this.local.start({ role, id, args, stdin: stdin === undefined ? "pipe" : { text: stdin }, stdout: "pipe", stderr: "pipe" });
   }
 
   /** Starts several processes of a role with ids 1..count. */
@@ -103,7 +109,7 @@ export class Cluster {
 
   /** Waits until each of `procs` says it is up (status file), failing after `timeoutMs` with those that are not. */
   async waitUp(procs: readonly Proc[], timeoutMs = 10_000): Promise<void> {
-    const notUp = await this.supervisor.waitUp(procs, timeoutMs);
+    const notUp = await this.local.waitUp(procs, timeoutMs);
     if (notUp.length > 0) {
       throw new Error(`not up after ${timeoutMs} ms: ${notUp.map((p) => `${p.name} (${p.alive ? "running" : `exited ${p.exitCode}`}): ${p.stderr.slice(-500)}`).join("; ")}`);
     }
@@ -111,14 +117,33 @@ export class Cluster {
 
   /** Waits until some running proposer leads, and returns it. */
   async leader(timeoutMs = 10_000): Promise<Proc> {
-    await waitFor(() => this.supervisor.leader() !== undefined, timeoutMs, "a leading proposer");
-    return this.supervisor.leader()!;
+    return this.local.waitLeader(timeoutMs);
   }
 
   /** Stops every process still running (SIGTERM, then SIGKILL) and waits for them. */
   async stopAll(): Promise<void> {
-    await this.supervisor.stopAll("SIGTERM", 3000);
+    await this.local.stop("SIGTERM", 3000);
   }
+}
+
+/**
+ * The setup and teardown every cluster test file shares: room beyond bun's 5 s default for real
+ * processes on a shared, sometimes busy, 2-core machine; the binary built (when stale) before the
+ * first test; and after each test, every process of the clusters it made stopped and waited for.
+ * Returns the function the file's tests make their clusters with.
+ */
+export function clusterTests(): (opts?: ClusterOptions) => Cluster {
+  setDefaultTimeout(120_000);
+  beforeAll(ensureBinary, 120_000);
+  const made: Cluster[] = [];
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((c) => c.stopAll()));
+  });
+  return (opts) => {
+    const c = new Cluster(opts);
+    made.push(c);
+    return c;
+  };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

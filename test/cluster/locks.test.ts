@@ -20,7 +20,7 @@ afterEach(async () => {
 
 /** A second process with the role and id of a running one (its own status file and log). */
 const twin = (c: Cluster, role: RoleName, id: number, args: string[]): Proc =>
-  c.supervisor.start({ role, id, name: `${role}-${id}-twin`, args, stdout: "pipe", stderr: "pipe" });
+  c.local.start({ role, id, name: `${role}-${id}-twin`, args, stdout: "pipe", stderr: "pipe" });
 
 /** Refused: exit 5 and one line naming the file, before it joined its group. */
 async function expectRefused(p: Proc, file: RegExp): Promise<void> {
@@ -65,12 +65,12 @@ describe("one process per durable file (compiled binary)", () => {
     c.startMany("acceptor", 3);
     c.startMany("proposer", 1);
     const output = join(c.dir, "learner-1.txt");
-    const first = c.supervisor.start({ role: "learner", id: 1, config, args: ["--output", output, "--count", "400"], stdout: "pipe", stderr: "pipe" });
+    const first = c.local.start({ role: "learner", id: 1, config, args: ["--output", output, "--count", "400"], stdout: "pipe", stderr: "pipe" });
     await c.waitUp([first]);
     const client = c.client(1, values("o", 400), ["--outstanding", "5"]);
     // The same --output under another id, and the same archive (same id) with another output.
-    await expectRefused(c.supervisor.start({ role: "learner", id: 2, name: "learner-2-twin", args: ["--output", output], stdout: "pipe", stderr: "pipe" }), /learner-1\.txt/);
-    await expectRefused(c.supervisor.start({ role: "learner", id: 1, name: "learner-1-twin", config, args: ["--output", join(c.dir, "other.txt")], stdout: "pipe", stderr: "pipe" }), /learner-1\.archive/);
+    await expectRefused(c.local.start({ role: "learner", id: 2, name: "learner-2-twin", args: ["--output", output], stdout: "pipe", stderr: "pipe" }), /learner-1\.txt/);
+    await expectRefused(c.local.start({ role: "learner", id: 1, name: "learner-1-twin", config, args: ["--output", join(c.dir, "other.txt")], stdout: "pipe", stderr: "pipe" }), /learner-1\.archive/);
     expect(await exitOf(client, 60_000)).toBe(0);
     expect(await exitOf(first, 30_000)).toBe(0);
     const written = (await Bun.file(output).text()).trimEnd().split("\n");

@@ -48,7 +48,7 @@ describe("operator mistakes (compiled binary)", () => {
       all.push(...v);
       expect(await exitOf(c.client(k, v, ["--outstanding", "5"]), 30_000)).toBe(0);
     };
-    const second = c.supervisor.start({ role: "proposer", id: 1, name: "proposer-1-again", stdin: "pipe", stdout: "pipe", stderr: "pipe" }); // the mistake
+    const second = c.local.start({ role: "proposer", id: 1, name: "proposer-1-again", stdin: "pipe", stdout: "pipe", stderr: "pipe" }); // the mistake
     const deadline = Date.now() + 60_000;
     while (first.alive && second.alive && Date.now() < deadline) await feed();
     expect(second.alive).toBe(false);

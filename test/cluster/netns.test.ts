@@ -75,7 +75,7 @@ describe.skipIf(!canRun)(`multi-host over network namespaces${canRun ? "" : ` (s
       const { ns, addr } = addHost(next++);
       const cfg = join(c.dir, `${role}-${id}.json`);
       writeFileSync(cfg, JSON.stringify({ ...base, network: { ...base.network, interface: addr } }));
-      const p = c.supervisor.start({
+      const p = c.local.start({
         role,
         id,
         args,

@@ -53,8 +53,8 @@ export const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   [SHARED, ["src/protocol"]],
   ["src/net", ["src/protocol"]],
   ["src/storage", ["src/protocol"]],
-  ["src/report", ["src/protocol"]],
-  ["src/check", ["src/protocol"]],
+  ["src/report", []],
+  ["src/check", []],
   // The clients and learners write the latency logs, whose one format module is in report.
   ["src/runtime", ["src/protocol", "src/net", "src/storage", "src/report/latency-log.ts"]],
   // The local cluster serves the commands, the benchmarks and the tests: it never reaches up into them.
