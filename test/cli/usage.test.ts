@@ -2,14 +2,14 @@
  * Small things a user hits on the command line of the compiled binary: help text in a pipe,
  * arguments and options that would otherwise be ignored silently, a check with nothing to check.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT } from "../../src/exit-codes.ts";
-import { BINARY, Cluster, ensureBinary } from "../cluster/harness.ts";
+import { BINARY, clusterTests } from "../cluster/harness.ts";
 
-beforeAll(ensureBinary, 120_000);
+const newCluster = clusterTests();
 
 const ESC = "\x1b[";
 /** Each test runs the binary a few times; on a loaded machine that takes seconds. */
@@ -71,7 +71,7 @@ describe("help text", () => {
 
 describe("arguments that would be ignored are refused (exit 2, nothing started)", () => {
   test("extra positional arguments, unknown options and commands", () => {
-    const c = new Cluster();
+    const c = newCluster();
     const cases: [string[], string][] = [
       [["--role", "acceptor", "--id", "1", "--config", c.configPath, "extra"], "paxos: unexpected argument 'extra': paxos takes no arguments, only options"],
       [["--role", "learner", "extra", "--id", "1", "--config", c.configPath], "paxos: unexpected argument 'extra': paxos takes no arguments, only options"],
@@ -91,7 +91,7 @@ describe("arguments that would be ignored are refused (exit 2, nothing started)"
   }, TEST_TIMEOUT_MS);
 
   test("options that belong to other roles say which roles take them", () => {
-    const c = new Cluster();
+    const c = newCluster();
     const cases: [string, string[], string][] = [
       ["client", ["--batch", "10"], "--batch is for proposers only; a client does not take it"],
       ["learner", ["--storage", c.dir], "--storage is for acceptors only; a learner does not take it"],

@@ -3,25 +3,17 @@
  * instances; a learner that starts later gets the older ones from another learner's archive,
  * or, with no archive configured, says it cannot and exits 4.
  */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { Cluster, ensureBinary, exitOf, values, waitFor } from "./harness.ts";
+import { Cluster, clusterTests, exitOf, values, waitFor } from "./harness.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 /** 3,000 values, one per instance, decided with only learner 1 up. */
 async function history(archive: boolean): Promise<{ c: Cluster; all: string[] }> {
-  const c = (cluster = new Cluster({
+  const c = newCluster({
     config: { acceptor: { retainInstances: 1024 }, batch: { valuesMax: 1 }, ...(archive ? { learner: { archive: "archive" } } : {}) },
-  }));
+  });
   const all = values("h", 3000);
   c.startMany("acceptor", 3);
   c.start("proposer", 1);

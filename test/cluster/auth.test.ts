@@ -3,23 +3,15 @@
  * well-formed 1A/2A/2B/Decision/Submit messages with high rounds and foreign values.
  */
 import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { NONCE, twoB } from "../protocol/helpers.ts";
 import { authenticator } from "../../src/net/auth.ts";
 import { encode } from "../../src/net/codec.ts";
 import { Batch } from "../../src/protocol/batch.ts";
 import type { Group, Message } from "../../src/protocol/messages.ts";
-import { Cluster, ensureBinary, exitOf, sorted, values } from "./harness.ts";
+import { clusterTests, exitOf, sorted, values } from "./harness.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 const KEY = "cluster-secret-key-0123456789";
 
@@ -43,7 +35,7 @@ function forgeries(round: number): { to: Group; msg: Message }[] {
 
 describe("authentication (compiled binary)", () => {
   test("forgers with a wrong key and with no key change nothing: all learned, nothing foreign, same order", async () => {
-    const c = (cluster = new Cluster({ config: { auth: { key: KEY } } }));
+    const c = newCluster({ config: { auth: { key: KEY } } });
     const a = values("auth", 600);
     c.startMany("acceptor", 3);
     c.startMany("proposer", 2);
@@ -73,7 +65,7 @@ describe("authentication (compiled binary)", () => {
 
 describe("authentication control (compiled binary)", () => {
   test("without a key, the same forgeries do get delivered: the flood is a real attack", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     c.startMany("acceptor", 3);
     c.start("proposer", 1);
     const learner = c.start("learner", 1);

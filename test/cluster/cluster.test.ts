@@ -2,19 +2,10 @@
  * Multi-process cluster tests: the compiled binary (dist/paxos, built when stale), real UDP
  * multicast on loopback.
  */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { Cluster, ensureBinary, exitOf, sleep, sorted, values, waitFor } from "./harness.ts";
+import { describe, expect, test } from "bun:test";
+import { clusterTests, exitOf, sleep, sorted, values, waitFor } from "./harness.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-let cluster: Cluster | undefined;
-
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 /** Learners' outputs are identical and equal, as a multiset, to what the clients read. */
 function expectAllLearned(outputs: string[][], submitted: string[]): void {
@@ -27,7 +18,7 @@ function expectAllLearned(outputs: string[][], submitted: string[]): void {
 
 describe("cluster (compiled binary, loopback multicast)", () => {
   test("2 clients × 1000 values, 2 proposers, 3 acceptors, 2 learners: identical complete sequences", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("a", 1000);
     const b = values("b", 1000);
     const servers = [...c.startMany("acceptor", 3), ...c.startMany("proposer", 2)];
@@ -40,7 +31,7 @@ describe("cluster (compiled binary, loopback multicast)", () => {
   });
 
   test("with only 2 of 3 acceptors every value is learned", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("x", 300);
     c.startMany("acceptor", 2);
     c.start("proposer", 1);
@@ -51,7 +42,7 @@ describe("cluster (compiled binary, loopback multicast)", () => {
   });
 
   test("with 1 of 3 acceptors nothing is learned; a 2nd acceptor unblocks everything", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("y", 100);
     c.start("acceptor", 1);
     c.start("proposer", 1);
@@ -70,7 +61,7 @@ describe("cluster (compiled binary, loopback multicast)", () => {
   });
 
   test("10% loss on every process: all learned, identical, exactly once", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const loss = ["--loss", "0.1"];
     const a = values("p", 500);
     const b = values("q", 500);
@@ -83,7 +74,7 @@ describe("cluster (compiled binary, loopback multicast)", () => {
   });
 
   test("catch-up: a learner started after client 1 finished learns the whole sequence", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("early", 500);
     const b = values("late", 500);
     c.startMany("acceptor", 3);
@@ -101,7 +92,7 @@ describe("cluster (compiled binary, loopback multicast)", () => {
   });
 
   test("kill -9 of the deciding proposer mid-run: all values still learned", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("k", 1500);
     c.startMany("acceptor", 3);
     const proposers = c.startMany("proposer", 2);
@@ -119,7 +110,7 @@ describe("cluster (compiled binary, loopback multicast)", () => {
   });
 
   test("kill -9 of 1 of 3 acceptors mid-run: all values learned", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("m", 1500);
     const acceptors = c.startMany("acceptor", 3);
     c.start("proposer", 1);
@@ -134,7 +125,7 @@ describe("cluster (compiled binary, loopback multicast)", () => {
   });
 
   test("values with equal contents are delivered as many times as submitted", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = ["same", "same", "other", "", "same"];
     const b = ["same", "", "other"];
     c.startMany("acceptor", 3);

@@ -3,24 +3,16 @@
  * acceptors used to wait forever without a word. After 5 s without progress each role says what
  * it sees; SIGINT on a client says how many values were decided. Compiled binary, loopback.
  */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
-import { Cluster, ensureBinary, exitOf, values, waitFor } from "./harness.ts";
+import { clusterTests, exitOf, values, waitFor } from "./harness.ts";
 
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 describe("diagnosis of a stall (compiled binary)", () => {
   test("no proposer: the client says so after 5 s; SIGINT says how many values were decided (exit 130)", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     c.startMany("acceptor", 3);
     const client = c.client(1, values("n", 10));
     await waitFor(() => client.stderr.includes("no value decided"), 15_000, "the client's diagnosis");
@@ -31,7 +23,7 @@ describe("diagnosis of a stall (compiled binary)", () => {
   });
 
   test("one acceptor of three: the proposer says no majority is heard", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     c.startMany("acceptor", 1);
     const proposer = c.start("proposer", 1);
     c.client(1, values("m", 10));
@@ -42,7 +34,7 @@ describe("diagnosis of a stall (compiled binary)", () => {
   // Issue 20: a client with the wrong acceptor count said only "no answer from any proposer", and
   // the proposer logged the mismatch every second.
   test("a client configured with another acceptor count says which setting differs; the proposer says it once", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     c.startMany("acceptor", 3);
     const proposer = c.start("proposer", 1);
     await c.waitUp([proposer]);
@@ -57,7 +49,7 @@ describe("diagnosis of a stall (compiled binary)", () => {
   });
 
   test("a client with another auth key: the proposer names the sender and the setting", async () => {
-    const c = (cluster = new Cluster({ config: { auth: { key: "the-cluster-key-0123456789" } } }));
+    const c = newCluster({ config: { auth: { key: "the-cluster-key-0123456789" } } });
     c.startMany("acceptor", 3);
     const proposer = c.start("proposer", 1);
     const wrong = join(c.dir, "wrong-key.json");

@@ -1,21 +1,13 @@
 /** Durable acceptors (compiled binary): kill -9 all of them mid-run and restart them. */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { Cluster, ensureBinary, exitOf, sleep, sorted, values, waitFor } from "./harness.ts";
+import { clusterTests, exitOf, sleep, sorted, values, waitFor } from "./harness.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 describe("durable acceptors (compiled binary)", () => {
   test("kill -9 of all three acceptors mid-run, restarted from their logs: all learned once, same order", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const storage = ["--storage", join(c.dir, "acceptors")];
     const a = values("d", 1500);
     let acceptors = c.startMany("acceptor", 3, [...storage, "--init"]); // their first start
@@ -38,7 +30,7 @@ describe("durable acceptors (compiled binary)", () => {
   }, 60_000);
 
   test("an acceptor refuses to start on a log that is not its own", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const dir = join(c.dir, "acceptors");
     await Bun.write(join(dir, "acceptor-1.log"), "definitely not an acceptor log");
     const p = c.start("acceptor", 1, ["--storage", dir]);

@@ -4,12 +4,12 @@
  * minified source of the binary. The last-resort handler for unexpected errors runs from source,
  * with a preloaded fault, since nothing in the binary fails unexpectedly on purpose.
  */
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT } from "../../src/exit-codes.ts";
-import { BINARY, Cluster, ensureBinary } from "./harness.ts";
+import { BINARY, Cluster, clusterTests } from "./harness.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 /** Each test starts a few processes; on a loaded machine that takes seconds. */
@@ -17,12 +17,7 @@ const TEST_TIMEOUT_MS = 60_000;
 /** TEST-NET-3 (RFC 5737): never an address of this host, and nothing is ever sent to it. */
 const FOREIGN_ADDRESS = "203.0.113.77";
 
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 /** stderr is exactly one line starting "paxos: ", without a stack or quoted source. */
 function expectOneLine(stderr: string): string {
@@ -47,7 +42,7 @@ const run = (args: string[], cwd: string, env: Record<string, string | undefined
 
 describe("errors are sentences (compiled binary)", () => {
   test("network.interface not on this host: exit 7, names the key and the addresses that are up", () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const config = configWith(c, "foreign.json", (x) => (x.network.interface = FOREIGN_ADDRESS));
     for (const role of ["acceptor", "learner"]) {
       const r = run(["--role", role, "--id", "1", "--config", config], c.dir);
@@ -69,7 +64,7 @@ describe("errors are sentences (compiled binary)", () => {
   }, TEST_TIMEOUT_MS);
 
   test("a group port held by a socket that does not share it: exit 7, names the group and the port", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const holder = dgram.createSocket({ type: "udp4", reuseAddr: false });
     await new Promise<void>((resolve) => holder.bind(c.ports.acceptors, c.address, resolve));
     try {
@@ -83,7 +78,7 @@ describe("errors are sentences (compiled binary)", () => {
   }, TEST_TIMEOUT_MS);
 
   test("an unreadable config file is a config error (exit 2), not a crash", () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const config = configWith(c, "secret.json", () => {});
     chmodSync(config, 0o000);
     chmodSync(c.dir, 0o755);
@@ -97,7 +92,7 @@ describe("errors are sentences (compiled binary)", () => {
   }, TEST_TIMEOUT_MS);
 
   test("--config naming a directory says it is a directory", () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const r = run(["--role", "acceptor", "--id", "1", "--config", c.dir], c.dir);
     expect(r.exitCode).toBe(EXIT.usage);
     expect(r.stderr.toString()).toContain(`${c.dir}: is a directory; name the config file in it`);
@@ -105,7 +100,7 @@ describe("errors are sentences (compiled binary)", () => {
   }, TEST_TIMEOUT_MS);
 
   test("a file the system refuses (a latency log in a missing directory): exit 1, names the file and the reason", () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const r = Bun.spawnSync([BINARY, "--role", "client", "--id", "1", "--config", c.configPath, "--latency-log", join(c.dir, "missing", "x.tsv")], {
       cwd: c.dir,
       stdin: new Blob(["a\n"]),
@@ -117,7 +112,7 @@ describe("errors are sentences (compiled binary)", () => {
   }, TEST_TIMEOUT_MS);
 
   test("paxos demo --logs naming a file: exit 2, one line", () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     writeFileSync(join(c.dir, "notes.txt"), "mine\n");
     const r = run(["demo", "--logs", "notes.txt"], c.dir);
     expect(r.exitCode).toBe(EXIT.usage);
@@ -126,7 +121,7 @@ describe("errors are sentences (compiled binary)", () => {
   }, TEST_TIMEOUT_MS);
 
   test("paxos demo reports a child's own failure line, not the runtime's banner", () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const config = configWith(c, "foreign.json", (x) => (x.network.interface = FOREIGN_ADDRESS));
     mkdirSync(join(c.dir, "logs"));
     const r = run(["demo", "-n", "5", "--config", config, "--logs", join(c.dir, "logs"), "--timeout", "5", "--sleep", "1"], c.dir);
@@ -140,8 +135,8 @@ describe("errors are sentences (compiled binary)", () => {
 describe("the last-resort handler (from source, with a preloaded fault)", () => {
   const fromSource = (preload: string, args: string[]) =>
     Bun.spawn(["bun", "--preload", preload, join(ROOT, "src/main.ts"), ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const preload = (name: string, code: string): string => {
-    const path = join(cluster!.dir, name);
+  const preload = (c: Cluster, name: string, code: string): string => {
+    const path = join(c.dir, name);
     writeFileSync(path, code);
     return path;
   };
@@ -151,8 +146,8 @@ describe("the last-resort handler (from source, with a preloaded fault)", () => 
   };
 
   test("an unexpected error while starting: one line and a hint to rerun with --debug, exit 70", async () => {
-    const c = (cluster = new Cluster());
-    const boom = preload("boom.ts", `(Bun as any).udpSocket = async () => { throw new TypeError("boom in udpSocket"); };`);
+    const c = newCluster();
+    const boom = preload(c, "boom.ts", `(Bun as any).udpSocket = async () => { throw new TypeError("boom in udpSocket"); };`);
     const text = await outputOf(fromSource(boom, ["--role", "acceptor", "--id", "1", "--config", c.configPath]));
     expect(text.code).toBe(EXIT.invariant);
     expect(expectOneLine(text.err)).toBe("paxos: unexpected error: TypeError: boom in udpSocket; this is a bug: rerun with --debug to see the stack, and please report it");
@@ -172,9 +167,10 @@ describe("the last-resort handler (from source, with a preloaded fault)", () => 
   }, TEST_TIMEOUT_MS);
 
   test("an error thrown later, outside any promise: one line; with --debug, the stack follows", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     // Thrown from a timer once main.ts has installed its handlers, however slowly it loads.
     const late = preload(
+      c,
       "late.ts",
       `const t = setInterval(() => { if (process.listenerCount("uncaughtException") > 0) { clearInterval(t); throw new RangeError("late boom"); } }, 20);`,
     );

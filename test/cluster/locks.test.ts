@@ -3,20 +3,13 @@
  * learner's --output or a learner's archive is refused (exit 5, one sentence) before it touches
  * anything, and the first goes on untouched (issue 20).
  */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { EXIT } from "../../src/exit-codes.ts";
 import type { RoleName } from "../../src/runtime/role-names.ts";
-import { Cluster, ensureBinary, exitOf, sorted, values, waitFor, type Proc } from "./harness.ts";
+import { Cluster, clusterTests, exitOf, type Proc, sorted, values, waitFor } from "./harness.ts";
 
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 /** A second process with the role and id of a running one (its own status file and log). */
 const twin = (c: Cluster, role: RoleName, id: number, args: string[]): Proc =>
@@ -34,7 +27,7 @@ async function expectRefused(p: Proc, file: RegExp): Promise<void> {
 
 describe("one process per durable file (compiled binary)", () => {
   test("a second acceptor on a running acceptor's log exits 5; the first goes on and restarts from an intact log", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const storage = ["--storage", join(c.dir, "st")];
     let acceptors = c.startMany("acceptor", 3, [...storage, "--init"]);
     c.startMany("proposer", 1);
@@ -57,7 +50,7 @@ describe("one process per durable file (compiled binary)", () => {
   }, 120_000);
 
   test("a second learner on a running learner's --output, or on its archive, exits 5; the first goes on", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const archiveDir = join(c.dir, "archive");
     const config = join(c.dir, "archived.json");
     const base = JSON.parse(await Bun.file(c.configPath).text());

@@ -3,20 +3,12 @@
  * to split two learners silently (one delivered a1… at instance 0, the other b1…); now the mistake
  * is refused, both sides say so, and the learners agree.
  */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
-import { Cluster, ensureBinary, exitOf, sleep, sorted, values, waitFor } from "./harness.ts";
+import { Cluster, clusterTests, exitOf, sorted, values, waitFor } from "./harness.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 /** Two clients' values, learned by both learners, in one order, each once. */
 async function bothLearnersAgree(c: Cluster, a: string[], b: string[], learners: ReturnType<Cluster["startMany"]>): Promise<void> {
@@ -32,7 +24,7 @@ describe("operator mistakes (compiled binary)", () => {
   // nothing in its own round, so the newcomer never learned of it; both ran on as proposer 1.
   // Issue 20: two live processes with one id hear each other's Hellos; the later one stops.
   test("a second proposer with a running one's id stops (exit 5), the first goes on; every value is learned", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     c.startMany("acceptor", 3);
     const first = c.start("proposer", 1);
     const learner = c.start("learner", 1);
@@ -61,7 +53,7 @@ describe("operator mistakes (compiled binary)", () => {
   }, 120_000);
 
   test("an in-memory acceptor killed and restarted with its id is refused and stops (exit 5); the others go on", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const [a, b] = [values("a", 500), values("b", 500)];
     const acceptors = c.startMany("acceptor", 3);
     const proposers = c.startMany("proposer", 1);
@@ -77,7 +69,7 @@ describe("operator mistakes (compiled binary)", () => {
   }, 60_000);
 
   test("two acceptor processes with one id: the second is refused and stops (exit 5)", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const [a, b] = [values("a", 500), values("b", 500)];
     c.startMany("acceptor", 3);
     c.startMany("proposer", 2);
@@ -90,14 +82,14 @@ describe("operator mistakes (compiled binary)", () => {
   }, 60_000);
 
   test("a fourth acceptor while the config says acceptors: 3 is a configuration error (exit 2)", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const fourth = c.start("acceptor", 4);
     expect(await exitOf(fourth, 10_000)).toBe(2);
     expect(fourth.stderr).toMatch(/acceptor ids are 1 to 3 \(acceptors: 3 in the config\), found 4/);
   }, 60_000);
 
   test("a process configured with another acceptor count is not heard (and hears nothing)", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("a", 200);
     c.startMany("acceptor", 3);
     c.startMany("proposer", 1);
@@ -113,7 +105,7 @@ describe("operator mistakes (compiled binary)", () => {
   }, 60_000);
 
   test("a durable acceptor without its log starts only with --init, and --init never reuses a log", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const dir = join(c.dir, "acceptors");
     const missing = c.start("acceptor", 1, ["--storage", dir]);
     expect(await exitOf(missing, 10_000)).toBe(3);

@@ -7,15 +7,13 @@
  * host and of the leading proposer's host, then healing. Every namespace is deleted afterwards,
  * even on failure (deleting a namespace deletes its veths and the bridge).
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RoleName } from "../../src/runtime/role-names.ts";
-import { Cluster, ensureBinary, sorted, values, waitFor, type Proc } from "./harness.ts";
+import { clusterTests, sorted, values, waitFor } from "./harness.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
+const newCluster = clusterTests();
 const isRoot = process.getuid?.() === 0;
 const has = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
 const canRun = isRoot && has("ip") && has("nft") && Bun.spawnSync(["ip", "netns", "list"]).exitCode === 0;
@@ -24,7 +22,6 @@ const why = !isRoot ? "not root" : !has("ip") ? "no iproute2 (ip)" : !has("nft")
 const tag = `px${process.pid % 10000}`;
 const SWITCH = `${tag}sw`;
 const hosts: string[] = [];
-const procs: Proc[] = [];
 
 function sh(...args: string[]): string {
   const r = Bun.spawnSync(args, { stderr: "pipe", stdout: "pipe" });
@@ -51,24 +48,23 @@ function nft(ns: string, rule: string): void {
   sh("ip", "netns", "exec", ns, "nft", rule);
 }
 
+/** Deletes the namespaces (their veths and the bridge with them); the processes were stopped after the test (clusterTests). */
 function cleanup(): void {
-  for (const p of procs) p.kill("SIGKILL");
   for (const ns of [...hosts, SWITCH]) Bun.spawnSync(["ip", "netns", "del", ns]);
   hosts.length = 0;
 }
 
 describe.skipIf(!canRun)(`multi-host over network namespaces${canRun ? "" : ` (skipped: ${why})`}`, () => {
-  beforeAll(async () => {
-    await ensureBinary();
+  beforeAll(() => {
     cleanup();
     sh("ip", "netns", "add", SWITCH);
     sh("ip", "-n", SWITCH, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0");
     sh("ip", "-n", SWITCH, "link", "set", "br0", "up");
-  }, 120_000);
+  });
   afterAll(cleanup);
 
   test("loss, then a partition of an acceptor and of the leader, then healing: all learned, same order", async () => {
-    const c = new Cluster(); // for its groups and cluster id
+    const c = newCluster(); // for its groups and cluster id; its processes run in the hosts' namespaces
     const base = JSON.parse(await Bun.file(c.configPath).text());
     let next = 1;
     const start = (role: RoleName, id: number, args: string[] = [], stdin?: string) => {
@@ -85,7 +81,6 @@ describe.skipIf(!canRun)(`multi-host over network namespaces${canRun ? "" : ` (s
         stdout: "pipe",
         stderr: "pipe",
       });
-      procs.push(p);
       return { ns, proc: p, lines: () => p.lines(), stderr: () => p.stderr };
     };
     const a = values("net", 1500);

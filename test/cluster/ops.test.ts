@@ -1,22 +1,14 @@
 /** Operator features on the compiled binary: Prometheus metrics, JSON logs. */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { Cluster, ensureBinary, exitOf, values, waitFor } from "./harness.ts";
+import { describe, expect, test } from "bun:test";
+import { clusterTests, exitOf, values, waitFor } from "./harness.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 const metric = (text: string, line: RegExp): number => Number(line.exec(text)?.[1] ?? NaN);
 
 describe("operations (compiled binary)", () => {
   test("metrics are scraped during a run", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const port = 20_000 + ((process.pid * 7) % 30_000);
     c.startMany("acceptor", 3);
     const proposer = c.start("proposer", 1, ["--metrics-listen", `127.0.0.1:${port}`]);
@@ -39,7 +31,7 @@ describe("operations (compiled binary)", () => {
   });
 
   test("--log-format json writes one JSON object per line", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = c.start("acceptor", 1, ["--log-format", "json"]);
     await waitFor(() => a.stderr.includes("\n"), 5000, "a log line");
     const first = JSON.parse(a.stderr.split("\n")[0]!);

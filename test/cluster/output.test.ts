@@ -2,20 +2,12 @@
  * A learner's output is exactly once across errors and restarts (compiled binary, loopback):
  * --output FILE survives kill -9 at any point, and stdout errors end the learner as a filter ends.
  */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BINARY, Cluster, ensureBinary, exitOf, sleep, values, waitFor } from "./harness.ts";
+import { BINARY, clusterTests, exitOf, sleep, values, waitFor } from "./harness.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 const lines = (path: string): string[] => {
   const text = readFileSync(path, "utf8");
@@ -24,7 +16,7 @@ const lines = (path: string): string[] => {
 
 describe("learner output (compiled binary)", () => {
   test("--output: killed with kill -9 five times at random points, the file equals an uninterrupted learner's output", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("k", 20_000);
     const file = join(c.dir, "learner-2.txt");
     c.startMany("acceptor", 3);
@@ -57,7 +49,7 @@ describe("learner output (compiled binary)", () => {
   // Issue 20: stopping at --count inside a batch recorded the next instance as the position, so a
   // restart never wrote the rest of that batch (c31..c50 of one batch lost in a 50-value run).
   test("--output with --count cut inside a batch, then restarted: the file holds every value once, in order", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("c", 50);
     const file = join(c.dir, "learner-2.txt");
     c.startMany("acceptor", 3);
@@ -77,7 +69,7 @@ describe("learner output (compiled binary)", () => {
   }, 60_000);
 
   test("a learner whose reader went away (| head) ends quietly, as a filter does (exit 141)", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     c.startMany("acceptor", 3);
     c.startMany("proposer", 1);
     const cmd = `${BINARY} --role learner --id 1 --config ${c.configPath} | head -3; exit \${PIPESTATUS[0]}`;
@@ -90,7 +82,7 @@ describe("learner output (compiled binary)", () => {
   }, 60_000);
 
   test("a learner that cannot write its output says so and exits 6 (stdout on a full disk)", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     c.startMany("acceptor", 3);
     c.startMany("proposer", 1);
     const learner = Bun.spawn([BINARY, "--role", "learner", "--id", "1", "--config", c.configPath], { stdout: Bun.file("/dev/full"), stderr: "pipe" });
@@ -102,7 +94,7 @@ describe("learner output (compiled binary)", () => {
 
   // Issue 20: `--output /dev/full` read 4.2 GB before failing, a directory gave EISDIR without its path.
   test("--output that is not a regular file: one sentence naming it, exit 6, nothing read or created beside it", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const dir = join(c.dir, "a-directory");
     mkdirSync(dir);
     for (const [path, kind] of [["/dev/full", "a character device"], [dir, "a directory"]] as const) {
@@ -116,7 +108,7 @@ describe("learner output (compiled binary)", () => {
   // Issue 20: with --count, the failing write came after the count was reached, and the learner
   // said "cannot write … stopping" and then exited 0.
   test("with --count too, a learner that cannot write its output exits 6 (stdout on a full disk)", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     c.startMany("acceptor", 3);
     c.startMany("proposer", 1);
     const learner = Bun.spawn([BINARY, "--role", "learner", "--id", "1", "--config", c.configPath, "--count", "100"], { stdout: Bun.file("/dev/full"), stderr: "pipe" });
@@ -129,7 +121,7 @@ describe("learner output (compiled binary)", () => {
   }, 60_000);
 
   test("--output refuses a file it did not write", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const file = join(c.dir, "someone-else.txt");
     await Bun.write(file, "not ours\n");
     const p = c.start("learner", 1, ["--output", file]);

@@ -2,23 +2,15 @@
  * The compiled binary against bad input: garbage datagrams into every group while a cluster
  * decides values, bad command lines and configs, over-long values.
  */
-import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { Encoder } from "cbor-x/encode";
 import { encode } from "../../src/net/codec.ts";
 import type { Group, Message } from "../../src/protocol/messages.ts";
 import { Prng } from "../../src/prng.ts";
 import { SAMPLES } from "../net/samples.ts";
-import { BINARY, Cluster, ensureBinary, exitOf, sorted, values } from "./harness.ts";
+import { BINARY, clusterTests, exitOf, sorted, values } from "./harness.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
-setDefaultTimeout(120_000);
-let cluster: Cluster | undefined;
-beforeAll(ensureBinary, 120_000);
-afterEach(async () => {
-  await cluster?.stopAll();
-  cluster = undefined;
-});
+const newCluster = clusterTests();
 
 const GROUPS: Group[] = ["clients", "proposers", "acceptors", "learners"];
 /** A message type each group never accepts. */
@@ -52,7 +44,7 @@ function badDatagram(rng: Prng, clusterId: number, group: Group): Uint8Array {
 
 describe("robustness (compiled binary)", () => {
   test("10,000 bad datagrams into all four groups while the cluster decides: all survive, all learned", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     const a = values("f", 1000);
     const servers = [...c.startMany("acceptor", 3), ...c.startMany("proposer", 2)];
     const learners = c.startMany("learner", 2, ["--count", "1000"]);
@@ -81,7 +73,7 @@ describe("robustness (compiled binary)", () => {
   });
 
   test("a value over the maximum size is rejected by line number; the others are decided", async () => {
-    const c = (cluster = new Cluster());
+    const c = newCluster();
     c.startMany("acceptor", 3);
     c.start("proposer", 1);
     const learner = c.start("learner", 1, ["--count", "2"]);
@@ -106,7 +98,7 @@ describe("robustness (compiled binary)", () => {
   });
 
   test("bad command lines and configs exit 2 with one line per problem, starting nothing", async () => {
-    const dir = new Cluster().dir;
+    const dir = newCluster().dir;
     await Bun.write(`${dir}/bad.yaml`, "network:\n  ttl: 0\n  bogus: 1\nacceptors: two\n");
     const run = (args: string[]) => Bun.spawnSync([BINARY, ...args], { cwd: dir });
     const bad = run(["--role", "acceptor", "--id", "1", "--config", "bad.yaml"]);
