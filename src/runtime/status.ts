@@ -11,6 +11,10 @@ import type { RecentInstance } from "./recent.ts";
 import type { RoleName } from "./role-names.ts";
 
 export const STATUS_VERSION = 1;
+
+/** A proposer's modes, as its status says them (OPERATIONS.md lists them; the docs test holds it to this list). */
+export const PROPOSER_MODES = ["probing", "standby", "phase1", "leader", "stopped"] as const;
+export type ProposerStatusMode = (typeof PROPOSER_MODES)[number];
 export const STATUS_EVERY_MS = 100;
 
 /** starting: not joined its group yet; up: working; stopping: shutting down; stopped: ended (exit code known). */
@@ -32,8 +36,7 @@ export interface ProcessStatus {
   /** The injected loss now (--loss, or what --control FILE set since). */
   readonly loss?: number;
   readonly proposer?: {
-    /** probing | standby | phase1 | leader | stopped */
-    readonly mode: string;
+    readonly mode: ProposerStatusMode;
     readonly leader: boolean;
     readonly round: number;
     /** Instances below this are known decided. */

@@ -1,11 +1,13 @@
 /**
  * The docs name things that exist: links between README.md, DESIGN.md and OPERATIONS.md reach a
  * file and a heading; every src/ or test/ path they quote is there; each function DESIGN.md's
- * rule table names is defined where it says; the mutant lists are test/sim/mutants.ts's.
+ * rule table names is defined where it says; the mutant lists are test/sim/mutants.ts's; the
+ * proposer modes OPERATIONS.md lists are the status file's.
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { PROPOSER_MODES } from "../../src/runtime/status.ts";
 import { MUTANTS } from "../sim/mutants.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -63,11 +65,16 @@ describe("docs", () => {
     for (const doc of DOCS) {
       for (const m of read(doc).matchAll(/`((?:src|test|bench|deploy)\/[A-Za-z0-9_./-]*)`/g)) {
         const path = m[1]!.replace(/\/$/, "");
-        if (/src\/(cluster|ui)(\/|$)/.test(path)) continue; // being created now (README's Layout says so)
         if (!existsSync(join(ROOT, path))) bad.push(`${doc}: ${path}`);
       }
     }
     expect(bad).toEqual([]);
+  });
+
+  test("OPERATIONS.md's proposer modes are the status file's (src/runtime/status.ts)", () => {
+    const line = /`proposer` \{mode ((?:`[a-z0-9]+`\/?)+),/.exec(read("OPERATIONS.md"));
+    expect(line).not.toBeNull();
+    expect([...line![1]!.matchAll(/`([a-z0-9]+)`/g)].map((m) => m[1])).toEqual([...PROPOSER_MODES]);
   });
 
   test("each function DESIGN.md's rule table names is defined in src/protocol", () => {

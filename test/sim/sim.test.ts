@@ -4,8 +4,8 @@ import { World, replayCommand, runSeed } from "./sim.ts";
 import { randomScenario } from "./scenario.ts";
 import { Prng } from "../../src/prng.ts";
 
-
-// Real processes on a shared, sometimes busy, 2-core machine: room beyond bun's 5 s default.
+// Thousands of simulated runs in this one process (no real processes, no sockets): on a shared,
+// sometimes busy, 2-core machine they need room beyond bun's 5 s default.
 setDefaultTimeout(120_000);
 const RUNS = Number(process.env.SIM_RUNS ?? 5000);
 const SEED = Number(process.env.SIM_SEED ?? 1);
