@@ -12,6 +12,7 @@ import type { Effects } from "../../protocol/messages.ts";
 import { clientLogHead, clientLogLine } from "../../report/latency-log.ts";
 import { readLineSlabs } from "../lines.ts";
 import type { Node } from "../node.ts";
+import type { ProcessStatus } from "../status.ts";
 import type { RoleContext } from "./context.ts";
 import { runLifecycle } from "./lifecycle.ts";
 import { newMetrics } from "./role-metrics.ts";
@@ -78,16 +79,7 @@ export async function runClient(ctx: RoleContext): Promise<number> {
     name: "client",
     node: n,
     metrics,
-    roleStatus: () => ({
-      client: {
-        number: client.opts.id,
-        read: tally.read,
-        submitted: client.counters.submitted,
-        retransmitted: client.counters.retransmitted,
-        decided: tally.decided,
-        undecided: client.undecided,
-      },
-    }),
+    roleStatus: () => ({ client: statusOf(client, tally) }),
     work,
     // A signal before every value is decided: say how far it got (exit 130).
     onSignal: (signal) => {
@@ -106,6 +98,12 @@ interface Tally {
   read: number;
   rejected: number;
   decided: number;
+}
+
+/** What the client adds to its status file. */
+function statusOf(client: Client, tally: Tally): ProcessStatus["client"] {
+  const { submitted, retransmitted } = client.counters;
+  return { number: client.opts.id, read: tally.read, submitted, retransmitted, decided: tally.decided, undecided: client.undecided };
 }
 
 /**
