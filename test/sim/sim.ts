@@ -182,8 +182,8 @@ export interface SimObserver {
   sent(atMs: number, from: string, group: Group, msg: Message): void;
   /** `by` (alive) is handed a copy of `msg` that `from` sent to `group` (the object sent, whatever the wire did). */
   received(atMs: number, by: string, from: string, group: Group, msg: Message): void;
-  /** A step's effects beyond its sends: learners' deliveries (`deliveredInstances`), clients' acks. */
-  effects(atMs: number, proc: string, fx: Effects): void;
+  /** After each step of `role`: its effects beyond the sends (learners' deliveries, clients' acks), and its state. */
+  effects(atMs: number, proc: string, fx: Effects, role: Role): void;
   crashed(atMs: number, proc: string): void;
 }
 
@@ -831,7 +831,7 @@ export class World {
   }
 
   private onEffects(proc: Proc, fx: Effects): void {
-    this.observer?.effects(this.nowMs, proc.name, fx);
+    this.observer?.effects(this.nowMs, proc.name, fx, proc.role);
     for (const v of fx.violations) this.checker.fail("violation-report", `${proc.name}: ${v}`);
     for (const a of fx.alerts) {
       this.faults.duplicateIdAlerts++;
