@@ -247,6 +247,7 @@ const LEFT = 78; // the time column
 const TOP = 116;
 const GAP_MS = 3; // longer pauses are cut out and marked
 const NOTE_COLOR = "#222";
+const LABEL_H = 13;
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const n = (x: number): string => (Math.round(x * 10) / 10).toString();
@@ -267,7 +268,7 @@ function render(trace: Trace, fig: Figure, rounds: Rounds, retransmits: Readonly
   const breaks: { y: number; ms: number }[] = [];
   const lastOn = new Map<string, number>();
   let prev: Item | undefined;
-  let at = TOP;
+  let at = TOP + 4;
   for (const it of items) {
     const proc = it.kind === "send" ? it.from : it.kind === "receipt" ? it.by : it.proc;
     let gap = it.kind === "send" ? 26 : it.kind === "note" ? 16 : 10;
@@ -319,6 +320,14 @@ function render(trace: Trace, fig: Figure, rounds: Rounds, retransmits: Readonly
 
   // Arrows: one per copy received, from the sender at send time to the receiver at receipt time.
   const labels: string[] = [];
+  /** A label's background (labels are drawn over the arrows); no two labels may overlap. */
+  const boxes: { x: number; y: number; w: number; text: string }[] = [];
+  const labelBox = (bx: number, by: number, w: number, text: string) => {
+    const hit = boxes.find((b) => bx < b.x + b.w && b.x < bx + w && by < b.y + LABEL_H && b.y < by + LABEL_H);
+    if (hit !== undefined) throw new Error(`diagrams: in ${fig.file}, label "${text}" would hide "${hit.text}"`);
+    boxes.push({ x: bx, y: by, w, text });
+    labels.push(`<rect x="${n(bx)}" y="${n(by)}" width="${n(w)}" height="${LABEL_H}" fill="#fff" fill-opacity="0.85"/>`);
+  };
   const times = new Map<number, number>();
   for (const s of sends) {
     const color = COLORS[s.msg.t] ?? "#333";
@@ -336,7 +345,7 @@ function render(trace: Trace, fig: Figure, rounds: Rounds, retransmits: Readonly
     const w = textW(text);
     const lx = toRight ? x(s.from) + 6 : x(s.from) - 6 - w;
     widen(lx + w + 10);
-    labels.push(`<rect x="${n(lx - 2)}" y="${n(sy - 15)}" width="${n(w + 4)}" height="13" fill="#fff" fill-opacity="0.85"/>`);
+    labelBox(lx - 2, sy - 15, w + 4, text);
     labels.push(`<text x="${n(lx)}" y="${n(sy - 5)}" fill="${color}">${esc(text)}</text>`);
     times.set(sy, s.atMs);
   }
@@ -353,7 +362,7 @@ function render(trace: Trace, fig: Figure, rounds: Rounds, retransmits: Readonly
     const lx = px + 10;
     const w = textW(text);
     widen(lx + w + 10);
-    labels.push(`<rect x="${n(lx - 2)}" y="${n(ny - 9)}" width="${n(w + 4)}" height="13" fill="#fff" fill-opacity="0.85"/>`);
+    labelBox(lx - 2, ny - 9, w + 4, text);
     labels.push(`<text x="${n(lx)}" y="${n(ny + 1)}" fill="${nt.what === "crash" ? "#c0392b" : NOTE_COLOR}" font-weight="bold">${esc(text)}</text>`);
     times.set(ny, nt.atMs);
   }
@@ -390,7 +399,7 @@ function render(trace: Trace, fig: Figure, rounds: Rounds, retransmits: Readonly
     "Time runs down (simulated ms on the left; longer pauses are cut out at the dashed lines). One arrow per copy received: a multicast to a group is an arrow to each live member.",
     ...rounds.legend(usedRounds),
     "iN = instance N; cK.S = client K's value number S (cK.S–T: a run of them); [..] = a batch (c-val, v-val). A 2B carries no v-val: learners pair it with its round's 2A.",
-    "Not drawn: Hellos, ticks, retransmissions, a process's own multicasts looping back to it, learners' idle Catchup probes and their answers (Votes), proposers' start-up probes (round-0 1A, Nack).",
+    "Not drawn: Hellos, ticks, retransmissions, a process's own multicasts looping back to it, learners' idle Catchup probes and their answers (Votes, Decision), proposers' start-up probes (round-0 1A, Nack).",
     `Recorded by \`bun run diagrams\` (scripts/diagrams.ts): test/sim's World, the real roles and driver, seed ${SEED}, no faults; 2 clients, 2 proposers, 3 acceptors, 2 learners.`,
   ];
   const wrapAt = Math.max(60, Math.floor((right - 20) / CHAR_W));
