@@ -72,7 +72,6 @@ interface Note {
   readonly atMs: number;
   readonly proc: string;
   readonly what: "deliver" | "acked" | "crash" | "leads";
-  readonly inst: number;
   readonly text: string;
   /** The round it leads in. */
   readonly rnd?: number;
@@ -91,7 +90,7 @@ export function record(): Trace {
   const procs = new Set<string>();
   const byMsg = new Map<Message, Send[]>();
   let order = 0;
-  /** The order of the current step's first send. */
+  /** Where the current step's outputs start in the order (set after each input and each step). */
   let stepFrom = 0;
   const leading = new Set<string>();
   const observer: SimObserver = {
@@ -121,16 +120,16 @@ export function record(): Trace {
       procs.add(proc);
       if (role instanceof Proposer && role.isLeader !== leading.has(proc)) {
         // Drawn before the step's sends (its first 2A): it led, then sent.
-        if (role.isLeader) notes.push({ kind: "note", order: stepFrom - 0.5, atMs, proc, what: "leads", inst: -1, text: "leads", rnd: role.round });
+        if (role.isLeader) notes.push({ kind: "note", order: stepFrom - 0.5, atMs, proc, what: "leads", text: "leads", rnd: role.round });
         leading[role.isLeader ? "add" : "delete"](proc);
       }
-      for (const d of fx.deliveredInstances) notes.push({ kind: "note", order: order++, atMs, proc, what: "deliver", inst: d.inst, text: `deliver i${d.inst} ${values(d.cVal)}` });
+      for (const d of fx.deliveredInstances) notes.push({ kind: "note", order: order++, atMs, proc, what: "deliver", text: `deliver i${d.inst} ${values(d.cVal)}` });
       const client = Number(proc.split("-")[1]);
-      for (const a of fx.acked) notes.push({ kind: "note", order: order++, atMs, proc, what: "acked", inst: -1, text: `acked ${seqs(client, a.first, a.count)}` });
+      for (const a of fx.acked) notes.push({ kind: "note", order: order++, atMs, proc, what: "acked", text: `acked ${seqs(client, a.first, a.count)}` });
       stepFrom = order;
     },
     crashed(atMs, proc) {
-      notes.push({ kind: "note", order: order++, atMs, proc, what: "crash", inst: -1, text: "crashes" });
+      notes.push({ kind: "note", order: order++, atMs, proc, what: "crash", text: "crashes" });
     },
   };
   const result = new World(SEED, SCENARIO, undefined, undefined, observer).run();
