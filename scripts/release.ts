@@ -23,6 +23,7 @@ import { ROOT, TARGETS, compile, hostTarget, stamp, type Stamp, type Target } fr
 /** What each archive holds beside the binary, as paths from the repository root. */
 const FILES = [
   "LICENSE", "README.md", "OPERATIONS.md", "DESIGN.md", "BENCHMARKS.md", "CHANGELOG.md", "docs/demo-ui.png",
+  "docs/synod.svg", "docs/phase1.svg", "docs/phase2.svg",
   "deploy/paxos.example.yaml", "deploy/systemd/paxos@.service", "deploy/systemd/paxos-restart.conf",
 ];
 

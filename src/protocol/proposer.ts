@@ -1,9 +1,21 @@
+/**
+ * The Paxos proposer: proactive Phase 1 (one 1A for every instance from the decided prefix up),
+ * pipelined Phase 2 with self-clocked batching, and takeover with randomized, growing backoff. It
+ * learns decisions from direct 2Bs like a learner, to ack clients and to know which instances are
+ * done.
+ *
+ * One mode at a time, each with the state that exists only in it (`Mode`), changed only by the
+ * transitions `startPhase1`, `becomeLeader`, `standBy` and `stop`. What outlives a mode lives in
+ * its own module: what is decided (decided-log.ts), when to take over (takeover.ts), who was heard
+ * (presence.ts), the clients' values (pending.ts, intake.ts), duplicate ids (id-guard.ts).
+ */
 import { assert } from "./assert.ts";
-import { Batch, BatchBuilder, linesPrefix, runBytes, runHeaderBytes, skipLines, type Run } from "./batch.ts";
+import { Batch, BatchBuilder } from "./batch.ts";
+import { DecidedLog } from "./decided-log.ts";
 import { AcceptorIdentities } from "./identities.ts";
-import { NO_NOTIFY, NotifyWriter, REPORT_ALL, joinNotify, notifyEntryBytes, reportList } from "./notify.ts";
 import { IdGuard } from "./id-guard.ts";
-import { PendingValues } from "./pending.ts";
+import { PROPOSER_ID_MAX, ROUND_STRIDE } from "./id-limits.ts";
+import { clientSilent, runsInBatches, starvingRuns, takeIn } from "./intake.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
@@ -11,6 +23,7 @@ import {
   type Catchup,
   type Group,
   type Input,
+  type Message,
   type Nack,
   type Phase1B,
   type Phase2A,
@@ -20,117 +33,57 @@ import {
   type Submit,
   type Vote,
 } from "./messages.ts";
+import { NO_NOTIFY, NotifyWriter, REPORT_ALL, joinNotify, notifyEntryBytes } from "./notify.ts";
 import { chunkAckRanges, chunkBySize, proposalBytes, sendDecisions } from "./pack.ts";
-import { DECIDED_VALUE_UNKNOWN, VoteTally, majority } from "./tally.ts";
-import { PROPOSER_ID_MAX, ROUND_STRIDE } from "./id-limits.ts";
+import { PendingValues } from "./pending.ts";
+import type { ProposerOptions } from "./proposer-options.ts";
+import { HELLO_EVERY_MS, OTHERS_HEARD_HELLOS, Presence } from "./presence.ts";
+import { DECIDED_VALUE_UNKNOWN, majority } from "./tally.ts";
+import { NEVER_MS, TakeoverTimer } from "./takeover.ts";
 import { BATCH_FRAMING_BYTES, MESSAGE_OVERHEAD_BYTES, NONCE_MAX, NOTIFY_2B_MARGIN_BYTES } from "./wire-budget.ts";
 
+export { HELLO_EVERY_MS } from "./presence.ts";
+export type { ProposerOptions } from "./proposer-options.ts";
 
-/** Decided instances whose votes (and 2A, if it did not come) the tally keeps, below the first undecided. */
-const TALLY_KEEP_INSTANCES = 4096;
-
-/**
- * Takeover waits grow 2^k-fold after k attempts that ended preempted with no decision seen since,
- * up to this k (16 ×: at most 9.6 s with the default takeoverMs).
- */
-const BACKOFF_EXPONENT_MAX = 4;
-/** Values forwarded to the leader per starving check, at most. */
-const FORWARD_VALUES_MAX = 1024;
-
-export interface ProposerOptions {
-  /** 0 ≤ id ≤ PROPOSER_ID_MAX (below ROUND_STRIDE). */
-  readonly id: number;
-  readonly acceptors: number;
-  readonly batchValuesMax: number;
-  /** Bound on one batch's wire size; a 2A holding it must fit one datagram. */
-  readonly batchBytesMax: number;
-  readonly datagramBytesMax: number;
-  /** Instances in flight at once. */
-  readonly pipelineWindow: number;
-  /** Bound on client values heard and not yet decided; more are dropped (clients resend). */
-  readonly pendingValuesMax: number;
-  readonly retransmitMs: number;
-  /** Time without progress after which a standing-by proposer with work takes over. */
-  readonly takeoverMs: number;
-  /** Clients resend undecided values at least this often (config client.retransmitMs). */
-  readonly clientRetransmitMs: number;
-  readonly catchupDatagramsMax: number;
-  /** Injected randomness in [0, 1), for takeover backoff. */
-  readonly random: () => number;
-  /**
-   * Rounds start above this floor (the runtime passes the clock: milliseconds × ROUND_STRIDE).
-   * It only saves a restarted proposer a refused Phase 1: acceptors bind each round to one
-   * incarnation (see `incarnation`), so round reuse is impossible whatever the clocks say.
-   */
-  readonly roundFloor: number;
-  /** Decided batches kept below the first undecided instance, to answer learners' Catchup. */
-  readonly retainInstances: number;
-  /**
-   * This process's incarnation nonce, in [1, NONCE_MAX], new at every start (random). It goes in
-   * every 1A and 2A; acceptors bind a promised round to it, and answers echo it.
-   */
-  readonly incarnation: number;
-  /**
-   * Hellos of another process with this proposer's id heard over this long mean a live process
-   * (a shorter burst may be late datagrams of this process's previous incarnation); see
-   * id-guard.ts. Default 10 s.
-   */
-  readonly duplicateGraceMs?: number;
-  /** Instances one Catchup is answered for. Default CATCHUP_INSTANCES_MAX. */
-  readonly catchupInstancesMax?: number;
-  /** Bound on how far above the decided prefix a learner's report makes a hole. Default INSTANCES_AHEAD_MAX. */
-  readonly instancesAheadMax?: number;
-  /**
-   * Gather across a burst of inputs, and act at `flush` (the end of the runtime's event-loop
-   * turn): the values of every Submit of the burst are proposed together (fuller batches), and
-   * the values decided in the burst are acked together. Default false: in each step's effects.
-   */
-  readonly gather?: boolean;
-  /**
-   * A 2A tells the clients where it placed their runs (`notify`: they learn decisions from the
-   * acceptors' 2Bs, one message delay sooner than from an Ack) while fewer than this many
-   * instances are in flight; under heavier load the leader acks instead (one Ack per turn costs
-   * clients less than every acceptor's 2Bs). Default 0: always Acks.
-   */
-  readonly notifyBelowInflight?: number;
-  /**
-   * Thrifty 2Bs: a 2A names a majority of the acceptors heard from lately as reporters
-   * (`report`): only they send their 2B to the learners (and clients); the others send it to the
-   * proposers alone. Learners and clients then get one message per reporter instead of one per
-   * acceptor. Retransmissions name every acceptor. Default false: every acceptor reports.
-   */
-  readonly thriftyReports?: boolean;
-  /** A Hello to the other proposers this often (see Hello in messages.ts). Default HELLO_EVERY_MS. */
-  readonly helloEveryMs?: number;
-  /**
-   * A new proposer runs its first Phase 1 no sooner than this after it started, unless it heard
-   * a leader meanwhile (a Hello, votes): a leader already there is not taken over for nothing.
-   * Default two Hello periods.
-   */
-  readonly probeWaitMs?: number;
-}
-
-/** Proposers say they are there this often. */
-export const HELLO_EVERY_MS = 250;
-/** Another proposer not heard for this many Hello periods is taken for gone (2As skip the proposers' group). */
-const OTHERS_HEARD_HELLOS = 4;
-
-/** Thrifty 2Bs: an acceptor not heard from for this long (every acceptor's 2Bs reach the proposers) is not named a reporter. */
-const REPORTER_HEARD_MS = 500;
+export type ProposerMode = Mode["kind"];
 
 /**
+ * The modes, and the state that exists only in each.
  * - `probing`: just started; asks a majority of acceptors for their promises (a round-0 query)
  *   so that its first round is above them, and watches for a leader.
- * - `phase1`: runs Phase 1 in round cRnd for every instance from p1From.
+ * - `phase1`: runs Phase 1 in round cRnd for every instance from `from`.
  * - `leader`: a majority promised cRnd; Phase 2 only.
- * - `standby`: another proposer leads (or led); takes over when its work stalls.
+ * - `standby`: another proposer leads (or led); takes over when its work stalls (takeover.ts).
  * - `stopped`: found its id in use by another live process.
  */
-export type ProposerMode = "probing" | "standby" | "phase1" | "leader" | "stopped";
+type Mode = Probing | Phase1 | Leading | Standby | Stopped;
 
-interface Coverage {
-  to: number;
-  done: boolean;
+interface Probing {
+  readonly kind: "probing";
+  /** The first step's time (set then: the proposer has no clock of its own). */
+  startedAtMs: number | undefined;
+  /** Acceptors that answered the probe. */
+  readonly probed: Set<number>;
+  sentAtMs: number;
+  /** 2B votes were seen: someone is deciding, so no Phase 1 at start. */
+  votesSeen: boolean;
+}
+
+interface Phase1 {
+  readonly kind: "phase1";
+  /** The 1A covers every instance from here. */
+  readonly from: number;
+  /** How far each acceptor's (multi-piece) 1B answer got, and whether it is complete. */
+  readonly coverage: Map<number, { to: number; done: boolean }>;
+  /** Acceptors that refused our round as bound to another incarnation (they never vote in it). */
+  readonly refusers: Set<number>;
+  /** Per instance, the highest-vRnd vote among the promises. */
+  readonly votes: Map<number, Vote>;
+  /** Instances whose promises showed two batches in one round (never proposed). */
+  readonly conflicts: Set<number>;
+  /** The highest decidedBelow among the promises. */
+  decidedBelow: number;
+  sentAtMs: number;
 }
 
 interface InFlight {
@@ -140,89 +93,157 @@ interface InFlight {
   notify: Uint8Array;
 }
 
+interface Leading {
+  readonly kind: "leader";
+  /** From Phase 1: refusers still count (a round no majority can vote in is given up). */
+  readonly refusers: Set<number>;
+  /** From Phase 1: the votes to re-propose in [retakeNext, retakeTop], and conflicted instances. */
+  readonly votes: Map<number, Vote>;
+  readonly conflicts: Set<number>;
+  /** Our proposals not decided yet, in send order (oldest first). */
+  readonly inflight: Map<number, InFlight>;
+  /** Instances taken over (accepted, or holes), proposed as the window allows. */
+  retakeNext: number;
+  readonly retakeTop: number;
+  /** The next instance for new values. */
+  nextInst: number;
+}
+
+interface Standby {
+  readonly kind: "standby";
+}
+
+interface Stopped {
+  readonly kind: "stopped";
+}
+
+/** Where a batch's runs are, for the clients' group (what a 2A's `notify` says of one instance). */
+function notifyOf(inst: number, cVal: Batch): Uint8Array {
+  if (cVal.runs === 0) return NO_NOTIFY;
+  let size = 0;
+  for (const c = cVal.cursor(); c.next(); ) size += notifyEntryBytes(inst, c.client, c.first, c.count);
+  const w = new NotifyWriter(size);
+  for (const c = cVal.cursor(); c.next(); ) w.add(inst, c.client, c.first, c.count);
+  return w.finish();
+}
+
 export function nextRound(highest: number, id: number): number {
   return (Math.floor(highest / ROUND_STRIDE) + 1) * ROUND_STRIDE + id;
 }
 
-/**
- * Paxos proposer with proactive Phase 1 (one 1A for all instances from `p1From` up), pipelined
- * Phase 2 with self-clocked batching, and takeover with randomized, growing backoff. Learns
- * decisions from direct 2B like a learner, to ack clients and to know which instances are done.
- */
 export class Proposer implements Role {
-  protected mode: ProposerMode = "probing";
+  private mode: Mode = { kind: "probing", startedAtMs: undefined, probed: new Set(), sentAtMs: NEVER_MS, votesSeen: false };
+  /** The round of this process's latest Phase 1 (0: none yet). */
   protected cRnd = 0;
   protected highestRnd: number;
   private readonly nonce: number;
-  private startedAtMs = NaN;
+  /** When this process started, by its wall clock (ms): what its Hellos say. */
+  private readonly startedWallMs: number;
   private readonly idGuard: IdGuard;
-
-  // Probing
-  private readonly probed = new Set<number>();
-  private probeSentAtMs = -Infinity;
-  /** 2B votes were seen while probing: someone leads, so no Phase 1 at start. */
-  private votesSeen = false;
-
-  // Phase 1
-  protected p1From = 0;
-  private readonly p1Coverage = new Map<number, Coverage>();
-  /** Acceptors that refused our round as bound to another incarnation (they never vote in it). */
-  private readonly refusers = new Set<number>();
-  protected readonly p1Votes = new Map<number, Vote>();
-  /** Instances whose promises showed two batches in one round (never proposed). */
-  private readonly p1Conflicts = new Set<number>();
-  /** The highest decidedBelow among this Phase 1's promises. */
-  private p1Decided = 0;
-  private p1SentAtMs = 0;
-
-  // Phase 2
-  protected nextInst = 0;
-  private readonly inflight = new Map<number, InFlight>();
-  /** Instances found accepted (or holes) at takeover, [retakeNext, retakeTop], proposed as the window allows. */
-  private retakeNext = 0;
-  private retakeTop = -1;
+  private readonly log: DecidedLog;
+  private readonly takeover: TakeoverTimer;
+  private readonly presence: Presence;
+  private readonly acceptorIds: AcceptorIdentities;
   /** Client values: waiting, in flight in our round, known decided. */
   private readonly values = new PendingValues();
+  /** Gathering (opts.gather): propose at `flush`. */
+  private proposeDue = false;
+  /** Ranges (client, first, count) decided and to be acked (at `flush` when gathering). */
+  private acksDue: number[] = [];
 
-  // What is known decided
-  /** Decided instances kept (retention), with their batch, or null: decided in a round whose 2A this proposer never saw. */
-  private readonly decided = new Map<number, Batch | null>();
-  private firstUndecided = 0;
-  /** Decided batches below this were forgotten (retention). */
-  private decidedKeptFrom = 0;
-  /** The tally was cleared below this. */
-  private tallyKeptFrom = 0;
-  private maxDecided = -1;
-  private readonly tally: VoteTally;
-  private readonly acceptorIds: AcceptorIdentities;
-
-  // Takeover
-  /** Instances up to here exist (decided, or voted as a stuck learner reports): below is a hole to fill. */
-  private holeTop = -1;
-  private holeSinceMs = Infinity;
-  private holeFrom = 0;
-  private lastDecisionMs = 0;
-  private notBeforeMs = 0;
-  private takeoverDelayMs: number;
-  /** Takeover attempts that ended preempted since the last decision this proposer saw. */
-  private failedAttempts = 0;
-  private lastForwardMs = -Infinity;
-  private starvingSinceMs = Infinity;
+  /** For metrics: Phase 1 runs, and those that took over from another round. */
+  readonly counters = { phase1Runs: 0, takeovers: 0, forwarded: 0 };
 
   constructor(readonly opts: ProposerOptions) {
     assert(opts.id >= 0 && opts.id <= PROPOSER_ID_MAX, `proposer id must be in [0, ${PROPOSER_ID_MAX}]`);
     assert(Number.isSafeInteger(opts.incarnation) && opts.incarnation >= 1 && opts.incarnation <= NONCE_MAX, "an incarnation nonce is in [1, 2^48]");
     this.nonce = opts.incarnation;
     this.highestRnd = opts.roundFloor;
-    this.tally = new VoteTally(majority(opts.acceptors));
+    this.log = new DecidedLog(majority(opts.acceptors), opts.retainInstances);
     this.acceptorIds = new AcceptorIdentities(opts.acceptors, true);
-    this.takeoverDelayMs = opts.takeoverMs;
+    const helloEveryMs = opts.helloEveryMs ?? HELLO_EVERY_MS;
+    this.presence = new Presence(helloEveryMs, opts.acceptors, opts.thriftyReports ?? false);
+    this.takeover = new TakeoverTimer(opts.takeoverMs, opts.random, OTHERS_HEARD_HELLOS * helloEveryMs);
     this.startedWallMs = Math.floor(opts.roundFloor / ROUND_STRIDE);
-    this.idGuard = new IdGuard(opts.id, opts.incarnation, this.startedWallMs, opts.duplicateGraceMs ?? 10_000, OTHERS_HEARD_HELLOS * (opts.helloEveryMs ?? HELLO_EVERY_MS));
+    this.idGuard = new IdGuard(opts.id, opts.incarnation, this.startedWallMs, opts.duplicateGraceMs ?? 10_000, OTHERS_HEARD_HELLOS * helloEveryMs);
   }
 
-  /** When this process started, by its wall clock (ms): what its Hellos say. */
-  private readonly startedWallMs: number;
+  // ---- transitions: the only places the mode changes ----
+
+  /** A new round above every round seen, and a 1A for every instance from the decided prefix. */
+  protected startPhase1(nowMs: number, fx: Effects): void {
+    assert(this.mode.kind === "probing" || this.mode.kind === "standby", "Phase 1 starts from probing or standby");
+    this.counters.phase1Runs++;
+    if (this.cRnd !== 0) this.counters.takeovers++; // not this incarnation's first Phase 1
+    this.cRnd = nextRound(this.highestRnd, this.opts.id);
+    this.highestRnd = this.cRnd;
+    const from = this.log.firstUndecided;
+    this.mode = { kind: "phase1", from, coverage: new Map(), refusers: new Set(), votes: new Map(), conflicts: new Set(), decidedBelow: 0, sentAtMs: nowMs };
+    this.send1A(from, 0, fx);
+  }
+
+  /**
+   * With a majority of promises: re-propose, in our round, every value accepted at or above the
+   * decided prefix (the highest-vRnd one per instance), fill the holes below them and below what
+   * learners have seen with no-ops, then carry on with new values. No instance a promise reported
+   * is skipped, however far above: any of them may hold a chosen value.
+   */
+  private becomeLeader(p1: Phase1, nowMs: number, fx: Effects): void {
+    assert(this.mode === p1, "a proposer becomes leader from its Phase 1");
+    // Below an acceptor's decidedBelow every instance is decided (it trims, and reports, only
+    // what someone found decided): never propose there, not even a no-op.
+    const from = Math.max(p1.from, p1.decidedBelow);
+    if (p1.decidedBelow > this.log.firstUndecided) this.skipDecidedBelow(p1.decidedBelow, nowMs);
+    const top = this.highestTakenInstance(from, p1.votes);
+    this.mode = { kind: "leader", refusers: p1.refusers, votes: p1.votes, conflicts: p1.conflicts, inflight: new Map(), retakeNext: from, retakeTop: top, nextInst: top + 1 };
+    this.proposeNew(this.mode, nowMs, fx);
+  }
+
+  /** Another round is (or may be) in charge: our proposals go back to pending, and a takeover waits. */
+  private standBy(nowMs: number, preempted: boolean): void {
+    const from = this.mode.kind;
+    assert(from === "probing" || from === "phase1" || from === "leader", "a proposer stands by from probing, Phase 1 or leading");
+    if (preempted) this.takeover.preempted();
+    if (this.mode.kind === "leader") for (const f of this.mode.inflight.values()) this.values.requeue(f.cVal, nowMs);
+    this.mode = { kind: "standby" };
+    this.takeover.leaderHeard(nowMs); // someone leads (or did, a moment ago)
+    this.values.clearInflight();
+    this.takeover.defer(nowMs);
+  }
+
+  /** Another live process has our id (`fx.fatal` says so): nothing more from this one. */
+  private stop(): void {
+    assert(this.mode.kind !== "stopped", "a proposer stops once");
+    this.mode = { kind: "stopped" };
+  }
+
+  // ---- the door ----
+
+  step(input: Input, nowMs: number): Effects {
+    const fx = new Effects();
+    const mode = this.mode;
+    if (mode.kind === "probing") mode.startedAtMs ??= nowMs;
+    if (mode.kind === "stopped") return fx;
+    if (input.kind === "tick") this.onTick(nowMs, fx);
+    else if (input.kind === "msg") this.onMessage(input.msg, nowMs, fx);
+    this.takeover.trackHole(this.log.firstUndecided, this.log.maxDecided, nowMs);
+    if (fx.fatal === undefined) this.requestWake(nowMs, fx);
+    return fx;
+  }
+
+  /** The end of a burst of inputs: proposes what arrived in it, acks what it decided (gather). */
+  flush(nowMs: number): Effects {
+    const fx = new Effects();
+    if (this.mode.kind === "stopped") return fx;
+    if (this.proposeDue) {
+      this.proposeDue = false;
+      if (this.mode.kind === "leader") this.proposeNew(this.mode, nowMs, fx);
+    }
+    if (this.acksDue.length > 0) this.sendAcks("clients", this.acksDue, fx);
+    this.acksDue = [];
+    this.requestWake(nowMs, fx);
+    return fx;
+  }
 
   get round(): number {
     return this.cRnd;
@@ -230,173 +251,126 @@ export class Proposer implements Role {
 
   /** Every instance below is known decided. */
   get decidedPrefix(): number {
-    return this.firstUndecided;
+    return this.log.firstUndecided;
   }
 
-  /** For metrics: Phase 1 runs, and those that took over from another round. */
-  readonly counters = { phase1Runs: 0, takeovers: 0, forwarded: 0 };
-
   get isLeader(): boolean {
-    return this.mode === "leader";
+    return this.mode.kind === "leader";
   }
 
   get state(): ProposerMode {
-    return this.mode;
+    return this.mode.kind;
   }
 
   get pendingCount(): number {
     return this.values.size + this.values.inflight;
   }
 
-  step(input: Input, nowMs: number): Effects {
-    const fx = new Effects();
-    if (Number.isNaN(this.startedAtMs)) this.startedAtMs = nowMs;
-    if (this.mode === "stopped") return fx;
-    if (input.kind === "tick") this.onTick(nowMs, fx);
-    else if (input.kind === "msg") {
-      const msg = input.msg;
-      switch (msg.t) {
-        case "submit":
-          this.onSubmit(msg, nowMs, fx);
-          break;
-        case "1b":
-          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) {
-            this.acceptorHeardMs.set(msg.acc, nowMs);
-            this.onPhase1B(msg, nowMs, fx);
-          }
-          break;
-        case "2a":
-          this.onPhase2A(msg, nowMs, fx);
-          break;
-        case "2b":
-          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) {
-            this.acceptorHeardMs.set(msg.acc, nowMs);
-            this.onPhase2B(msg, nowMs, fx);
-          }
-          break;
-        case "nack":
-          if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onNack(msg, nowMs);
-          break;
-        case "catchup":
-          this.onCatchup(msg, nowMs, fx);
-          break;
-        case "ack":
-          this.onAck(msg.ranges, nowMs);
-          break;
-        case "hello":
-          if (msg.nonce === this.nonce) break; // our own, looped back
-          this.noteOtherProposer(nowMs);
-          if (msg.leading) this.leaderHeardAtMs = nowMs;
-          if (this.idGuard.onHello(msg, nowMs, fx)) this.mode = "stopped";
-          break;
-        default:
-          break;
-      }
+  private onMessage(msg: Message, nowMs: number, fx: Effects): void {
+    switch (msg.t) {
+      case "submit":
+        return this.onSubmit(msg, nowMs, fx);
+      case "1b":
+        if (!this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) return;
+        this.presence.acceptor(msg.acc, nowMs);
+        return this.onPhase1B(msg, nowMs, fx);
+      case "2a":
+        return this.onPhase2A(msg, nowMs, fx);
+      case "2b":
+        if (!this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) return;
+        this.presence.acceptor(msg.acc, nowMs);
+        return this.onPhase2B(msg, nowMs, fx);
+      case "nack":
+        if (this.acceptorIds.admit(msg.acc, msg.ident, nowMs, fx)) this.onNack(msg, nowMs);
+        return;
+      case "catchup":
+        return this.onCatchup(msg, nowMs, fx);
+      case "ack":
+        return this.onAck(msg.ranges, nowMs);
+      case "hello":
+        if (msg.nonce === this.nonce) return; // our own, looped back
+        this.presence.otherProposer(nowMs);
+        if (msg.leading) this.takeover.leaderHeard(nowMs);
+        if (this.idGuard.onHello(msg, nowMs, fx)) this.stop();
+        return;
+      default:
+        return;
     }
-    this.updateHole(nowMs);
-    if (fx.fatal === undefined) this.requestWake(nowMs, fx);
-    return fx;
   }
 
+  // ---- time: what each mode does when a timer fires, and when it wants the next ----
+
   private onTick(nowMs: number, fx: Effects): void {
-    if (nowMs - this.helloSentAtMs >= this.helloEveryMs) this.sendHello(nowMs, fx);
-    switch (this.mode) {
+    if (this.presence.helloDue(nowMs)) this.sendHello(nowMs, fx);
+    const m = this.mode;
+    switch (m.kind) {
       case "probing":
-        if (this.probed.size < majority(this.opts.acceptors)) {
-          if (nowMs - this.probeSentAtMs >= this.opts.retransmitMs) this.sendProbe(nowMs, fx);
-        } else if (this.votesSeen || nowMs - this.leaderHeardAtMs <= OTHERS_HEARD_HELLOS * this.helloEveryMs) this.standBy(nowMs, false); // someone leads
-        else if (nowMs - this.startedAtMs >= this.probeWaitMs) this.startPhase1(nowMs, fx); // proactive Phase 1, before any client value
-        break;
+        if (m.probed.size < majority(this.opts.acceptors)) {
+          if (nowMs - m.sentAtMs >= this.opts.retransmitMs) this.sendProbe(m, nowMs, fx);
+        } else if (m.votesSeen || this.takeover.leaderHeardLately(nowMs)) this.standBy(nowMs, false); // someone leads
+        else if (nowMs - m.startedAtMs! >= this.probeWaitMs) this.startPhase1(nowMs, fx); // proactive Phase 1, before any client value
+        return;
       case "phase1":
-        if (nowMs - this.p1SentAtMs < this.opts.retransmitMs) break;
+        if (nowMs - m.sentAtMs < this.opts.retransmitMs) return;
         // Some acceptor bound this round to another incarnation and no majority came meanwhile:
         // the round is lost (that acceptor will never promise it); a higher one, later.
-        if (this.refusers.size > 0) this.standBy(nowMs, true);
-        else this.resendPhase1A(nowMs, fx);
-        break;
+        if (m.refusers.size > 0) this.standBy(nowMs, true);
+        else this.resendPhase1A(m, nowMs, fx);
+        return;
       case "leader":
         // Likewise in Phase 2: a 2A no majority voted for by its retransmission, with such an
         // acceptor out, may never be (the others may be down): the round is given up.
-        if (this.refusers.size > 0 && this.has2AStale(nowMs)) {
-          this.standBy(nowMs, true);
-          break;
-        }
-        this.resendStale2A(nowMs, fx);
-        this.proposeNew(nowMs, fx);
-        break;
+        if (m.refusers.size > 0 && this.has2AStale(m, nowMs)) return this.standBy(nowMs, true);
+        this.resendStale2A(m, nowMs, fx);
+        return this.proposeNew(m, nowMs, fx);
       case "standby":
         this.forwardStarving(nowMs, fx);
         if (nowMs >= this.takeoverAtMs(nowMs)) this.startPhase1(nowMs, fx);
-        break;
+        return;
       case "stopped":
-        break;
+        return;
     }
   }
 
   private requestWake(nowMs: number, fx: Effects): void {
-    fx.wakeAt(this.helloSentAtMs + this.helloEveryMs);
-    switch (this.mode) {
+    fx.wakeAt(this.presence.nextHelloAtMs);
+    const m = this.mode;
+    switch (m.kind) {
       case "probing":
-        fx.wakeAt(this.probed.size < majority(this.opts.acceptors) ? this.probeSentAtMs + this.opts.retransmitMs : Math.max(nowMs, this.startedAtMs + this.probeWaitMs));
-        break;
+        fx.wakeAt(m.probed.size < majority(this.opts.acceptors) ? m.sentAtMs + this.opts.retransmitMs : Math.max(nowMs, m.startedAtMs! + this.probeWaitMs));
+        return;
       case "phase1":
-        fx.wakeAt(this.p1SentAtMs + this.opts.retransmitMs);
-        break;
+        return fx.wakeAt(m.sentAtMs + this.opts.retransmitMs);
       case "leader": {
-        const oldest = this.inflight.values().next();
+        const oldest = m.inflight.values().next();
         if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.opts.retransmitMs);
-        break;
+        return;
       }
       case "standby":
         fx.wakeAt(this.takeoverAtMs(nowMs));
-        if (this.values.size > 0) fx.wakeAt(Math.max(nowMs, this.lastForwardMs) + this.opts.takeoverMs);
-        break;
+        if (this.values.size > 0) fx.wakeAt(this.takeover.nextForwardAtMs(nowMs));
+        return;
       case "stopped":
-        break;
+        return;
     }
+  }
+
+  private get probeWaitMs(): number {
+    return this.opts.probeWaitMs ?? 2 * this.presence.helloEveryMs;
+  }
+
+  private sendHello(nowMs: number, fx: Effects): void {
+    this.presence.helloSent(nowMs);
+    fx.send("proposers", { t: "hello", id: this.opts.id, nonce: this.nonce, leading: this.mode.kind === "leader", startedMs: this.startedWallMs });
   }
 
   // ---- clients ----
 
-  /**
-   * A client with undecided values resends them at least every clientRetransmitMs; one silent
-   * for three times that has all its values decided (it got their acks), or is gone: values of it
-   * still waiting here are no reason to take over.
-   */
-  private clientSilent(client: number, nowMs: number): boolean {
-    return nowMs - (this.values.peek(client)?.heardAtMs ?? -Infinity) > 3 * this.opts.clientRetransmitMs;
-  }
-
   private onSubmit(msg: Submit, nowMs: number, fx: Effects): void {
     if (msg.via === this.nonce) return; // our own forward, back by loopback
-    if (msg.via !== 0) this.noteOtherProposer(nowMs);
+    if (msg.via !== 0) this.presence.otherProposer(nowMs);
     const ackRanges: number[] = [];
-    let oversize = 0;
-    for (const c = msg.runs.cursor(); c.next(); ) {
-      const client = c.client;
-      const offer = (first: number, count: number, lines: Uint8Array): void =>
-        this.values.offer(client, first, c.floor, count, lines, nowMs, msg.via === 0, this.opts.pendingValuesMax, (s, e) => ackRanges.push(client, s, e - s));
-      if (BATCH_FRAMING_BYTES + runBytes(client, c.first, c.floor, c.count, c.linesEnd - c.linesStart) <= this.opts.batchBytesMax) {
-        offer(c.first, c.count, c.lines);
-        continue;
-      }
-      // A run larger than a batch (its client has another batch.bytesMax): in parts that fit; a
-      // value no batch holds is refused (a 2A holding it might not fit a datagram).
-      const lines = c.lines;
-      const room = this.opts.batchBytesMax - BATCH_FRAMING_BYTES - runHeaderBytes(client, c.end, c.floor, c.count, lines.length);
-      for (let seq = c.first, at = 0; seq < c.end; ) {
-        const part = linesPrefix(lines, at, lines.length, c.end - seq, room);
-        if (part.count === 0) {
-          oversize++;
-          at = skipLines(lines, at, 1);
-          seq++;
-          continue;
-        }
-        offer(seq, part.count, lines.subarray(at, part.end));
-        seq += part.count;
-        at = part.end;
-      }
-    }
+    const oversize = takeIn(this.values, msg, this.opts, nowMs, ackRanges);
     if (oversize > 0) {
       fx.violations.push(`${oversize} value(s) larger than a batch (batch.bytesMax ${this.opts.batchBytesMax}) refused: a client configured with another batch.bytesMax`);
     }
@@ -411,27 +385,9 @@ export class Proposer implements Role {
 
   /** Proposes what waits: now, or at `flush` when gathering a burst. */
   private proposeSoon(nowMs: number, fx: Effects): void {
-    if (this.mode !== "leader") return;
+    if (this.mode.kind !== "leader") return;
     if (this.opts.gather) this.proposeDue = true;
-    else this.proposeNew(nowMs, fx);
-  }
-
-  private proposeDue = false;
-  /** Ranges (client, first, count) decided in this burst, acked at `flush` when gathering. */
-  private acksDue: number[] = [];
-
-  /** The end of a burst of inputs: proposes what arrived in it, acks what it decided (gather). */
-  flush(nowMs: number): Effects {
-    const fx = new Effects();
-    if (this.mode === "stopped") return fx;
-    if (this.proposeDue) {
-      this.proposeDue = false;
-      if (this.mode === "leader") this.proposeNew(nowMs, fx);
-    }
-    if (this.acksDue.length > 0) this.sendAcks("clients", this.acksDue, fx);
-    this.acksDue = [];
-    this.requestWake(nowMs, fx);
-    return fx;
+    else this.proposeNew(this.mode, nowMs, fx);
   }
 
   /** Acks for these ranges (client, first, count), as few as hold them within one datagram each. */
@@ -444,54 +400,46 @@ export class Proposer implements Role {
     for (let i = 0; i + 2 < ranges.length; i += 3) this.values.decide(ranges[i]!, ranges[i + 1]!, ranges[i + 1]! + ranges[i + 2]!, nowMs);
   }
 
-  // ---- probing and Phase 1 ----
-
-  private sendProbe(nowMs: number, fx: Effects): void {
-    this.probeSentAtMs = nowMs;
-    fx.send("acceptors", { t: "1a", cRnd: 0, nonce: this.nonce, from: 0, decidedBelow: 0, acc: 0 });
+  /** Fills a batch from the waiting values (a run is cut at a line where the batch is full). */
+  protected takeBatch(): Batch {
+    const builder = new BatchBuilder(this.opts.batchBytesMax - BATCH_FRAMING_BYTES);
+    this.values.take(builder, this.opts.batchValuesMax, () => {});
+    return builder.finish();
   }
 
-  protected startPhase1(nowMs: number, fx: Effects): void {
-    this.counters.phase1Runs++;
-    if (this.cRnd !== 0) this.counters.takeovers++; // not this incarnation's first Phase 1
-    this.cRnd = nextRound(this.highestRnd, this.opts.id);
-    this.highestRnd = this.cRnd;
-    this.mode = "phase1";
-    this.p1From = this.firstUndecided;
-    this.p1Coverage.clear();
-    this.refusers.clear();
-    this.p1Votes.clear();
-    this.p1Conflicts.clear();
-    this.p1SentAtMs = nowMs;
-    this.p1Decided = 0;
-    this.send1A(this.p1From, 0, fx);
+  // ---- probing and Phase 1 ----
+
+  private sendProbe(m: Probing, nowMs: number, fx: Effects): void {
+    m.sentAtMs = nowMs;
+    fx.send("acceptors", { t: "1a", cRnd: 0, nonce: this.nonce, from: 0, decidedBelow: 0, acc: 0 });
   }
 
   /** A 1A of our round from `from`, to every acceptor (`acc` 0) or to one. */
   private send1A(from: number, acc: number, fx: Effects): void {
-    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, nonce: this.nonce, from, decidedBelow: this.firstUndecided, acc });
+    fx.send("acceptors", { t: "1a", cRnd: this.cRnd, nonce: this.nonce, from, decidedBelow: this.log.firstUndecided, acc });
   }
 
   /** Asks again: everyone from the start, and each acceptor whose answer is incomplete from where it stopped. */
-  private resendPhase1A(nowMs: number, fx: Effects): void {
-    this.send1A(this.p1From, 0, fx);
-    for (const [acc, cov] of this.p1Coverage) {
-      if (!cov.done && cov.to > this.p1From) this.send1A(cov.to, acc, fx);
+  private resendPhase1A(p1: Phase1, nowMs: number, fx: Effects): void {
+    this.send1A(p1.from, 0, fx);
+    for (const [acc, cov] of p1.coverage) {
+      if (!cov.done && cov.to > p1.from) this.send1A(cov.to, acc, fx);
     }
-    this.p1SentAtMs = nowMs;
+    p1.sentAtMs = nowMs;
   }
 
   private onPhase1B(msg: Phase1B, nowMs: number, fx: Effects): void {
-    if (msg.nonce !== this.nonce) this.noteOtherProposer(nowMs);
+    if (msg.nonce !== this.nonce) this.presence.otherProposer(nowMs);
     this.noteRound(msg.rnd, nowMs);
     // Only answers to this incarnation's own 1A count: a promise of the same round to another
     // incarnation (one that started with the same id) is not ours.
-    if (this.mode !== "phase1" || msg.rnd !== this.cRnd || msg.nonce !== this.nonce) return;
-    const cov = this.p1Coverage.get(msg.acc) ?? { to: this.p1From, done: false };
-    this.p1Coverage.set(msg.acc, cov);
+    const p1 = this.mode;
+    if (p1.kind !== "phase1" || msg.rnd !== this.cRnd || msg.nonce !== this.nonce) return;
+    const cov = p1.coverage.get(msg.acc) ?? { to: p1.from, done: false };
+    p1.coverage.set(msg.acc, cov);
     if (cov.done || msg.from > cov.to) return; // duplicate, or a piece after a lost one
-    for (const vote of msg.votes) this.notePhase1Vote(vote, fx);
-    this.p1Decided = Math.max(this.p1Decided, msg.decidedBelow);
+    for (const vote of msg.votes) this.notePhase1Vote(p1, vote, fx);
+    p1.decidedBelow = Math.max(p1.decidedBelow, msg.decidedBelow);
     const advanced = msg.to > cov.to;
     cov.to = Math.max(cov.to, msg.to);
     cov.done = msg.done;
@@ -501,8 +449,8 @@ export class Proposer implements Role {
       return;
     }
     let complete = 0;
-    for (const c of this.p1Coverage.values()) if (c.done) complete++;
-    if (complete >= majority(this.opts.acceptors)) this.becomeLeader(nowMs, fx);
+    for (const c of p1.coverage.values()) if (c.done) complete++;
+    if (complete >= majority(this.opts.acceptors)) this.becomeLeader(p1, nowMs, fx);
   }
 
   /**
@@ -510,161 +458,81 @@ export class Proposer implements Role {
    * with the same vRnd cannot happen in a correct cluster: the instance is reported, and never
    * proposed in this round (no pick between the two).
    */
-  protected notePhase1Vote(vote: Vote, fx: Effects): void {
-    if (vote.inst < this.p1From) return;
-    const known = this.p1Votes.get(vote.inst);
-    if (known === undefined || vote.vRnd > known.vRnd) this.p1Votes.set(vote.inst, vote);
-    else if (vote.vRnd === known.vRnd && !vote.vVal.sameAs(known.vVal) && !this.p1Conflicts.has(vote.inst)) {
-      this.p1Conflicts.add(vote.inst);
+  private notePhase1Vote(p1: Phase1, vote: Vote, fx: Effects): void {
+    if (vote.inst < p1.from) return;
+    const known = p1.votes.get(vote.inst);
+    if (known === undefined || vote.vRnd > known.vRnd) p1.votes.set(vote.inst, vote);
+    else if (vote.vRnd === known.vRnd && !vote.vVal.sameAs(known.vVal) && !p1.conflicts.has(vote.inst)) {
+      p1.conflicts.add(vote.inst);
       fx.violations.push(`two different batches voted for instance ${vote.inst} in round ${vote.vRnd}; not proposing there`);
     }
   }
 
-  /**
-   * With a majority of promises: re-propose, in our round, every value accepted at or above the
-   * decided prefix (the highest-vRnd one per instance), fill the holes below them and below what
-   * learners have seen with no-ops, then carry on with new values. No instance a promise reported
-   * is skipped, however far above: any of them may hold a chosen value.
-   */
-  private becomeLeader(nowMs: number, fx: Effects): void {
-    this.mode = "leader";
-    // Below an acceptor's decidedBelow every instance is decided (it trims, and reports, only
-    // what someone found decided): never propose there, not even a no-op.
-    const from = Math.max(this.p1From, this.p1Decided);
-    if (this.p1Decided > this.firstUndecided) this.skipDecidedBelow(this.p1Decided, nowMs);
-    const top = this.highestTakenInstance(from);
-    this.retakeNext = from;
-    this.retakeTop = top;
-    this.nextInst = top + 1;
-    this.proposeNew(nowMs, fx);
-  }
-
   /** The last instance a new leader takes over: the highest that promises reported, decided or learners saw. */
-  protected highestTakenInstance(from: number): number {
-    let top = Math.max(from - 1, this.maxDecided, this.holeTop);
-    for (const inst of this.p1Votes.keys()) top = Math.max(top, inst);
+  protected highestTakenInstance(from: number, votes: ReadonlyMap<number, Vote>): number {
+    let top = Math.max(from - 1, this.log.maxDecided, this.takeover.holeTop);
+    for (const inst of votes.keys()) top = Math.max(top, inst);
     return top;
   }
 
   /** The value Paxos allows for an instance after Phase 1: the highest-vRnd vote, else a no-op. */
-  protected valueForTakenInstance(inst: number): Batch {
-    return this.p1Votes.get(inst)?.vVal ?? Batch.EMPTY;
+  protected valueForTakenInstance(inst: number, votes: ReadonlyMap<number, Vote>): Batch {
+    return votes.get(inst)?.vVal ?? Batch.EMPTY;
   }
 
-  // ---- Phase 2 ----
+  // ---- Phase 2 (leader) ----
 
   /**
    * Fills the pipeline window: first the instances taken over, then batches of pending values
    * (batches grow while the window is full), then no-ops up to instances learners have seen.
    */
-  private proposeNew(nowMs: number, fx: Effects): void {
+  private proposeNew(m: Leading, nowMs: number, fx: Effects): void {
     const proposals: Proposal[] = [];
     // Under light load the clients learn decisions from the 2Bs (see notifyBelowInflight).
-    const notify = this.inflight.size < (this.opts.notifyBelowInflight ?? 0);
+    const notify = m.inflight.size < (this.opts.notifyBelowInflight ?? 0);
     const propose = (inst: number, cVal: Batch): void => {
-      assert(!this.inflight.has(inst), "a leader proposes one batch per instance in its round");
-      this.inflight.set(inst, { cVal, sentAtMs: nowMs, notify: notify ? this.notifyOf(inst, cVal) : NO_NOTIFY });
+      assert(!m.inflight.has(inst), "a leader proposes one batch per instance in its round");
+      m.inflight.set(inst, { cVal, sentAtMs: nowMs, notify: notify ? notifyOf(inst, cVal) : NO_NOTIFY });
       proposals.push({ inst, cVal });
     };
     // Instances taken over come first, through the same window: a new leader far behind must
     // not flood the acceptors with its whole backlog at once.
-    while (this.inflight.size < this.opts.pipelineWindow && this.retakeNext <= this.retakeTop) {
-      const inst = this.retakeNext++;
-      if (inst < this.firstUndecided || this.decided.has(inst) || this.p1Conflicts.has(inst)) continue;
-      const cVal = this.valueForTakenInstance(inst);
-      this.p1Votes.delete(inst);
+    while (m.inflight.size < this.opts.pipelineWindow && m.retakeNext <= m.retakeTop) {
+      const inst = m.retakeNext++;
+      if (this.log.knows(inst) || m.conflicts.has(inst)) continue;
+      const cVal = this.valueForTakenInstance(inst, m.votes);
+      m.votes.delete(inst);
       this.values.markInflight(cVal);
       propose(inst, cVal);
     }
-    const retaking = this.retakeNext <= this.retakeTop;
-    while (!retaking && this.inflight.size < this.opts.pipelineWindow) {
+    const retaking = m.retakeNext <= m.retakeTop;
+    while (!retaking && m.inflight.size < this.opts.pipelineWindow) {
       const cVal = this.values.size > 0 ? this.takeBatch() : Batch.EMPTY;
-      if (cVal.length === 0 && this.nextInst > this.holeTop) break; // values all turned out decided
-      propose(this.nextInst++, cVal);
+      if (cVal.length === 0 && m.nextInst > this.takeover.holeTop) break; // values all turned out decided
+      propose(m.nextInst++, cVal);
     }
-    if (proposals.length > 0) this.send2A(proposals, this.reporters(nowMs), nowMs, fx);
-  }
-
-  private helloSentAtMs = -Infinity;
-  /** When another proposer was last heard (a Hello, a 2A, a forward): 2As go to the proposers' group only while one is. */
-  private otherProposerAtMs = -Infinity;
-
-  private get helloEveryMs(): number {
-    return this.opts.helloEveryMs ?? HELLO_EVERY_MS;
-  }
-
-  private get probeWaitMs(): number {
-    return this.opts.probeWaitMs ?? 2 * this.helloEveryMs;
-  }
-
-  private sendHello(nowMs: number, fx: Effects): void {
-    this.helloSentAtMs = nowMs;
-    fx.send("proposers", { t: "hello", id: this.opts.id, nonce: this.nonce, leading: this.mode === "leader", startedMs: this.startedWallMs });
-  }
-
-  private noteOtherProposer(nowMs: number): void {
-    this.otherProposerAtMs = nowMs;
-  }
-
-  /** Whether another proposer was heard lately: it keeps each round's batches from our 2As. */
-  private otherProposerHeard(nowMs: number): boolean {
-    return nowMs - this.otherProposerAtMs <= OTHERS_HEARD_HELLOS * this.helloEveryMs;
-  }
-
-  /** When each acceptor was last heard (a 1B or a 2B): thrifty 2Bs name reporters among those heard lately. */
-  private readonly acceptorHeardMs = new Map<number, number>();
-
-  /**
-   * The acceptors that report a new 2A's votes to the learners (empty: all). With thrifty 2Bs,
-   * a majority of those heard within REPORTER_HEARD_MS, lowest ids first (a stable set); every
-   * acceptor when too few were heard.
-   */
-  private reporters(nowMs: number): Uint8Array {
-    if (!this.opts.thriftyReports) return REPORT_ALL;
-    const quorum = majority(this.opts.acceptors);
-    const heard: number[] = [];
-    for (let acc = 1; acc <= this.opts.acceptors && heard.length < quorum; acc++) {
-      if (nowMs - (this.acceptorHeardMs.get(acc) ?? -Infinity) <= REPORTER_HEARD_MS) heard.push(acc);
-    }
-    return heard.length < quorum ? REPORT_ALL : reportList(heard);
-  }
-
-  /** Fills a batch from the waiting values (a run is cut at a line where the batch is full). */
-  protected takeBatch(): Batch {
-    const builder = new BatchBuilder(this.opts.batchBytesMax - BATCH_FRAMING_BYTES);
-    this.values.take(builder, this.opts.batchValuesMax, () => {});
-    return builder.finish();
-  }
-
-  /** Where a batch's runs are, for the clients' group (what a 2A's `notify` says of one instance). */
-  private notifyOf(inst: number, cVal: Batch): Uint8Array {
-    if (cVal.runs === 0) return NO_NOTIFY;
-    let size = 0;
-    for (const c = cVal.cursor(); c.next(); ) size += notifyEntryBytes(inst, c.client, c.first, c.count);
-    const w = new NotifyWriter(size);
-    for (const c = cVal.cursor(); c.next(); ) w.add(inst, c.client, c.first, c.count);
-    return w.finish();
+    if (proposals.length > 0) this.send2A(m, proposals, this.presence.reporters(nowMs), nowMs, fx);
   }
 
   /** Some 2A has waited a retransmission period for a majority of votes (the oldest comes first). */
-  private has2AStale(nowMs: number): boolean {
-    const oldest = this.inflight.values().next();
+  private has2AStale(m: Leading, nowMs: number): boolean {
+    const oldest = m.inflight.values().next();
     return !oldest.done && nowMs - oldest.value.sentAtMs >= this.opts.retransmitMs;
   }
 
-  private resendStale2A(nowMs: number, fx: Effects): void {
+  private resendStale2A(m: Leading, nowMs: number, fx: Effects): void {
     const stale: Proposal[] = [];
-    for (const [inst, f] of this.inflight) {
+    for (const [inst, f] of m.inflight) {
       if (nowMs - f.sentAtMs < this.opts.retransmitMs) break; // insertion order = send order
       stale.push({ inst, cVal: f.cVal });
     }
     for (const p of stale) {
-      const f = this.inflight.get(p.inst)!;
-      this.inflight.delete(p.inst);
+      const f = m.inflight.get(p.inst)!;
+      m.inflight.delete(p.inst);
       f.sentAtMs = nowMs;
-      this.inflight.set(p.inst, f);
+      m.inflight.set(p.inst, f);
     }
-    this.send2A(stale, REPORT_ALL, nowMs, fx); // the votes of any majority will do
+    this.send2A(m, stale, REPORT_ALL, nowMs, fx); // the votes of any majority will do
   }
 
   /**
@@ -672,26 +540,28 @@ export class Proposer implements Role {
    * learners and proposers keep each round's batch and pair the value-less 2Bs with it, as this
    * proposer does with its own.
    */
-  private send2A(proposals: Proposal[], report: Uint8Array, nowMs: number, fx: Effects): void {
-    for (const p of proposals) this.tally.propose(p.inst, this.cRnd, this.nonce, p.cVal, fx.violations);
-    const notifyOf = (p: Proposal): Uint8Array => this.inflight.get(p.inst)?.notify ?? NO_NOTIFY;
+  private send2A(m: Leading, proposals: Proposal[], report: Uint8Array, nowMs: number, fx: Effects): void {
+    for (const p of proposals) this.log.tally.propose(p.inst, this.cRnd, this.nonce, p.cVal, fx.violations);
+    const notifyFor = (p: Proposal): Uint8Array => m.inflight.get(p.inst)?.notify ?? NO_NOTIFY;
     // A 2A's notify comes back in 2Bs, whose fixed part is larger: room for that is kept.
-    const budget = proposals.some((p) => notifyOf(p).length > 0) ? this.opts.datagramBytesMax - NOTIFY_2B_MARGIN_BYTES : this.opts.datagramBytesMax;
+    const budget = proposals.some((p) => notifyFor(p).length > 0) ? this.opts.datagramBytesMax - NOTIFY_2B_MARGIN_BYTES : this.opts.datagramBytesMax;
     for (const p of proposals) {
-      const f = this.inflight.get(p.inst);
+      const f = m.inflight.get(p.inst);
       // Too many runs to say where they are within a datagram: the leader acks them instead.
       if (f !== undefined && f.notify.length > 0 && MESSAGE_OVERHEAD_BYTES + proposalBytes(p) + f.notify.length > budget) f.notify = NO_NOTIFY;
     }
     // Standing-by proposers keep each round's batches; with none heard, the datagram would come back to us alone.
-    const toProposers = this.otherProposerHeard(nowMs);
-    for (const chunk of chunkBySize(proposals, (p) => proposalBytes(p) + notifyOf(p).length, budget)) {
-      const notify = joinNotify(chunk.map(notifyOf).filter((n) => n.length > 0));
-      const twoA = { t: "2a", cRnd: this.cRnd, nonce: this.nonce, proposals: chunk, decidedBelow: this.firstUndecided, notify, report } as const;
+    const toProposers = this.presence.otherProposerHeard(nowMs);
+    for (const chunk of chunkBySize(proposals, (p) => proposalBytes(p) + notifyFor(p).length, budget)) {
+      const notify = joinNotify(chunk.map(notifyFor).filter((n) => n.length > 0));
+      const twoA = { t: "2a", cRnd: this.cRnd, nonce: this.nonce, proposals: chunk, decidedBelow: this.log.firstUndecided, notify, report } as const;
       fx.send("acceptors", twoA);
       fx.send("learners", twoA);
       if (toProposers) fx.send("proposers", twoA);
     }
   }
+
+  // ---- learning decisions (every mode) ----
 
   /**
    * Another proposer's 2A: what its round proposed, so that this one knows which values the
@@ -699,30 +569,27 @@ export class Proposer implements Role {
    */
   private onPhase2A(msg: Phase2A, nowMs: number, fx: Effects): void {
     if (msg.nonce === this.nonce || msg.proposals.length === 0) return; // our own, looped back
-    this.noteOtherProposer(nowMs);
-    this.leaderHeardAtMs = nowMs;
+    this.presence.otherProposer(nowMs);
+    this.takeover.leaderHeard(nowMs);
     for (const p of msg.proposals) {
-      if (p.inst < this.decidedKeptFrom) continue;
-      const known = this.decided.get(p.inst);
-      if (known !== undefined && known !== null) continue;
-      if (known === undefined && p.inst < this.firstUndecided) continue; // decided, and forgotten
-      const r = this.tally.propose(p.inst, msg.cRnd, msg.nonce, p.cVal, fx.violations);
+      if (!this.log.wantsBatch(p.inst)) continue;
+      const r = this.log.tally.propose(p.inst, msg.cRnd, msg.nonce, p.cVal, fx.violations);
       if (r !== undefined) this.onDecided(p.inst, r, msg.cRnd, nowMs, fx);
     }
   }
 
   private onPhase2B(msg: Phase2B, nowMs: number, fx: Effects): void {
-    if (this.mode === "probing") this.votesSeen = true; // someone is deciding
+    if (this.mode.kind === "probing") this.mode.votesSeen = true; // someone is deciding
     if (msg.insts.length > 0) this.noteRound(msg.vRnd, nowMs);
     for (const inst of msg.insts) {
-      if (this.decided.has(inst) || inst < this.firstUndecided) continue;
-      const r = this.tally.add(msg.acc, inst, msg.vRnd, msg.nonce, undefined, fx.violations);
+      if (this.log.knows(inst)) continue;
+      const r = this.log.tally.add(msg.acc, inst, msg.vRnd, msg.nonce, undefined, fx.violations);
       // Another proposer's round: decided, though this one never saw its batch.
       if (r !== undefined) this.onDecided(inst, r === DECIDED_VALUE_UNKNOWN ? null : r, msg.vRnd, nowMs, fx);
     }
     // A proposer that missed decisions (2B lost while standing by) would otherwise keep every
     // decision above its hole forever: move past what another proposer found decided.
-    if (msg.decidedBelow > this.firstUndecided) this.skipDecidedBelow(msg.decidedBelow, nowMs);
+    if (msg.decidedBelow > this.log.firstUndecided) this.skipDecidedBelow(msg.decidedBelow, nowMs);
     this.proposeSoon(nowMs, fx);
   }
 
@@ -731,13 +598,9 @@ export class Proposer implements Role {
    * seen yet; called again with it if its 2A comes later).
    */
   private onDecided(inst: number, vVal: Batch | null, vRnd: number, nowMs: number, fx: Effects): void {
-    this.decided.set(inst, vVal);
-    this.maxDecided = Math.max(this.maxDecided, inst);
-    while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
-    this.forgetOldDecided();
-    this.lastDecisionMs = nowMs; // progress: whoever leads is alive
-    this.failedAttempts = 0; // and contention, if there was any, is over
-    const mine = this.inflight.get(inst);
+    this.log.record(inst, vVal);
+    this.takeover.progress(nowMs);
+    const mine = this.mode.kind === "leader" ? this.mode.inflight.get(inst) : undefined;
     const ours = vRnd === this.cRnd;
     // Our own proposal in our round is the same batch; otherwise the runs are read from the
     // decided batch (a proposer that never saw it knows nothing of its values).
@@ -752,8 +615,8 @@ export class Proposer implements Role {
       }
     }
     if (this.values.clients > 8192) this.values.forgetIdle(nowMs, 10 * (this.opts.takeoverMs + this.opts.clientRetransmitMs));
-    if (mine !== undefined) {
-      this.inflight.delete(inst);
+    if (mine !== undefined && this.mode.kind === "leader") {
+      this.mode.inflight.delete(inst);
       this.values.requeue(mine.cVal, nowMs); // what our batch held and this decision did not
     }
     if (!this.opts.gather && this.acksDue.length > 0) {
@@ -767,48 +630,30 @@ export class Proposer implements Role {
    * there (our values in them go back to pending unless known decided; a duplicate is harmless).
    */
   private skipDecidedBelow(below: number, nowMs: number): void {
-    assert(below > this.firstUndecided, "the decided prefix only grows");
-    this.tally.forgetBelow(below);
-    for (const [inst, f] of this.inflight) {
+    this.log.skipBelow(below);
+    const m = this.mode;
+    if (m.kind !== "leader") return;
+    for (const [inst, f] of m.inflight) {
       if (inst >= below) continue;
-      this.inflight.delete(inst);
+      m.inflight.delete(inst);
       this.values.requeue(f.cVal, nowMs);
     }
-    this.firstUndecided = below;
-    this.maxDecided = Math.max(this.maxDecided, below - 1);
-    this.nextInst = Math.max(this.nextInst, below);
-    while (this.decided.has(this.firstUndecided)) this.firstUndecided++;
-    this.forgetOldDecided();
-  }
-
-  /** Keeps decided batches only for the last retainInstances below the first undecided one. */
-  private forgetOldDecided(): void {
-    const keepFrom = this.firstUndecided - this.opts.retainInstances;
-    if (keepFrom - this.decidedKeptFrom > this.opts.retainInstances) {
-      // A jump (after skipDecidedBelow): scan what is there rather than every number.
-      for (const inst of this.decided.keys()) if (inst < keepFrom) this.decided.delete(inst);
-    } else for (let inst = this.decidedKeptFrom; inst < keepFrom; inst++) this.decided.delete(inst);
-    this.decidedKeptFrom = Math.max(this.decidedKeptFrom, keepFrom);
-    // Votes and proposals of instances decided long ago (a 2A that never came, a round that lost)
-    // are dropped now and then.
-    const tallyFrom = Math.max(keepFrom, this.firstUndecided - TALLY_KEEP_INSTANCES);
-    if (tallyFrom - this.tallyKeptFrom >= TALLY_KEEP_INSTANCES / 4) {
-      this.tally.forgetBelow(tallyFrom);
-      this.tallyKeptFrom = tallyFrom;
-    }
+    m.nextInst = Math.max(m.nextInst, below);
   }
 
   // ---- rounds and takeover ----
 
   private onNack(msg: Nack, nowMs: number): void {
-    if (msg.nonce !== this.nonce) this.noteOtherProposer(nowMs); // an answer to another proposer's 1A or 2A
-    if (msg.nonce === this.nonce && this.mode === "probing") this.probed.add(msg.acc);
+    const ours = msg.nonce === this.nonce;
+    if (!ours) this.presence.otherProposer(nowMs); // an answer to another proposer's 1A or 2A
+    const m = this.mode;
+    if (ours && m.kind === "probing") m.probed.add(msg.acc);
     // Our own round refused at an equal promise: that acceptor bound it to another incarnation of
     // our id. In Phase 1 or 2, give up once too many did for a majority to remain (or, see onTick,
     // when no majority answered or voted by the next retransmission).
-    if (msg.nonce === this.nonce && msg.cRnd === this.cRnd && msg.rnd === this.cRnd && (this.mode === "phase1" || this.mode === "leader")) {
-      this.refusers.add(msg.acc);
-      if (this.refusers.size > this.opts.acceptors - majority(this.opts.acceptors)) this.standBy(nowMs, true);
+    if (ours && msg.cRnd === this.cRnd && msg.rnd === this.cRnd && (m.kind === "phase1" || m.kind === "leader")) {
+      m.refusers.add(msg.acc);
+      if (m.refusers.size > this.opts.acceptors - majority(this.opts.acceptors)) this.standBy(nowMs, true);
       return;
     }
     this.noteRound(msg.rnd, nowMs);
@@ -818,56 +663,17 @@ export class Proposer implements Role {
   private noteRound(rnd: number, nowMs: number): void {
     const higher = rnd > this.highestRnd;
     if (higher) this.highestRnd = rnd;
-    if (this.mode === "phase1" || this.mode === "leader") {
+    const kind = this.mode.kind;
+    if (kind === "phase1" || kind === "leader") {
       if (rnd > this.cRnd) this.standBy(nowMs, true);
-    } else if (this.mode === "standby" && higher) this.deferTakeover(nowMs);
+    } else if (kind === "standby" && higher) this.takeover.defer(nowMs);
   }
 
-  private standBy(nowMs: number, preempted: boolean): void {
-    if (preempted) this.failedAttempts = Math.min(this.failedAttempts + 1, BACKOFF_EXPONENT_MAX);
-    this.mode = "standby";
-    this.leaderHeardAtMs = nowMs; // someone leads (or did, a moment ago)
-    for (const f of this.inflight.values()) this.values.requeue(f.cVal, nowMs);
-    this.inflight.clear();
-    this.values.clearInflight();
-    this.retakeNext = 0;
-    this.retakeTop = -1;
-    this.p1Votes.clear();
-    this.deferTakeover(nowMs);
-  }
-
-  /**
-   * No takeover before a random delay from now, which doubles with each attempt that made no
-   * progress: two proposers that keep preempting each other soon wait long enough for one of
-   * them to finish Phase 1 and decide something.
-   */
-  private deferTakeover(nowMs: number): void {
-    this.takeoverDelayMs = this.opts.takeoverMs * (1 + this.opts.random()) * 2 ** this.failedAttempts;
-    this.notBeforeMs = nowMs + this.takeoverDelayMs;
-  }
-
-  /**
-   * When a standing-by proposer takes over (Infinity: it has no work). Its work is
-   * - values waiting while no decision at all was seen for the delay (the leader is gone);
-   * - values of a client nobody decides, still undecided a delay after they were forwarded to
-   *   the leader (the leader cannot hear that client, nor this proposer);
-   * - a hole: instances below one that exists (decided, or voted as a stuck learner reports) that
-   *   it does not know decided, with no progress through them for the delay.
-   */
+  /** When a standing-by proposer takes over (see takeover.ts for its work). */
   private takeoverAtMs(nowMs: number): number {
-    let at = Infinity;
-    const oldest = this.values.oldest((q) => this.clientSilent(q.client, nowMs));
-    if (oldest !== undefined) at = Math.max(oldest.heardAtMs, this.lastDecisionMs) + this.takeoverDelayMs;
-    if (this.starvingSinceMs < Infinity) at = Math.min(at, this.starvingSinceMs + this.takeoverDelayMs);
-    if (this.holeSinceMs < Infinity) at = Math.min(at, this.holeSinceMs + this.takeoverDelayMs);
-    // No leader heard (no Hello saying so, no 2A, no decision) for a few Hello periods: it is
-    // gone, work or not (an idle cluster must have a leader when work comes).
-    at = Math.min(at, Math.max(this.leaderHeardAtMs, this.lastDecisionMs) + OTHERS_HEARD_HELLOS * this.helloEveryMs + this.takeoverDelayMs);
-    return Math.max(at, this.notBeforeMs);
+    const oldest = this.values.oldest((q) => clientSilent(this.values, q.client, nowMs, this.opts.clientRetransmitMs));
+    return this.takeover.dueAtMs(oldest?.heardAtMs);
   }
-
-  /** When another proposer was last heard leading (a Hello saying so, or its 2A). */
-  private leaderHeardAtMs = -Infinity;
 
   /**
    * Values whose client has had nothing decided since they arrived, for takeoverMs: the leader
@@ -875,41 +681,13 @@ export class Proposer implements Role {
    * once per takeoverMs.
    */
   private forwardStarving(nowMs: number, fx: Effects): void {
-    if (nowMs - this.lastForwardMs < this.opts.takeoverMs) return;
-    const starving: Run[] = [];
-    let count = 0;
-    this.values.forEachOldest((q, book, waiting) => {
-      if (nowMs - q.heardAtMs < this.opts.takeoverMs || count >= FORWARD_VALUES_MAX) return false;
-      const nothingDecided = book.decidedAtMs < q.heardAtMs;
-      if (!nothingDecided || this.clientSilent(q.client, nowMs)) return true;
-      waiting.forEachIn(q.first, q.first + q.count, (s, e) => {
-        const start = skipLines(q.lines, 0, s - q.first);
-        starving.push({ client: q.client, first: s, floor: q.floor, count: e - s, lines: q.lines.subarray(start, skipLines(q.lines, start, e - s)) });
-        count += e - s;
-      });
-      return true;
-    });
-    if (starving.length === 0) {
-      this.starvingSinceMs = Infinity;
-      return;
-    }
-    this.lastForwardMs = nowMs;
-    if (this.starvingSinceMs === Infinity) this.starvingSinceMs = nowMs;
+    if (!this.takeover.forwardDue(nowMs)) return;
+    const silent = (client: number): boolean => clientSilent(this.values, client, nowMs, this.opts.clientRetransmitMs);
+    const { runs, count } = starvingRuns(this.values, nowMs, this.opts.takeoverMs, silent);
+    this.takeover.forwarded(nowMs, runs.length > 0);
+    if (runs.length === 0) return;
     this.counters.forwarded += count;
-    const runSize = (r: Run): number => runBytes(r.client, r.first, r.floor, r.count, r.lines.length);
-    for (const chunk of chunkBySize(starving, runSize, this.opts.datagramBytesMax)) {
-      fx.send("proposers", { t: "submit", runs: Batch.ofRuns(chunk), via: this.nonce });
-    }
-  }
-
-  /** Starts or re-arms the hole timer: a hole exists, and progress through it re-arms it. */
-  private updateHole(nowMs: number): void {
-    this.holeTop = Math.max(this.holeTop, this.maxDecided);
-    if (this.firstUndecided > this.holeTop) this.holeSinceMs = Infinity;
-    else if (this.holeSinceMs === Infinity || this.firstUndecided > this.holeFrom) {
-      this.holeSinceMs = nowMs;
-      this.holeFrom = this.firstUndecided;
-    }
+    for (const batch of runsInBatches(runs, this.opts.datagramBytesMax)) fx.send("proposers", { t: "submit", runs: batch, via: this.nonce });
   }
 
   // ---- catch-up ----
@@ -921,21 +699,53 @@ export class Proposer implements Role {
    * hole to fill.
    */
   private onCatchup(msg: Catchup, nowMs: number, fx: Effects): void {
-    if (msg.decidedBelow > this.firstUndecided) this.skipDecidedBelow(msg.decidedBelow, nowMs);
-    const decided: Proposal[] = [];
-    const to = Math.min(msg.to, this.maxDecided + 1, msg.from + (this.opts.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX));
-    for (let inst = msg.from; inst < to; inst++) {
-      const cVal = this.decided.get(inst);
-      if (cVal !== undefined && cVal !== null) decided.push({ inst, cVal });
-    }
+    if (msg.decidedBelow > this.log.firstUndecided) this.skipDecidedBelow(msg.decidedBelow, nowMs);
+    const first = this.log.firstUndecided;
+    const decided = this.log.batchesIn(msg.from, msg.to, this.opts.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX);
     // The learner knows less of the decided prefix than this proposer: say so, also for instances
     // whose batch this proposer never saw (the learner's next Catchup tells the acceptors, whose
     // accounts then let it recover them).
-    sendDecisions(fx, decided, this.firstUndecided, msg.decidedBelow < this.firstUndecided, this.opts.datagramBytesMax, this.opts.catchupDatagramsMax);
-    if (msg.seenTo > msg.from && msg.from >= this.firstUndecided && !this.decided.has(msg.from)) {
+    sendDecisions(fx, decided, first, msg.decidedBelow < first, this.opts.datagramBytesMax, this.opts.catchupDatagramsMax);
+    if (msg.seenTo > msg.from && msg.from >= first && !this.log.has(msg.from)) {
       // Bounded like proposals: a stray request cannot make a leader fill billions of no-ops.
-      this.holeTop = Math.max(this.holeTop, Math.min(msg.seenTo - 1, this.firstUndecided + (this.opts.instancesAheadMax ?? INSTANCES_AHEAD_MAX)));
-      if (this.mode === "leader") this.proposeNew(nowMs, fx);
+      this.takeover.holeReported(Math.min(msg.seenTo - 1, first + (this.opts.instancesAheadMax ?? INSTANCES_AHEAD_MAX)));
+      if (this.mode.kind === "leader") this.proposeNew(this.mode, nowMs, fx);
+    }
+  }
+
+  // ---- invariants ----
+
+  /** What holds after every step (checked by the driver in the simulator and tests). */
+  invariants(): void {
+    this.log.invariants();
+    this.takeover.invariants();
+    const first = this.log.firstUndecided;
+    assert(this.cRnd <= this.highestRnd, "our round is at most the highest round seen");
+    assert(this.cRnd === 0 || this.cRnd % ROUND_STRIDE === this.opts.id, "our rounds carry our id");
+    assert(this.opts.gather === true || this.acksDue.length === 0, "without gathering, decided values are acked in the step that decided them");
+    const m = this.mode;
+    if (m.kind !== "leader" && m.kind !== "stopped") assert(this.values.inflight === 0, "only a leader has values in flight");
+    switch (m.kind) {
+      case "probing":
+        assert(this.cRnd === 0, "a proposer probes before its first Phase 1 only");
+        assert(m.probed.size <= this.opts.acceptors, "probe answers come from known acceptors");
+        return;
+      case "phase1":
+        assert(this.cRnd > 0 && m.from <= first, "Phase 1 covers the decided prefix it started from, in a round of ours");
+        assert(m.refusers.size <= this.opts.acceptors - majority(this.opts.acceptors), "Phase 1 goes on only while a majority may still promise");
+        for (const c of m.coverage.values()) assert(c.to >= m.from, "a 1B answer covers from the 1A's start");
+        return;
+      case "leader":
+        assert(this.cRnd > 0 && m.inflight.size <= this.opts.pipelineWindow, "a leader has at most pipelineWindow instances in flight");
+        assert(m.retakeNext <= m.retakeTop + 1 && m.nextInst > m.retakeTop, "new values go above every instance taken over");
+        assert(m.refusers.size <= this.opts.acceptors - majority(this.opts.acceptors), "a leader goes on only while a majority may still vote");
+        for (const inst of m.inflight.keys()) {
+          assert(inst >= first && !this.log.has(inst), "an instance in flight is not known decided");
+          assert(inst < m.nextInst, "an instance in flight was proposed below the next new one");
+        }
+        return;
+      default:
+        return;
     }
   }
 }

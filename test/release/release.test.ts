@@ -83,7 +83,8 @@ describe("release", () => {
     expect(readdirSync(unpacked)).toEqual([`paxos-${pkg.version}-${host}`]);
     expect(files(top)).toEqual([
       "BENCHMARKS.md", "CHANGELOG.md", "DESIGN.md", "LICENSE", "OPERATIONS.md", "README.md",
-      "deploy/paxos.example.yaml", "deploy/systemd/paxos-restart.conf", "deploy/systemd/paxos@.service", "docs/demo-ui.png", "paxos",
+      "deploy/paxos.example.yaml", "deploy/systemd/paxos-restart.conf", "deploy/systemd/paxos@.service", "docs/demo-ui.png",
+      "docs/phase1.svg", "docs/phase2.svg", "docs/synod.svg", "paxos",
     ]);
     for (const f of ["LICENSE", "README.md", "OPERATIONS.md", "deploy/paxos.example.yaml"]) {
       expect(Bun.spawnSync(["cmp", join(ROOT, f), join(top, f)]).exitCode).toBe(0);

@@ -4,7 +4,7 @@
  */
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Learner } from "../../src/protocol/learner.ts";
-import type { Batch, Effects, Message } from "../../src/protocol/messages.ts";
+import type { Batch, Effects, Message, Vote } from "../../src/protocol/messages.ts";
 import { Proposer } from "../../src/protocol/proposer.ts";
 import { VoteTally } from "../../src/protocol/tally.ts";
 import { Driver } from "../../src/runtime/driver.ts";
@@ -36,7 +36,7 @@ export class LearnFromOne extends Learner {
 
 /** After Phase 1, proposes its own values (or a no-op) instead of the highest-vRnd accepted one. */
 export class IgnoreVRnd extends Proposer {
-  protected override valueForTakenInstance(_inst: number): Batch {
+  protected override valueForTakenInstance(_inst: number, _votes: ReadonlyMap<number, Vote>): Batch {
     return this.takeBatch();
   }
 }
@@ -75,8 +75,8 @@ export class StaleProbe extends Proposer {
  * Caught by fast-forward histories longer than the (scaled-down) bound.
  */
 export class CapDropsVotes extends Proposer {
-  protected override highestTakenInstance(from: number): number {
-    return Math.min(super.highestTakenInstance(from), from + (this.opts.instancesAheadMax ?? 1_000_000));
+  protected override highestTakenInstance(from: number, votes: ReadonlyMap<number, Vote>): number {
+    return Math.min(super.highestTakenInstance(from, votes), from + (this.opts.instancesAheadMax ?? 1_000_000));
   }
 }
 

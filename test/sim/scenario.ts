@@ -79,7 +79,14 @@ export interface Scenario {
   readonly history: HistoryScenario | undefined;
   /** The `stranded` family's events (see FAMILIES). */
   readonly stranded?: StrandedScenario;
+  /** Events at set times, besides the random load and faults (the docs' diagrams: scripts/diagrams.ts). */
+  readonly script?: readonly ScriptedEvent[];
 }
+
+/** Values handed to client `client` (1-based) in one step, or the proposer leading then crashed for good. */
+export type ScriptedEvent =
+  | { readonly atMs: number; readonly client: number; readonly values: readonly string[] }
+  | { readonly atMs: number; readonly crashLeader: true };
 
 /**
  * Instances decided that no live process can serve at once: at `crashAtMs` (after the load) the

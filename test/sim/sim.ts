@@ -173,6 +173,20 @@ export interface FaultCounts {
   proposalsBeyondAheadMax: number;
 }
 
+/**
+ * Sees a run as it happens (scripts/diagrams.ts draws the docs' message-sequence charts from it):
+ * every datagram sent and every copy handed to a live process, with the simulated time.
+ */
+export interface SimObserver {
+  /** `from` sent `msg` to `group` (one call per group: a 2A sent to three groups is one object, three calls). */
+  sent(atMs: number, from: string, group: Group, msg: Message): void;
+  /** `by` (alive) is handed a copy of `msg` that `from` sent to `group` (the object sent, whatever the wire did). */
+  received(atMs: number, by: string, from: string, group: Group, msg: Message): void;
+  /** After each step of `role`: its effects beyond the sends (learners' deliveries, clients' acks), and its state. */
+  effects(atMs: number, proc: string, fx: Effects, role: Role): void;
+  crashed(atMs: number, proc: string): void;
+}
+
 export interface RunResult {
   readonly seed: number;
   readonly scenario: Scenario;
@@ -226,6 +240,7 @@ export class World {
     readonly scenario: Scenario,
     readonly mutant?: MutantName,
     trace?: (line: string) => void,
+    private readonly observer?: SimObserver,
   ) {
     this.rng = new Prng(seed ^ 0x5eed);
     this.trace = trace;
@@ -304,6 +319,7 @@ export class World {
       this.addProc("learner", i, late ? lateAtMs : 0);
     }
     for (let i = 1; i <= s.clients; i++) this.addClientLoad(this.addProc("client", i, 0));
+    if (s.script !== undefined) this.scheduleScript(s.script);
     this.scheduleFaults();
   }
 
@@ -546,13 +562,28 @@ export class World {
     for (let k = 0; k < s.valuesPerClient; k++) {
       const atMs = this.rng.next() * (s.loadMs ?? s.chaosMs);
       const text = this.rng.chance(0.3) ? "same" : `v${proc.id}.${k}`.padEnd(this.rng.chance(0.2) ? this.rng.int(0, 400) : 0, ".");
-      const data = new TextEncoder().encode(text);
-      this.queue.push(atMs, () => {
-        if (!proc.alive) return; // the client is down: this value is never submitted
-        const client = proc.role as Client;
-        this.checker.submit({ client: proc.clientNumber, seq: client.seqNext, floor: 0, data });
-        this.guard(proc, () => proc.driver.step({ kind: "submit", lines: linesOf([data]), count: 1 }));
-        this.endTurnSoon(proc);
+      this.queue.push(atMs, () => this.submit(proc, [text]));
+    }
+  }
+
+  /** Values handed to a client (one step); lost when the client is down. */
+  private submit(proc: Proc, texts: readonly string[]): void {
+    if (!proc.alive) return;
+    const client = proc.role as Client;
+    const data = texts.map((t) => new TextEncoder().encode(t));
+    for (const [k, d] of data.entries()) this.checker.submit({ client: proc.clientNumber, seq: client.seqNext + k, floor: 0, data: d });
+    this.guard(proc, () => proc.driver.step({ kind: "submit", lines: linesOf(data), count: data.length }));
+    this.endTurnSoon(proc);
+  }
+
+  /** A scripted scenario's events: values submitted, the leader crashed for good. */
+  private scheduleScript(script: NonNullable<Scenario["script"]>): void {
+    for (const e of script) {
+      this.queue.push(e.atMs, () => {
+        if ("crashLeader" in e) {
+          const leader = this.byGroup.proposers.find((p) => p.alive && (p.role as Proposer).isLeader);
+          if (leader !== undefined) this.crash(leader);
+        } else this.submit(this.byGroup.clients[e.client - 1]!, e.values);
       });
     }
   }
@@ -625,6 +656,7 @@ export class World {
     p.alive = false;
     p.gen++; // its pending timers and commits die with it
     p.disk?.crash(this.rng);
+    this.observer?.crashed(this.nowMs, p.name);
     this.trace?.(`${this.nowMs.toFixed(2)} CRASH ${p.name}${restarts ? " (restarts)" : ""}`);
   }
 
@@ -718,6 +750,7 @@ export class World {
     }
     this.trace?.(`${this.nowMs.toFixed(2)} ${from.name} -> ${group} ${describe(msg)}`);
     this.observe(msg);
+    this.observer?.sent(this.nowMs, from.name, group, msg);
     const bytes = s.wire ? encode(msg, this.wireId) : undefined;
     if (bytes && bytes.length > DATAGRAM_BYTES_MAX) {
       this.checker.fail("datagram-size", `${from.name} sent a ${bytes.length}-byte ${msg.t} (max ${DATAGRAM_BYTES_MAX})`);
@@ -742,7 +775,10 @@ export class World {
           this.faults.longDelays++;
         }
         const received = bytes ? () => decode(bytes, this.wireId) : () => msg;
-        this.queue.push(this.nowMs + delay, () => this.deliverTo(proc, { kind: "msg", msg: received() }));
+        this.queue.push(this.nowMs + delay, () => {
+          if (proc.alive) this.observer?.received(this.nowMs, proc.name, from.name, group, msg);
+          this.deliverTo(proc, { kind: "msg", msg: received() });
+        });
       }
     }
   }
@@ -795,6 +831,7 @@ export class World {
   }
 
   private onEffects(proc: Proc, fx: Effects): void {
+    this.observer?.effects(this.nowMs, proc.name, fx, proc.role);
     for (const v of fx.violations) this.checker.fail("violation-report", `${proc.name}: ${v}`);
     for (const a of fx.alerts) {
       this.faults.duplicateIdAlerts++;
