@@ -27,7 +27,7 @@ const wire = { cluster: 1, acceptors: 3 };
 const DATAGRAM = 1400;
 const roles: Record<string, Role> = {
   client: new Client({ id: 1025, acceptors: 3, outstandingMax: W, batchBytesMax: batchBytesLimit(DATAGRAM), retransmitMs: 1e9, retransmitMinMs: 1e9, seqBase: 0, gather: true }),
-  proposer: new Proposer({ id: 1, acceptors: 3, batchValuesMax: 1000, batchBytesMax: batchBytesLimit(DATAGRAM), datagramBytesMax: DATAGRAM, pipelineWindow: 32, pendingValuesMax: 100000, retransmitMs: 1e9, takeoverMs: 1e9, clientRetransmitMs: 1e9, catchupDatagramsMax: 64, random: () => 0.5, roundFloor: 0, retainInstances: 10000, incarnation: 7, gather: true, notifyBelowInflight: Number(values.notify) }),
+  proposer: new Proposer({ id: 1, acceptors: 3, batchValuesMax: 1000, batchBytesMax: batchBytesLimit(DATAGRAM), datagramBytesMax: DATAGRAM, pipelineWindow: 32, pendingValuesMax: 100000, retransmitMs: 1e9, takeoverMs: 1e9, clientRetransmitMs: 1e9, catchupDatagramsMax: 64, random: () => 0.5, roundFloor: 0, retainInstances: 10000, incarnation: 7, probeWaitMs: 0, gather: true, notifyBelowInflight: Number(values.notify) }),
   a1: new Acceptor({ id: 1, ident: 11, datagramBytesMax: DATAGRAM, catchupDatagramsMax: 64, retainInstances: 10000, gather: true }),
   a2: new Acceptor({ id: 2, ident: 12, datagramBytesMax: DATAGRAM, catchupDatagramsMax: 64, retainInstances: 10000, gather: true }),
   a3: new Acceptor({ id: 3, ident: 13, datagramBytesMax: DATAGRAM, catchupDatagramsMax: 64, retainInstances: 10000, gather: true }),
