@@ -1,3 +1,4 @@
+import { assert } from "./assert.ts";
 import type { Batch, Vote } from "./messages.ts";
 
 interface Round {
@@ -29,7 +30,11 @@ export type TallyResult = Batch | typeof DECIDED_VALUE_UNKNOWN | undefined;
 export class VoteTally {
   private readonly open = new Map<number, Map<number, Round>>();
 
-  constructor(readonly quorum: number) {}
+  constructor(
+    readonly quorum: number,
+    /** Acceptors in the cluster: voters are their ids, 1 to this. Default: the most a majority of `quorum` is a majority of. */
+    readonly acceptors = 2 * quorum - 1,
+  ) {}
 
   /**
    * Acceptor `acc` voted in `vRnd` for `inst` (owner 0: not said; vVal undefined: not carried).
@@ -44,11 +49,6 @@ export class VoteTally {
     // Says "decided, value unknown" once, when the majority forms; then waits for the batch.
     if (round.vVal === undefined) return before < this.quorum && round.voters.size >= this.quorum && this.clean(inst) ? DECIDED_VALUE_UNKNOWN : undefined;
     return this.decideIf(inst, round);
-  }
-
-  /** Adds a full vote (a 1B's or a catch-up account's). */
-  addVote(acc: number, vote: Vote, violations: string[]): TallyResult {
-    return this.add(acc, vote.inst, vote.vRnd, 0, vote.vVal, violations);
   }
 
   /** What round `vRnd` proposed for `inst` (a 2A). Returns the batch if votes already decided it. */
@@ -75,6 +75,41 @@ export class VoteTally {
   /** Drops an instance (decided some other way). */
   forget(inst: number): void {
     this.open.delete(inst);
+  }
+
+  /** Whether votes of the instance are tallied (it is not decided here, nor dropped). */
+  isOpen(inst: number): boolean {
+    return this.open.has(inst);
+  }
+
+  /** The lowest instance still tallied (Infinity: none). */
+  lowestOpen(): number {
+    let lowest = Infinity;
+    for (const inst of this.open.keys()) if (inst < lowest) lowest = inst;
+    return lowest;
+  }
+
+  /** What always holds between steps (see Role.invariants). Linear in the rounds tallied. */
+  invariants(): void {
+    // A quorum is a majority: at least one acceptor, and no more than all of them.
+    assert(Number.isInteger(this.quorum) && this.quorum >= 1 && this.quorum <= this.acceptors, "a tally's quorum is between 1 and the acceptors");
+    for (const [inst, rounds] of this.open) {
+      // `round` makes an instance's map with its first round; only whole instances are dropped.
+      assert(rounds.size > 0, "a tallied instance has a round");
+      let clean = true;
+      for (const r of rounds.values()) if (r.conflicted) clean = false;
+      for (const [vRnd, r] of rounds) this.roundInvariants(inst, vRnd, r, clean);
+    }
+  }
+
+  private roundInvariants(inst: number, vRnd: number, r: Round, clean: boolean): void {
+    assert(Number.isInteger(inst) && inst >= 0 && Number.isInteger(vRnd) && vRnd >= 0, "a tallied vote has an instance and a round");
+    // Voters are acceptor ids, each counted once (a Set): never more votes than acceptors.
+    assert(r.voters.size <= this.acceptors, "a round has at most one vote per acceptor");
+    for (const acc of r.voters) assert(Number.isInteger(acc) && acc >= 1 && acc <= this.acceptors, "a vote comes from an acceptor id of the cluster");
+    // `decideIf` runs whenever a round gains a voter or its batch, and drops the instance once a
+    // clean round has both a majority and a batch: what is still here is not decided yet.
+    assert(!clean || r.voters.size < this.quorum || r.vVal === undefined, "an instance a clean round decided is no longer tallied");
   }
 
   private round(inst: number, vRnd: number): Round {
