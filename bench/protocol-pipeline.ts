@@ -1,10 +1,12 @@
 /**
- * `bun bench/protocol-pipeline.ts [--codec] [--window W] [--bytes S] [N]`: the protocol core alone
+ * `bun bench/protocol-pipeline.ts [--codec] [--window W] [--bytes S] [--invariants E] [N]`: the protocol core alone
  * (no sockets or processes): 1 client (W outstanding), 1 proposer, 3 acceptors, 1 learner as pure
  * roles, messages passed in FIFO "turns" (everything queued is delivered, then every role flushes),
  * N values of S bytes with the default 1400-byte datagrams. With --codec every message is encoded
- * once and decoded by each receiver, as in the runtime. Prints the time each role's steps (and
- * codec work) took, per value.
+ * once and decoded by each receiver, as in the runtime. With --invariants E each role's
+ * invariants are checked after every E-th of its steps, as the Driver does (1: every step, as in
+ * the simulator; node.ts's INVARIANTS_EVERY_STEPS in production; 0: never). Prints the time each
+ * role's steps (and codec work, and checks) took, per value.
  */
 import { parseArgs } from "node:util";
 import { decode, encode } from "../src/net/codec.ts";
@@ -19,7 +21,7 @@ import { batchBytesLimit } from "../src/protocol/wire-budget.ts";
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),
   allowPositionals: true,
-  options: { codec: { type: "boolean", default: false }, window: { type: "string", default: "1000" }, bytes: { type: "string", default: "64" }, notify: { type: "string", default: "4" } },
+  options: { codec: { type: "boolean", default: false }, window: { type: "string", default: "1000" }, bytes: { type: "string", default: "64" }, notify: { type: "string", default: "4" }, invariants: { type: "string", default: "0" } },
 });
 const N = Number(positionals[0] ?? 300000);
 const W = Number(values.window);
@@ -35,6 +37,10 @@ const roles: Record<string, Role> = {
 };
 const groups: Record<string, string[]> = { clients: ["client"], proposers: ["proposer"], acceptors: ["a1", "a2", "a3"], learners: ["learner"] };
 const cpu: Record<string, number> = Object.fromEntries(Object.keys(roles).map((k) => [k, 0]));
+const EVERY = Number(values.invariants);
+const steps: Record<string, number> = Object.fromEntries(Object.keys(roles).map((k) => [k, 0]));
+/** Of `cpu`, the time the invariant checks took. */
+let checksMs = 0;
 let datagrams = 0;
 const queue: [string, Message | Uint8Array][] = [];
 let delivered = 0;
@@ -56,6 +62,11 @@ function apply(name: string, fx: Effects): void {
 function run(name: string, f: () => Effects): void {
   const t = performance.now();
   const fx = f();
+  if (EVERY > 0 && steps[name]!++ % EVERY === 0) {
+    const c = performance.now();
+    roles[name]!.invariants?.();
+    checksMs += performance.now() - c;
+  }
   cpu[name]! += performance.now() - t;
   apply(name, fx);
 }
@@ -76,6 +87,7 @@ for (let k = 0; k < 5; k++) {
   }
 }
 for (const k of Object.keys(cpu)) cpu[k] = 0;
+checksMs = 0;
 datagrams = 0;
 const S = Number(values.bytes);
 const lines = linesOf(Array.from({ length: N }, (_, i) => new TextEncoder().encode(String(i).padStart(S, "0"))));
@@ -94,7 +106,7 @@ while (head < queue.length) {
 const total = performance.now() - t0;
 const all = Object.values(cpu).reduce((a, b) => a + b, 0);
 console.log(
-  `${values.codec ? "with codec" : "no codec"}, W=${W}, ${S} B: delivered ${delivered}/${N} in ${total.toFixed(0)} ms, ${(datagrams / N).toFixed(2)} datagrams received per value;`,
+  `${values.codec ? "with codec" : "no codec"}, W=${W}, ${S} B, invariants ${EVERY === 0 ? "off" : `every ${EVERY}`}: delivered ${delivered}/${N} in ${total.toFixed(0)} ms, ${(datagrams / N).toFixed(2)} datagrams received per value;`,
   Object.entries(cpu).map(([k, v]) => `${k} ${((v * 1000) / N).toFixed(2)}`).join("  "),
-  `all ${((all * 1000) / N).toFixed(2)} µs/value`,
+  `all ${((all * 1000) / N).toFixed(2)} µs/value${EVERY > 0 ? `, of which invariants ${((checksMs * 1000) / N).toFixed(3)}` : ""}`,
 );

@@ -82,6 +82,8 @@ export class Acceptor implements Role {
   private decidedHint = 0;
   /** The highest instance ever voted here. */
   private highestInst = -1;
+  /** The highest round of a vote ever held here (0: none), for the invariants. */
+  private highestVoteRnd = 0;
   private readonly aheadMax: number;
 
   constructor(readonly opts: AcceptorOptions) {
@@ -93,8 +95,12 @@ export class Acceptor implements Role {
     for (const r of records) {
       if (r.kind === "promise") {
         if (r.rnd >= this.rnd) [this.rnd, this.rndOwner] = [r.rnd, r.owner];
-      } else if (r.kind === "trim") this.trim(r.below);
-      else if (r.kind === "decided") this.decidedHint = Math.max(this.decidedHint, r.below);
+      } else if (r.kind === "trim") {
+        // Only decided instances are trimmed: a trim record says so (older logs, and a lost
+        // decided record, have the one without the other).
+        this.decidedHint = Math.max(this.decidedHint, r.below);
+        this.trim(r.below);
+      } else if (r.kind === "decided") this.decidedHint = Math.max(this.decidedHint, r.below);
       else if (r.vote.inst >= this.trimmedBelow) this.hold(r.vote);
     }
   }
@@ -158,6 +164,48 @@ export class Acceptor implements Role {
   /** The vote held for an instance, if any (for tests and inspection). */
   voteOf(inst: number): Vote | undefined {
     return this.accepted.get(inst);
+  }
+
+  /**
+   * What always holds between steps (see Role.invariants), in constant time but for the votes
+   * gathered in this turn: the votes held are checked through what `hold` and `trim` keep of
+   * them (their count, bytes, highest round and the ends of the sorted index).
+   */
+  invariants(): void {
+    assert(Number.isInteger(this.rnd) && this.rnd >= 0, "an acceptor's promise is a round");
+    // `promise` binds every round it raises to to an incarnation; round 0 is promised to nobody.
+    assert(this.rnd > 0 || this.rndOwner === 0, "no incarnation owns round 0");
+    // A vote is cast in the round just promised (onPhase2A asserts it), and a promise only rises;
+    // restored votes follow the promise records they depend on in the log.
+    assert(this.highestVoteRnd <= this.rnd, "an acceptor's votes are never in a round above its promise");
+    // `noteDecided` trims below a reported decided prefix (minus the retention) after noting it;
+    // `restore` takes a trim record as such a report.
+    assert(this.trimmedBelow >= 0 && this.trimmedBelow <= this.decidedHint, "an acceptor trims only below the decided prefix it knows");
+    // `hold` and `trim` add and subtract each vote's bytes.
+    assert(this.storedBytesTotal >= 0 && (this.accepted.size > 0 || this.storedBytesTotal === 0), "an acceptor counts the bytes of exactly the votes it holds");
+    assert(this.accepted.size === 0 || this.highestInst >= 0, "an acceptor holding votes knows its highest instance voted");
+    this.sortedIndexInvariants();
+    // Votes wait for the end of the turn only when gathering (`flush` empties the list), and were
+    // cast in rounds this acceptor promised.
+    assert(this.opts.gather === true || this.gathered.length === 0, "only a gathering acceptor holds votes back");
+    for (const g of this.gathered) assert(g.vRnd <= this.rnd && g.groups.length > 0, "votes held back were cast in a promised round");
+  }
+
+  /**
+   * The sorted index: a new instance in order is appended, one out of order marks it dirty (it is
+   * rebuilt at the next read, and `trim` reads it first): clean, it lists exactly the instances
+   * held, none below the trim point.
+   */
+  private sortedIndexInvariants(): void {
+    const insts = this.sortedInsts;
+    assert(insts.length <= this.accepted.size, "the sorted index lists no instance that is not held");
+    if (this.sortedDirty || insts.length === 0) return;
+    assert(insts.length === this.accepted.size, "a clean sorted index lists every instance held");
+    const first = insts.at(0);
+    const last = insts.last()!;
+    assert(first <= last && this.accepted.has(first) && this.accepted.has(last), "a clean sorted index starts and ends with instances held");
+    assert(first >= this.trimmedBelow, "an acceptor keeps no vote below its trim point");
+    assert(last <= this.highestInst, "no vote held is above the highest instance voted");
   }
 
   /**
@@ -282,6 +330,7 @@ export class Acceptor implements Role {
     this.storedBytesTotal += vote.vVal.wireBytes;
     this.accepted.set(vote.inst, vote);
     if (vote.inst > this.highestInst) this.highestInst = vote.inst;
+    if (vote.vRnd > this.highestVoteRnd) this.highestVoteRnd = vote.vRnd;
   }
 
   /**

@@ -149,6 +149,79 @@ export class Client implements Role {
     return fx;
   }
 
+  /**
+   * What always holds between steps (see Role.invariants). Linear in the runs in flight, their
+   * values, the placements kept and the lines queued.
+   */
+  invariants(): void {
+    const o = this.opts;
+    // `fill` sends only while the window has room, and no more than the room.
+    assert(this.unacked >= 0 && this.unacked <= o.outstandingMax, "a client's values in flight stay within its window");
+    assert(this.unsent >= 0, "a client never sends more values than it was given");
+    // Seqs are given in order from seqBase; acks only move the acked prefix up, to the first seq not known decided.
+    assert(o.seqBase <= this.ackedBelow && this.ackedBelow <= this.nextSeq, "a client's acked prefix lies within the seqs it sent");
+    assert(this.unacked <= this.nextSeq - this.ackedBelow, "a client's values in flight lie between its acked prefix and its next seq");
+    this.outInvariants();
+    this.queueInvariants();
+    this.placementInvariants();
+    // noteLatency clamps the timeout to [retransmitMinMs, retransmitMs] (retransmitMs wins if lower).
+    assert(this.rtoMs <= o.retransmitMs && this.rtoMs >= Math.min(o.retransmitMinMs, o.retransmitMs), "a client's retransmission timeout stays within its bounds");
+    assert(!this.fillDue || o.gather === true, "only a gathering client defers filling its window to the end of the turn");
+  }
+
+  /**
+   * The runs in flight: each has values not known decided (a run wholly acked is dropped), their
+   * sum is `unacked`, and the lowest of them is where the acked prefix ends.
+   */
+  private outInvariants(): void {
+    let unacked = 0;
+    let lowest = this.nextSeq;
+    for (const [first, run] of this.out) {
+      assert(run.first === first && run.count > 0 && first + run.count <= this.nextSeq, "a run in flight is one the client sent");
+      assert(run.unacked > 0 && run.unacked <= run.count, "a run in flight has values not known decided, and no more than it holds");
+      let k = 0;
+      if (run.acked === undefined) assert(run.unacked === run.count, "a run with no part acked has every value in flight");
+      else {
+        assert(run.acked.length === run.count && run.unacked === run.count - run.acked.reduce((sum, a) => sum + a, 0), "a run counts exactly the values of it not acked");
+        while (run.acked[k] === 1) k++;
+      }
+      lowest = Math.min(lowest, first + k);
+      unacked += run.unacked;
+    }
+    assert(unacked === this.unacked, "a client's values in flight are those of its runs in flight");
+    // advanceAckedBelow runs after every step that acks something, and sending adds runs above it.
+    assert(this.ackedBelow === lowest, "a client's acked prefix ends at its first value not known decided");
+    let live = 0;
+    for (let i = 0; i < this.outFirsts.length; i++) {
+      assert(i === 0 || this.outFirsts.at(i - 1) < this.outFirsts.at(i), "a client's runs in flight are indexed in increasing order");
+      if (this.out.has(this.outFirsts.at(i))) live++;
+    }
+    assert(live === this.out.size, "every run in flight is indexed");
+  }
+
+  /** Lines given and not sent: `unsent` of them, in slabs that each have some (an empty one is dropped). */
+  private queueInvariants(): void {
+    let unsent = 0;
+    for (let i = 0; i < this.queue.length; i++) {
+      const slab = this.queue.at(i);
+      assert(slab.count > 0 && slab.at < slab.lines.length, "a slab of lines queued has lines left");
+      unsent += slab.count;
+    }
+    assert(unsent === this.unsent, "a client's values not sent are the lines it queued");
+  }
+
+  /** Placements: bounded, and each short of a majority (a majority acks its run and drops it). */
+  private placementInvariants(): void {
+    assert(this.placed.size <= 2 * this.opts.outstandingMax + 64, "a client keeps a bounded number of placements");
+    for (const list of this.placed.values()) {
+      assert(list.length > 0, "a client keeps no empty list of placements");
+      for (const p of list) {
+        assert(p.voters.length < this.quorum, "a placement a majority voted for is acked and dropped");
+        assert(new Set(p.voters).size === p.voters.length, "a placement counts each acceptor once");
+      }
+    }
+  }
+
   private afterAcks(sampleMs: number, nowMs: number, fx: Effects): void {
     if (sampleMs >= 0) this.noteLatency(sampleMs);
     if (fx.acked.length === 0) return;

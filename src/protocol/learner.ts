@@ -72,7 +72,7 @@ export class Learner implements Role {
   }
 
   protected newTally(quorum: number): VoteTally {
-    return new VoteTally(quorum);
+    return new VoteTally(quorum, this.opts.acceptors);
   }
 
   /** How many acceptors must say they dropped the next instance before this learner gives up. */
@@ -210,8 +210,7 @@ export class Learner implements Role {
     for (let batch = this.decided.get(this.next); batch !== undefined; batch = this.decided.get(this.next)) {
       const inst = this.next;
       assert(inst === this.lastDelivered + 1, "a learner delivers only the instance after the last one it delivered");
-      this.decided.delete(inst);
-      this.recovery.delete(inst);
+      this.release(inst);
       fx.deliverInstance({ inst, cVal: batch });
       this.lastDelivered = inst;
       this.next = inst + 1;
@@ -225,6 +224,12 @@ export class Learner implements Role {
       this.behindSinceMs = Infinity;
     }
     if (this.highestSeen >= this.next && this.behindSinceMs === Infinity) this.behindSinceMs = nowMs;
+  }
+
+  /** Drops what was kept to decide an instance, now delivered. */
+  protected release(inst: number): void {
+    this.decided.delete(inst);
+    this.recovery.delete(inst);
   }
 
   /**
@@ -248,6 +253,48 @@ export class Learner implements Role {
         fx.deliver({ client: c.client, first: s, count: e - s, lines: bytes.subarray(start, skipLines(bytes, start, e - s)) });
       });
     }
+  }
+
+  /**
+   * What always holds between steps (see Role.invariants). Linear in what the learner keeps of
+   * instances it has not delivered (bounded: see `open` and `onVotes`).
+   */
+  invariants(): void {
+    // `deliverReady` moves `next` and `lastDelivered` together, one instance at a time.
+    assert(this.next >= (this.opts.startAt ?? 0), "a learner's delivered prefix only grows from where it started");
+    assert(this.lastDelivered === this.next - 1, "a learner's delivered prefix is contiguous: the last instance delivered is the one before next");
+    // Delivering raises decidedKnown to next; reports of a decided prefix only raise it.
+    assert(this.decidedKnown >= this.next, "a learner knows every instance it delivered decided");
+    // Votes, decisions and decided prefixes raise highestSeen before anything is decided from them.
+    assert(this.highestSeen >= this.decidedKnown - 1, "a learner has seen every instance it knows decided");
+    // `deliverReady` ends every step (but an input a learner ignores): a decided next is delivered at once.
+    assert(!this.decided.has(this.next), "a learner delivers its next instance in the step that decides it");
+    for (const inst of this.decided.keys()) {
+      assert(inst > this.next && inst <= this.highestSeen, "a learner keeps only decided instances it has not delivered, as far as it has seen");
+      assert(!this.tally.isOpen(inst), "a learner tallies no instance it knows decided");
+    }
+    // Instances enter the tally only when open (at or above next); each leaves it when decided.
+    assert(this.tally.lowestOpen() >= this.next, "a learner tallies no instance below its next");
+    this.tally.invariants();
+    this.catchupInvariants();
+    // Behind exactly when it heard of an instance it has not delivered: the catch-up timer runs then.
+    assert((this.behindSinceMs !== Infinity) === (this.highestSeen >= this.next), "a learner is behind exactly while it has heard of an instance it has not delivered");
+    const { catchupMs, idleProbeMaxMs } = this.opts;
+    const probeMs = this.idleProbeMs;
+    assert(probeMs >= Math.min(catchupMs, idleProbeMaxMs) && probeMs <= Math.max(catchupMs, idleProbeMaxMs), "a learner's idle probe backs off from catchupMs up to idleProbeMaxMs");
+  }
+
+  /** What catch-up keeps: accounts of acceptors (admitted ids) for instances in [next, next + catchupMax). */
+  private catchupInvariants(): void {
+    assert(this.recovery.size <= this.catchupMax, "a learner keeps accounts of at most one Catchup's instances");
+    for (const [inst, accounts] of this.recovery) {
+      // `onVotes` keeps accounts from next up to next + catchupMax; delivering drops them.
+      assert(inst >= this.next && inst < this.next + this.catchupMax, "a learner keeps accounts only of undelivered instances within one Catchup");
+      assert(accounts.size <= this.opts.acceptors, "a learner keeps one account per acceptor");
+      for (const acc of accounts.keys()) assert(acc >= 1 && acc <= this.opts.acceptors, "a learner keeps accounts only of acceptors of the cluster");
+    }
+    assert(this.trimmedBelow.size <= this.opts.acceptors, "a learner keeps one trim point per acceptor");
+    for (const acc of this.trimmedBelow.keys()) assert(acc >= 1 && acc <= this.opts.acceptors, "a learner keeps trim points only of acceptors of the cluster");
   }
 
   /**

@@ -380,6 +380,12 @@ export interface Role {
    * gathers output across inputs (its `gather` option) sends it now, merged.
    */
   flush?(nowMs: number): Effects;
+  /**
+   * Asserts what must always hold of the role's state between steps (TigerBeetle's
+   * `invariants()`): a broken one throws InvariantError. The driver calls it after steps (see
+   * DriverOptions.invariantsEverySteps). Optional until every role has one.
+   */
+  invariants?(): void;
 }
 
 /**

@@ -7,6 +7,11 @@
  * Group commit: the records of a step are appended to the durable log at once, and its sends are
  * held until `commit()` has made every record appended so far durable; the host calls `commit()`
  * soon after (the runtime at the end of the event-loop turn), so one sync covers many steps.
+ *
+ * Invariants: after a step (or a turn's flush), and before its effects are carried out, the
+ * role's `invariants()` are checked: every time by default (tests, the simulator), or every
+ * n-th time (production: see node.ts). A broken one throws InvariantError, and nothing of that
+ * step leaves.
  */
 import type { Effects, Group, Input, Message, PersistRecord, Role } from "../protocol/messages.ts";
 
@@ -32,6 +37,8 @@ export class Driver {
   /** Sends waiting for the records they depend on to be durable. */
   private held: { to: Group; msg: Message }[] = [];
   private commitScheduled = false;
+  /** Steps (and flushes) until the next check of the role's invariants. */
+  private stepsUntilCheck = 0;
 
   constructor(
     readonly role: Role,
@@ -39,18 +46,31 @@ export class Driver {
     private readonly durable?: DurableLog,
     /** The role's own output (deliveries, acks, fatal), after its sends are out or held. */
     private readonly onEffects?: (fx: Effects) => void,
+    /** Check the role's invariants after every this-many steps: 1, every step; 0, never. */
+    private readonly invariantsEverySteps = 1,
   ) {}
 
   /** Feeds one input to the role and carries out its effects. */
   step(input: Input): Effects {
     const fx = this.role.step(input, this.host.now());
+    this.checkInvariants();
     this.apply(fx);
     return fx;
   }
 
   /** The end of a burst of inputs: what the role gathered across them goes out (see Role.flush). */
   endTurn(): void {
-    if (this.role.flush !== undefined) this.apply(this.role.flush(this.host.now()));
+    if (this.role.flush === undefined) return;
+    const fx = this.role.flush(this.host.now());
+    this.checkInvariants();
+    this.apply(fx);
+  }
+
+  private checkInvariants(): void {
+    if (this.invariantsEverySteps === 0 || this.role.invariants === undefined) return;
+    if (--this.stepsUntilCheck > 0) return;
+    this.stepsUntilCheck = this.invariantsEverySteps;
+    this.role.invariants();
   }
 
   apply(fx: Effects): void {

@@ -31,6 +31,13 @@ const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
  */
 const IDLE_TICK_MS = 1000;
 
+/**
+ * A role's invariants are checked after every this-many steps (the first one included): often
+ * enough that a broken one stops the process soon after, rarely enough to cost nothing measurable
+ * (see DESIGN.md, "Invariants"). Tests and the simulator check after every step.
+ */
+export const INVARIANTS_EVERY_STEPS = 1024;
+
 export interface NodeStats {
   received: number;
   sent: number;
@@ -114,6 +121,7 @@ export class Node {
       },
       opts.durable,
       (fx) => this.onEffects(fx),
+      INVARIANTS_EVERY_STEPS,
     );
   }
 

@@ -1,9 +1,10 @@
-/** The driver's order of effects: persist, then send (after the sync), then schedule. */
+/** The driver's order of effects (persist, then send after the sync, then schedule) and its invariant checks. */
 import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import { expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
-import type { Group, Message, PersistRecord } from "../../src/protocol/messages.ts";
-import { Driver } from "../../src/runtime/driver.ts";
+import { assert, InvariantError } from "../../src/protocol/assert.ts";
+import { Effects, type Group, type Message, type PersistRecord, type Role } from "../../src/protocol/messages.ts";
+import { Driver, type DriverHost } from "../../src/runtime/driver.ts";
 import { b, NONCE, val } from "../protocol/helpers.ts";
 
 function gatheringAcceptor() {
@@ -38,4 +39,60 @@ test("a gathering acceptor sends one 2B for a burst of 2As, and only after their
   expect(commitDue()).toBe(true);
   driver.commit();
   expect(log).toEqual(["append vote", "append vote", "sync", "send 2b to learners [0,1]", "send 2b to proposers [0,1]"]);
+});
+
+/** A role whose state is one number; its invariant says the number stays below `max`. */
+class Counter implements Role {
+  n = 0;
+  flushes = 0;
+  checks = 0;
+  constructor(readonly max = Infinity) {}
+  step(): Effects {
+    this.n++;
+    const fx = new Effects();
+    fx.send("learners", { t: "decision", decided: [], decidedBelow: this.n });
+    return fx;
+  }
+  flush(): Effects {
+    this.flushes++;
+    return new Effects();
+  }
+  invariants(): void {
+    this.checks++;
+    assert(this.n < this.max, "a counter stays below its max");
+  }
+}
+
+function counterDriver(role: Counter, invariantsEverySteps?: number) {
+  const sent: number[] = [];
+  const host: DriverHost = {
+    now: () => 0,
+    send: (_to, msg) => sent.push((msg as { decidedBelow: number }).decidedBelow),
+    scheduleCommit: () => {},
+    scheduleWake: () => {},
+  };
+  const driver = new Driver(role, host, undefined, undefined, invariantsEverySteps);
+  return { driver, sent };
+}
+
+test("invariants are checked after every step and flush by default, before the step's effects are carried out", () => {
+  const role = new Counter(3);
+  const { driver, sent } = counterDriver(role);
+  driver.step({ kind: "tick" });
+  driver.step({ kind: "tick" });
+  driver.endTurn();
+  expect(role.checks).toBe(3);
+  expect(() => driver.step({ kind: "tick" })).toThrow(new InvariantError("a counter stays below its max"));
+  expect(sent).toEqual([1, 2]); // the broken step's Decision never left
+});
+
+test("sampled invariants: the first step, then every n-th; 0 never", () => {
+  const role = new Counter();
+  const { driver } = counterDriver(role, 4);
+  for (let k = 0; k < 9; k++) driver.step({ kind: "tick" });
+  expect(role.checks).toBe(3); // steps 1, 5 and 9
+  const unchecked = new Counter(0);
+  const off = counterDriver(unchecked, 0).driver;
+  off.step({ kind: "tick" });
+  expect(unchecked.checks).toBe(0);
 });

@@ -30,7 +30,7 @@ export class NoRoundBinding extends Acceptor {
 /** Decides on the first 2B it sees. */
 export class LearnFromOne extends Learner {
   protected override newTally(_quorum: number): VoteTally {
-    return new VoteTally(1);
+    return new VoteTally(1, this.opts.acceptors);
   }
 }
 
@@ -134,6 +134,14 @@ export class AckOnPropose extends Proposer {
   }
 }
 
+/**
+ * Keeps every batch it delivered (a leak: memory grows with the sequence). Nothing it delivers
+ * changes, so no safety property of the checker sees it; its invariants do, at the first delivery.
+ */
+export class KeepDelivered extends Learner {
+  protected override release(_inst: number): void {}
+}
+
 /** Lets a step's replies go before the records they depend on are durable (they are appended, synced later). */
 export class SendBeforePersist extends Driver {
   override apply(fx: Effects): void {
@@ -164,6 +172,7 @@ export const MUTANTS = [
   "forget-decided-hint",
   "give-up-on-one-trimmed",
   "ack-on-propose",
+  "keep-delivered",
 ] as const;
 export type MutantName = (typeof MUTANTS)[number];
 

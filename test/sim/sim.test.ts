@@ -51,6 +51,20 @@ describe("simulator", () => {
     expect(failures).toEqual([]);
   }, 120_000);
 
+  // A mutant that breaks an invariant and nothing the checker sees: with the invariants checked
+  // after every step (as always), the run fails naming the invariant; without, it passes.
+  test("a broken invariant is caught by the invariant check alone (mutant keep-delivered)", () => {
+    const scenario = randomScenario(new Prng(1));
+    const unchecked = new World(1, scenario, "keep-delivered", undefined, undefined, false).run();
+    expect(unchecked.violations).toEqual([]);
+    expect(unchecked.delivered).toBeGreaterThan(0);
+    const checked = new World(1, scenario, "keep-delivered").run();
+    expect(checked.violations[0]).toEqual({
+      property: "invariant",
+      detail: expect.stringContaining("invariant violated: a learner keeps only decided instances it has not delivered, as far as it has seen"),
+    });
+  });
+
   for (const mutant of MUTANTS.filter((m) => !COVERED_MUTANTS.includes(m))) {
     test(`mutant ${mutant} is caught`, () => {
       let caught = 0;

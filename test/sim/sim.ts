@@ -35,6 +35,7 @@ import {
   CapDropsVotes,
   IgnoreEchoedNonce,
   IgnoreVRnd,
+  KeepDelivered,
   LearnFromOne,
   NoRoundBinding,
   SendBeforePersist,
@@ -241,6 +242,8 @@ export class World {
     readonly mutant?: MutantName,
     trace?: (line: string) => void,
     private readonly observer?: SimObserver,
+    /** Check every role's invariants after every step (false only to show what else a mutant breaks). */
+    readonly checkInvariants = true,
   ) {
     this.rng = new Prng(seed ^ 0x5eed);
     this.trace = trace;
@@ -367,7 +370,8 @@ export class World {
     const durable = this.durableLog(proc);
     const host = this.host(proc);
     const onEffects = (fx: Effects) => this.onEffects(proc, fx);
-    proc.driver = this.mutant === "send-before-persist" ? new SendBeforePersist(proc.role, host, durable, onEffects) : new Driver(proc.role, host, durable, onEffects);
+    const every = this.checkInvariants ? 1 : 0;
+    proc.driver = this.mutant === "send-before-persist" ? new SendBeforePersist(proc.role, host, durable, onEffects, every) : new Driver(proc.role, host, durable, onEffects, every);
     if (proc.gen > 1) this.trace?.(`${this.nowMs.toFixed(2)} RESTART ${proc.name}`);
     this.guard(proc, () => proc.driver.step({ kind: "tick" }));
     this.endTurnSoon(proc);
@@ -536,6 +540,7 @@ export class World {
     if (this.mutant === "learn-from-one") return new LearnFromOne(opts);
     if (this.mutant === "accounts-without-proof") return new AccountsWithoutProof(opts);
     if (this.mutant === "give-up-on-one-trimmed") return new GiveUpOnOneTrimmed(opts);
+    if (this.mutant === "keep-delivered") return new KeepDelivered(opts);
     return new Learner(opts);
   }
 
