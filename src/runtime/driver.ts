@@ -8,6 +8,10 @@
  * held until `commit()` has made every record appended so far durable; the host calls `commit()`
  * soon after (the runtime at the end of the event-loop turn), so one sync covers many steps.
  *
+ * Turns: the first step of a burst of inputs opens a turn and asks the host for its end
+ * (`scheduleEndTurn`, before the step, so that the end comes before the group commit the step
+ * may ask for); `endTurn()` then lets the role send what it gathered across the burst.
+ *
  * Invariants: after a step (or a turn's flush), and before its effects are carried out, the
  * role's `invariants()` are checked: every time by default (tests, the simulator), or every
  * n-th time (production: see node.ts). A broken one throws InvariantError, and nothing of that
@@ -29,6 +33,8 @@ export interface DriverHost {
   send(to: Group, msg: Message): void;
   /** Calls `driver.commit()` soon: the end of this event-loop turn. */
   scheduleCommit(): void;
+  /** Calls `driver.endTurn()` once the inputs already received are stepped (and before a commit asked for after this). */
+  scheduleEndTurn(): void;
   /** Wakes the role with a tick at `atMs` (or earlier). */
   scheduleWake(atMs: number): void;
 }
@@ -37,6 +43,7 @@ export class Driver {
   /** Sends waiting for the records they depend on to be durable. */
   private held: { to: Group; msg: Message }[] = [];
   private commitScheduled = false;
+  private turnOpen = false;
   /** Steps (and flushes) until the next check of the role's invariants. */
   private stepsUntilCheck = 0;
 
@@ -50,16 +57,22 @@ export class Driver {
     private readonly invariantsEverySteps = 1,
   ) {}
 
-  /** Feeds one input to the role and carries out its effects. */
+  /** Feeds one input to the role and carries out its effects; the first of a turn opens it. */
   step(input: Input): Effects {
+    if (!this.turnOpen) {
+      this.turnOpen = true;
+      this.host.scheduleEndTurn();
+    }
     const fx = this.role.step(input, this.host.now());
     this.checkInvariants();
     this.apply(fx);
     return fx;
   }
 
-  /** The end of a burst of inputs: what the role gathered across them goes out (see Role.flush). */
+  /** The end of a turn: what the role gathered across its inputs goes out (see Role.flush). */
   endTurn(): void {
+    if (!this.turnOpen) return;
+    this.turnOpen = false;
     if (this.role.flush === undefined) return;
     const fx = this.role.flush(this.host.now());
     this.checkInvariants();

@@ -117,6 +117,7 @@ export class Node {
         now: () => this.now(),
         send: (to, msg) => this.send(to, msg),
         scheduleCommit: () => setImmediate(() => this.guard(() => this.driver.commit())),
+        scheduleEndTurn: () => setImmediate(() => this.endTurn()),
         scheduleWake: (atMs) => this.scheduleWake(atMs),
       },
       opts.durable,
@@ -242,7 +243,6 @@ export class Node {
 
   /** Carries out effects a runner got from outside the role (a learner's archive answering). */
   apply(fx: Effects): void {
-    this.endTurnSoon();
     this.guard(() => this.driver.apply(fx));
   }
 
@@ -252,25 +252,17 @@ export class Node {
   }
 
   private step(input: Input): void {
-    this.endTurnSoon();
     this.guard(() => this.driver.step(input));
   }
 
-  private endTurnScheduled = false;
-
   /**
-   * At the end of this event-loop turn, after every datagram already queued was stepped, the role
-   * sends what it gathered across them (Role.flush), and the sends go out. Scheduled before the
-   * turn's first step, so that it runs before the group commit that step may schedule.
+   * The end of this event-loop turn (the driver asks for it before the turn's first step, so it
+   * comes after every datagram already queued was stepped and before the group commit a step may
+   * ask for): the role sends what it gathered across them (Role.flush), and the sends go out.
    */
-  private endTurnSoon(): void {
-    if (this.endTurnScheduled) return;
-    this.endTurnScheduled = true;
-    setImmediate(() => {
-      this.endTurnScheduled = false;
-      this.guard(() => this.driver.endTurn());
-      this.sender?.flush();
-    });
+  private endTurn(): void {
+    this.guard(() => this.driver.endTurn());
+    this.sender?.flush();
   }
 
   /** Keeps one timer, for the earliest wake-up asked for (at most one per tickMs). */

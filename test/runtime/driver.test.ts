@@ -1,4 +1,4 @@
-/** The driver's order of effects (persist, then send after the sync, then schedule) and its invariant checks. */
+/** The driver's order of effects (persist, then send after the sync, then schedule), its turns and its invariant checks. */
 import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import { expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
@@ -16,7 +16,11 @@ function gatheringAcceptor() {
     {
       now: () => 0,
       send: (to: Group, msg: Message) => log.push(`send ${msg.t} to ${to}${msg.t === "2b" ? ` [${msg.insts.join(",")}]` : ""}`),
-      scheduleCommit: () => (commitDue = true),
+      scheduleCommit: () => {
+        log.push("commit due");
+        commitDue = true;
+      },
+      scheduleEndTurn: () => log.push("end of turn due"),
       scheduleWake: () => {},
     },
     { append: (records: readonly PersistRecord[]) => log.push(`append ${records.map((r) => r.kind).join(",")}`), commit: () => log.push("sync") },
@@ -29,16 +33,18 @@ const twoA = (inst: number) => ({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: 
 test("a gathering acceptor sends one 2B for a burst of 2As, and only after their votes are synced", () => {
   const { log, driver, commitDue } = gatheringAcceptor();
   driver.step({ kind: "msg", msg: { t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 } });
+  driver.endTurn();
   driver.commit(); // the promise is durable, its 1B goes
   log.length = 0;
   driver.step({ kind: "msg", msg: twoA(0) });
   driver.step({ kind: "msg", msg: twoA(1) });
-  expect(log).toEqual(["append vote", "append vote"]); // nothing sent yet
+  // The end of the turn is asked for before the turn's first step, so it comes before the commit that step asks for.
+  expect(log).toEqual(["end of turn due", "append vote", "commit due", "append vote"]); // nothing sent yet
   driver.endTurn(); // the end of the event-loop turn comes before the sync
-  expect(log).toEqual(["append vote", "append vote"]); // the 2B waits for the sync of the votes it reports
+  expect(log.slice(4)).toEqual([]); // the 2B waits for the sync of the votes it reports
   expect(commitDue()).toBe(true);
   driver.commit();
-  expect(log).toEqual(["append vote", "append vote", "sync", "send 2b to learners [0,1]", "send 2b to proposers [0,1]"]);
+  expect(log.slice(4)).toEqual(["sync", "send 2b to learners [0,1]", "send 2b to proposers [0,1]"]);
 });
 
 /** A role whose state is one number; its invariant says the number stays below `max`. */
@@ -65,15 +71,30 @@ class Counter implements Role {
 
 function counterDriver(role: Counter, invariantsEverySteps?: number) {
   const sent: number[] = [];
+  let endsDue = 0;
   const host: DriverHost = {
     now: () => 0,
     send: (_to, msg) => sent.push((msg as { decidedBelow: number }).decidedBelow),
     scheduleCommit: () => {},
+    scheduleEndTurn: () => endsDue++,
     scheduleWake: () => {},
   };
   const driver = new Driver(role, host, undefined, undefined, invariantsEverySteps);
-  return { driver, sent };
+  return { driver, sent, endsDue: () => endsDue };
 }
+
+test("a turn: its first step asks for its end once; the end flushes the role once", () => {
+  const role = new Counter();
+  const { driver, endsDue } = counterDriver(role);
+  driver.step({ kind: "tick" });
+  driver.step({ kind: "tick" });
+  expect([endsDue(), role.flushes]).toEqual([1, 0]);
+  driver.endTurn();
+  driver.endTurn(); // no turn open: nothing
+  expect([endsDue(), role.flushes]).toEqual([1, 1]);
+  driver.step({ kind: "tick" });
+  expect(endsDue()).toBe(2);
+});
 
 test("invariants are checked after every step and flush by default, before the step's effects are carried out", () => {
   const role = new Counter(3);

@@ -91,8 +91,6 @@ interface Proc {
   clientNumber: number;
   /** A crash waiting for a bad moment: an acceptor's next commit, a proposer's next send. */
   crashAtBadMoment: (() => void) | undefined;
-  /** An end of turn (Role.flush) is due for this incarnation. */
-  endTurnDue: boolean;
 }
 
 interface Event {
@@ -345,7 +343,6 @@ export class World {
       log: undefined,
       clientNumber: id,
       crashAtBadMoment: undefined,
-      endTurnDue: false,
     };
     if (proc.disk !== undefined) {
       // The acceptor's first start: its log is created (with the earlier life's records, if any).
@@ -365,7 +362,6 @@ export class World {
     proc.gen++;
     proc.alive = true;
     proc.tickAtMs = Infinity;
-    proc.endTurnDue = false;
     proc.role = this.newRole(proc);
     const durable = this.durableLog(proc);
     const host = this.host(proc);
@@ -374,7 +370,6 @@ export class World {
     proc.driver = this.mutant === "send-before-persist" ? new SendBeforePersist(proc.role, host, durable, onEffects, every) : new Driver(proc.role, host, durable, onEffects, every);
     if (proc.gen > 1) this.trace?.(`${this.nowMs.toFixed(2)} RESTART ${proc.name}`);
     this.guard(proc, () => proc.driver.step({ kind: "tick" }));
-    this.endTurnSoon(proc);
   }
 
   private host(proc: Proc): DriverHost {
@@ -400,6 +395,13 @@ export class World {
             }
           }
           crash();
+        });
+      },
+      // The end of the process's event-loop turn, a little later: inputs delivered meanwhile join
+      // the turn, and what the role gathered across them goes out then (lost if it crashes first).
+      scheduleEndTurn: () => {
+        this.queue.push(this.nowMs + this.rng.next() * 0.3, () => {
+          if (proc.gen === gen && proc.alive) this.guard(proc, () => proc.driver.endTurn());
         });
       },
       scheduleWake: (localAtMs) => {
@@ -578,7 +580,6 @@ export class World {
     const data = texts.map((t) => new TextEncoder().encode(t));
     for (const [k, d] of data.entries()) this.checker.submit({ client: proc.clientNumber, seq: client.seqNext + k, floor: 0, data: d });
     this.guard(proc, () => proc.driver.step({ kind: "submit", lines: linesOf(data), count: data.length }));
-    this.endTurnSoon(proc);
   }
 
   /** A scripted scenario's events: values submitted, the leader crashed for good. */
@@ -807,22 +808,6 @@ export class World {
   private deliverTo(proc: Proc, input: Input): void {
     if (!proc.alive) return;
     this.guard(proc, () => proc.driver.step(input));
-    this.endTurnSoon(proc);
-  }
-
-  /**
-   * The end of the process's event-loop turn, a little later: inputs delivered meanwhile join the
-   * burst, and what the role gathered across them goes out then (lost if it crashes first).
-   */
-  private endTurnSoon(proc: Proc): void {
-    if (proc.endTurnDue) return;
-    proc.endTurnDue = true;
-    const gen = proc.gen;
-    this.queue.push(this.nowMs + this.rng.next() * 0.3, () => {
-      if (proc.gen !== gen || !proc.alive) return;
-      proc.endTurnDue = false;
-      this.guard(proc, () => proc.driver.endTurn());
-    });
   }
 
   /** A broken invariant inside a role is a violation of the run (a real process would stop). */
