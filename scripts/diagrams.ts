@@ -37,7 +37,7 @@ const SCENARIO: Scenario = {
   ...{ loss: 0, duplication: 0, delayMaxMs: 1, longDelays: 0, replaysPerSec: 0, partitions: 0, clockSkewMs: 0, clockJumps: 0 },
   ...{ acceptorCrashes: 0, durable: false, acceptorRestarts: 0, wholeClusterRestart: false, proposerCrashes: 0, proposerRestarts: 0 },
   ...{ learnerRestarts: 0, clientRestarts: 0, restartsEach: 1, crashAtBadMoments: false },
-  ...{ chaosMs: WAVE2_MS + 100, takeoverMs: 20, retransmitMs: 40, helloEveryMs: 25, retainInstances: 1_000_000, wire: false, history: undefined },
+  ...{ chaosMs: WAVE2_MS + 100, takeoverMs: 20, retransmitMs: 40, helloEveryMs: 25, retainInstances: 1_000_000, archives: false, wire: false, history: undefined },
   script: [
     { atMs: WAVE1_MS, client: 1, values: ["a"] },
     { atMs: CRASH_MS, crashLeader: true },

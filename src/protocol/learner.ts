@@ -1,3 +1,4 @@
+import type { Archive } from "./archive.ts";
 import { assert } from "./assert.ts";
 import { skipLines, type Batch } from "./batch.ts";
 import { AcceptorIdentities } from "./identities.ts";
@@ -5,11 +6,13 @@ import { ClientIds, type IdsSnapshot } from "./ids.ts";
 import {
   CATCHUP_INSTANCES_MAX,
   Effects,
+  type Catchup,
   type Input,
   type Role,
   type Vote,
   type Votes,
 } from "./messages.ts";
+import { sendDecisions } from "./pack.ts";
 import { DECIDED_VALUE_UNKNOWN, VoteTally, highestVote, majority } from "./tally.ts";
 
 export interface LearnerOptions {
@@ -24,6 +27,11 @@ export interface LearnerOptions {
    * not give up when acceptors have trimmed what is needed, since an archive may still have it.
    */
   readonly archives?: boolean;
+  /**
+   * This learner's own archive: every instance it delivers goes in, and it answers other
+   * learners' Catchups from it, with at most `datagramsMax` Decisions of `datagramBytesMax` bytes.
+   */
+  readonly archive?: { readonly store: Archive; readonly datagramBytesMax: number; readonly datagramsMax: number };
   /** The first instance to deliver (instances below were delivered by an earlier run). Default 0. */
   readonly startAt?: number;
   /** The value ids that earlier run delivered (`deliveredIdsSnapshot`), so none is delivered twice. */
@@ -111,7 +119,7 @@ export class Learner implements Role {
         this.noteDecidedBelow(msg.decidedBelow);
       } else if (msg.t === "trimmed") this.onTrimmed(msg.acc, msg.below, fx);
       else this.onVotes(msg, fx);
-    }
+    } else if (msg.t === "catchup") this.serveArchive(msg, fx);
     this.deliverReady(nowMs, fx);
     fx.wakeAt(this.nextCheckMs());
     return fx;
@@ -211,6 +219,7 @@ export class Learner implements Role {
       const inst = this.next;
       assert(inst === this.lastDelivered + 1, "a learner delivers only the instance after the last one it delivered");
       this.release(inst);
+      this.opts.archive?.store.append(inst, batch);
       fx.deliverInstance({ inst, cVal: batch });
       this.lastDelivered = inst;
       this.next = inst + 1;
@@ -230,6 +239,21 @@ export class Learner implements Role {
   protected release(inst: number): void {
     this.decided.delete(inst);
     this.recovery.delete(inst);
+  }
+
+  /**
+   * Another learner's Catchup, answered from this learner's archive (when it keeps one): the
+   * instances asked that it has, as Decisions that also say what this learner knows decided.
+   */
+  private serveArchive(msg: Catchup, fx: Effects): void {
+    const archive = this.opts.archive;
+    if (archive === undefined) return;
+    const decided = archive.store.read(msg.from, msg.to, archive.datagramBytesMax * archive.datagramsMax);
+    if ("damage" in decided) {
+      fx.fatal = { cause: "storage", reason: `the learner archive is damaged: ${decided.damage}; not serving from it (move it away and restart)` };
+      return;
+    }
+    sendDecisions(fx, decided, this.decidedKnown, false, archive.datagramBytesMax, archive.datagramsMax);
   }
 
   /**

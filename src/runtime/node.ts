@@ -72,8 +72,8 @@ export interface NodeOptions {
   readonly durable?: DurableLog;
   /** Sign outgoing and verify incoming datagrams (config `auth`). */
   readonly auth?: Authenticator;
-  /** Runtime-level answers (a learner's archive): effects for a message, or undefined for the role. */
-  readonly intercept?: (msg: Message) => Effects | undefined;
+  /** Sees every message before the role steps on it (a learner's recent instances, for its status). */
+  readonly observe?: (msg: Message) => void;
   /** What this process sees of the cluster (see health.ts); checked every second. */
   readonly health?: Health;
 }
@@ -195,9 +195,8 @@ export class Node {
       this.drop("wrong-group", `'${msg.t}' message`);
       return;
     }
-    const intercepted = this.opts.intercept?.(msg);
-    if (intercepted !== undefined) this.apply(intercepted);
-    else this.step({ kind: "msg", msg });
+    this.opts.observe?.(msg);
+    this.step({ kind: "msg", msg });
   }
 
   private readonly answeredAtMs = new Map<string, number>();
@@ -239,11 +238,6 @@ export class Node {
   /** The role made progress (a value decided, an instance delivered): for the stall diagnosis. */
   noteProgress(): void {
     this.opts.health?.noteProgress(this.now());
-  }
-
-  /** Carries out effects a runner got from outside the role (a learner's archive answering). */
-  apply(fx: Effects): void {
-    this.guard(() => this.driver.apply(fx));
   }
 
   /** Steps the role on an input from this process (a client's values to submit). */

@@ -12,6 +12,7 @@
  * there, so any start instance is served.
  */
 import { join } from "node:path";
+import type { Archive } from "../protocol/archive.ts";
 import { Batch } from "../protocol/batch.ts";
 import type { Proposal } from "../protocol/messages.ts";
 import { nodeFileIO, type FileIO } from "./file-io.ts";
@@ -98,6 +99,24 @@ export class LearnerArchive {
 
   close(): void {
     this.log.close();
+  }
+
+  /**
+   * This archive as the learner's port: the learner appends what it delivers and serves
+   * Catchups from it; damage found while serving is said, not thrown (the learner stops).
+   */
+  port(): Archive {
+    return {
+      append: (inst, batch) => this.append(inst, batch),
+      read: (from, to, bytesMax) => {
+        try {
+          return this.read(from, to, bytesMax);
+        } catch (e) {
+          if (!(e instanceof StorageError)) throw e;
+          return { damage: e.message };
+        }
+      },
+    };
   }
 
   /** The index of the last entry whose instance is at most `inst` (-1: none). */

@@ -1,8 +1,10 @@
 import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import { describe, expect, test } from "bun:test";
-import { Learner } from "../../src/protocol/learner.ts";
+import type { Archive } from "../../src/protocol/archive.ts";
+import { Learner, type LearnerOptions } from "../../src/protocol/learner.ts";
 import type { Message } from "../../src/protocol/messages.ts";
 import type { Value } from "./values.ts";
+import { MemoryArchive } from "../sim/archive.ts";
 import { b, ids, sent, twoAOf, twoB, val } from "./helpers.ts";
 
 const learner = () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
@@ -122,5 +124,45 @@ describe("learner recovery of decided instances", () => {
     const account = (acc: number, vRnd: number) => msg({ t: "votes", acc, ident: acc, from: 0, to: 1, decidedBelow: 0, votes: [{ inst: 0, vRnd, vVal: b(val(acc, 0)) }] });
     l.step(account(1, 1001), 0);
     expect(l.step(account(3, 3003), 0).delivered).toEqual([]);
+  });
+});
+
+describe("learner archives", () => {
+  const archived = (store: Archive, over: Partial<LearnerOptions> = {}) =>
+    new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400, archives: true, archive: { store, datagramBytesMax: 1400, datagramsMax: 4 }, ...over });
+  const decision = (decided: { inst: number; cVal: ReturnType<typeof b> }[], decidedBelow: number) => msg({ t: "decision", decided, decidedBelow });
+
+  test("keeps every instance it delivers, in order, and answers a Catchup from it with its decided prefix", () => {
+    const store = new MemoryArchive();
+    const l = archived(store);
+    l.step(decision([{ inst: 1, cVal: b(val(1, 1)) }], 0), 0);
+    expect(store.size).toBe(0); // decided, not delivered: instance 0 is missing
+    l.step(decision([{ inst: 0, cVal: b(val(1, 0)) }, { inst: 2, cVal: b(val(1, 2)) }], 5), 0);
+    expect(store.read(0, 10, 1e6).map((p) => ids(p.cVal))).toEqual([["1:0"], ["1:1"], ["1:2"]]);
+    const fx = l.step(msg({ t: "catchup", from: 1, to: 100, decidedBelow: 0, seenTo: 0 }), 1);
+    expect(sent(fx, "learners", "decision").map((d) => [d.decided.map((p) => p.inst), d.decidedBelow])).toEqual([[[1, 2], 5]]);
+    expect(sent(l.step(msg({ t: "catchup", from: 3, to: 100, decidedBelow: 0, seenTo: 0 }), 1), "learners", "decision")).toEqual([]); // has none of those
+  });
+
+  test("a late learner gets everything from another learner's archive", () => {
+    const store = new MemoryArchive();
+    const a = archived(store);
+    a.step(decision([0, 1, 2].map((inst) => ({ inst, cVal: b(val(1, inst)) })), 3), 0);
+    const late = archived(new MemoryArchive(), { id: 2 });
+    const [ask] = sent(late.step(tick, 100), "learners", "catchup"); // its idle probe asks the learners too
+    const answers = sent(a.step(msg(ask!), 100), "learners", "decision");
+    const delivered = answers.flatMap((d) => ids(late.step(msg(d), 101).delivered));
+    expect(delivered).toEqual(["1:0", "1:1", "1:2"]);
+  });
+
+  test("a damaged archive stops the learner, saying so, rather than serve garbage", () => {
+    const damaged: Archive = { append: () => {}, read: () => ({ damage: "learner-1.archive: instance 0 holds a malformed batch" }) };
+    const fx = archived(damaged).step(msg({ t: "catchup", from: 0, to: 10, decidedBelow: 0, seenTo: 0 }), 0);
+    expect(fx.fatal).toEqual({ cause: "storage", reason: expect.stringContaining("the learner archive is damaged: learner-1.archive: instance 0 holds a malformed batch") });
+    expect(fx.sends).toEqual([]);
+  });
+
+  test("without an archive, a Catchup from another learner is not answered", () => {
+    expect(learner().step(msg({ t: "catchup", from: 0, to: 10, decidedBelow: 0, seenTo: 0 }), 0).sends).toEqual([]);
   });
 });

@@ -69,6 +69,12 @@ export interface Scenario {
   readonly helloEveryMs: number;
   /** Instances acceptors (and proposers) keep below the decided prefix; small values trim. */
   readonly retainInstances: number;
+  /**
+   * Every learner keeps an archive of what it delivered (config learner.archive) and serves
+   * other learners' Catchups from it: a learner behind what the acceptors retain must still get
+   * everything, from a live learner whose archive has it.
+   */
+  readonly archives: boolean;
   /** Every datagram goes through the real wire codec (encode, then decode at each receiver). */
   readonly wire: boolean;
   /**
@@ -124,8 +130,10 @@ export const LONG_DELAY_MAX_MS = 3000;
  *   prove them decided (the prefix a proposer knows, passed on by learners: mutant
  *   forget-decided-hint) or from a proposer that runs Phase 1 for a learner's hole (mutant
  *   ignore-seen-to).
+ * - `archived`: acceptors retain a few instances only, learners keep archives, and some start
+ *   late: they must get the whole sequence from another learner's archive.
  */
-export const FAMILIES = ["durable-crashes", "stranded"] as const;
+export const FAMILIES = ["durable-crashes", "stranded", "archived"] as const;
 export type Family = "mix" | (typeof FAMILIES)[number];
 
 /** A run's scenario: the mix, or now and then (or always, when `only` names one) a family's. */
@@ -193,6 +201,20 @@ export function randomScenario(rng: Prng, only?: Family): Scenario {
         stranded: { crashAtMs: loadMs + rng.int(20, 100), lastTwoAsFromMs: loadMs * rng.next(), standbyCut: rng.chance(0.5) ? "all" : "leader" },
       };
     }
+    case "archived": {
+      const learners = rng.int(2, 3);
+      return {
+        ...mix,
+        family,
+        learners,
+        lateLearners: rng.int(1, learners - 1),
+        learnerRestarts: rng.chance(0.3) ? 1 : 0,
+        valuesPerClient: rng.int(4, 12),
+        batchValuesMax: rng.pick([1, 2]),
+        retainInstances: rng.int(1, 8),
+        archives: true,
+      };
+    }
   }
 }
 
@@ -209,6 +231,7 @@ function mixScenario(rng: Prng): Scenario {
   // faults that once let a restarted proposer reuse its round.
   const storm = chaos && rng.chance(0.2);
   const twin = chaos && proposers >= 2 && rng.chance(0.15);
+  const retainInstances = rng.chance(0.25) ? rng.int(1, 8) : 1_000_000;
   return {
     family: "mix",
     acceptors,
@@ -245,7 +268,8 @@ function mixScenario(rng: Prng): Scenario {
     retransmitMs: rng.pick([10, 40]),
     helloEveryMs: rng.pick([10, 25, 50]),
     wire: rng.chance(0.125),
-    retainInstances: rng.chance(0.25) ? rng.int(1, 8) : 1_000_000,
+    retainInstances,
+    archives: retainInstances < 1_000_000 && rng.chance(0.5),
     history,
   };
 }

@@ -23,6 +23,7 @@ import { Prng } from "../../src/prng.ts";
 import { Driver, type DriverHost, type DurableLog } from "../../src/runtime/driver.ts";
 import { AcceptorLog } from "../../src/storage/acceptor-log.ts";
 import { SafetyChecker, type Violation } from "./checker.ts";
+import { MemoryArchive } from "./archive.ts";
 import { MachineCrash, SimDisk } from "./disk.ts";
 import { buildHistory, type History } from "./history.ts";
 import {
@@ -91,6 +92,8 @@ interface Proc {
   clientNumber: number;
   /** A crash waiting for a bad moment: an acceptor's next commit, a proposer's next send. */
   crashAtBadMoment: (() => void) | undefined;
+  /** Learner: its archive, when the scenario keeps archives (it outlives restarts, as a file does). */
+  readonly archive: MemoryArchive | undefined;
 }
 
 interface Event {
@@ -170,6 +173,8 @@ export interface FaultCounts {
   catchupsAtLimit: number;
   /** 2A proposals more than instancesAheadMax above the decided prefix the 2A reports. */
   proposalsBeyondAheadMax: number;
+  /** Decisions a learner served from its archive. */
+  archiveDecisions: number;
 }
 
 /**
@@ -223,6 +228,7 @@ export class World {
     multiPiece1Bs: 0,
     catchupsAtLimit: 0,
     proposalsBeyondAheadMax: 0,
+    archiveDecisions: 0,
   };
   private history: History | undefined;
   /** Processes down between a crash and their restart. */
@@ -343,6 +349,7 @@ export class World {
       log: undefined,
       clientNumber: id,
       crashAtBadMoment: undefined,
+      archive: kind === "learner" && s.archives ? new MemoryArchive() : undefined,
     };
     if (proc.disk !== undefined) {
       // The acceptor's first start: its log is created (with the earlier life's records, if any).
@@ -538,6 +545,7 @@ export class World {
       catchupMs: SIM_TIMING.catchupMs,
       idleProbeMaxMs: SIM_TIMING.idleProbeMaxMs,
       ...(s.history ? { startAt: s.history.base, catchupInstancesMax: s.history.catchupInstancesMax } : {}),
+      ...(proc.archive ? { archives: true, archive: { store: proc.archive, datagramBytesMax: DATAGRAM_BYTES_MAX, datagramsMax: 8 } } : {}),
     };
     if (this.mutant === "learn-from-one") return new LearnFromOne(opts);
     if (this.mutant === "accounts-without-proof") return new AccountsWithoutProof(opts);
@@ -757,6 +765,7 @@ export class World {
     this.trace?.(`${this.nowMs.toFixed(2)} ${from.name} -> ${group} ${describe(msg)}`);
     this.observe(msg);
     this.observer?.sent(this.nowMs, from.name, group, msg);
+    if (from.kind === "learner" && msg.t === "decision") this.faults.archiveDecisions++;
     const bytes = s.wire ? encode(msg, this.wireId) : undefined;
     if (bytes && bytes.length > DATAGRAM_BYTES_MAX) {
       this.checker.fail("datagram-size", `${from.name} sent a ${bytes.length}-byte ${msg.t} (max ${DATAGRAM_BYTES_MAX})`);
@@ -771,6 +780,7 @@ export class World {
   private deliverCopies(from: Proc, group: Group, msg: Message, bytes: Uint8Array | undefined): void {
     const s = this.scenario;
     for (const proc of this.byGroup[group]) {
+      if (proc === from) continue; // a process drops its own datagrams, looped back by multicast
       if (!this.healed && this.cut(from, proc)) continue;
       const copies = this.healed ? 1 : this.rng.chance(s.duplication) ? 2 : 1;
       for (let c = 0; c < copies; c++) {
@@ -842,6 +852,7 @@ export class World {
       const next = (proc.role as Learner).nextInstance;
       const trimmed = this.byGroup.acceptors.filter((a) => (a.role as unknown as { trimmedBelow: number }).trimmedBelow > next).length;
       if (trimmed < this.checker.quorum) this.checker.fail("false-alarm", `${proc.name} gave up though only ${trimmed} acceptor(s) dropped instance ${next}: ${fx.fatal.reason}`);
+      if (this.archiveServes(proc, next) !== undefined) this.checker.fail("false-alarm", `${proc.name} gave up though ${this.archiveServes(proc, next)}'s archive has instance ${next}: ${fx.fatal.reason}`);
       this.gaveUp++;
     } else {
       if (fx.fatal.cause !== "duplicate-id" || !this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}`);
@@ -867,6 +878,11 @@ export class World {
     return this.checker.settled(this.liveLearnerKeys());
   }
 
+  /** A live learner other than `p` whose archive has instance `inst` (it serves p's Catchups), if any. */
+  private archiveServes(p: Proc, inst: number): string | undefined {
+    return this.byGroup.learners.find((q) => q !== p && q.alive && q.archive !== undefined && q.archive.size > inst)?.name;
+  }
+
   /**
    * A learner behind what live acceptors retain may be unable to ever catch up: with a dead
    * acceptor, the accounts of a majority may not exist, and no majority says "trimmed" for it to
@@ -875,6 +891,7 @@ export class World {
   private strandedByTrim(p: Proc): boolean {
     if (this.scenario.retainInstances >= 1_000_000) return false;
     const next = (p.role as Learner).nextInstance;
+    if (this.archiveServes(p, next) !== undefined) return false;
     // Every acceptor that is not crashed for good (one restarting counts: it comes back).
     const acceptors = this.byGroup.acceptors.filter((a) => a.alive || this.restarting.has(a)).map((a) => a.role as unknown as { trimmedBelow: number });
     const stranded = acceptors.some((a) => a.trimmedBelow > next) && acceptors.filter((a) => a.trimmedBelow <= next).length < Math.floor(this.scenario.acceptors / 2) + 1;

@@ -61,6 +61,8 @@ test("an archived batch that does not parse is refused, not served as an empty b
   dv.setUint32(record + 4, Bun.hash.crc32(payload), true);
   writeFileSync(path, bytes);
   expect(() => archive.read(0, 1, 1 << 20)).toThrow(/instance 0 holds a malformed batch/);
+  // As the learner's port, it says so instead (the learner stops, naming it).
+  expect(archive.port().read(0, 1, 1 << 20)).toEqual({ damage: expect.stringMatching(/learner-1\.archive: instance 0 holds a malformed batch/) });
   archive.close();
   expect(LearnerArchive.open(dir, 7, 1).size).toBe(0); // reopened: the archive ends before it
 });

@@ -3,14 +3,11 @@
  * (or --output FILE, resumable), optionally keeps an archive other learners catch up from, and
  * logs when each value was delivered (--latency-log).
  */
-import type { Config } from "../../config.ts";
 import { EXIT } from "../../exit-codes.ts";
 import { skipLines } from "../../protocol/batch.ts";
 import { Learner } from "../../protocol/learner.ts";
-import { Effects, type Catchup, type Message } from "../../protocol/messages.ts";
-import { sendDecisions } from "../../protocol/pack.ts";
+import type { Effects } from "../../protocol/messages.ts";
 import { learnerLogHead, learnerLogLine, msText } from "../../report/latency-log.ts";
-import { StorageError } from "../../storage/acceptor-log.ts";
 import { LearnerArchive } from "../../storage/learner-archive.ts";
 import { cutPosition, LearnerOutputFile, type OutputPosition } from "../../storage/learner-output.ts";
 import { RecentInstances } from "../recent.ts";
@@ -81,6 +78,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     catchupMs: c.learner.catchupMs,
     idleProbeMaxMs: c.learner.idleProbeMaxMs,
     archives: c.learner.archive !== null,
+    ...(archive ? { archive: { store: archive.port(), datagramBytesMax: c.network.datagramBytesMax, datagramsMax: CATCHUP_DATAGRAMS_MAX } } : {}),
     ...(resumed ? { startAt: resumed.next, deliveredIds: resumed.ids } : {}),
   });
   const stdout = file === undefined ? new StdoutLines() : undefined;
@@ -125,10 +123,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
   const recent = new RecentInstances(c.acceptors);
   const onEffects = (fx: Effects): void => {
     if (fx.deliveredInstances.length > 0) n.noteProgress();
-    for (const d of fx.deliveredInstances) {
-      archive?.append(d.inst, d.cVal);
-      recent.delivered(d.inst, d.cVal.length);
-    }
+    for (const d of fx.deliveredInstances) recent.delivered(d.inst, d.cVal.length);
     if (latency !== undefined && fx.delivered.length > 0) {
       // One write per step, a line per run: what the log costs (it is on for benchmarks).
       const at = msText(n.unixMs(n.now()));
@@ -159,10 +154,7 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     name: "learner",
     onEffects,
     work: () => ({ waiting: learner.waitingInstances, unit: "instances" }),
-    intercept: (msg: Message) => {
-      recent.observe(msg);
-      return archive !== undefined && msg.t === "catchup" ? serveArchive(archive, msg, c) : undefined;
-    },
+    observe: (msg) => recent.observe(msg),
   });
   const flusher = setInterval(() => void flush(false), c.learner.flushMs);
   const metrics = newMetrics(ctx, "learner");
@@ -190,17 +182,4 @@ export async function runLearner(ctx: RoleContext): Promise<number> {
     work: () => finished,
     close,
   });
-}
-
-/** Answers a learner's Catchup from this learner's archive, as Decisions (bounded datagrams). */
-function serveArchive(archive: LearnerArchive, msg: Catchup, c: Config): Effects {
-  const fx = new Effects();
-  try {
-    const decided = archive.read(msg.from, msg.to, c.network.datagramBytesMax * CATCHUP_DATAGRAMS_MAX);
-    sendDecisions(fx, decided, 0, false, c.network.datagramBytesMax, CATCHUP_DATAGRAMS_MAX);
-  } catch (e) {
-    if (!(e instanceof StorageError)) throw e;
-    fx.fatal = { cause: "storage", reason: `the learner archive is damaged: ${e.message}; not serving from it (move it away and restart)` };
-  }
-  return fx;
 }

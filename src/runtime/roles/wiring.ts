@@ -20,7 +20,7 @@ export interface NodeParts {
   readonly name: RoleName;
   readonly onEffects?: NodeOptions["onEffects"];
   readonly durable?: NodeOptions["durable"];
-  readonly intercept?: NodeOptions["intercept"];
+  readonly observe?: NodeOptions["observe"];
   /** The role's work, for the diagnosis of a stall (none: it never waits on others). */
   readonly work?: () => Work;
 }
@@ -30,7 +30,7 @@ export function node(ctx: RoleContext, parts: NodeParts): Node {
   const key = authKey(ctx.config);
   const health = new Health(parts.name, ctx.config.acceptors, parts.work ?? (() => ({ waiting: 0, unit: "" })), 0);
   return new Node({
-    ...(parts.intercept ? { intercept: parts.intercept } : {}),
+    ...(parts.observe ? { observe: parts.observe } : {}),
     ...(key ? { auth: authenticator(key, ctx.config.cluster) } : {}),
     config: ctx.config,
     group: GROUP_OF[parts.name],
