@@ -3,25 +3,8 @@
  * message; each test failed before its fix.
  */
 import { describe, expect, test } from "bun:test";
-import { Acceptor } from "../../src/protocol/acceptor.ts";
-import { Learner } from "../../src/protocol/learner.ts";
-import type { Effects, Group, Message, Role } from "../../src/protocol/messages.ts";
-import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import { Proposer } from "../../src/protocol/proposer.ts";
-import { b, proposerOptions, startProposer, submitOf, val } from "./helpers.ts";
-
-const m = (x: Message) => ({ kind: "msg" as const, msg: x });
-const tick = { kind: "tick" as const };
-const to = (fx: Effects, g: Group) => fx.sends.filter((s) => s.to === g).map((s) => s.msg);
-/** Feeds messages to a role; returns what it sent to `g`. */
-const feed = (role: Role, msgs: Message[], t: number, g: Group) => msgs.flatMap((x) => to(role.step(m(x), t), g));
-const acceptors = (n = 3) => Array.from({ length: n }, (_, k) => new Acceptor({ id: k + 1, ident: k + 1, datagramBytesMax: 1400, catchupDatagramsMax: 8, retainInstances: 1_000_000 }));
-
-/** Runs a proposer's Phase 1 with these acceptors (everything delivered); returns it leading. */
-function lead(p: Proposer, acc: Acceptor[], t: number): void {
-  const oneA = to(startProposer(p, t, acc), "acceptors");
-  feed(p, acc.flatMap((a) => feed(a, oneA, t, "proposers")), t, "acceptors");
-}
+import { acceptors, b, feed, lead, learner, msg, proposerOptions, startProposer, step, submitOf, tick, to, twoA, val } from "./helpers.ts";
 
 describe("issue 20", () => {
   // Item 8. A stray 2A far ahead (a forged or corrupted datagram, instance 5000) used to count as
@@ -31,17 +14,17 @@ describe("issue 20", () => {
     const acc = acceptors();
     const p = new Proposer(proposerOptions({ instancesAheadMax: 1000 }));
     lead(p, acc, 0);
-    const l = new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
-    l.step(m({ t: "2a", cRnd: 999_001, nonce: 5, proposals: [{ inst: 5000, cVal: b(val(9, 0)) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }), 1);
+    const l = learner();
+    step(l, msg(twoA(999_001, [{ inst: 5000, cVal: b(val(9, 0)) }], { nonce: 5 })), 1);
     let proposed = 0;
     for (let t = 100; t < 20_000; t += 100) {
-      const fx = l.step(tick, t);
+      const fx = step(l, tick, t);
       for (const c of to(fx, "proposers")) {
-        const twoAs = to(p.step(m(c), t), "acceptors").filter((x) => x.t === "2a");
+        const twoAs = to(step(p, msg(c), t), "acceptors").filter((x) => x.t === "2a");
         for (const x of twoAs) if (x.t === "2a") proposed += x.proposals.length;
         // The acceptors vote and everyone hears it, as in a live cluster.
-        for (const x of twoAs) for (const a of acc) for (const y of to(a.step(m(x), t), "proposers")) { p.step(m(y), t); l.step(m(y), t); }
-        for (const x of twoAs) l.step(m(x), t);
+        for (const x of twoAs) for (const a of acc) for (const y of to(step(a, msg(x), t), "proposers")) { step(p, msg(y), t); step(l, msg(y), t); }
+        for (const x of twoAs) step(l, msg(x), t);
       }
     }
     expect(proposed).toBe(0);
@@ -57,19 +40,19 @@ describe("issue 20", () => {
     const standby = new Proposer(proposerOptions({ id: 2, incarnation: 12 }));
     lead(leader, acc, 0);
     startProposer(standby, 0, acc); // it sees the leader's promises: it stands by
-    const twoA = to(leader.step(m(submitOf([val(4, 0, "x")])), 1), "acceptors");
+    const twoA = to(step(leader, msg(submitOf([val(4, 0, "x")])), 1), "acceptors");
     const twoBs = [acc[0]!, acc[1]!].flatMap((a) => feed(a, twoA, 1, "proposers")); // acceptor 3 missed the 2A
-    for (const x of twoBs) standby.step(m(x), 2); // the standby missed the 2A, not the 2Bs
+    for (const x of twoBs) step(standby, msg(x), 2); // the standby missed the 2A, not the 2Bs
     expect(standby.decidedPrefix).toBe(1);
     // The leader and acceptor 1 crash for good; a new learner starts; nothing else happens.
     const live = [acc[1]!, acc[2]!];
-    const l = new Learner({ id: 2, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
+    const l = learner({ id: 2 });
     const got: string[] = [];
     for (let t = 10; t < 10_000 && got.length === 0; t += 10) {
-      const fx = l.step(tick, t);
+      const fx = step(l, tick, t);
       const answers = [...live.flatMap((a) => feed(a, to(fx, "acceptors"), t, "learners")), ...feed(standby, to(fx, "proposers"), t, "learners")];
-      for (const x of answers) for (const d of l.step(m(x), t).delivered) got.push(new TextDecoder().decode(d.lines).trim());
-      standby.step(tick, t);
+      for (const x of answers) for (const d of step(l, msg(x), t).delivered) got.push(new TextDecoder().decode(d.lines).trim());
+      step(standby, tick, t);
     }
     expect(got).toEqual(["x"]);
   });
@@ -90,10 +73,10 @@ describe("issue 20", () => {
       for (let t = 0; t <= untilMs; t += 50) {
         for (const [name, p, other] of [["a", a, "b"], ["b", b, "a"]] as const) {
           if (!alive[name]) continue;
-          const fx = p.step(tick, t);
+          const fx = step(p, tick, t);
           for (const h of to(fx, "proposers").filter((x) => x.t === "hello")) {
             if (!alive[other] || !link(name, other, t)) continue;
-            const got = (other === "a" ? a : b).step(m(h), t);
+            const got = (other === "a" ? a : b).step(msg(h), t);
             if (got.fatal !== undefined) {
               alive[other] = false;
               stopped[other] = t;
@@ -125,10 +108,10 @@ describe("issue 20", () => {
     test("a restarted proposer alone is not stopped by late Hellos of its previous life", () => {
       const p = new Proposer(proposerOptions({ id: 1, incarnation: 43, roundFloor: 2_000_000 * 1000, duplicateGraceMs: GRACE }));
       startProposer(p, 0);
-      const old = (t: number) => m({ t: "hello", id: 1, nonce: 40, leading: true, startedMs: 1_000_000 });
+      const old = (t: number) => msg({ t: "hello", id: 1, nonce: 40, leading: true, startedMs: 1_000_000 });
       // Late copies of the old incarnation's last Hellos, in bursts, never over a grace period of its own.
-      for (const t of [10, 20, 30, 600, 900]) expect(p.step(old(t), t).fatal).toBeUndefined();
-      for (const t of [5000, 5300, 5900]) expect(p.step(old(t), t).fatal).toBeUndefined();
+      for (const t of [10, 20, 30, 600, 900]) expect(step(p, old(t), t).fatal).toBeUndefined();
+      for (const t of [5000, 5300, 5900]) expect(step(p, old(t), t).fatal).toBeUndefined();
       expect(p.state).not.toBe("stopped");
     });
   });
@@ -141,13 +124,13 @@ describe("issue 20", () => {
     const standby = new Proposer(proposerOptions({ id: 2, incarnation: 52, probeWaitMs: undefined }));
     lead(leader, acc, 0);
     // A new proposer waits for a leader's Hello before its first Phase 1: it hears one, it stands by.
-    standby.step(m({ t: "hello", id: 1, nonce: 51, leading: true, startedMs: 0 }), 0);
+    step(standby, msg({ t: "hello", id: 1, nonce: 51, leading: true, startedMs: 0 }), 0);
     startProposer(standby, 0, acc);
     expect(standby.state).toBe("standby");
     const run = (from: number, until: number, leaderAlive: boolean): number | undefined => {
       for (let t = from; t <= until; t += 10) {
-        if (leaderAlive) for (const h of to(leader.step(tick, t), "proposers")) standby.step(m(h), t);
-        const oneA = to(standby.step(tick, t), "acceptors").filter((x) => x.t === "1a");
+        if (leaderAlive) for (const h of to(step(leader, tick, t), "proposers")) step(standby, msg(h), t);
+        const oneA = to(step(standby, tick, t), "acceptors").filter((x) => x.t === "1a");
         if (oneA.length > 0) {
           feed(standby, acc.flatMap((a) => feed(a, oneA, t, "proposers")), t, "acceptors");
           if (standby.isLeader) return t;

@@ -1,11 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import type { Effects, Message } from "../../src/protocol/messages.ts";
+import type { Effects } from "../../src/protocol/messages.ts";
 import { Proposer, nextRound, type ProposerOptions } from "../../src/protocol/proposer.ts";
-import { b, ids, NONCE, proposerOptions, sent, startProposer, twoAOf, twoB, val, submitOf } from "./helpers.ts";
+import { acceptors, b, ids, learner as newLearner, msg, NONCE, oneA, proposerOptions, sent, startProposer, tick, twoAOf, twoB, val, submitOf } from "./helpers.ts";
 
 const options = proposerOptions;
-const msg = (m: Message) => ({ kind: "msg" as const, msg: m });
-const tick = { kind: "tick" as const };
 
 /** A proposer that ran Phase 1 (round 1001) and got empty promises from acceptors 1 and 2. */
 function leader(over: Partial<ProposerOptions> = {}): Proposer {
@@ -42,15 +40,15 @@ describe("proposer", () => {
 
   test("runs Phase 1 for all instances on start, before any client value", () => {
     const fx = startProposer(new Proposer(options()));
-    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]);
+    expect(sent(fx, "acceptors", "1a")).toEqual([oneA(1001)]);
   });
 
   test("first asks a majority of acceptors for their promises, and starts above them", () => {
     const p = new Proposer(options());
-    expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]);
+    expect(sent(p.step(tick, 0), "acceptors", "1a")).toEqual([oneA(0)]);
     p.step(msg({ t: "nack", acc: 1, ident: 1, rnd: 7_005_002, cRnd: 0, nonce: NONCE }), 1);
     expect(sent(p.step(tick, 2), "acceptors", "1a")).toEqual([]); // one answer is not a majority
-    expect(sent(p.step(tick, 60), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 0, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]); // asked again
+    expect(sent(p.step(tick, 60), "acceptors", "1a")).toEqual([oneA(0)]); // asked again
     p.step(msg({ t: "nack", acc: 3, ident: 3, rnd: 0, cRnd: 0, nonce: NONCE }), 61);
     expect(sent(p.step(tick, 62), "acceptors", "1a")[0]!.cRnd).toBe(7_006_001);
   });
@@ -89,7 +87,7 @@ describe("proposer", () => {
     const p = new Proposer(options());
     startProposer(p);
     const fx = p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 0, to: 5, done: false, votes: [], decidedBelow: 0 }), 0);
-    expect(sent(fx, "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 5, decidedBelow: 0, acc: 1 }]);
+    expect(sent(fx, "acceptors", "1a")).toEqual([oneA(1001, { from: 5, acc: 1 })]);
     p.step(msg({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: NONCE, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(false);
     p.step(msg({ t: "1b", acc: 1, ident: 1, rnd: 1001, nonce: NONCE, from: 5, to: 9, done: true, votes: [], decidedBelow: 0 }), 0);
@@ -142,7 +140,7 @@ describe("proposer", () => {
     expect(p.pendingCount).toBe(1);
     // takeoverMs × (1 + random) = 150 ms, doubled: it was preempted before deciding anything
     expect(sent(p.step(tick, 290), "acceptors", "1a")).toEqual([]);
-    expect(sent(p.step(tick, 302), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 3001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 }]);
+    expect(sent(p.step(tick, 302), "acceptors", "1a")).toEqual([oneA(3001)]);
   });
 
   test("a standing-by proposer does not take over while its waiting values keep being decided", () => {
@@ -223,10 +221,8 @@ describe("proposer restart", () => {
    * saw X) and proposes Y for the same instance. Returns what learner 1 then delivers.
    */
   async function afterRestart(roundFloorOnRestart: number): Promise<string[]> {
-    const { Acceptor } = await import("../../src/protocol/acceptor.ts");
-    const { Learner } = await import("../../src/protocol/learner.ts");
-    const acc = [1, 2, 3].map((id) => new Acceptor({ id, ident: id, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 }));
-    const learner = new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 });
+    const acc = acceptors(3, { catchupDatagramsMax: 4 });
+    const learner = newLearner();
     const first = new Proposer(options({ id: 2 }));
     const [oneA] = sent(startProposer(first, 0, acc), "acceptors", "1a");
     for (const a of acc) for (const oneB of sent(a.step(msg(oneA!), 0), "proposers", "1b")) first.step(msg(oneB), 0);
@@ -261,9 +257,9 @@ describe("proposer Phase 1 in pieces", () => {
     const p = new Proposer(options());
     startProposer(p);
     const piece = (acc: number, from: number, to: number) => msg({ t: "1b", acc, ident: acc, rnd: 1001, nonce: NONCE, from, to, done: false, votes: [], decidedBelow: 0 });
-    expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 4, decidedBelow: 0, acc: 2 }]);
+    expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([oneA(1001, { from: 4, acc: 2 })]);
     expect(sent(p.step(piece(2, 0, 4), 0), "acceptors", "1a")).toEqual([]); // a duplicate
-    expect(sent(p.step(piece(3, 0, 2), 0), "acceptors", "1a")).toEqual([{ t: "1a", cRnd: 1001, nonce: NONCE, from: 2, decidedBelow: 0, acc: 3 }]);
+    expect(sent(p.step(piece(3, 0, 2), 0), "acceptors", "1a")).toEqual([oneA(1001, { from: 2, acc: 3 })]);
   });
 
   test("after a takeover, proposes the backlog through the pipeline window", () => {

@@ -1,15 +1,14 @@
 /** The driver's order of effects (persist, then send after the sync, then schedule), its turns and its invariant checks. */
-import { NO_NOTIFY, REPORT_ALL } from "../../src/protocol/notify.ts";
 import { expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { assert, InvariantError } from "../../src/protocol/assert.ts";
 import { Effects, type Group, type Message, type PersistRecord, type Role } from "../../src/protocol/messages.ts";
 import { Driver, type DriverHost } from "../../src/runtime/driver.ts";
-import { b, NONCE, val } from "../protocol/helpers.ts";
+import { acceptorOptions, b, oneA, twoA, val } from "../protocol/helpers.ts";
 
 function gatheringAcceptor() {
   const log: string[] = [];
-  const acceptor = new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1000, gather: true });
+  const acceptor = new Acceptor(acceptorOptions(1, { catchupDatagramsMax: 4, retainInstances: 1000, gather: true }));
   let commitDue = false;
   const driver = new Driver(
     acceptor,
@@ -28,16 +27,16 @@ function gatheringAcceptor() {
   return { log, driver, commitDue: () => commitDue };
 }
 
-const twoA = (inst: number) => ({ t: "2a", cRnd: 1001, nonce: NONCE, proposals: [{ inst, cVal: b(val(1, inst)) }], decidedBelow: 0, notify: NO_NOTIFY, report: REPORT_ALL }) as const;
+const twoAOf = (inst: number) => twoA(1001, [{ inst, cVal: b(val(1, inst)) }]);
 
 test("a gathering acceptor sends one 2B for a burst of 2As, and only after their votes are synced", () => {
   const { log, driver, commitDue } = gatheringAcceptor();
-  driver.step({ kind: "msg", msg: { t: "1a", cRnd: 1001, nonce: NONCE, from: 0, decidedBelow: 0, acc: 0 } });
+  driver.step({ kind: "msg", msg: oneA(1001) });
   driver.endTurn();
   driver.commit(); // the promise is durable, its 1B goes
   log.length = 0;
-  driver.step({ kind: "msg", msg: twoA(0) });
-  driver.step({ kind: "msg", msg: twoA(1) });
+  driver.step({ kind: "msg", msg: twoAOf(0) });
+  driver.step({ kind: "msg", msg: twoAOf(1) });
   // The end of the turn is asked for before the turn's first step, so it comes before the commit that step asks for.
   expect(log).toEqual(["end of turn due", "append vote", "commit due", "append vote"]); // nothing sent yet
   driver.endTurn(); // the end of the event-loop turn comes before the sync
