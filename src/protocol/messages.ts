@@ -382,8 +382,9 @@ export interface Role {
   flush?(nowMs: number): Effects;
   /**
    * Asserts what must always hold of the role's state between steps (TigerBeetle's
-   * `invariants()`): a broken one throws InvariantError. The driver calls it after steps (see
-   * DriverOptions.invariantsEverySteps). Optional until every role has one.
+   * `invariants()`): a broken one throws InvariantError. The Driver calls it after steps and
+   * flushes: every one in tests and the simulator, every 1024th in production (node.ts).
+   * Optional until every role has one.
    */
   invariants?(): void;
 }

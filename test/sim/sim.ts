@@ -852,7 +852,8 @@ export class World {
       const next = (proc.role as Learner).nextInstance;
       const trimmed = this.byGroup.acceptors.filter((a) => (a.role as unknown as { trimmedBelow: number }).trimmedBelow > next).length;
       if (trimmed < this.checker.quorum) this.checker.fail("false-alarm", `${proc.name} gave up though only ${trimmed} acceptor(s) dropped instance ${next}: ${fx.fatal.reason}`);
-      if (this.archiveServes(proc, next) !== undefined) this.checker.fail("false-alarm", `${proc.name} gave up though ${this.archiveServes(proc, next)}'s archive has instance ${next}: ${fx.fatal.reason}`);
+      const server = this.archiveServes(proc, next);
+      if (server !== undefined) this.checker.fail("false-alarm", `${proc.name} gave up though ${server}'s archive has instance ${next}: ${fx.fatal.reason}`);
       this.gaveUp++;
     } else {
       if (fx.fatal.cause !== "duplicate-id" || !this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}`);
@@ -886,7 +887,8 @@ export class World {
   /**
    * A learner behind what live acceptors retain may be unable to ever catch up: with a dead
    * acceptor, the accounts of a majority may not exist, and no majority says "trimmed" for it to
-   * give up (a retention limit the docs state, not a protocol failure). Only then is it excused.
+   * give up (a retention limit the docs state, not a protocol failure). Only then is it excused,
+   * and only when no live learner's archive has what it needs (it would serve it).
    */
   private strandedByTrim(p: Proc): boolean {
     if (this.scenario.retainInstances >= 1_000_000) return false;
