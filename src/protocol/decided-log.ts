@@ -1,6 +1,6 @@
 import { assert } from "./assert.ts";
 import type { Batch, Proposal } from "./messages.ts";
-import { VoteTally } from "./tally.ts";
+import { VoteTally, majority } from "./tally.ts";
 
 /** Decided instances whose votes (and 2A, if it did not come) the tally keeps, below the first undecided. */
 const TALLY_KEEP_INSTANCES = 4096;
@@ -26,11 +26,11 @@ export class DecidedLog {
   readonly tally: VoteTally;
 
   constructor(
-    quorum: number,
+    acceptors: number,
     /** Decided batches kept below the first undecided instance. */
     private readonly retainInstances: number,
   ) {
-    this.tally = new VoteTally(quorum);
+    this.tally = new VoteTally(majority(acceptors), acceptors);
   }
 
   /** Every instance below is decided. */
@@ -98,6 +98,7 @@ export class DecidedLog {
     assert(!this.decided.has(this.first), "the first undecided instance is not recorded decided");
     assert(this.keptFrom === Math.max(0, this.first - this.retainInstances), "decided batches are kept for exactly the last retainInstances below the prefix");
     assert(this.tallyKeptFrom <= this.first, "the tally is cleared only below the decided prefix");
+    this.tally.invariants();
   }
 
   private advance(): void {

@@ -384,9 +384,8 @@ export interface Role {
    * Asserts what must always hold of the role's state between steps (TigerBeetle's
    * `invariants()`): a broken one throws InvariantError. The Driver calls it after steps and
    * flushes: every one in tests and the simulator, every 1024th in production (node.ts).
-   * Optional until every role has one.
    */
-  invariants?(): void;
+  invariants(): void;
 }
 
 /**

@@ -159,7 +159,7 @@ export class Proposer implements Role {
     assert(Number.isSafeInteger(opts.incarnation) && opts.incarnation >= 1 && opts.incarnation <= NONCE_MAX, "an incarnation nonce is in [1, 2^48]");
     this.nonce = opts.incarnation;
     this.highestRnd = opts.roundFloor;
-    this.log = new DecidedLog(majority(opts.acceptors), opts.retainInstances);
+    this.log = new DecidedLog(opts.acceptors, opts.retainInstances);
     this.acceptorIds = new AcceptorIdentities(opts.acceptors, true);
     const helloEveryMs = opts.helloEveryMs ?? HELLO_EVERY_MS;
     this.presence = new Presence(helloEveryMs, opts.acceptors, opts.thriftyReports ?? false);

@@ -80,7 +80,7 @@ export class Driver {
   }
 
   private checkInvariants(): void {
-    if (this.invariantsEverySteps === 0 || this.role.invariants === undefined) return;
+    if (this.invariantsEverySteps === 0) return;
     if (--this.stepsUntilCheck > 0) return;
     this.stepsUntilCheck = this.invariantsEverySteps;
     this.role.invariants();

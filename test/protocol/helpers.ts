@@ -33,7 +33,7 @@ export const tick: Input = { kind: "tick" };
 /** Steps a role and checks its invariants, as the Driver does after every step. */
 export function step(role: Role, input: Input, t: number): Effects {
   const fx = role.step(input, t);
-  role.invariants?.();
+  role.invariants();
   return fx;
 }
 

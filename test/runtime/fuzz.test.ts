@@ -58,6 +58,9 @@ class Spy implements Role {
     this.steps++;
     return this.inner.step(input, nowMs);
   }
+  invariants(): void {
+    this.inner.invariants();
+  }
 }
 
 const roles: [Group, () => Role][] = [
