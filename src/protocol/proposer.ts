@@ -67,6 +67,11 @@ interface Probing {
   sentAtMs: number;
   /** 2B votes were seen: someone is deciding, so no Phase 1 at start. */
   votesSeen: boolean;
+  /**
+   * The highest promise among the probe's answers. 0: no acceptor of a majority ever promised a
+   * round, so no proposer ever led this cluster, and none needs waiting for.
+   */
+  promisedMax: number;
 }
 
 interface Phase1 {
@@ -132,7 +137,7 @@ export function nextRound(highest: number, id: number): number {
 }
 
 export class Proposer implements Role {
-  private mode: Mode = { kind: "probing", startedAtMs: undefined, probed: new Set(), sentAtMs: NEVER_MS, votesSeen: false };
+  private mode: Mode = { kind: "probing", startedAtMs: undefined, probed: new Set(), sentAtMs: NEVER_MS, votesSeen: false, promisedMax: 0 };
   /** The round of this process's latest Phase 1 (0: none yet). */
   protected cRnd = 0;
   protected highestRnd: number;
@@ -308,7 +313,7 @@ export class Proposer implements Role {
         if (m.probed.size < majority(this.opts.acceptors)) {
           if (nowMs - m.sentAtMs >= this.opts.retransmitMs) this.sendProbe(m, nowMs, fx);
         } else if (m.votesSeen || this.takeover.leaderHeardLately(nowMs)) this.standBy(nowMs, false); // someone leads
-        else if (nowMs - m.startedAtMs! >= this.probeWaitMs) this.startPhase1(nowMs, fx); // proactive Phase 1, before any client value
+        else if (nowMs >= this.probedUntilMs(m, nowMs)) this.startPhase1(nowMs, fx); // proactive Phase 1, before any client value
         return;
       case "phase1":
         if (nowMs - m.sentAtMs < this.opts.retransmitMs) return;
@@ -337,7 +342,7 @@ export class Proposer implements Role {
     const m = this.mode;
     switch (m.kind) {
       case "probing":
-        fx.wakeAt(m.probed.size < majority(this.opts.acceptors) ? m.sentAtMs + this.opts.retransmitMs : Math.max(nowMs, m.startedAtMs! + this.probeWaitMs));
+        fx.wakeAt(m.probed.size < majority(this.opts.acceptors) ? m.sentAtMs + this.opts.retransmitMs : Math.max(nowMs, this.probedUntilMs(m, nowMs)));
         return;
       case "phase1":
         return fx.wakeAt(m.sentAtMs + this.opts.retransmitMs);
@@ -353,6 +358,17 @@ export class Proposer implements Role {
       case "stopped":
         return;
     }
+  }
+
+  /**
+   * When a probing proposer that heard no leader starts its first Phase 1: after `probeWaitMs`,
+   * time for a live leader's Hellos to arrive; but at once when nobody ever led this cluster (no
+   * promise at any acceptor of a majority: no leader to wait for) and this is the first proposer
+   * (id 0 or 1), so that a fresh cluster serves its first value without the wait, and the others,
+   * still waiting, hear its Hellos and stand by instead of dueling with it.
+   */
+  private probedUntilMs(m: Probing, nowMs: number): number {
+    return m.promisedMax === 0 && this.opts.id <= 1 ? nowMs : m.startedAtMs! + this.probeWaitMs;
   }
 
   private get probeWaitMs(): number {
@@ -647,7 +663,10 @@ export class Proposer implements Role {
     const ours = msg.nonce === this.nonce;
     if (!ours) this.presence.otherProposer(nowMs); // an answer to another proposer's 1A or 2A
     const m = this.mode;
-    if (ours && m.kind === "probing") m.probed.add(msg.acc);
+    if (ours && m.kind === "probing") {
+      m.probed.add(msg.acc);
+      m.promisedMax = Math.max(m.promisedMax, msg.rnd);
+    }
     // Our own round refused at an equal promise: that acceptor bound it to another incarnation of
     // our id. In Phase 1 or 2, give up once too many did for a majority to remain (or, see onTick,
     // when no majority answered or voted by the next retransmission).

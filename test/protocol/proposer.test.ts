@@ -53,6 +53,22 @@ describe("proposer", () => {
     expect(sent(p.step(tick, 62), "acceptors", "1a")[0]!.cRnd).toBe(7_006_001);
   });
 
+  // A fresh cluster (no promise anywhere) has no leader to wait for: proposer 1 starts Phase 1 as
+  // soon as a majority answered, the others wait probeWaitMs (and hear its Hellos meanwhile); in a
+  // cluster someone led (a promise above 0), proposer 1 waits too.
+  test("in a cluster nobody led, proposer 1 starts Phase 1 at once; the others, and everyone elsewhere, wait probeWaitMs", () => {
+    const firstOneA = (id: number, promise: number): number => {
+      const p = new Proposer(options({ id, probeWaitMs: 500 }));
+      p.step(tick, 0);
+      for (const acc of [1, 2]) p.step(msg({ t: "nack", acc, ident: acc, rnd: promise, cRnd: 0, nonce: NONCE }), 10);
+      for (let t = 10; t <= 1000; t += 10) if (sent(p.step(tick, t), "acceptors", "1a").some((m) => m.cRnd > 0)) return t;
+      return -1;
+    };
+    expect(firstOneA(1, 0)).toBe(10);
+    expect(firstOneA(2, 0)).toBe(500);
+    expect(firstOneA(1, 3002)).toBe(500);
+  });
+
   // Issue 10, item 1: a delayed copy of an answer given to another incarnation (this process's
   // previous one, say) must not complete the start-up probe.
   test("counts only answers to its own query in the start-up probe", () => {
