@@ -1,0 +1,229 @@
+/**
+ * Which acceptors decide which instances: the configuration history, changed through the log.
+ *
+ * A change is a value like any other, decided in some instance c: a line of acceptor ids (the
+ * new set, "1,2,4") under the reserved client number RECONFIG_CLIENT, whose seq names the epoch it
+ * replaces. It governs every instance from c + RECONFIG_ALPHA on (Lamport's α): whoever knows
+ * the decided log below j − α knows the configuration of instance j, and no leader proposes in
+ * an instance whose configuration it does not know. Changes are applied in log order by one
+ * deterministic rule (`ConfigHistory.apply`), so every process that applies the same log gets
+ * the same history; a change that breaks the rule (it names another epoch, or another change is
+ * still pending where it is decided) is decided but changes nothing.
+ *
+ * A process knows the history up to `knownTo`: every change decided below it is in the history,
+ * so the configurations of the instances below `horizon` = knownTo + α are known. Learners apply
+ * the log they deliver; proposers the decided prefix whose batches they hold. Every datagram's
+ * header carries its sender's stamp (epoch, knownTo): a receiver of the same epoch knows the same
+ * changes, and may move its knownTo up to the sender's; one of an older epoch is sent the history
+ * (`Config`) by the proposers that hear it.
+ */
+import { assert } from "./assert.ts";
+import type { Batch } from "./messages.ts";
+import { ACCEPTORS_MAX, ACCEPTOR_ID_MIN, CLIENT_NUMBER_MAX } from "./id-limits.ts";
+
+/** Instances between the one that decides a change and the first it governs. */
+export const RECONFIG_ALPHA = 256;
+/** Configurations a Config message carries, at most (the latest ones). */
+export const CONFIG_HISTORY_MAX = 32;
+/**
+ * The client number configuration changes travel under. No client run has it: its id bits are
+ * 1023, above every --id (ROLE_ID_MAX).
+ */
+export const RECONFIG_CLIENT = CLIENT_NUMBER_MAX;
+
+export interface Configuration {
+  /** 0: the configuration of the config file (`acceptors: N`, ids 1 to N); each change adds one. */
+  readonly epoch: number;
+  /** Acceptor ids, ascending, distinct. */
+  readonly members: readonly number[];
+  /** The first instance it governs. */
+  readonly from: number;
+}
+
+/** What every datagram's header says of its sender's history. */
+export interface ConfigStamp {
+  readonly epoch: number;
+  readonly knownTo: number;
+}
+
+export function majorityOf(c: Configuration): number {
+  return Math.floor(c.members.length / 2) + 1;
+}
+
+/** The members of `c` among `voters`, at least a majority of them. */
+export function isQuorumOf(c: Configuration, voters: Iterable<number>): boolean {
+  let n = 0;
+  for (const acc of voters) if (c.members.includes(acc)) n++;
+  return n >= majorityOf(c);
+}
+
+/**
+ * Acceptor ids as a change's line says them ("1,2,4"): ascending, distinct, each in
+ * [ACCEPTOR_ID_MIN, ACCEPTORS_MAX]; undefined when not.
+ */
+export function parseMembers(text: string): number[] | undefined {
+  if (!/^\d{1,3}(,\d{1,3})*$/.test(text)) return undefined;
+  const ids = text.split(",").map(Number);
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i]! < ACCEPTOR_ID_MIN || ids[i]! > ACCEPTORS_MAX) return undefined;
+    if (i > 0 && ids[i]! <= ids[i - 1]!) return undefined;
+  }
+  return ids;
+}
+
+export const formatMembers = (members: readonly number[]): string => members.join(",");
+
+const DECODER = new TextDecoder();
+
+export class ConfigHistory {
+  /** Ascending, consecutive epochs; the first may be later than 0 once old ones are dropped. */
+  private configs: Configuration[];
+  private known = 0;
+
+  constructor(initialAcceptors: number) {
+    assert(initialAcceptors >= 1 && initialAcceptors <= ACCEPTORS_MAX, "an initial configuration has 1 to ACCEPTORS_MAX acceptors");
+    this.configs = [{ epoch: 0, members: Array.from({ length: initialAcceptors }, (_, i) => i + ACCEPTOR_ID_MIN), from: 0 }];
+  }
+
+  get latest(): Configuration {
+    return this.configs[this.configs.length - 1]!;
+  }
+
+  get epoch(): number {
+    return this.latest.epoch;
+  }
+
+  /** Every change decided below is in the history. */
+  get knownTo(): number {
+    return this.known;
+  }
+
+  /** The configuration of every instance below is known. */
+  get horizon(): number {
+    return this.known + RECONFIG_ALPHA;
+  }
+
+  get stamp(): ConfigStamp {
+    return { epoch: this.epoch, knownTo: this.known };
+  }
+
+  /** The configurations kept, oldest first (at most CONFIG_HISTORY_MAX). */
+  get history(): readonly Configuration[] {
+    return this.configs;
+  }
+
+  /** The configuration of `inst`; undefined when not known (at or above the horizon, or older than the history kept). */
+  configOf(inst: number): Configuration | undefined {
+    if (inst >= this.horizon) return undefined;
+    for (let i = this.configs.length - 1; i >= 0; i--) if (this.configs[i]!.from <= inst) return this.configs[i];
+    return undefined;
+  }
+
+  /** Whether `voters` hold a majority of the configuration of `inst` (undefined: not known yet). */
+  isQuorum(inst: number, voters: Iterable<number>): boolean | undefined {
+    const c = this.configOf(inst);
+    return c === undefined ? undefined : isQuorumOf(c, voters);
+  }
+
+  /** Whether acceptor `acc` decides in `inst` (undefined: not known yet). */
+  isMember(acc: number, inst: number): boolean | undefined {
+    return this.configOf(inst)?.members.includes(acc);
+  }
+
+  /** Every acceptor id of a configuration that governs `inst` or a later instance (the acceptors still needed). */
+  membersFrom(inst: number): Set<number> {
+    const out = new Set<number>();
+    for (let i = this.configs.length - 1; i >= 0; i--) {
+      for (const acc of this.configs[i]!.members) out.add(acc);
+      if (this.configs[i]!.from <= inst) break;
+    }
+    return out;
+  }
+
+  /** The latest change when it does not govern `prefix` yet (decided, pending), else undefined. */
+  pendingAt(prefix: number): Configuration | undefined {
+    return this.latest.from > prefix ? this.latest : undefined;
+  }
+
+  /**
+   * The decided batch of instance `inst`, in log order: applies its changes. Ignored unless
+   * `inst` is `knownTo` (earlier instances are covered; a later one would skip some). Returns the
+   * configurations it added.
+   */
+  apply(inst: number, batch: Batch): Configuration[] {
+    if (inst !== this.known) return [];
+    this.known = inst + 1;
+    if (batch.runs === 0) return [];
+    const added: Configuration[] = [];
+    for (const c = batch.cursor(); c.next(); ) {
+      if (c.client !== RECONFIG_CLIENT) continue;
+      let seq = c.first;
+      for (const line of DECODER.decode(c.lines).split("\n").slice(0, c.count)) {
+        const next = this.change(inst, seq++, line);
+        if (next !== undefined) added.push(next);
+      }
+    }
+    return added;
+  }
+
+  /** A change line decided in `inst`: applied when it names the latest epoch and none is pending. */
+  private change(inst: number, seq: number, line: string): Configuration | undefined {
+    const latest = this.latest;
+    const members = parseMembers(line);
+    if (members === undefined || seq !== latest.epoch || latest.from > inst) return undefined;
+    const next = { epoch: latest.epoch + 1, members, from: inst + RECONFIG_ALPHA };
+    this.configs.push(next);
+    if (this.configs.length > CONFIG_HISTORY_MAX) this.configs.shift();
+    return next;
+  }
+
+  /**
+   * A peer's stamp. "same": it knows the same changes, and none below its knownTo that are not
+   * here, so this history is known as far (returns whether knownTo moved); "behind": it lacks
+   * changes (tell it); "ahead": this process lacks changes (it will be told).
+   */
+  onStamp(s: ConfigStamp): "same" | "behind" | "ahead" {
+    if (s.epoch < this.epoch) return "behind";
+    if (s.epoch > this.epoch) return "ahead";
+    if (s.knownTo > this.known) this.known = s.knownTo;
+    return "same";
+  }
+
+  /**
+   * A peer's history and knownTo (a Config message). Adopts what it adds: later epochs, and how
+   * far the history is known. Returns whether anything changed, or a violation when the peer's
+   * history contradicts this one (cannot happen: both apply one log by one rule).
+   */
+  merge(history: readonly Configuration[], knownTo: number): { changed: boolean; violation?: string } {
+    if (history.length === 0) return { changed: false };
+    const theirs = history[history.length - 1]!;
+    for (const c of history) {
+      const mine = this.configs.find((m) => m.epoch === c.epoch);
+      if (mine !== undefined && (mine.from !== c.from || formatMembers(mine.members) !== formatMembers(c.members))) {
+        return { changed: false, violation: `two histories disagree on configuration epoch ${c.epoch}: [${formatMembers(mine.members)}] from ${mine.from} here, [${formatMembers(c.members)}] from ${c.from} there` };
+      }
+    }
+    if (theirs.epoch < this.epoch) return { changed: false };
+    if (theirs.epoch === this.epoch) {
+      const before = this.known;
+      this.onStamp({ epoch: theirs.epoch, knownTo });
+      return { changed: this.known > before };
+    }
+    const firstNew = history.findIndex((c) => c.epoch === this.epoch + 1);
+    if (firstNew >= 0) this.configs.push(...history.slice(firstNew));
+    else this.configs = [...history]; // a gap: theirs starts later; the older ones are of old instances
+    if (this.configs.length > CONFIG_HISTORY_MAX) this.configs = this.configs.slice(-CONFIG_HISTORY_MAX);
+    this.known = Math.max(this.known, knownTo);
+    return { changed: true };
+  }
+
+  invariants(): void {
+    assert(this.configs.length >= 1 && this.configs.length <= CONFIG_HISTORY_MAX, "a history keeps 1 to CONFIG_HISTORY_MAX configurations");
+    for (let i = 1; i < this.configs.length; i++) {
+      const [a, b] = [this.configs[i - 1]!, this.configs[i]!];
+      assert(b.epoch === a.epoch + 1, "a history's epochs are consecutive");
+      assert(b.from >= a.from + RECONFIG_ALPHA, "a change is decided where the one before governs, α before it governs");
+    }
+    assert(this.latest.from <= this.known - 1 + RECONFIG_ALPHA, "every change known was decided below knownTo");
+  }
+}
