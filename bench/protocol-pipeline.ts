@@ -30,9 +30,9 @@ const DATAGRAM = 1400;
 const roles: Record<string, Role> = {
   client: new Client({ id: 1025, acceptors: 3, outstandingMax: W, batchBytesMax: batchBytesLimit(DATAGRAM), retransmitMs: 1e9, retransmitMinMs: 1e9, seqBase: 0, gather: true }),
   proposer: new Proposer({ id: 1, acceptors: 3, batchValuesMax: 1000, batchBytesMax: batchBytesLimit(DATAGRAM), datagramBytesMax: DATAGRAM, pipelineWindow: 32, pendingValuesMax: 100000, retransmitMs: 1e9, takeoverMs: 1e9, clientRetransmitMs: 1e9, catchupDatagramsMax: 64, random: () => 0.5, roundFloor: 0, retainInstances: 10000, incarnation: 7, probeWaitMs: 0, gather: true, notifyBelowInflight: Number(values.notify) }),
-  a1: new Acceptor({ id: 1, ident: 11, datagramBytesMax: DATAGRAM, catchupDatagramsMax: 64, retainInstances: 10000, gather: true }),
-  a2: new Acceptor({ id: 2, ident: 12, datagramBytesMax: DATAGRAM, catchupDatagramsMax: 64, retainInstances: 10000, gather: true }),
-  a3: new Acceptor({ id: 3, ident: 13, datagramBytesMax: DATAGRAM, catchupDatagramsMax: 64, retainInstances: 10000, gather: true }),
+  a1: new Acceptor({ id: 1, acceptors: 3, ident: 11, datagramBytesMax: DATAGRAM, catchupDatagramsMax: 64, retainInstances: 10000, gather: true }),
+  a2: new Acceptor({ id: 2, acceptors: 3, ident: 12, datagramBytesMax: DATAGRAM, catchupDatagramsMax: 64, retainInstances: 10000, gather: true }),
+  a3: new Acceptor({ id: 3, acceptors: 3, ident: 13, datagramBytesMax: DATAGRAM, catchupDatagramsMax: 64, retainInstances: 10000, gather: true }),
   learner: new Learner({ id: 1, acceptors: 3, catchupMs: 1e9, idleProbeMaxMs: 1e9, archives: false }),
 };
 const groups: Record<string, string[]> = { clients: ["client"], proposers: ["proposer"], acceptors: ["a1", "a2", "a3"], learners: ["learner"] };

@@ -1,8 +1,10 @@
 /**
- * Wire format: one CBOR array per datagram, [WIRE_VERSION, clusterId, acceptors, type, ...fields].
- * `acceptors` is the sender's configured acceptor count: quorums are majorities of it, so a
+ * Wire format: one CBOR array per datagram,
+ * [WIRE_VERSION, clusterId, acceptors, epoch, knownTo, type, ...fields].
+ * `acceptors` is the sender's configured acceptor count (the initial configuration, epoch 0): a
  * process configured with another count must not take part (its datagrams are dropped as
- * `config`, and it drops ours).
+ * `config`, and it drops ours). `epoch` and `knownTo` are the sender's configuration stamp
+ * (protocol/configuration.ts): the receiving role learns from it, or tells the sender.
  * `type` is the message's index in TYPE_CODES; DESIGN.md's wire table lists every code with its
  * fields, and test/docs/wire-table.test.ts checks the table against this file.
  * A batch travels as one CBOR byte string of runs (client, first seq, first − floor, count,
@@ -15,19 +17,22 @@
 import { Decoder } from "cbor-x/decode";
 import { encodeArray, type Item } from "./cbor.ts";
 import { Batch } from "../protocol/batch.ts";
+import { packHistory, unpackHistory, type ConfigStamp, type Configuration } from "../protocol/configuration.ts";
 import { CLIENT_NUMBER_MAX } from "../protocol/id-limits.ts";
 import type { Message, Proposal, Vote } from "../protocol/messages.ts";
 import { validNotify, validReport } from "../protocol/notify.ts";
 import { readVarint, writeVarint } from "../protocol/varint.ts";
-import { INSTANCE_MAX, NONCE_MAX, ROUND_MAX, SEQ_MAX, UDP_PAYLOAD_BYTES_MAX } from "../protocol/wire-budget.ts";
+import { EPOCH_MAX, INSTANCE_MAX, NONCE_MAX, ROUND_MAX, SEQ_MAX, UDP_PAYLOAD_BYTES_MAX } from "../protocol/wire-budget.ts";
 
-export const WIRE_VERSION = 4;
+export const WIRE_VERSION = 5;
 /** Field bounds are in src/protocol/wire-budget.ts: a value beyond one makes the datagram dropped. */
 export const NODE_ID_MAX = 0xffff;
 
 
 /** The type code of a message is its index here: append new types, never reorder (the wire changes). */
-const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed", "votes", "refuse", "hello"] as const;
+const TYPE_CODES = ["submit", "ack", "1a", "1b", "nack", "2a", "2b", "catchup", "decision", "trimmed", "votes", "refuse", "hello", "config"] as const;
+/** Group codes in a Config message: their index here. */
+const GROUP_CODES = ["clients", "proposers", "acceptors", "learners"] as const;
 type TypeName = (typeof TYPE_CODES)[number];
 const CODE_OF = new Map<TypeName, number>(TYPE_CODES.map((t, i) => [t, i]));
 
@@ -46,8 +51,11 @@ export interface WireId {
 
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false } as never);
 
-export function encode(msg: Message, wire: WireId): Uint8Array {
-  return encodeArray([WIRE_VERSION, wire.cluster, wire.acceptors, CODE_OF.get(msg.t)!, ...fields(msg)]);
+/** The stamp of a process that knows only the initial configuration, and nothing of the log. */
+export const NO_STAMP: ConfigStamp = { epoch: 0, knownTo: 0 };
+
+export function encode(msg: Message, wire: WireId, stamp: ConfigStamp = NO_STAMP): Uint8Array {
+  return encodeArray([WIRE_VERSION, wire.cluster, wire.acceptors, stamp.epoch, stamp.knownTo, CODE_OF.get(msg.t)!, ...fields(msg)]);
 }
 
 function fields(msg: Message): Item[] {
@@ -78,6 +86,8 @@ function fields(msg: Message): Item[] {
       return [msg.acc, msg.ident];
     case "hello":
       return [msg.id, msg.nonce, msg.leading, msg.startedMs];
+    case "config":
+      return [packHistory(msg.history), msg.knownTo, msg.decidedBelow, msg.ask, GROUP_CODES.indexOf(msg.group)];
   }
 }
 
@@ -92,18 +102,34 @@ const flatProposals = (ps: readonly Proposal[]): Item[] => ps.flatMap((p) => [p.
  * messages (test/net/codec.test.ts).
  */
 export function decode(bytes: Uint8Array, wire: WireId): Message {
+  return decodeStamped(bytes, wire).msg;
+}
+
+/** A datagram's message and its sender's configuration stamp. */
+export interface Stamped {
+  readonly msg: Message;
+  readonly stamp: ConfigStamp;
+}
+
+/** Where the header ends: version, cluster, acceptors, epoch, knownTo, type. */
+const HEADER_ITEMS = 6;
+
+/** Decodes one datagram, with the stamp its header carries. */
+export function decodeStamped(bytes: Uint8Array, wire: WireId): Stamped {
   if (bytes.length > UDP_PAYLOAD_BYTES_MAX) throw new DecodeError("size");
   const r = new CborReader(bytes);
   try {
     const n = r.arrayHead();
-    if (n >= 4) {
+    if (n >= HEADER_ITEMS) {
       const version = r.uint();
       const cluster = r.uint();
       const acceptors = r.uint();
+      const epoch = r.uint();
+      const knownTo = r.uint();
       const type = r.uint();
-      if (version === WIRE_VERSION && cluster === wire.cluster && acceptors === wire.acceptors && Number.isInteger(type) && type < TYPE_CODES.length) {
-        const msg = fieldsOf(TYPE_CODES[type]!, new StreamFields(r, n - 4));
-        if (r.done()) return msg;
+      if (version === WIRE_VERSION && cluster === wire.cluster && acceptors === wire.acceptors && validStamp(epoch, knownTo) && Number.isInteger(type) && type < TYPE_CODES.length) {
+        const msg = fieldsOf(TYPE_CODES[type]!, new StreamFields(r, n - HEADER_ITEMS));
+        if (r.done()) return { msg, stamp: { epoch, knownTo } };
       }
     }
   } catch (e) {
@@ -112,21 +138,25 @@ export function decode(bytes: Uint8Array, wire: WireId): Message {
   return decodeWithCborX(bytes, wire);
 }
 
+const validStamp = (epoch: unknown, knownTo: unknown): boolean =>
+  typeof epoch === "number" && Number.isInteger(epoch) && epoch >= 0 && epoch <= EPOCH_MAX && typeof knownTo === "number" && Number.isInteger(knownTo) && knownTo >= 0 && knownTo <= INSTANCE_MAX;
+
 /** Decoding by cbor-x alone (what `decode` falls back to; exported for the tests that compare both). */
-export function decodeWithCborX(bytes: Uint8Array, wire: WireId): Message {
+export function decodeWithCborX(bytes: Uint8Array, wire: WireId): Stamped {
   let raw: unknown;
   try {
     raw = decoder.decode(bytes);
   } catch {
     throw new DecodeError("cbor");
   }
-  if (!Array.isArray(raw) || raw.length < 4) throw new DecodeError("shape");
+  if (!Array.isArray(raw) || raw.length < HEADER_ITEMS) throw new DecodeError("shape");
   if (raw[0] !== WIRE_VERSION) throw new DecodeError("version");
   if (raw[1] !== wire.cluster) throw new DecodeError("cluster");
   if (raw[2] !== wire.acceptors) throw new DecodeError("config");
-  const t = TYPE_CODES[raw[3] as number];
-  if (typeof raw[3] !== "number" || t === undefined) throw new DecodeError("type");
-  return fieldsOf(t, new ArrayFields(raw, 4));
+  if (!validStamp(raw[3], raw[4])) throw new DecodeError("field");
+  const t = TYPE_CODES[raw[5] as number];
+  if (typeof raw[5] !== "number" || t === undefined) throw new DecodeError("type");
+  return { msg: fieldsOf(t, new ArrayFields(raw, HEADER_ITEMS)), stamp: { epoch: raw[3] as number, knownTo: raw[4] as number } };
 }
 
 /** The fields of a message of type `t`, read and checked in the wire order. */
@@ -192,6 +222,11 @@ function fieldsOf(t: TypeName, f: Fields): Message {
     case "hello":
       msg = { t, id: f.int(NODE_ID_MAX), nonce: f.int(NONCE_MAX), leading: f.bool(), startedMs: f.int(INSTANCE_MAX) };
       break;
+    case "config": {
+      const history = unpackHistoryField(f.bytes());
+      msg = { t, history, knownTo: f.int(INSTANCE_MAX), decidedBelow: f.int(INSTANCE_MAX), ask: f.bool(), group: GROUP_CODES[f.int(GROUP_CODES.length - 1)]! };
+      break;
+    }
   }
   f.end();
   return msg;
@@ -430,6 +465,12 @@ function checkInt(x: unknown, max: number): number {
 }
 
 // ---- value lists, ack ids and instance lists as one byte string of varints ----
+
+function unpackHistoryField(bytes: Uint8Array): Configuration[] {
+  const h = unpackHistory(bytes, EPOCH_MAX, INSTANCE_MAX);
+  if (h === undefined) throw new DecodeError("field");
+  return h;
+}
 
 /** Instances as varints: the first, then each one's distance from the one before (in any order: zigzag). */
 function packInstances(insts: readonly number[]): Uint8Array {

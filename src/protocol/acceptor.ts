@@ -1,4 +1,6 @@
 import { assert } from "./assert.ts";
+import { ConfigGossip } from "./config-gossip.ts";
+import { RECONFIG_ALPHA, formatMembers, type ConfigHistory, type ConfigStamp } from "./configuration.ts";
 import { HeadQueue } from "./head-queue.ts";
 import { NO_NOTIFY, joinNotify, reports } from "./notify.ts";
 import { chunkInstances, voteBytes } from "./pack.ts";
@@ -18,6 +20,8 @@ import {
 
 export interface AcceptorOptions {
   readonly id: number;
+  /** The initial configuration's acceptors (1 to this); changes come through the log (configuration.ts). */
+  readonly acceptors: number;
   /**
    * This acceptor's identity, in [1, NONCE_MAX]: random, drawn when its state was created (an
    * in-memory acceptor at every start; a durable one when its log was created, and kept in it).
@@ -85,9 +89,23 @@ export class Acceptor implements Role {
   /** The highest round of a vote ever held here (0: none), for the invariants. */
   private highestVoteRnd = 0;
   private readonly aheadMax: number;
+  private readonly gossip: ConfigGossip;
+  /** The history as last persisted: its epoch and knownTo. */
+  private persistedEpoch = 0;
+  private persistedKnownTo = 0;
 
   constructor(readonly opts: AcceptorOptions) {
     this.aheadMax = opts.instancesAheadMax ?? INSTANCES_AHEAD_MAX;
+    this.gossip = new ConfigGossip(opts.acceptors, "acceptors", () => this.decidedPrefix);
+  }
+
+  /** The configuration history this acceptor knows. */
+  get config(): ConfigHistory {
+    return this.gossip.history;
+  }
+
+  stamp(): ConfigStamp {
+    return this.gossip.history.stamp;
   }
 
   /** Reinstates what a durable acceptor persisted before it stopped (runtime start-up). */
@@ -101,7 +119,10 @@ export class Acceptor implements Role {
         this.decidedHint = Math.max(this.decidedHint, r.below);
         this.trim(r.below);
       } else if (r.kind === "decided") this.decidedHint = Math.max(this.decidedHint, r.below);
-      else if (r.vote.inst >= this.trimmedBelow) this.hold(r.vote);
+      else if (r.kind === "config") {
+        this.config.merge(r.history, r.knownTo);
+        [this.persistedEpoch, this.persistedKnownTo] = [this.config.epoch, this.config.knownTo];
+      } else if (r.vote.inst >= this.trimmedBelow) this.hold(r.vote);
     }
   }
 
@@ -110,12 +131,14 @@ export class Acceptor implements Role {
     yield { kind: "promise", rnd: this.rnd, owner: this.rndOwner };
     yield { kind: "trim", below: this.trimmedBelow };
     yield { kind: "decided", below: this.decidedHint };
+    yield { kind: "config", history: this.config.history, knownTo: this.config.knownTo };
     for (const vote of this.accepted.values()) yield { kind: "vote", vote };
   }
 
-  step(input: Input, _nowMs: number): Effects {
+  step(input: Input, nowMs: number): Effects {
     const fx = new Effects();
     if (input.kind !== "msg") return fx;
+    this.gossip.onInput(input, nowMs, fx);
     const msg = input.msg;
     switch (msg.t) {
       case "1a":
@@ -140,7 +163,33 @@ export class Acceptor implements Role {
       default:
         break; // not for acceptors
     }
+    this.followConfig(fx);
     return fx;
+  }
+
+  /**
+   * After each step: the history is persisted when it gained an epoch, or knows α/2 instances
+   * more than last persisted (after a restart of the whole cluster it knows as far as the decided
+   * prefix it persisted, less that: configuration.ts); and an acceptor that no configuration of
+   * an undecided instance includes any more (a change removed it, and governs) stops.
+   */
+  private followConfig(fx: Effects): void {
+    const h = this.config;
+    if (h.epoch > this.persistedEpoch || h.knownTo - this.persistedKnownTo >= RECONFIG_ALPHA / 2) {
+      [this.persistedEpoch, this.persistedKnownTo] = [h.epoch, h.knownTo];
+      fx.persistRecord({ kind: "config", history: h.history, knownTo: h.knownTo });
+    }
+    const id = this.opts.id;
+    const wasMember = h.history.some((c) => c.members.includes(id));
+    if (wasMember && !h.membersFrom(this.decidedPrefix).has(id) && fx.fatal === undefined) {
+      const latest = h.latest;
+      fx.fatal = {
+        cause: "removed",
+        reason:
+          `acceptor ${id} was removed from the cluster: configuration epoch ${latest.epoch} (acceptors ${formatMembers(latest.members)}) ` +
+          `governs from instance ${latest.from}, and every instance before is decided; this acceptor is no longer needed, stopping`,
+      };
+    }
   }
 
   get promised(): number {
@@ -240,6 +289,7 @@ export class Acceptor implements Role {
     const insts: number[] = [];
     for (const p of msg.proposals) {
       if (p.inst < this.trimmedBelow) continue; // decided long ago: no vote needed, none kept
+      if (this.config.isMember(this.opts.id, p.inst) === false) continue; // its configuration does not count this acceptor
       if (p.inst >= aheadLimit) continue; // no real proposal is that far ahead
       const old = this.accepted.get(p.inst);
       if (old !== undefined && old.vRnd === msg.cRnd) {

@@ -4,7 +4,8 @@ import { HeadQueue } from "./head-queue.ts";
 import { AcceptorIdentities } from "./identities.ts";
 import { Effects, NO_EFFECTS, type Input, type Phase2B, type Role } from "./messages.ts";
 import { forEachNotified } from "./notify.ts";
-import { majority } from "./tally.ts";
+import { ConfigGossip } from "./config-gossip.ts";
+import type { ConfigHistory, ConfigStamp } from "./configuration.ts";
 import { BATCH_FRAMING_BYTES, UDP_PAYLOAD_BYTES_MAX } from "./wire-budget.ts";
 
 export interface ClientOptions {
@@ -14,7 +15,10 @@ export interface ClientOptions {
    * number unique per run (see clientNumber in id-limits.ts).
    */
   readonly id: number;
-  /** Acceptors in the cluster: a majority of their 2Bs for a round that placed a run decides it. */
+  /**
+   * The initial configuration's acceptors (1 to this; changes come through the log): 2Bs of a
+   * majority of an instance's configuration for a round that placed a run there decide it.
+   */
   readonly acceptors: number;
   /** Values submitted and not yet known decided, at most. */
   readonly outstandingMax: number;
@@ -90,14 +94,26 @@ export class Client implements Role {
   /** Per instance, the runs of this client placed there, as 2Bs report them. */
   private readonly placed = new Map<number, Placement[]>();
   private readonly acceptorIds: AcceptorIdentities;
-  private readonly quorum: number;
+  private readonly gossip: ConfigGossip;
+  /** Placements were rechecked for instances up to here (their configuration became known). */
+  private placementsCheckedTo: number;
 
   constructor(readonly opts: ClientOptions) {
     this.nextSeq = opts.seqBase;
     this.ackedBelow = opts.seqBase;
     this.rtoMs = opts.retransmitMs;
-    this.quorum = majority(opts.acceptors);
-    this.acceptorIds = new AcceptorIdentities(opts.acceptors, false);
+    this.acceptorIds = new AcceptorIdentities(false);
+    this.gossip = new ConfigGossip(opts.acceptors, "clients", () => 0);
+    this.placementsCheckedTo = this.gossip.history.horizon;
+  }
+
+  /** The configuration history this client knows (what decides its placements). */
+  get config(): ConfigHistory {
+    return this.gossip.history;
+  }
+
+  stamp(): ConfigStamp {
+    return this.gossip.history.stamp;
   }
 
   /** Values accepted by `submit` and not yet decided. */
@@ -120,6 +136,7 @@ export class Client implements Role {
 
   step(input: Input, nowMs: number): Effects {
     const fx = new Effects();
+    this.gossip.onInput(input, nowMs, fx);
     if (input.kind === "tick") this.resendStale(nowMs, fx);
     else if (input.kind === "submit") {
       if (input.count > 0) {
@@ -135,8 +152,27 @@ export class Client implements Role {
       }
       this.afterAcks(sampleMs, nowMs, fx);
     } else if (input.msg.t === "2b") this.on2B(input.msg, nowMs, fx);
+    this.recheckPlacements(nowMs, fx);
     this.requestWake(fx);
     return fx;
+  }
+
+  /** Placements in instances whose configuration became known: those a quorum voted for are decided. */
+  private recheckPlacements(nowMs: number, fx: Effects): void {
+    const horizon = this.config.horizon;
+    if (horizon <= this.placementsCheckedTo) return;
+    const from = this.placementsCheckedTo;
+    this.placementsCheckedTo = horizon;
+    let sampleMs = -1;
+    for (const [inst, list] of [...this.placed]) {
+      if (inst < from || inst >= horizon) continue;
+      for (const p of [...list]) {
+        if (this.config.isQuorum(inst, p.voters) !== true) continue;
+        this.dropPlacement(inst, p);
+        sampleMs = Math.max(sampleMs, this.ackRange(p.first, p.count, nowMs, fx));
+      }
+    }
+    this.afterAcks(sampleMs, nowMs, fx);
   }
 
   /** The end of a burst of inputs: the room its acks made is filled, in as few Submits as hold it (gather). */
@@ -213,10 +249,11 @@ export class Client implements Role {
   /** Placements: bounded, and each short of a majority (a majority acks its run and drops it). */
   private placementInvariants(): void {
     assert(this.placed.size <= 2 * this.opts.outstandingMax + 64, "a client keeps a bounded number of placements");
-    for (const list of this.placed.values()) {
+    assert(this.placementsCheckedTo === this.config.horizon, "a client rechecked its placements as far as it knows configurations");
+    for (const [inst, list] of this.placed) {
       assert(list.length > 0, "a client keeps no empty list of placements");
       for (const p of list) {
-        assert(p.voters.length < this.quorum, "a placement a majority voted for is acked and dropped");
+        assert(this.config.isQuorum(inst, p.voters) !== true, "a placement a quorum voted for is acked and dropped");
         assert(new Set(p.voters).size === p.voters.length, "a placement counts each acceptor once");
       }
     }
@@ -249,7 +286,7 @@ export class Client implements Role {
       const p = this.placement(inst, msg.vRnd, msg.nonce, mine[k + 1]!, mine[k + 2]!);
       if (p.voters.includes(msg.acc)) continue;
       p.voters.push(msg.acc);
-      if (p.voters.length < this.quorum) continue;
+      if (this.config.isQuorum(inst, p.voters) !== true) continue;
       this.dropPlacement(inst, p);
       sampleMs = Math.max(sampleMs, this.ackRange(p.first, p.count, nowMs, fx));
     }

@@ -18,6 +18,7 @@
  * (`Config`) by the proposers that hear it.
  */
 import { assert } from "./assert.ts";
+import { readVarint, varintBytes, writeVarint } from "./varint.ts";
 import type { Batch } from "./messages.ts";
 import { ACCEPTORS_MAX, ACCEPTOR_ID_MIN, CLIENT_NUMBER_MAX } from "./id-limits.ts";
 
@@ -74,6 +75,42 @@ export function parseMembers(text: string): number[] | undefined {
 export const formatMembers = (members: readonly number[]): string => members.join(",");
 
 const DECODER = new TextDecoder();
+
+/** A history as bytes (a Config message, an acceptor's log): per configuration its epoch, first instance, member count, members; varints. */
+export function packHistory(history: readonly Configuration[]): Uint8Array {
+  const xs: number[] = [];
+  for (const c of history) xs.push(c.epoch, c.from, c.members.length, ...c.members);
+  const out = new Uint8Array(xs.reduce((n, x) => n + varintBytes(x), 0));
+  let at = 0;
+  for (const x of xs) at = writeVarint(out, at, x);
+  return out;
+}
+
+/**
+ * A history from `packHistory`'s bytes: 1 to CONFIG_HISTORY_MAX configurations, consecutive
+ * epochs, ascending first instances, valid members; undefined when not.
+ */
+export function unpackHistory(bytes: Uint8Array, epochMax: number, instanceMax: number): Configuration[] | undefined {
+  const out: Configuration[] = [];
+  const r = { at: 0 };
+  while (r.at < bytes.length) {
+    const epoch = readVarint(bytes, r, epochMax);
+    const from = readVarint(bytes, r, instanceMax);
+    const n = readVarint(bytes, r, ACCEPTORS_MAX);
+    if (epoch === undefined || from === undefined || n === undefined || n === 0) return undefined;
+    const members: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const m = readVarint(bytes, r, ACCEPTORS_MAX);
+      if (m === undefined) return undefined;
+      members.push(m);
+    }
+    if (parseMembers(members.join(",")) === undefined) return undefined;
+    const prev = out[out.length - 1];
+    if (prev !== undefined && (epoch !== prev.epoch + 1 || from < prev.from)) return undefined;
+    out.push({ epoch, from, members });
+  }
+  return out.length === 0 || out.length > CONFIG_HISTORY_MAX ? undefined : out;
+}
 
 export class ConfigHistory {
   /** Ascending, consecutive epochs; the first may be later than 0 once old ones are dropped. */
@@ -179,14 +216,16 @@ export class ConfigHistory {
 
   /**
    * A peer's stamp. "same": it knows the same changes, and none below its knownTo that are not
-   * here, so this history is known as far (returns whether knownTo moved); "behind": it lacks
-   * changes (tell it); "ahead": this process lacks changes (it will be told).
+   * here, so this history is known as far; "behind": it lacks changes, or knows the same ones
+   * but not α instances as far (tell it); "ahead": this process lacks changes (it will be told).
    */
   onStamp(s: ConfigStamp): "same" | "behind" | "ahead" {
     if (s.epoch < this.epoch) return "behind";
     if (s.epoch > this.epoch) return "ahead";
     if (s.knownTo > this.known) this.known = s.knownTo;
-    return "same";
+    // Same changes, but it knows so little of the log that it cannot use configurations this one
+    // knows (it missed batches): tell it how far.
+    return s.knownTo + RECONFIG_ALPHA <= this.known ? "behind" : "same";
   }
 
   /**

@@ -1,6 +1,6 @@
 import { assert } from "./assert.ts";
 import type { Batch, Proposal } from "./messages.ts";
-import { VoteTally, majority } from "./tally.ts";
+import { VoteTally, type QuorumSource } from "./tally.ts";
 
 /** Decided instances whose votes (and 2A, if it did not come) the tally keeps, below the first undecided. */
 const TALLY_KEEP_INSTANCES = 4096;
@@ -26,11 +26,11 @@ export class DecidedLog {
   readonly tally: VoteTally;
 
   constructor(
-    acceptors: number,
+    quorums: QuorumSource,
     /** Decided batches kept below the first undecided instance. */
     private readonly retainInstances: number,
   ) {
-    this.tally = new VoteTally(majority(acceptors), acceptors);
+    this.tally = new VoteTally(quorums);
   }
 
   /** Every instance below is decided. */
@@ -79,6 +79,11 @@ export class DecidedLog {
     this.first = below;
     this.max = Math.max(this.max, below - 1);
     this.advance();
+  }
+
+  /** The decided batch of `inst`: null when decided without it, undefined when not known decided or forgotten. */
+  batchAt(inst: number): Batch | null | undefined {
+    return this.decided.get(inst);
   }
 
   /** The decided instances in [from, to) whose batch is kept, at most `countMax` instances looked at. */

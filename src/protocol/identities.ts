@@ -1,3 +1,4 @@
+import { ACCEPTORS_MAX, ACCEPTOR_ID_MIN } from "./id-limits.ts";
 import { Effects } from "./messages.ts";
 
 /** How often the same refusal is repeated (alert, and Refuse sent), at most. */
@@ -8,22 +9,21 @@ const REFUSE_EVERY_MS = 1000;
  * A message from an acceptor id with another identity comes from a second process with that id,
  * or from an in-memory acceptor restarted with it (which forgot its votes): it must not count,
  * or quorums would no longer intersect. Such messages are ignored, and said so (an alert, and,
- * from proposers, a Refuse that makes that process stop). A message from an id outside
- * 1..acceptors is ignored too.
+ * from proposers, a Refuse that makes that process stop). Any acceptor id may speak (a new one
+ * joins before a change adds it); only the members of an instance's configuration count there.
  */
 export class AcceptorIdentities {
   private readonly known = new Map<number, number>();
   private readonly refusedAtMs = new Map<string, number>();
 
   constructor(
-    private readonly acceptors: number,
     /** Send a Refuse to the acceptors group (proposers do; learners only say so). */
     private readonly refuse: boolean,
   ) {}
 
   /** Whether a message from acceptor `acc` with identity `ident` may count. */
   admit(acc: number, ident: number, nowMs: number, fx: Effects): boolean {
-    if (acc >= 1 && acc <= this.acceptors) {
+    if (acc >= ACCEPTOR_ID_MIN && acc <= ACCEPTORS_MAX) {
       const known = this.known.get(acc);
       if (known === ident) return true;
       if (known === undefined) {
@@ -35,8 +35,8 @@ export class AcceptorIdentities {
     if (nowMs - (this.refusedAtMs.get(key) ?? -Infinity) < REFUSE_EVERY_MS) return false;
     if (this.refusedAtMs.size > 1024) this.refusedAtMs.clear();
     this.refusedAtMs.set(key, nowMs);
-    if (acc < 1 || acc > this.acceptors) {
-      fx.alert({ cause: "acceptor-identity", reason: `ignoring acceptor ${acc}: the config says acceptors: ${this.acceptors} (ids 1 to ${this.acceptors})` });
+    if (acc < ACCEPTOR_ID_MIN || acc > ACCEPTORS_MAX) {
+      fx.alert({ cause: "acceptor-identity", reason: `ignoring acceptor ${acc}: acceptor ids are ${ACCEPTOR_ID_MIN} to ${ACCEPTORS_MAX}` });
       return false;
     }
     fx.alert({

@@ -13,10 +13,14 @@ import {
   type Votes,
 } from "./messages.ts";
 import { sendDecisions } from "./pack.ts";
-import { DECIDED_VALUE_UNKNOWN, VoteTally, highestVote, majority } from "./tally.ts";
+import { ConfigGossip } from "./config-gossip.ts";
+import { RECONFIG_CLIENT, type ConfigHistory, type ConfigStamp } from "./configuration.ts";
+import { ACCEPTORS_MAX } from "./id-limits.ts";
+import { DECIDED_VALUE_UNKNOWN, VoteTally, highestVote } from "./tally.ts";
 
 export interface LearnerOptions {
   readonly id: number;
+  /** The initial configuration's acceptors (1 to this); changes come through the log (configuration.ts). */
   readonly acceptors: number;
   /** A gap (a later instance decided, an earlier one unknown) older than this triggers a Catchup. */
   readonly catchupMs: number;
@@ -41,12 +45,16 @@ export interface LearnerOptions {
 }
 
 /**
- * Paxos learner. Decides an instance from a majority of 2B of one round (never from a 2A), or
- * from a Decision relayed by a proposer that saw such a majority. Delivers instances in order,
- * without gaps, and each value id once.
+ * Paxos learner. Decides an instance from 2Bs of one round by a majority of the instance's
+ * configuration (never from a 2A), or from a Decision relayed by a proposer that saw such a
+ * majority. Delivers instances in order, without gaps, and each value id once; applies the
+ * configuration changes it delivers (and learns others' histories: config-gossip.ts).
  */
 export class Learner implements Role {
+  private readonly gossip: ConfigGossip;
   private readonly tally: VoteTally;
+  /** The tally was rechecked for instances up to here (their configuration became known). */
+  private tallyCheckedTo: number;
   /** Decided instances not yet delivered (all ≥ next). */
   private readonly decided = new Map<number, Batch>();
   private next: number;
@@ -68,7 +76,9 @@ export class Learner implements Role {
   private idleProbeMs: number;
 
   constructor(readonly opts: LearnerOptions) {
-    this.tally = this.newTally(majority(opts.acceptors));
+    this.gossip = new ConfigGossip(opts.acceptors, "learners", () => this.decidedKnown);
+    this.tallyCheckedTo = this.gossip.history.horizon;
+    this.tally = this.newTally();
     this.idleProbeMs = opts.catchupMs;
     this.next = opts.startAt ?? 0;
     this.lastDelivered = this.next - 1;
@@ -76,16 +86,25 @@ export class Learner implements Role {
     this.decidedKnown = this.next;
     this.catchupMax = opts.catchupInstancesMax ?? CATCHUP_INSTANCES_MAX;
     if (opts.deliveredIds !== undefined) this.deliveredIds.restore(opts.deliveredIds);
-    this.acceptorIds = new AcceptorIdentities(opts.acceptors, false);
+    this.acceptorIds = new AcceptorIdentities(false);
   }
 
-  protected newTally(quorum: number): VoteTally {
-    return new VoteTally(quorum, this.opts.acceptors);
+  protected newTally(): VoteTally {
+    return new VoteTally(this.gossip.history);
   }
 
-  /** How many acceptors must say they dropped the next instance before this learner gives up. */
-  protected trimmedQuorum(): number {
-    return majority(this.opts.acceptors);
+  /** Whether these acceptors, having dropped the next instance, are enough to give up: a majority of its configuration. */
+  protected trimmedEnough(accs: readonly number[]): boolean {
+    return this.config.isQuorum(this.next, accs) === true;
+  }
+
+  /** The configuration history this learner knows. */
+  get config(): ConfigHistory {
+    return this.gossip.history;
+  }
+
+  stamp(): ConfigStamp {
+    return this.gossip.history.stamp;
   }
 
   /** The next instance to deliver: every instance below it is delivered. */
@@ -105,6 +124,7 @@ export class Learner implements Role {
 
   step(input: Input, nowMs: number): Effects {
     const fx = new Effects();
+    this.gossip.onInput(input, nowMs, fx);
     const msg = input.kind === "msg" ? input.msg : undefined;
     if (input.kind === "tick") this.onTick(nowMs, fx);
     else if (msg === undefined) return fx;
@@ -166,12 +186,12 @@ export class Learner implements Role {
   private onTrimmed(acc: number, below: number, fx: Effects): void {
     this.trimmedBelow.set(acc, Math.max(below, this.trimmedBelow.get(acc) ?? 0));
     this.noteDecidedBelow(below); // acceptors trim only decided instances
-    const beyond = [...this.trimmedBelow.values()].filter((b) => b > this.next);
-    if (beyond.length >= this.trimmedQuorum() && !this.opts.archives) {
+    const beyond = [...this.trimmedBelow].filter(([, b]) => b > this.next);
+    if (this.trimmedEnough(beyond.map(([a]) => a)) && !this.opts.archives) {
       fx.fatal = {
         cause: "trimmed",
         reason:
-          `instance ${this.next} is needed but a majority of acceptors dropped every instance below ${Math.min(...beyond)} ` +
+          `instance ${this.next} is needed but a majority of acceptors dropped every instance below ${Math.min(...beyond.map(([, b]) => b))} ` +
           `(acceptor.retainInstances): this learner started or fell too far behind to learn the whole sequence`,
       };
     }
@@ -199,7 +219,7 @@ export class Learner implements Role {
         this.recovery.set(inst, accounts);
       }
       accounts.set(msg.acc, byInst.get(inst) ?? null);
-      if (accounts.size < majority(this.opts.acceptors)) continue;
+      if (this.config.isQuorum(inst, accounts.keys()) !== true) continue;
       const best = highestVote(accounts.values(), fx.violations);
       if (best !== null) this.onDecided(inst, best.vVal);
     }
@@ -215,16 +235,19 @@ export class Learner implements Role {
 
   private deliverReady(nowMs: number, fx: Effects): void {
     const before = this.next;
-    for (let batch = this.decided.get(this.next); batch !== undefined; batch = this.decided.get(this.next)) {
-      const inst = this.next;
-      assert(inst === this.lastDelivered + 1, "a learner delivers only the instance after the last one it delivered");
-      this.release(inst);
-      this.opts.archive?.store.append(inst, batch);
-      fx.deliverInstance({ inst, cVal: batch });
-      this.lastDelivered = inst;
-      this.next = inst + 1;
-      this.deliverRuns(batch, fx);
-    }
+    do {
+      for (let batch = this.decided.get(this.next); batch !== undefined; batch = this.decided.get(this.next)) {
+        const inst = this.next;
+        assert(inst === this.lastDelivered + 1, "a learner delivers only the instance after the last one it delivered");
+        this.release(inst);
+        this.opts.archive?.store.append(inst, batch);
+        fx.deliverInstance({ inst, cVal: batch });
+        this.lastDelivered = inst;
+        this.next = inst + 1;
+        this.config.apply(inst, batch);
+        this.deliverRuns(batch, fx);
+      }
+    } while (this.recheck());
     assert(this.next >= before, "the delivered prefix only grows");
     if (this.next !== before) {
       if (this.next > this.decidedKnown) this.decidedKnown = this.next;
@@ -233,6 +256,20 @@ export class Learner implements Role {
       this.behindSinceMs = Infinity;
     }
     if (this.highestSeen >= this.next && this.behindSinceMs === Infinity) this.behindSinceMs = nowMs;
+  }
+
+  /**
+   * Decides what the votes of instances whose configuration became known (the horizon moved)
+   * decide now; true when that decided the next instance.
+   */
+  private recheck(): boolean {
+    const horizon = this.config.horizon;
+    if (horizon <= this.tallyCheckedTo) return false;
+    for (const [inst, r] of this.tally.recheck(this.tallyCheckedTo, horizon)) {
+      if (r !== DECIDED_VALUE_UNKNOWN && this.open(inst)) this.decided.set(inst, r);
+    }
+    this.tallyCheckedTo = horizon;
+    return this.decided.has(this.next);
   }
 
   /** Drops what was kept to decide an instance, now delivered. */
@@ -262,6 +299,7 @@ export class Learner implements Role {
    */
   private deliverRuns(batch: Batch, fx: Effects): void {
     for (const c = batch.cursor(); c.next(); ) {
+      if (c.client === RECONFIG_CLIENT) continue; // a configuration change (applied above), no client's value
       const ids = this.deliveredIds.of(c.client);
       if (c.first === ids.floor && ids.above.size === 0) {
         // The common case: the run right after what this client had delivered.
@@ -300,6 +338,9 @@ export class Learner implements Role {
     // Instances enter the tally only when open (at or above next); each leaves it when decided.
     assert(this.tally.lowestOpen() >= this.next, "a learner tallies no instance below its next");
     this.tally.invariants();
+    this.config.invariants();
+    // Every step ends with `recheck` (deliverReady), once the history's horizon has moved.
+    assert(this.tallyCheckedTo === this.config.horizon, "a learner rechecked its tally as far as it knows configurations");
     this.catchupInvariants();
     // Behind exactly when it heard of an instance it has not delivered: the catch-up timer runs then.
     assert((this.behindSinceMs !== Infinity) === (this.highestSeen >= this.next), "a learner is behind exactly while it has heard of an instance it has not delivered");
@@ -314,11 +355,9 @@ export class Learner implements Role {
     for (const [inst, accounts] of this.recovery) {
       // `onVotes` keeps accounts from next up to next + catchupMax; delivering drops them.
       assert(inst >= this.next && inst < this.next + this.catchupMax, "a learner keeps accounts only of undelivered instances within one Catchup");
-      assert(accounts.size <= this.opts.acceptors, "a learner keeps one account per acceptor");
-      for (const acc of accounts.keys()) assert(acc >= 1 && acc <= this.opts.acceptors, "a learner keeps accounts only of acceptors of the cluster");
+      for (const acc of accounts.keys()) assert(acc >= 1 && acc <= ACCEPTORS_MAX, "a learner keeps accounts only of acceptor ids");
     }
-    assert(this.trimmedBelow.size <= this.opts.acceptors, "a learner keeps one trim point per acceptor");
-    for (const acc of this.trimmedBelow.keys()) assert(acc >= 1 && acc <= this.opts.acceptors, "a learner keeps trim points only of acceptors of the cluster");
+    for (const acc of this.trimmedBelow.keys()) assert(acc >= 1 && acc <= ACCEPTORS_MAX, "a learner keeps trim points only of acceptor ids");
   }
 
   /**

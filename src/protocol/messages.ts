@@ -17,6 +17,8 @@
  *   learner  --Decision-->        learners (answers to a Catchup, from the learner's archive)
  *   proposer --Refuse-->          acceptors (an acceptor process the cluster does not know under its id)
  *   proposer --Hello-->           proposers (every few hundred milliseconds: it is there, and whether it leads)
+ *   any      --Config-->          the group of a sender whose header showed an older configuration
+ *                                 epoch, or of one that asked (`paxos reconfigure`)
  *
  * Every message an acceptor sends carries its identity (`ident`), so that a process that is not
  * the acceptor the cluster knows under that id (a second process with the id, or one restarted
@@ -24,6 +26,7 @@
  */
 
 import type { Batch } from "./batch.ts";
+import type { ConfigStamp, Configuration } from "./configuration.ts";
 
 export { Batch } from "./batch.ts";
 
@@ -243,7 +246,23 @@ export interface Hello {
   readonly startedMs: number;
 }
 
-export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed | Votes | Refuse | Hello;
+/**
+ * The configuration history its sender knows (configuration.ts): sent to a group whose member
+ * showed an older epoch in a datagram's header, or asked for (`ask`: answer with yours, whatever
+ * your epoch; `paxos reconfigure` asks). `group` is the sender's, where answers go.
+ */
+export interface ConfigMsg {
+  readonly t: "config";
+  readonly history: readonly Configuration[];
+  /** Every change decided below is in `history`. */
+  readonly knownTo: number;
+  /** The decided prefix the sender knows (the asker learns whether a change is pending). */
+  readonly decidedBelow: number;
+  readonly ask: boolean;
+  readonly group: Group;
+}
+
+export type Message = Submit | Ack | Phase1A | Phase1B | Nack | Phase2A | Phase2B | Catchup | Decision | Trimmed | Votes | Refuse | Hello | ConfigMsg;
 
 export type Group = "clients" | "proposers" | "acceptors" | "learners";
 
@@ -345,30 +364,34 @@ export const NO_EFFECTS: Effects = (() => {
  * instances that every source dropped; `duplicate-id`, another live process uses this
  * proposer's id; `acceptor-identity`, a process answers as an acceptor the cluster knows as
  * another process (or with an id outside 1..acceptors), or this acceptor was told it is one;
- * `storage`, a learner's archive is damaged.
+ * `storage`, a learner's archive is damaged; `removed`, this acceptor is in no configuration of
+ * the instances still undecided (a change removed it).
  */
 export interface Fatal {
-  readonly cause: "trimmed" | "duplicate-id" | "acceptor-identity" | "storage";
+  readonly cause: "trimmed" | "duplicate-id" | "acceptor-identity" | "storage" | "removed";
   readonly reason: string;
 }
 
 /**
  * What an acceptor must not forget across a restart: its promise (and the incarnation it is bound
  * to), and its votes. `trim` and `decided` save work after a restart (what was dropped, what is
- * known decided); safety does not depend on them.
+ * known decided); safety does not depend on them. `config` is the configuration history it knew:
+ * after a restart of the whole cluster nobody else may know it (configuration.ts).
  */
 export type PersistRecord =
   | { readonly kind: "promise"; readonly rnd: number; readonly owner: number }
   | { readonly kind: "vote"; readonly vote: Vote }
   | { readonly kind: "trim"; readonly below: number }
-  | { readonly kind: "decided"; readonly below: number };
+  | { readonly kind: "decided"; readonly below: number }
+  | { readonly kind: "config"; readonly history: readonly Configuration[]; readonly knownTo: number };
 
 /**
- * What a role steps on: a message, a tick (time passed), or, for a client, values to submit
- * (`count` lines, each ending with a newline).
+ * What a role steps on: a message (with its sender's configuration stamp, from the datagram's
+ * header), a tick (time passed), or, for a client, values to submit (`count` lines, each ending
+ * with a newline).
  */
 export type Input =
-  | { readonly kind: "msg"; readonly msg: Message }
+  | { readonly kind: "msg"; readonly msg: Message; readonly stamp?: ConfigStamp }
   | { readonly kind: "tick" }
   | { readonly kind: "submit"; readonly lines: Uint8Array; readonly count: number };
 
@@ -386,6 +409,8 @@ export interface Role {
    * flushes: every one in tests and the simulator, every 1024th in production (node.ts).
    */
   invariants(): void;
+  /** What this role's datagrams say of its configuration history, in their header. */
+  stamp(): ConfigStamp;
 }
 
 /**

@@ -23,7 +23,6 @@ export class Presence {
 
   constructor(
     readonly helloEveryMs: number,
-    private readonly acceptors: number,
     /** Name a majority of reporters in each 2A (else every acceptor reports). */
     private readonly thriftyReports: boolean,
   ) {}
@@ -56,14 +55,15 @@ export class Presence {
 
   /**
    * The acceptors that report a new 2A's votes to the learners (empty: all). With thrifty 2Bs,
-   * a majority of those heard within REPORTER_HEARD_MS, lowest ids first (a stable set); every
-   * acceptor when too few were heard.
+   * a majority of the configuration's `members` (ascending) heard within REPORTER_HEARD_MS,
+   * lowest ids first (a stable set); every acceptor when too few were heard.
    */
-  reporters(nowMs: number): Uint8Array {
+  reporters(nowMs: number, members: readonly number[]): Uint8Array {
     if (!this.thriftyReports) return REPORT_ALL;
-    const quorum = majority(this.acceptors);
+    const quorum = majority(members.length);
     const heard: number[] = [];
-    for (let acc = 1; acc <= this.acceptors && heard.length < quorum; acc++) {
+    for (const acc of members) {
+      if (heard.length >= quorum) break;
       if (nowMs - (this.acceptorHeardMs.get(acc) ?? NEVER_MS) <= REPORTER_HEARD_MS) heard.push(acc);
     }
     return heard.length < quorum ? REPORT_ALL : reportList(heard);

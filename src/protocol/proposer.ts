@@ -11,6 +11,8 @@
  */
 import { assert } from "./assert.ts";
 import { Batch, BatchBuilder } from "./batch.ts";
+import { ConfigGossip } from "./config-gossip.ts";
+import { isQuorumOf, majorityOf, type ConfigHistory, type ConfigStamp, type Configuration } from "./configuration.ts";
 import { DecidedLog } from "./decided-log.ts";
 import { AcceptorIdentities } from "./identities.ts";
 import { IdGuard } from "./id-guard.ts";
@@ -78,6 +80,8 @@ interface Phase1 {
   readonly kind: "phase1";
   /** The 1A covers every instance from here. */
   readonly from: number;
+  /** The configuration epoch this proposer knew when it started (a later one: see onConfigChange). */
+  readonly epoch: number;
   /** How far each acceptor's (multi-piece) 1B answer got, and whether it is complete. */
   readonly coverage: Map<number, { to: number; done: boolean }>;
   /** Acceptors that refused our round as bound to another incarnation (they never vote in it). */
@@ -100,6 +104,8 @@ interface InFlight {
 
 interface Leading {
   readonly kind: "leader";
+  /** The latest configuration epoch its Phase 1 had promises for. */
+  readonly epoch: number;
   /** From Phase 1: refusers still count (a round no majority can vote in is given up). */
   readonly refusers: Set<number>;
   /** From Phase 1: the votes to re-propose in [retakeNext, retakeTop], and conflicted instances. */
@@ -145,7 +151,10 @@ export class Proposer implements Role {
   /** When this process started, by its wall clock (ms): what its Hellos say. */
   private readonly startedWallMs: number;
   private readonly idGuard: IdGuard;
+  private readonly gossip: ConfigGossip;
   private readonly log: DecidedLog;
+  /** The tally was rechecked for instances up to here (their configuration became known). */
+  private tallyCheckedTo: number;
   private readonly takeover: TakeoverTimer;
   private readonly presence: Presence;
   private readonly acceptorIds: AcceptorIdentities;
@@ -164,10 +173,12 @@ export class Proposer implements Role {
     assert(Number.isSafeInteger(opts.incarnation) && opts.incarnation >= 1 && opts.incarnation <= NONCE_MAX, "an incarnation nonce is in [1, 2^48]");
     this.nonce = opts.incarnation;
     this.highestRnd = opts.roundFloor;
-    this.log = new DecidedLog(opts.acceptors, opts.retainInstances);
-    this.acceptorIds = new AcceptorIdentities(opts.acceptors, true);
+    this.gossip = new ConfigGossip(opts.acceptors, "proposers", () => this.log.firstUndecided);
+    this.log = new DecidedLog(this.gossip.history, opts.retainInstances);
+    this.tallyCheckedTo = this.gossip.history.horizon;
+    this.acceptorIds = new AcceptorIdentities(true);
     const helloEveryMs = opts.helloEveryMs ?? HELLO_EVERY_MS;
-    this.presence = new Presence(helloEveryMs, opts.acceptors, opts.thriftyReports ?? false);
+    this.presence = new Presence(helloEveryMs, opts.thriftyReports ?? false);
     this.takeover = new TakeoverTimer(opts.takeoverMs, opts.random, OTHERS_HEARD_HELLOS * helloEveryMs);
     this.startedWallMs = Math.floor(opts.roundFloor / ROUND_STRIDE);
     this.idGuard = new IdGuard(opts.id, opts.incarnation, this.startedWallMs, opts.duplicateGraceMs ?? 10_000, OTHERS_HEARD_HELLOS * helloEveryMs);
@@ -177,13 +188,18 @@ export class Proposer implements Role {
 
   /** A new round above every round seen, and a 1A for every instance from the decided prefix. */
   protected startPhase1(nowMs: number, fx: Effects): void {
-    assert(this.mode.kind === "probing" || this.mode.kind === "standby", "Phase 1 starts from probing or standby");
+    assert(this.mode.kind !== "stopped", "a stopped proposer runs no Phase 1");
+    if (this.mode.kind === "leader") {
+      // A new configuration governs instances ahead (see onConfigChange): our round needs its promises.
+      for (const f of this.mode.inflight.values()) this.values.requeue(f.cVal, nowMs);
+      this.values.clearInflight();
+    }
     this.counters.phase1Runs++;
     if (this.cRnd !== 0) this.counters.takeovers++; // not this incarnation's first Phase 1
     this.cRnd = nextRound(this.highestRnd, this.opts.id);
     this.highestRnd = this.cRnd;
     const from = this.log.firstUndecided;
-    this.mode = { kind: "phase1", from, coverage: new Map(), refusers: new Set(), votes: new Map(), conflicts: new Set(), decidedBelow: 0, sentAtMs: nowMs };
+    this.mode = { kind: "phase1", from, epoch: this.config.epoch, coverage: new Map(), refusers: new Set(), votes: new Map(), conflicts: new Set(), decidedBelow: 0, sentAtMs: nowMs };
     this.send1A(from, 0, fx);
   }
 
@@ -200,7 +216,7 @@ export class Proposer implements Role {
     const from = Math.max(p1.from, p1.decidedBelow);
     if (p1.decidedBelow > this.log.firstUndecided) this.skipDecidedBelow(p1.decidedBelow, nowMs);
     const top = this.highestTakenInstance(from, p1.votes);
-    this.mode = { kind: "leader", refusers: p1.refusers, votes: p1.votes, conflicts: p1.conflicts, inflight: new Map(), retakeNext: from, retakeTop: top, nextInst: top + 1 };
+    this.mode = { kind: "leader", epoch: this.config.epoch, refusers: p1.refusers, votes: p1.votes, conflicts: p1.conflicts, inflight: new Map(), retakeNext: from, retakeTop: top, nextInst: top + 1 };
     this.proposeNew(this.mode, nowMs, fx);
   }
 
@@ -229,8 +245,11 @@ export class Proposer implements Role {
     const mode = this.mode;
     if (mode.kind === "probing") mode.startedAtMs ??= nowMs;
     if (mode.kind === "stopped") return fx;
+    const epoch = this.config.epoch;
+    this.gossip.onInput(input, nowMs, fx);
     if (input.kind === "tick") this.onTick(nowMs, fx);
     else if (input.kind === "msg") this.onMessage(input.msg, nowMs, fx);
+    this.followLog(epoch, nowMs, fx);
     this.takeover.trackHole(this.log.firstUndecided, this.log.maxDecided, nowMs);
     if (fx.fatal === undefined) this.requestWake(nowMs, fx);
     return fx;
@@ -257,6 +276,15 @@ export class Proposer implements Role {
   /** Every instance below is known decided. */
   get decidedPrefix(): number {
     return this.log.firstUndecided;
+  }
+
+  /** The configuration history this proposer knows. */
+  get config(): ConfigHistory {
+    return this.gossip.history;
+  }
+
+  stamp(): ConfigStamp {
+    return this.gossip.history.stamp;
   }
 
   get isLeader(): boolean {
@@ -464,9 +492,32 @@ export class Proposer implements Role {
       if (advanced) this.send1A(cov.to, msg.acc, fx);
       return;
     }
-    let complete = 0;
-    for (const c of p1.coverage.values()) if (c.done) complete++;
-    if (complete >= majority(this.opts.acceptors)) this.becomeLeader(p1, nowMs, fx);
+    if (this.promised(p1)) this.becomeLeader(p1, nowMs, fx);
+  }
+
+  /**
+   * Whether our round has the promises it needs: a majority of every configuration that governs
+   * an instance from the 1A's start up to the horizon (the instances this proposer may propose
+   * in). False while the configuration of the start is not known.
+   */
+  private promised(p1: Phase1): boolean {
+    if (this.config.configOf(p1.from) === undefined) return false;
+    const done: number[] = [];
+    for (const [acc, c] of p1.coverage) if (c.done) done.push(acc);
+    return this.governing(p1.from).every((c) => isQuorumOf(c, done));
+  }
+
+  /** The configurations that govern an instance in [from, horizon), oldest first. */
+  private governing(from: number): Configuration[] {
+    const h = this.config;
+    const out: Configuration[] = [];
+    const configs = h.history;
+    for (let i = 0; i < configs.length; i++) {
+      const c = configs[i]!;
+      const end = i + 1 < configs.length ? configs[i + 1]!.from : Infinity;
+      if (end > from && c.from < h.horizon) out.push(c);
+    }
+    return out;
   }
 
   /**
@@ -511,9 +562,11 @@ export class Proposer implements Role {
       m.inflight.set(inst, { cVal, sentAtMs: nowMs, notify: notify ? notifyOf(inst, cVal) : NO_NOTIFY });
       proposals.push({ inst, cVal });
     };
+    // No instance whose configuration this proposer does not know (configuration.ts).
+    const limit = this.config.horizon;
     // Instances taken over come first, through the same window: a new leader far behind must
     // not flood the acceptors with its whole backlog at once.
-    while (m.inflight.size < this.opts.pipelineWindow && m.retakeNext <= m.retakeTop) {
+    while (m.inflight.size < this.opts.pipelineWindow && m.retakeNext <= m.retakeTop && m.retakeNext < limit) {
       const inst = m.retakeNext++;
       if (this.log.knows(inst) || m.conflicts.has(inst)) continue;
       const cVal = this.valueForTakenInstance(inst, m.votes);
@@ -522,12 +575,22 @@ export class Proposer implements Role {
       propose(inst, cVal);
     }
     const retaking = m.retakeNext <= m.retakeTop;
-    while (!retaking && m.inflight.size < this.opts.pipelineWindow) {
+    // No-ops fill up to a hole learners saw, and up to where a decided change governs (so that
+    // an idle cluster moves to it).
+    const fillTop = Math.max(this.takeover.holeTop, (this.config.pendingAt(this.log.firstUndecided)?.from ?? 0) - 1);
+    while (!retaking && m.inflight.size < this.opts.pipelineWindow && m.nextInst < limit) {
       const cVal = this.values.size > 0 ? this.takeBatch() : Batch.EMPTY;
-      if (cVal.length === 0 && m.nextInst > this.takeover.holeTop) break; // values all turned out decided
+      if (cVal.length === 0 && m.nextInst > fillTop) break; // values all turned out decided
       propose(m.nextInst++, cVal);
     }
-    if (proposals.length > 0) this.send2A(m, proposals, this.presence.reporters(nowMs), nowMs, fx);
+    if (proposals.length > 0) this.send2A(m, proposals, this.reportersFor(proposals, nowMs), nowMs, fx);
+  }
+
+  /** Reporters of thrifty 2Bs among the members of the proposals' configuration (all, when they span two). */
+  private reportersFor(proposals: readonly Proposal[], nowMs: number): Uint8Array {
+    const first = this.config.configOf(proposals[0]!.inst);
+    const last = this.config.configOf(proposals[proposals.length - 1]!.inst);
+    return first === undefined || first !== last ? REPORT_ALL : this.presence.reporters(nowMs, first.members);
   }
 
   /** Some 2A has waited a retransmission period for a majority of votes (the oldest comes first). */
@@ -672,10 +735,15 @@ export class Proposer implements Role {
     // when no majority answered or voted by the next retransmission).
     if (ours && msg.cRnd === this.cRnd && msg.rnd === this.cRnd && (m.kind === "phase1" || m.kind === "leader")) {
       m.refusers.add(msg.acc);
-      if (m.refusers.size > this.opts.acceptors - majority(this.opts.acceptors)) this.standBy(nowMs, true);
+      if (!this.majorityLeft(m.refusers)) this.standBy(nowMs, true);
       return;
     }
     this.noteRound(msg.rnd, nowMs);
+  }
+
+  /** Whether, without these refusers, every configuration ahead still has a majority to promise and vote. */
+  private majorityLeft(refusers: ReadonlySet<number>): boolean {
+    return this.governing(this.log.firstUndecided).every((c) => c.members.filter((a) => !refusers.has(a)).length >= majorityOf(c));
   }
 
   /** A round higher than ours means another proposer is taking over: stand by, and defer a takeover of our own. */
@@ -732,12 +800,61 @@ export class Proposer implements Role {
     }
   }
 
+  // ---- the configuration (configuration.ts) ----
+
+  /**
+   * After each step: the history follows the decided log (the changes in the batches of the
+   * decided prefix, in order; a batch this proposer does not hold waits for a peer's stamp or
+   * Config), votes of instances whose configuration became known are counted, and a new
+   * configuration is acted on.
+   */
+  private followLog(epochBefore: number, nowMs: number, fx: Effects): void {
+    const h = this.config;
+    const horizonBefore = this.tallyCheckedTo;
+    for (;;) {
+      while (h.knownTo < this.log.firstUndecided) {
+        const batch = this.log.batchAt(h.knownTo);
+        if (batch === undefined || batch === null) break;
+        h.apply(h.knownTo, batch);
+      }
+      if (h.horizon <= this.tallyCheckedTo) break;
+      const from = this.tallyCheckedTo;
+      this.tallyCheckedTo = h.horizon;
+      for (const [inst, r, vRnd] of this.log.tally.recheck(from, h.horizon)) {
+        if (!this.log.knows(inst)) this.onDecided(inst, r === DECIDED_VALUE_UNKNOWN ? null : r, vRnd, nowMs, fx);
+      }
+    }
+    if (h.epoch > epochBefore) this.onConfigChange(nowMs, fx);
+    else if (this.tallyCheckedTo > horizonBefore) {
+      const m = this.mode;
+      if (m.kind === "phase1" && this.promised(m)) this.becomeLeader(m, nowMs, fx);
+      else this.proposeSoon(nowMs, fx); // a leader may propose further
+    }
+  }
+
+  /**
+   * A later configuration epoch became known. Its configuration governs instances at and above
+   * this proposer's old horizon, where it proposed nothing; a leader's round has no promises of
+   * its members yet: a new Phase 1 (a new round) gets them first. A Phase 1 under way needs them
+   * too (`promised`), and its 1A went to every acceptor.
+   */
+  private onConfigChange(nowMs: number, fx: Effects): void {
+    const m = this.mode;
+    if (m.kind === "leader") this.startPhase1(nowMs, fx);
+    else if (m.kind !== "phase1") return;
+    else if (!this.majorityLeft(m.refusers)) this.standBy(nowMs, true);
+    else if (this.promised(m)) this.becomeLeader(m, nowMs, fx);
+  }
+
   // ---- invariants ----
 
   /** What holds after every step (checked by the driver in the simulator and tests). */
   invariants(): void {
     this.log.invariants();
     this.takeover.invariants();
+    this.config.invariants();
+    // `followLog` ends every step, and rechecks the tally as far as configurations are known.
+    assert(this.tallyCheckedTo === this.config.horizon, "a proposer rechecked its tally as far as it knows configurations");
     const first = this.log.firstUndecided;
     assert(this.cRnd <= this.highestRnd, "our round is at most the highest round seen");
     assert(this.cRnd === 0 || this.cRnd % ROUND_STRIDE === this.opts.id, "our rounds carry our id");
@@ -751,15 +868,16 @@ export class Proposer implements Role {
         return;
       case "phase1":
         assert(this.cRnd > 0 && m.from <= first, "Phase 1 covers the decided prefix it started from, in a round of ours");
-        assert(m.refusers.size <= this.opts.acceptors - majority(this.opts.acceptors), "Phase 1 goes on only while a majority may still promise");
+        assert(this.majorityLeft(m.refusers), "Phase 1 goes on only while a majority may still promise");
         for (const c of m.coverage.values()) assert(c.to >= m.from, "a 1B answer covers from the 1A's start");
         return;
       case "leader":
         assert(this.cRnd > 0 && m.inflight.size <= this.opts.pipelineWindow, "a leader has at most pipelineWindow instances in flight");
         assert(m.retakeNext <= m.retakeTop + 1 && m.nextInst > m.retakeTop, "new values go above every instance taken over");
-        assert(m.refusers.size <= this.opts.acceptors - majority(this.opts.acceptors), "a leader goes on only while a majority may still vote");
+        assert(this.majorityLeft(m.refusers), "a leader goes on only while a majority may still vote");
         for (const inst of m.inflight.keys()) {
           assert(inst >= first && !this.log.has(inst), "an instance in flight is not known decided");
+          assert(inst < this.config.horizon, "a leader proposes only in instances whose configuration it knows");
           assert(inst < m.nextInst, "an instance in flight was proposed below the next new one");
         }
         return;

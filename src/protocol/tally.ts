@@ -1,8 +1,31 @@
 import { assert } from "./assert.ts";
+import { ACCEPTORS_MAX } from "./id-limits.ts";
 import type { Batch, Vote } from "./messages.ts";
+
+/**
+ * Which sets of acceptors decide an instance: a majority of its configuration (ConfigHistory),
+ * undefined while that configuration is not known (the tally then waits: see `recheck`).
+ */
+export interface QuorumSource {
+  isQuorum(inst: number, voters: Iterable<number>): boolean | undefined;
+}
+
+/** A fixed set of acceptors 1..n, for every instance (tests, and a cluster that never changes). */
+export function fixedQuorum(acceptors: number): QuorumSource {
+  const quorum = majority(acceptors);
+  return {
+    isQuorum: (_inst, voters) => {
+      let n = 0;
+      for (const acc of voters) if (acc >= 1 && acc <= acceptors) n++;
+      return n >= quorum;
+    },
+  };
+}
 
 interface Round {
   readonly voters: Set<number>;
+  /** DECIDED_VALUE_UNKNOWN was answered for this round (once). */
+  saidDecided: boolean;
   /** The batch proposed in this round for the instance, once known (from the 2A, or a vote that carries it). */
   vVal: Batch | undefined;
   /** The incarnation that proposed in this round (0: not known yet). */
@@ -16,8 +39,10 @@ export const DECIDED_VALUE_UNKNOWN = Symbol("decided, value unknown");
 export type TallyResult = Batch | typeof DECIDED_VALUE_UNKNOWN | undefined;
 
 /**
- * Counts votes per (instance, round). An instance is decided when a majority of acceptors voted
- * in the same round; votes from different rounds are never combined. Votes come without their
+ * Counts votes per (instance, round). An instance is decided when a majority of the acceptors of
+ * its configuration voted in the same round; votes from different rounds are never combined, and
+ * votes of acceptors outside the configuration do not count. While an instance's configuration is
+ * not known, its votes wait; `recheck` decides them once it is. Votes come without their
  * batch (2B: acceptor, round, instances) or with it (1B, catch-up accounts); the batch of a round
  * is what its 2A proposed (one owner per round, one batch per instance), paired here by round and
  * owner. A decision whose batch is not known yet is answered DECIDED_VALUE_UNKNOWN once, and the
@@ -30,11 +55,7 @@ export type TallyResult = Batch | typeof DECIDED_VALUE_UNKNOWN | undefined;
 export class VoteTally {
   private readonly open = new Map<number, Map<number, Round>>();
 
-  constructor(
-    readonly quorum: number,
-    /** Acceptors in the cluster: voters are their ids, 1 to this. Default: the most a majority of `quorum` is a majority of. */
-    readonly acceptors = 2 * quorum - 1,
-  ) {}
+  constructor(private readonly quorums: QuorumSource) {}
 
   /**
    * Acceptor `acc` voted in `vRnd` for `inst` (owner 0: not said; vVal undefined: not carried).
@@ -43,12 +64,32 @@ export class VoteTally {
    */
   add(acc: number, inst: number, vRnd: number, owner: number, vVal: Batch | undefined, violations: string[]): TallyResult {
     const round = this.round(inst, vRnd);
-    const before = round.voters.size;
     round.voters.add(acc);
     this.learn(round, inst, vRnd, owner, vVal, violations);
-    // Says "decided, value unknown" once, when the majority forms; then waits for the batch.
-    if (round.vVal === undefined) return before < this.quorum && round.voters.size >= this.quorum && this.clean(inst) ? DECIDED_VALUE_UNKNOWN : undefined;
     return this.decideIf(inst, round);
+  }
+
+  /**
+   * The instances in [from, to) whose configuration became known: those their votes decide now
+   * (the batch, or DECIDED_VALUE_UNKNOWN, and the deciding round), in instance order.
+   */
+  recheck(from: number, to: number): [number, Batch | typeof DECIDED_VALUE_UNKNOWN, number][] {
+    const out: [number, Batch | typeof DECIDED_VALUE_UNKNOWN, number][] = [];
+    if (to <= from) return out;
+    const insts = to - from <= this.open.size ? rangeOf(from, to).filter((i) => this.open.has(i)) : [...this.open.keys()].filter((i) => i >= from && i < to).sort((a, b) => a - b);
+    for (const inst of insts) {
+      let result: TallyResult;
+      let vRnd = 0;
+      for (const [rnd, round] of [...this.open.get(inst)!]) {
+        const r = this.decideIf(inst, round);
+        if (r === undefined) continue;
+        result = r;
+        vRnd = rnd;
+        if (r !== DECIDED_VALUE_UNKNOWN) break; // decided: the instance left the tally
+      }
+      if (result !== undefined) out.push([inst, result, vRnd]);
+    }
+    return out;
   }
 
   /** What round `vRnd` proposed for `inst` (a 2A). Returns the batch if votes already decided it. */
@@ -91,8 +132,6 @@ export class VoteTally {
 
   /** What always holds between steps (see Role.invariants). Linear in the rounds tallied. */
   invariants(): void {
-    // A quorum is a majority: at least one acceptor, and no more than all of them.
-    assert(Number.isInteger(this.quorum) && this.quorum >= 1 && this.quorum <= this.acceptors, "a tally's quorum is between 1 and the acceptors");
     for (const [inst, rounds] of this.open) {
       // `round` makes an instance's map with its first round; only whole instances are dropped.
       assert(rounds.size > 0, "a tallied instance has a round");
@@ -104,12 +143,13 @@ export class VoteTally {
 
   private roundInvariants(inst: number, vRnd: number, r: Round, clean: boolean): void {
     assert(Number.isInteger(inst) && inst >= 0 && Number.isInteger(vRnd) && vRnd >= 0, "a tallied vote has an instance and a round");
-    // Voters are acceptor ids, each counted once (a Set): never more votes than acceptors.
-    assert(r.voters.size <= this.acceptors, "a round has at most one vote per acceptor");
-    for (const acc of r.voters) assert(Number.isInteger(acc) && acc >= 1 && acc <= this.acceptors, "a vote comes from an acceptor id of the cluster");
-    // `decideIf` runs whenever a round gains a voter or its batch, and drops the instance once a
-    // clean round has both a majority and a batch: what is still here is not decided yet.
-    assert(!clean || r.voters.size < this.quorum || r.vVal === undefined, "an instance a clean round decided is no longer tallied");
+    // Voters are acceptor ids, each counted once (a Set).
+    for (const acc of r.voters) assert(Number.isInteger(acc) && acc >= 1 && acc <= ACCEPTORS_MAX, "a vote comes from an acceptor id");
+    // `decideIf` runs whenever a round gains a voter or its batch, and (`recheck`) when the
+    // instance's configuration becomes known; it drops the instance once a clean round has both a
+    // quorum and a batch: what is still here is not decided yet.
+    assert(!clean || this.quorums.isQuorum(inst, r.voters) !== true || r.vVal === undefined, "an instance a clean round decided is no longer tallied");
+    assert(!clean || this.quorums.isQuorum(inst, r.voters) !== true || r.saidDecided, "a round's quorum without its batch was said decided");
   }
 
   private round(inst: number, vRnd: number): Round {
@@ -120,7 +160,7 @@ export class VoteTally {
     }
     let round = rounds.get(vRnd);
     if (round === undefined) {
-      round = { voters: new Set(), vVal: undefined, owner: 0, conflicted: false };
+      round = { voters: new Set(), saidDecided: false, vVal: undefined, owner: 0, conflicted: false };
       rounds.set(vRnd, round);
     }
     return round;
@@ -146,10 +186,19 @@ export class VoteTally {
     return !this.conflicted(inst);
   }
 
+  /**
+   * Whether the round decides its instance: the batch (the instance leaves the tally), or, when
+   * a quorum voted before the batch is known, DECIDED_VALUE_UNKNOWN, said once.
+   */
   private decideIf(inst: number, round: Round): TallyResult {
-    if (round.conflicted || round.voters.size < this.quorum || round.vVal === undefined) return undefined;
+    if (round.conflicted || (round.vVal === undefined && round.saidDecided)) return undefined;
+    if (this.quorums.isQuorum(inst, round.voters) !== true) return undefined;
     // An earlier round of this instance broken: nothing is sure here.
     if (!this.clean(inst)) return undefined;
+    if (round.vVal === undefined) {
+      round.saidDecided = true;
+      return DECIDED_VALUE_UNKNOWN;
+    }
     this.open.delete(inst);
     return round.vVal;
   }
@@ -172,6 +221,8 @@ export function highestVote(votes: Iterable<Vote | null>, violations: string[]):
   violations.push(`two different batches voted for instance ${best.inst} in round ${best.vRnd}; not deciding on it`);
   return null;
 }
+
+const rangeOf = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 export function majority(acceptors: number): number {
   return Math.floor(acceptors / 2) + 1;

@@ -4,7 +4,7 @@
  * test/net/wire-budget.test.ts encodes worst-case messages with the real codec, MAC included, to
  * show that each bound holds.
  *
- * A datagram is one CBOR array [version, cluster, acceptors, type, ...fields] (cbor-x), followed
+ * A datagram is one CBOR array [version, cluster, acceptors, epoch, knownTo, type, ...fields] (cbor-x), followed
  * by a 16-byte MAC when the cluster has a key. cbor-x writes an unsigned integer in 1 byte below
  * 24, 2 below 2^8, 3 below 2^16, 5 below 2^32 and 9 above (uint64, or float64 beyond 2^32: 9
  * bytes either way); an array or a byte string starts with a header of that size for its length.
@@ -26,6 +26,8 @@ export const ROUND_MAX = 2 ** 52;
 export const INSTANCE_MAX = 2 ** 48;
 /** Proposer incarnation nonces and acceptor identities are in [1, NONCE_MAX] (0: unknown). */
 export const NONCE_MAX = 2 ** 48;
+/** Configuration epochs (one per change of the acceptor set). */
+export const EPOCH_MAX = 0xffff_ffff;
 /** A client's value numbers. */
 export const SEQ_MAX = Number.MAX_SAFE_INTEGER;
 /** Config `cluster`. */
@@ -51,10 +53,12 @@ const BOOL = 1;
 const LENGTH = cborUintBytes(UDP_PAYLOAD_BYTES_MAX);
 
 /**
- * What every datagram carries besides its fields (26): the array's header (at most 4 + 9
- * items: 1 byte), version, cluster id, acceptor count, type code, and the MAC.
+ * What every datagram carries besides its fields (40): the array's header (at most 6 + 9
+ * items: 1 byte), version, cluster id, acceptor count, configuration epoch and knownTo, type
+ * code, and the MAC.
  */
-const ENVELOPE = 1 + cborUintBytes(WIRE_VERSION_MAX) + cborUintBytes(CLUSTER_ID_MAX) + ACC + cborUintBytes(TYPE_CODE_MAX) + AUTH_TAG_BYTES;
+const ENVELOPE =
+  1 + cborUintBytes(WIRE_VERSION_MAX) + cborUintBytes(CLUSTER_ID_MAX) + ACC + cborUintBytes(EPOCH_MAX) + INSTANCE + cborUintBytes(TYPE_CODE_MAX) + AUTH_TAG_BYTES;
 
 /**
  * Each message's size besides the content of its lists (values, ids, votes, proposals,
@@ -74,7 +78,8 @@ export const MESSAGE_FIXED_BYTES = {
   trimmed: ENVELOPE + ACC + NONCE + INSTANCE, // acc, ident, below: 46
   votes: ENVELOPE + ACC + NONCE + INSTANCE * 3 + LENGTH, // acc, ident, from, to, decidedBelow, votes: 67
   refuse: ENVELOPE + ACC + NONCE, // acc, ident: 37
-  hello: ENVELOPE + ACC + NONCE + BOOL + INSTANCE, // id, nonce, leading, startedMs: 47
+  hello: ENVELOPE + ACC + NONCE + BOOL + INSTANCE, // id, nonce, leading, startedMs: 61
+  config: ENVELOPE + LENGTH + INSTANCE * 2 + BOOL + 1, // history, knownTo, decidedBelow, ask, group: 63
 } as const;
 
 /** The fixed part of the largest message (a 1B): what a packer reserves in each datagram. */

@@ -25,7 +25,7 @@ const REFUSED_PEERS_MAX = 64;
 const REFUSED_NAMED_MAX = 3;
 
 /** Which role sends each message type (what hearing it tells). */
-const SENDER: Record<Message["t"], "clients" | "proposers" | "acceptors" | "learners"> = {
+const SENDER: Record<Exclude<Message["t"], "config">, "clients" | "proposers" | "acceptors" | "learners"> = {
   submit: "clients",
   ack: "proposers",
   "1a": "proposers",
@@ -71,8 +71,9 @@ export class Health {
   }
 
   noteMessage(msg: Message, nowMs: number): void {
-    this.lastHeardMs[SENDER[msg.t]] = nowMs;
-    if ("acc" in msg && SENDER[msg.t] === "acceptors") this.acceptorHeardMs.set(msg.acc, nowMs);
+    const sender = msg.t === "config" ? msg.group : SENDER[msg.t];
+    this.lastHeardMs[sender] = nowMs;
+    if ("acc" in msg && sender === "acceptors") this.acceptorHeardMs.set(msg.acc, nowMs);
   }
 
   /** A datagram dropped as `reason` (auth, cluster, config, version), sent from `from` (address:port). */

@@ -7,7 +7,8 @@
 import type { ConsolaInstance } from "consola";
 import type { Config } from "../config.ts";
 import { EXIT } from "../exit-codes.ts";
-import { DecodeError, decode, encode, type WireId } from "../net/codec.ts";
+import { DecodeError, decodeStamped, encode, type WireId } from "../net/codec.ts";
+import type { ConfigStamp } from "../protocol/configuration.ts";
 import type { Authenticator } from "../net/auth.ts";
 import { joinGroup, openSender, type Receiver, type Sender } from "../net/transport.ts";
 import { InvariantError } from "../protocol/assert.ts";
@@ -19,10 +20,10 @@ export type { DurableLog } from "./driver.ts";
 
 /** Which message types each role's group legitimately receives; others are dropped. */
 const ACCEPTS: Record<Group, ReadonlySet<Message["t"]>> = {
-  clients: new Set(["ack", "2b"]),
-  proposers: new Set(["submit", "1b", "nack", "2a", "2b", "catchup", "ack", "hello"]),
-  acceptors: new Set(["1a", "2a", "catchup", "refuse"]),
-  learners: new Set(["2a", "2b", "decision", "trimmed", "votes", "catchup"]),
+  clients: new Set(["ack", "2b", "config"]),
+  proposers: new Set(["submit", "1b", "nack", "2a", "2b", "catchup", "ack", "hello", "config"]),
+  acceptors: new Set(["1a", "2a", "catchup", "refuse", "config"]),
+  learners: new Set(["2a", "2b", "decision", "trimmed", "votes", "catchup", "config"]),
 };
 
 /**
@@ -179,8 +180,9 @@ export class Node {
       return;
     }
     let msg: Message;
+    let stamp: ConfigStamp;
     try {
-      msg = decode(bytes, this.wire);
+      ({ msg, stamp } = decodeStamped(bytes, this.wire));
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       this.drop(e.reason, `${bytes.length}-byte datagram from ${from}`);
@@ -196,7 +198,7 @@ export class Node {
       return;
     }
     this.opts.observe?.(msg);
-    this.step({ kind: "msg", msg });
+    this.step({ kind: "msg", msg, stamp });
   }
 
   private readonly answeredAtMs = new Map<string, number>();
@@ -290,7 +292,7 @@ export class Node {
   private send(to: Group, msg: Message): void {
     if (msg !== this.lastMsg) {
       this.lastMsg = msg;
-      const bytes = encode(msg, this.wire);
+      const bytes = encode(msg, this.wire, this.opts.role.stamp());
       this.lastBytes = this.opts.auth ? this.opts.auth.seal(bytes) : bytes;
     }
     this.sender?.send(to, this.lastBytes!);

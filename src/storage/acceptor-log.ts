@@ -14,7 +14,9 @@
  */
 import { join } from "node:path";
 import { Batch } from "../protocol/batch.ts";
+import { packHistory, unpackHistory } from "../protocol/configuration.ts";
 import type { PersistRecord } from "../protocol/messages.ts";
+import { EPOCH_MAX, INSTANCE_MAX } from "../protocol/wire-budget.ts";
 import { nodeFileIO, type FileIO } from "./file-io.ts";
 import { RecordLog, StorageError } from "./record-log.ts";
 
@@ -28,6 +30,8 @@ const KIND_TRIM = 3;
 const KIND_PROMISE = 4;
 const KIND_DECIDED = 5;
 const KIND_IDENTITY = 6;
+/** The configuration history the acceptor knew: knownTo (float64), then the history's bytes (packHistory). */
+const KIND_CONFIG = 7;
 /** Rewrite the log from a snapshot once it is this large and twice the live state. */
 const COMPACT_BYTES_MIN = 64 * 1024 * 1024;
 
@@ -137,6 +141,14 @@ function encodeRecord(r: LogRecord): Uint8Array {
     payload.set(packed, 17);
     return payload;
   }
+  if (r.kind === "config") {
+    const history = packHistory(r.history);
+    const payload = new Uint8Array(9 + history.length);
+    payload[0] = KIND_CONFIG;
+    new DataView(payload.buffer).setFloat64(1, r.knownTo, true);
+    payload.set(history, 9);
+    return payload;
+  }
   const payload = new Uint8Array(r.kind === "promise" ? 17 : 9);
   const dv = new DataView(payload.buffer);
   if (r.kind === "promise") {
@@ -160,6 +172,11 @@ function decodeRecord(payload: Uint8Array): LogRecord | undefined {
   if (payload[0] === KIND_TRIM && payload.length === 9) return { kind: "trim", below: dv.getFloat64(1, true) };
   if (payload[0] === KIND_DECIDED && payload.length === 9) return { kind: "decided", below: dv.getFloat64(1, true) };
   if (payload[0] === KIND_IDENTITY && payload.length === 9) return { kind: "identity", ident: dv.getFloat64(1, true) };
+  if (payload[0] === KIND_CONFIG && payload.length > 9) {
+    const history = unpackHistory(payload.subarray(9), EPOCH_MAX, INSTANCE_MAX);
+    const knownTo = dv.getFloat64(1, true);
+    return history === undefined || !Number.isInteger(knownTo) || knownTo < 0 ? undefined : { kind: "config", history, knownTo };
+  }
   if (payload[0] !== KIND_VOTE || payload.length < 17) return undefined;
   const vVal = Batch.parse(payload.slice(17));
   if (vVal === undefined) return undefined;

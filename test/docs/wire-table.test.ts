@@ -30,6 +30,7 @@ const SAMPLES: { [T in Message["t"]]: Extract<Message, { t: T }> } = {
   votes: { t: "votes", acc: 901, ident: 902, from: 903, to: 904, decidedBelow: 905, votes: [{ inst: 1, vRnd: 2, vVal: batch }] },
   refuse: { t: "refuse", acc: 1001, ident: 1002 },
   hello: { t: "hello", id: 1101, nonce: 1102, leading: true, startedMs: 1103 },
+  config: { t: "config", history: [{ epoch: 1201, members: [1, 2, 4], from: 1202 }], knownTo: 1203, decidedBelow: 1204, ask: true, group: "clients" },
 };
 
 const raw = new Decoder({ useRecords: false, mapsAsObjects: false } as never);

@@ -208,7 +208,7 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
   });
 
   test("an acceptor's 2Bs, Votes and 1Bs, holding votes of full and small batches", () => {
-    const a = new Acceptor({ id: ACCEPTORS_MAX, ident: N, datagramBytesMax, catchupDatagramsMax: 1_000_000, retainInstances: 1_000_000_000 });
+    const a = new Acceptor({ id: ACCEPTORS_MAX, acceptors: ACCEPTORS_MAX, ident: N, datagramBytesMax, catchupDatagramsMax: 1_000_000, retainInstances: 1_000_000_000 });
     const batches = assortedBatches(bytesMax, 400);
     const all = new Effects();
     const step = (msg: Message): void => {
@@ -254,7 +254,7 @@ describe.each(DATAGRAM_SIZES)("at datagramBytesMax %d, with batch.bytesMax at it
     expect(twoAs.some((m) => m.t === "2a" && m.notify.length > 0)).toBe(true);
     expectFits(twoAs, datagramBytesMax - W.NOTIFY_2B_MARGIN_BYTES);
     for (const gather of [false, true]) {
-      const a = new Acceptor({ id: ACCEPTORS_MAX, ident: N, datagramBytesMax, catchupDatagramsMax: 64, retainInstances: 1_000_000_000, gather });
+      const a = new Acceptor({ id: ACCEPTORS_MAX, acceptors: ACCEPTORS_MAX, ident: N, datagramBytesMax, catchupDatagramsMax: 64, retainInstances: 1_000_000_000, gather });
       const all = new Effects();
       for (const m of twoAs) all.sends.push(...a.step({ kind: "msg", msg: m }, 0).sends);
       all.sends.push(...a.flush(0).sends);

@@ -83,6 +83,7 @@ export function startProposer(p: Proposer, t = 0, acceptors?: Role[]): Effects {
 /** Acceptor options for tests (acceptor `id`, its identity the same number); `over` changes some. */
 export const acceptorOptions = (id = 1, over: Partial<AcceptorOptions> = {}): AcceptorOptions => ({
   id,
+  acceptors: 3,
   ident: id,
   datagramBytesMax: 1400,
   catchupDatagramsMax: 8,

@@ -1,14 +1,16 @@
 /** VoteTally and highestVote: deciding from votes of one round, and nothing from a broken round. */
 import { describe, expect, test } from "bun:test";
 import { InvariantError } from "../../src/protocol/assert.ts";
-import { DECIDED_VALUE_UNKNOWN, VoteTally, highestVote, majority } from "../../src/protocol/tally.ts";
+import { DECIDED_VALUE_UNKNOWN, VoteTally, fixedQuorum, highestVote, majority } from "../../src/protocol/tally.ts";
+import { ConfigHistory, RECONFIG_ALPHA, RECONFIG_CLIENT } from "../../src/protocol/configuration.ts";
+import { Batch } from "../../src/protocol/batch.ts";
 import { b, val } from "./helpers.ts";
 
 const x = b(val(1, 0, "x"));
 const y = b(val(2, 0, "y"));
 /** A tally of 3 acceptors, checked after every call as the driver checks a role after every step. */
 function tally3(): { t: VoteTally; violations: string[]; add: (acc: number, inst: number, vRnd: number, owner?: number, vVal?: typeof x) => unknown } {
-  const t = new VoteTally(2, 3);
+  const t = new VoteTally(fixedQuorum(3));
   const violations: string[] = [];
   const add = (acc: number, inst: number, vRnd: number, owner = 0, vVal?: typeof x) => {
     const r = t.add(acc, inst, vRnd, owner, vVal, violations);
@@ -87,10 +89,18 @@ describe("VoteTally", () => {
     expect(add(2, 5, 1001, 7)).toBeUndefined();
   });
 
-  test("invariants: a vote from an id outside the cluster breaks them (callers admit acceptors first)", () => {
+  test("invariants: a vote from no acceptor id breaks them (callers admit acceptors first)", () => {
     const { t } = tally3();
-    t.add(4, 0, 1001, 7, undefined, []);
-    expect(() => t.invariants()).toThrow(new InvariantError("a vote comes from an acceptor id of the cluster"));
+    t.add(0, 0, 1001, 7, undefined, []);
+    expect(() => t.invariants()).toThrow(new InvariantError("a vote comes from an acceptor id"));
+  });
+
+  test("votes of acceptors outside the configuration do not count", () => {
+    const { add } = tally3();
+    expect(add(4, 0, 1001, 7, x)).toBeUndefined();
+    expect(add(5, 0, 1001, 7)).toBeUndefined();
+    expect(add(1, 0, 1001, 7)).toBeUndefined();
+    expect(add(2, 0, 1001, 7)).toBe(x);
   });
 
   test("invariants: an instance a round decided must not stay tallied", () => {
@@ -102,10 +112,30 @@ describe("VoteTally", () => {
     expect(() => t.invariants()).toThrow(new InvariantError("an instance a clean round decided is no longer tallied"));
   });
 
-  test("invariants: the default acceptor count is the largest a quorum is a majority of", () => {
-    expect(new VoteTally(2).acceptors).toBe(3);
-    expect(new VoteTally(3).acceptors).toBe(5);
-    expect(() => new VoteTally(4, 3).invariants()).toThrow(InvariantError);
+  test("an instance whose configuration is not known waits; recheck decides it once it is, by that configuration", () => {
+    const config = new ConfigHistory(3);
+    const t = new VoteTally(config);
+    const inst = RECONFIG_ALPHA + 5; // beyond the horizon: a change decided at 0..5 may govern it
+    t.propose(inst, 1001, 7, x, []);
+    expect(t.add(1, inst, 1001, 7, undefined, [])).toBeUndefined();
+    expect(t.add(3, inst, 1001, 7, undefined, [])).toBeUndefined();
+    expect(t.add(4, inst, 1001, 7, undefined, [])).toBeUndefined();
+    t.invariants();
+    // Instance 0 decides a change to 1,2,4 (governing from α); 1..5 nothing.
+    const change = Batch.ofRuns([{ client: RECONFIG_CLIENT, first: 0, floor: 0, count: 1, lines: new TextEncoder().encode("1,2,4\n") }]);
+    config.apply(0, change);
+    expect(t.recheck(RECONFIG_ALPHA, RECONFIG_ALPHA + 1)).toEqual([]); // nothing tallied there
+    for (let i = 1; i <= 5; i++) config.apply(i, Batch.EMPTY);
+    // In 1,2,4 the votes of 1 and 4 are a majority (3 is out): decided.
+    expect(t.recheck(RECONFIG_ALPHA + 1, config.horizon)).toEqual([[inst, x, 1001]]);
+    t.invariants();
+  });
+
+  test("recheck says a quorum without its batch decided once, for every such round", () => {
+    const t = new VoteTally(fixedQuorum(3));
+    for (const acc of [1, 2]) t.add(acc, 0, 1001, 7, undefined, []);
+    expect(t.recheck(0, 1)).toEqual([]); // add already said it
+    t.invariants();
   });
 });
 

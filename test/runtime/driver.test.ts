@@ -1,4 +1,5 @@
 /** The driver's order of effects (persist, then send after the sync, then schedule), its turns and its invariant checks. */
+import { NO_STAMP } from "../../src/net/codec.ts";
 import { expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { assert, InvariantError } from "../../src/protocol/assert.ts";
@@ -61,6 +62,9 @@ class Counter implements Role {
   flush(): Effects {
     this.flushes++;
     return new Effects();
+  }
+  stamp() {
+    return NO_STAMP;
   }
   invariants(): void {
     this.checks++;

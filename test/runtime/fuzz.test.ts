@@ -61,10 +61,13 @@ class Spy implements Role {
   invariants(): void {
     this.inner.invariants();
   }
+  stamp() {
+    return this.inner.stamp();
+  }
 }
 
 const roles: [Group, () => Role][] = [
-  ["acceptors", () => new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1024 })],
+  ["acceptors", () => new Acceptor({ id: 1, acceptors: 3, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1024 })],
   ["proposers", () => new Proposer(proposerOptions({ retainInstances: 1024 }))],
   ["learners", () => new Learner({ id: 1, acceptors: 3, catchupMs: 50, idleProbeMaxMs: 400 })],
   ["clients", () => new Client({ id: 1, acceptors: 3, outstandingMax: 10, batchBytesMax: 1296, retransmitMs: 100, retransmitMinMs: 20, seqBase: 0 })],

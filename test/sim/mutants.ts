@@ -29,8 +29,8 @@ export class NoRoundBinding extends Acceptor {
 
 /** Decides on the first 2B it sees. */
 export class LearnFromOne extends Learner {
-  protected override newTally(_quorum: number): VoteTally {
-    return new VoteTally(1, this.opts.acceptors);
+  protected override newTally(): VoteTally {
+    return new VoteTally({ isQuorum: (_inst, voters) => [...voters].length >= 1 });
   }
 }
 
@@ -108,8 +108,8 @@ export class ForgetDecidedHint extends Acceptor {
 
 /** Gives up on the first Trimmed answer, not on a majority of them. */
 export class GiveUpOnOneTrimmed extends Learner {
-  protected override trimmedQuorum(): number {
-    return 1;
+  protected override trimmedEnough(accs: readonly number[]): boolean {
+    return accs.length >= 1;
   }
 }
 

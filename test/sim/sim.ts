@@ -8,7 +8,8 @@
  * too), torn, lost and zero-filled disk writes, two live proposers with one id. A run is a
  * function of its seed (and mutant): the same seed replays bit for bit.
  */
-import { decode, encode, type WireId } from "../../src/net/codec.ts";
+import { decodeStamped, encode, type WireId } from "../../src/net/codec.ts";
+import type { ConfigStamp } from "../../src/protocol/configuration.ts";
 import { InvariantError } from "../../src/protocol/assert.ts";
 import { Acceptor, type AcceptorOptions } from "../../src/protocol/acceptor.ts";
 import { Client } from "../../src/protocol/client.ts";
@@ -211,7 +212,7 @@ export class World {
   private readonly procs: Proc[] = [];
   private readonly byGroup: Record<Group, Proc[]> = { clients: [], proposers: [], acceptors: [], learners: [] };
   private readonly cuts: Cut[] = [];
-  private readonly recent: { atMs: number; from: Proc; group: Group; msg: Message; bytes: Uint8Array | undefined }[] = [];
+  private readonly recent: { atMs: number; from: Proc; group: Group; msg: Message; stamp: ConfigStamp; bytes: Uint8Array | undefined }[] = [];
   private readonly faults: FaultCounts = {
     replays: 0,
     longDelays: 0,
@@ -468,6 +469,7 @@ export class World {
     }
     const opts: AcceptorOptions = {
       id: proc.id,
+      acceptors: s.acceptors,
       ident: loaded?.loaded.ident ?? this.newIdent(),
       datagramBytesMax: DATAGRAM_BYTES_MAX,
       catchupDatagramsMax: 8,
@@ -747,7 +749,7 @@ export class World {
         const r = this.rng.pick(fresh);
         this.faults.replays++;
         this.trace?.(`${this.nowMs.toFixed(2)} REPLAY ${r.from.name} -> ${r.group} ${describe(r.msg)}`);
-        this.deliverCopies(r.from, r.group, r.msg, r.bytes);
+        this.deliverCopies(r.from, r.group, r.msg, r.stamp, r.bytes);
       });
     }
   }
@@ -766,18 +768,19 @@ export class World {
     this.observe(msg);
     this.observer?.sent(this.nowMs, from.name, group, msg);
     if (from.kind === "learner" && msg.t === "decision") this.faults.archiveDecisions++;
-    const bytes = s.wire ? encode(msg, this.wireId) : undefined;
+    const stamp = from.role.stamp(); // what the datagram's header says
+    const bytes = s.wire ? encode(msg, this.wireId, stamp) : undefined;
     if (bytes && bytes.length > DATAGRAM_BYTES_MAX) {
       this.checker.fail("datagram-size", `${from.name} sent a ${bytes.length}-byte ${msg.t} (max ${DATAGRAM_BYTES_MAX})`);
     }
     if (s.replaysPerSec > 0 && !this.healed) {
-      this.recent.push({ atMs: this.nowMs, from, group, msg, bytes });
+      this.recent.push({ atMs: this.nowMs, from, group, msg, stamp, bytes });
       if (this.recent.length > REPLAY_BUFFER) this.recent.shift();
     }
-    this.deliverCopies(from, group, msg, bytes);
+    this.deliverCopies(from, group, msg, stamp, bytes);
   }
 
-  private deliverCopies(from: Proc, group: Group, msg: Message, bytes: Uint8Array | undefined): void {
+  private deliverCopies(from: Proc, group: Group, msg: Message, stamp: ConfigStamp, bytes: Uint8Array | undefined): void {
     const s = this.scenario;
     for (const proc of this.byGroup[group]) {
       if (proc === from) continue; // a process drops its own datagrams, looped back by multicast
@@ -790,10 +793,10 @@ export class World {
           delay = this.rng.next() * LONG_DELAY_MAX_MS;
           this.faults.longDelays++;
         }
-        const received = bytes ? () => decode(bytes, this.wireId) : () => msg;
+        const received = bytes ? () => decodeStamped(bytes, this.wireId) : () => ({ msg, stamp });
         this.queue.push(this.nowMs + delay, () => {
           if (proc.alive) this.observer?.received(this.nowMs, proc.name, from.name, group, msg);
-          this.deliverTo(proc, { kind: "msg", msg: received() });
+          this.deliverTo(proc, { kind: "msg", ...received() });
         });
       }
     }
@@ -930,6 +933,8 @@ function describe(msg: Message): string {
       return `refuse acc=${msg.acc} ident=${msg.ident}`;
     case "hello":
       return `hello id=${msg.id} nonce=${msg.nonce}${msg.leading ? " leading" : ""} up=${msg.startedMs}`;
+    case "config":
+      return `config ${msg.history.map((c) => `e${c.epoch}=[${c.members.join(",")}]@${c.from}`).join(" ")} knownTo=${msg.knownTo}${msg.ask ? " ask" : ""}`;
   }
 }
 

@@ -11,7 +11,15 @@ import { b, ids, val, NONCE } from "../protocol/helpers.ts";
 const dir = () => mkdtempSync(join(tmpdir(), "paxos-log-"));
 const vote = (inst: number, vRnd: number, ...v: ReturnType<typeof val>[]): PersistRecord => ({ kind: "vote", vote: { inst, vRnd, vVal: b(...v) } });
 const show = (rs: PersistRecord[]) =>
-  rs.map((r) => (r.kind === "promise" ? `promise ${r.rnd}` : r.kind === "trim" || r.kind === "decided" ? `${r.kind} ${r.below}` : `vote ${r.vote.inst}@${r.vote.vRnd} ${ids(r.vote.vVal).join(",")}`));
+  rs.map((r) =>
+    r.kind === "promise"
+      ? `promise ${r.rnd}`
+      : r.kind === "trim" || r.kind === "decided"
+        ? `${r.kind} ${r.below}`
+        : r.kind === "config"
+          ? `config ${r.history.map((c) => `${c.epoch}:${c.members.join(",")}@${c.from}`).join(" ")} knownTo ${r.knownTo}`
+          : `vote ${r.vote.inst}@${r.vote.vRnd} ${ids(r.vote.vVal).join(",")}`,
+  );
 
 const open = (d: string, cluster = 7, create = false) => AcceptorLog.open(d, cluster, 1, { create, newIdent: () => 4242 });
 /** The commit marker, and the marker written after each sync (see RecordLog.markSynced). */
@@ -42,7 +50,7 @@ describe("acceptor log", () => {
     const { loaded } = open(d);
     expect(show(loaded.records)).toEqual(["promise 1001", "vote 0@1001 1:0", "vote 1@1001 1:1,2:0"]);
     expect(loaded.tornBytes).toBe(0);
-    const restored = new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
+    const restored = new Acceptor({ id: 1, acceptors: 3, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
     restored.restore(loaded.records);
     expect(restored.promised).toBe(1001);
     expect(new TextDecoder().decode(valuesOf(restored.voteOf(0)!.vVal)[0]!.data)).toBe("a");
@@ -137,7 +145,7 @@ describe("acceptor log", () => {
   test("compaction keeps the live state only, and the identity", () => {
     const d = dir();
     const { log } = open(d, 7, true);
-    const a = new Acceptor({ id: 1, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
+    const a = new Acceptor({ id: 1, acceptors: 3, ident: 1, datagramBytesMax: 1400, catchupDatagramsMax: 4, retainInstances: 1_000_000 });
     for (let r = 1; r <= 50; r++) {
       const records: PersistRecord[] = [{ kind: "promise", rnd: r * 1000 + 1, owner: NONCE }, vote(0, r * 1000 + 1, val(1, r))];
       a.restore(records);

@@ -20,6 +20,7 @@ export async function runAcceptor(ctx: RoleContext): Promise<number> {
   if (typeof opened === "number") return opened;
   const acceptor = new Acceptor({
     id: ctx.id,
+    acceptors: c.acceptors,
     ident: opened?.loaded.ident ?? randomIdentity(),
     datagramBytesMax: c.network.datagramBytesMax,
     catchupDatagramsMax: CATCHUP_DATAGRAMS_MAX,
