@@ -47,20 +47,22 @@ describe("codec", () => {
       [[1, 42, 3, 2, 1, 7, 0, 0, 0], "version"], // version 1: the wire before rounds carried nonces
       [[2, 42, 3, 2, 1, 7, 0, 0, 0], "version"], // version 2 (paxos 0.1.0): 2Bs carried their values
       [[3, 42, 3, 2, 1, 7, 0, 0, 0], "version"], // version 3 (paxos 0.2): values one by one, not in runs
-      [[V, 42, 5, 2, 1, 7, 0, 0, 0], "config"], // a process configured with 5 acceptors
-      [[V, 42, 3, 99, 1, 7, 0, 0, 0], "type"],
-      [[V, 42, 3, 2, -1, 7, 0, 0, 0], "field"],
-      [[V, 42, 3, 2, 2 ** 53, 7, 0, 0, 0], "field"],
-      [[V, 42, 3, 2, 1.5, 7, 0, 0, 0], "field"],
-      [[V, 42, 3, 2, 1, 2 ** 48 + 1, 0, 0, 0], "field"], // nonce out of range
-      [[V, 42, 3, 2, 1, 7, 0, 0], "shape"],
-      [[V, 42, 3, 2, 1, 7, 0, 0, 0, 0], "shape"],
-      [[V, 42, 3, 0, new Uint8Array([1, 2, 50, 0])], "field"],
-      [[V, 42, 3, 6, 1, 9, [1, 2]], "field"],
-      [[V, 42, 3, 0, new Uint8Array([1, 0, 0, 2, 2, 97, 10]), 0], "field"], // a run of 2 values with one line
-      [[V, 42, 3, 0, new Uint8Array([1, 0, 0, 1, 1, 97]), 0], "field"], // a value without its newline
-      [[V, 42, 3, 1, new Uint8Array([1, 0, 0])], "field"], // an ack of no value
-      [[V, 42, 3, 5, 1, 7, [], 0, new Uint8Array([1, 2, 3])], "field"], // a truncated notify entry
+      [[V, 42, 5, 0, 0, 2, 1, 7, 0, 0, 0], "config"], // a process configured with 5 acceptors
+      [[V, 42, 3, 0, 0, 99, 1, 7, 0, 0, 0], "type"],
+      [[V, 42, 3, -1, 0, 2, 1, 7, 0, 0, 0], "field"], // a configuration epoch below 0
+      [[V, 42, 3, 0, 1.5, 2, 1, 7, 0, 0, 0], "field"], // a knownTo that is no instance
+      [[V, 42, 3, 0, 0, 2, -1, 7, 0, 0, 0], "field"],
+      [[V, 42, 3, 0, 0, 2, 2 ** 53, 7, 0, 0, 0], "field"],
+      [[V, 42, 3, 0, 0, 2, 1.5, 7, 0, 0, 0], "field"],
+      [[V, 42, 3, 0, 0, 2, 1, 2 ** 48 + 1, 0, 0, 0], "field"], // nonce out of range
+      [[V, 42, 3, 0, 0, 2, 1, 7, 0, 0], "shape"],
+      [[V, 42, 3, 0, 0, 2, 1, 7, 0, 0, 0, 0], "shape"],
+      [[V, 42, 3, 0, 0, 0, new Uint8Array([1, 2, 50, 0])], "field"],
+      [[V, 42, 3, 0, 0, 6, 1, 9, [1, 2]], "field"],
+      [[V, 42, 3, 0, 0, 0, new Uint8Array([1, 0, 0, 2, 2, 97, 10]), 0], "field"], // a run of 2 values with one line
+      [[V, 42, 3, 0, 0, 0, new Uint8Array([1, 0, 0, 1, 1, 97]), 0], "field"], // a value without its newline
+      [[V, 42, 3, 0, 0, 1, new Uint8Array([1, 0, 0])], "field"], // an ack of no value
+      [[V, 42, 3, 0, 0, 5, 1, 7, [], 0, new Uint8Array([1, 2, 3])], "field"], // a truncated notify entry
     ];
     for (const [raw, reason] of cases) expect(() => decode(cbor.encode(raw), W)).toThrow(new DecodeError(reason as never));
     expect(() => decode(new Uint8Array([0xff, 0x00]), W)).toThrow(DecodeError);

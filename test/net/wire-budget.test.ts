@@ -12,6 +12,7 @@ import * as codec from "../../src/net/codec.ts";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Batch, linesOf } from "../../src/protocol/batch.ts";
 import { Client } from "../../src/protocol/client.ts";
+import { CONFIG_HISTORY_MAX, packHistory } from "../../src/protocol/configuration.ts";
 import { ACCEPTORS_MAX, CLIENT_NUMBER_MAX } from "../../src/protocol/id-limits.ts";
 import { Effects, type Message, type Proposal, type Vote } from "../../src/protocol/messages.ts";
 import { NO_NOTIFY, NotifyWriter, REPORT_ALL, reportList } from "../../src/protocol/notify.ts";
@@ -25,7 +26,9 @@ import { batchOf, valuesOf, type Value } from "../protocol/values.ts";
 const WIRE = { cluster: W.CLUSTER_ID_MAX, acceptors: ACCEPTORS_MAX };
 const auth = authenticator(new TextEncoder().encode("wire-budget-test-key"), WIRE.cluster);
 /** A message as it leaves a process of an authenticated cluster: encoded, then sealed. */
-const datagram = (m: Message): Uint8Array => auth.seal(codec.encode(m, WIRE));
+/** The largest stamp a header carries: every message's fixed size counts it. */
+const STAMP = { epoch: W.EPOCH_MAX, knownTo: W.INSTANCE_MAX };
+const datagram = (m: Message): Uint8Array => auth.seal(codec.encode(m, WIRE, STAMP));
 
 /** The smallest datagram the config allows, the default, a loopback size, the largest. */
 const DATAGRAM_SIZES = [W.DATAGRAM_BYTES_MIN, 1400, 65_000, W.UDP_PAYLOAD_BYTES_MAX];
@@ -97,6 +100,8 @@ describe("the wire budget is what the codec writes", () => {
     const instsBytes = varintBytes(2 * BASE) + insts.length - 1;
     const notify = bigNotify(12); // 276 bytes: a 3-byte header
     const report = reportList(Array.from({ length: ACCEPTORS_MAX }, (_, k) => k + 1)); // 383 bytes
+    const history = Array.from({ length: CONFIG_HISTORY_MAX }, (_, k) => ({ epoch: W.EPOCH_MAX - CONFIG_HISTORY_MAX + 1 + k, members: [1, 2, ACCEPTORS_MAX - k], from: I - 1000 * (CONFIG_HISTORY_MAX - k) }));
+    expect(packHistory(history).length).toBeGreaterThanOrEqual(256); // a 3-byte header
     const cases: [Message, number][] = [
       [{ t: "submit", runs, via: N }, runs.packed.length],
       [{ t: "ack", ranges }, 40 * 16],
@@ -111,6 +116,7 @@ describe("the wire budget is what the codec writes", () => {
       [{ t: "votes", acc: ACCEPTORS_MAX, ident: N, from: I, to: I, decidedBelow: I, votes: emptyVotes }, votesBytes],
       [{ t: "refuse", acc: ACCEPTORS_MAX, ident: N }, 0],
       [{ t: "hello", id: ACCEPTORS_MAX, nonce: N, leading: true, startedMs: I }, 0],
+      [{ t: "config", history, knownTo: I, decidedBelow: I, ask: true, group: "learners" }, packHistory(history).length],
     ];
     expect(cases.map(([m]) => m.t as string).sort()).toEqual(Object.keys(W.MESSAGE_FIXED_BYTES).sort());
     for (const [m, content] of cases) expect([m.t, datagram(m).length - content]).toEqual([m.t, W.MESSAGE_FIXED_BYTES[m.t]]);
@@ -119,10 +125,11 @@ describe("the wire budget is what the codec writes", () => {
 
   test("every type code takes one byte; fixed-size messages fit the smallest datagram", () => {
     for (const t of ["1a", "nack", "catchup", "trimmed", "refuse", "hello"] as const) expect(W.MESSAGE_FIXED_BYTES[t]).toBeLessThanOrEqual(W.DATAGRAM_BYTES_MIN);
-    // [array header, version, cluster id (5 bytes), acceptor count (2), type code, …]
+    // [array header, version, cluster id (5 bytes), acceptor count (2), epoch (1), knownTo (1), type code, …]
     const m = codec.encode({ t: "refuse", acc: 1, ident: 1 }, WIRE);
-    expect(m[9]!).toBeLessThan(24);
-    expect(m[9]!).toBeLessThanOrEqual(W.TYPE_CODE_MAX);
+    expect(codec.decodeStamped(m, WIRE).stamp).toEqual({ epoch: 0, knownTo: 0 });
+    expect(m[11]!).toBe(11); // refuse's code, one byte
+    expect(m[11]!).toBeLessThanOrEqual(W.TYPE_CODE_MAX);
   });
 
   test("a vote or proposal entry, and a batch's framing, are what the codec adds for them", () => {

@@ -73,7 +73,8 @@ describe("ConfigHistory", () => {
     const h = new ConfigHistory(3);
     expect(h.onStamp({ epoch: 0, knownTo: 1000 })).toBe("same");
     expect(h.knownTo).toBe(1000);
-    expect(h.onStamp({ epoch: 0, knownTo: 10 })).toBe("same");
+    expect(h.onStamp({ epoch: 0, knownTo: 1000 - RECONFIG_ALPHA + 1 })).toBe("same"); // within α: it can still propose and deliver
+    expect(h.onStamp({ epoch: 0, knownTo: 1000 - RECONFIG_ALPHA })).toBe("behind"); // α behind: it is told (a Config)
     expect(h.knownTo).toBe(1000); // never back
     expect(h.onStamp({ epoch: 1, knownTo: 5000 })).toBe("ahead");
     expect(h.knownTo).toBe(1000); // another epoch's knownTo says nothing of this history

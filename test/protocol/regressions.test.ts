@@ -114,8 +114,9 @@ describe("issue 10 regressions", () => {
     step(p, msg({ t: "1b", acc: 2, ident: 2, rnd: 1001, nonce: p.opts.incarnation, from: 0, to: 0, done: true, votes: [], decidedBelow: 0 }), 0);
     expect(p.isLeader).toBe(true);
     step(p, msg(submitOf([val(9, 0, "new")])), 1);
-    // Everything below `far` gets decided meanwhile (acceptors report it).
-    const fx = step(p, msg(twoB(2, [], far)), 2);
+    // Everything below `far` gets decided meanwhile (acceptors report it, and, in their stamp, that
+    // they know every configuration change below it: issue 22).
+    const fx = step(p, { kind: "msg", msg: twoB(2, [], far), stamp: { epoch: 0, knownTo: far } }, 2);
     const proposals = sent(fx, "acceptors", "2a").flatMap((x) => x.proposals.map((q) => [q.inst, ids(q.cVal)]));
     expect(proposals).toEqual([
       [far, ["5:0"]],
@@ -301,13 +302,16 @@ describe("issue 11: acceptor identities", () => {
     expect(ids(step(l, vote(3, 3), 0).delivered)).toEqual(["1:0"]);
   });
 
-  test("an acceptor id outside 1..acceptors is ignored", () => {
+  // Issue 22: acceptor 4 may be a member of a configuration this learner does not know yet, so it
+  // is not refused; its vote counts only in instances whose configuration has it.
+  test("an acceptor outside the instance's configuration does not count toward its majority", () => {
     const l = learner();
+    step(l, msg(twoAOf([{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }])), 0);
     const vote = (acc: number) => msg(twoB(acc, [{ inst: 0, vRnd: 1001, vVal: b(val(1, 0)) }], 0));
     step(l, vote(1), 0);
-    const fx = step(l, vote(4), 0);
-    expect(fx.delivered).toEqual([]);
-    expect(fx.alerts[0]?.reason).toMatch(/ignoring acceptor 4: the config says acceptors: 3/);
+    expect(step(l, vote(4), 0).delivered).toEqual([]);
+    expect(step(l, vote(5), 0).delivered).toEqual([]);
+    expect(ids(step(l, vote(2), 0).delivered)).toEqual(["1:0"]);
   });
 
   test("an acceptor told it is not the process the cluster knows stops (exit code 5)", () => {

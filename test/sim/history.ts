@@ -30,10 +30,14 @@ export interface History {
 
 export function buildHistory(h: HistoryScenario, acceptors: number, rng: Prng): History {
   const records = new Map<number, PersistRecord[]>();
+  const ids = Array.from({ length: acceptors }, (_, k) => k + 1);
   for (let a = 1; a <= acceptors; a++) {
     records.set(a, [
       { kind: "promise", rnd: OLD_ROUNDS[1], owner: OLD_NONCE },
       { kind: "trim", below: h.base },
+      // The earlier life's learners delivered below base (the trim says so) and told the
+      // acceptors: they know every configuration change below it (none: the initial one holds).
+      { kind: "config", history: [{ epoch: 0, members: ids, from: 0 }], knownTo: h.base },
     ]);
   }
   const chosen = new Map<number, Batch>();
@@ -51,7 +55,6 @@ export function buildHistory(h: HistoryScenario, acceptors: number, rng: Prng): 
   const vote = (acc: number, inst: number, vRnd: number, vVal: Batch): void => {
     records.get(acc)!.push({ kind: "vote", vote: { inst, vRnd, vVal } });
   };
-  const ids = Array.from({ length: acceptors }, (_, k) => k + 1);
   let chosenPrefix = h.base;
   for (let inst = h.base; inst < h.base + h.length; inst++) {
     const kind = rng.next();

@@ -157,7 +157,7 @@ describe("acceptor log", () => {
     expect(statSync(log.path).size).toBeLessThan(before / 10);
     log.close();
     const reopened = open(d);
-    expect(show(reopened.loaded.records)).toEqual(["promise 50001", "trim 0", "decided 0", "vote 0@50001 1:50"]);
+    expect(show(reopened.loaded.records)).toEqual(["promise 50001", "trim 0", "decided 0", "config 0:1,2,3@0 knownTo 0", "vote 0@50001 1:50"]);
     expect(reopened.loaded.ident).toBe(4242);
   });
 });
