@@ -1,4 +1,5 @@
-import type { Batch } from "../../src/protocol/batch.ts";
+import { Batch } from "../../src/protocol/batch.ts";
+import { ConfigHistory, RECONFIG_CLIENT, isQuorumOf } from "../../src/protocol/configuration.ts";
 import type { Value } from "../protocol/values.ts";
 
 const idKey = (client: number, seq: number): string => `${client}:${seq}`;
@@ -48,6 +49,12 @@ export class SafetyChecker {
   private readonly chosenByVotes = new Map<number, { vRnd: number; bytes: Uint8Array | undefined }>();
   /** Acceptors in the cluster (a majority chooses). */
   quorum = 2;
+  /**
+   * With reconfigurations: the configuration history of the decided log (the first decision of
+   * each instance, applied in order by the protocol's own rule), instead of `quorum`.
+   */
+  private configs: ConfigHistory | undefined;
+  private readonly decidedBatches = new Map<number, Batch>();
   private readonly acked = new Set<string>();
   readonly violations: Violation[] = [];
 
@@ -66,7 +73,7 @@ export class SafetyChecker {
     this.acked.add(key);
     const s = this.submitted.get(key);
     if (s === undefined) this.fail("integrity", `client ${client} was acked ${key}, which it never submitted`);
-    else s.required = true;
+    else if (client !== RECONFIG_CLIENT) s.required = true; // a configuration change is decided, never delivered as a value
   }
 
   /** An instance chosen before the run: it must be delivered with this batch. */
@@ -103,11 +110,30 @@ export class SafetyChecker {
     } else this.order.push(key);
   }
 
+  /** The acceptor set changes through the log: quorums are majorities of each instance's configuration. */
+  trackConfigurations(initialAcceptors: number): void {
+    this.configs = new ConfigHistory(initialAcceptors);
+    this.quorum = Infinity; // chosen rounds are found at the end, per configuration (checkChosenAtEnd)
+  }
+
+  /** Whether acceptor `acc` is a member of the latest configuration the decided log made (or of one still to govern). */
+  stillMember(acc: number): boolean {
+    const c = this.configs;
+    if (c === undefined) return true;
+    return c.membersFrom(c.knownTo).has(acc);
+  }
+
   /** A learner delivered instance `inst` as `batch`. */
   decide(learner: string, inst: number, batch: Batch): void {
     const bytes = batch.packed;
     const first = this.decisions.get(inst);
-    if (first === undefined) this.decisions.set(inst, bytes);
+    if (first === undefined) {
+      this.decisions.set(inst, bytes);
+      if (this.configs !== undefined) {
+        this.decidedBatches.set(inst, batch);
+        for (let k = this.configs.knownTo; this.decidedBatches.has(k); k++) this.configs.apply(k, this.decidedBatches.get(k)!);
+      }
+    }
     else if (!sameBytes(first, bytes)) this.fail("agreement", `learner ${learner} delivered another batch at instance ${inst} than an earlier learner`);
     const truth = this.chosen.get(inst);
     if (truth !== undefined && !sameBytes(truth.packed, bytes)) {
@@ -166,8 +192,40 @@ export class SafetyChecker {
     }
   }
 
+  /**
+   * With reconfigurations, at the end: a round is chosen at an instance once a majority of the
+   * instance's configuration voted in it; rounds chosen at one instance must have one batch, and
+   * every instance a learner delivered must have been chosen with its batch (a decision without a
+   * majority of its configuration is a violation).
+   */
+  private checkChosenByConfiguration(): void {
+    const c = this.configs!;
+    const chosen = new Map<number, number[]>();
+    for (const [key, voters] of this.voters) {
+      const [inst, vRnd] = key.split(":").map(Number) as [number, number];
+      const config = c.configOf(inst);
+      if (config === undefined || !isQuorumOf(config, voters)) continue;
+      const rounds = chosen.get(inst) ?? [];
+      rounds.push(vRnd);
+      chosen.set(inst, rounds);
+    }
+    for (const [inst, rounds] of chosen) {
+      const batches = rounds.map((r) => this.votes.get(`${inst}:${r}`)).filter((b): b is Uint8Array => b !== undefined);
+      if (batches.some((b) => !sameBytes(b, batches[0]!))) this.fail("agreement", `instance ${inst} was chosen in rounds ${rounds.join(", ")} with different batches (majorities of its configuration's votes)`);
+    }
+    for (const [inst, bytes] of this.decisions) {
+      const config = c.configOf(inst);
+      if (config === undefined) continue;
+      const rounds = chosen.get(inst) ?? [];
+      if (!rounds.some((r) => { const b = this.votes.get(`${inst}:${r}`); return b !== undefined && sameBytes(b, bytes); })) {
+        this.fail("agreement", `instance ${inst} was delivered without a majority of its configuration (epoch ${config.epoch}: acceptors ${config.members.join(",")}) voting for its batch`);
+      }
+    }
+  }
+
   /** At the end of a run: rounds chosen at one instance whose batches became known late are compared too. */
   checkChosenAtEnd(): void {
+    if (this.configs !== undefined) return this.checkChosenByConfiguration();
     for (const [inst, rounds] of this.chosenRounds) {
       const batches = rounds.map((r) => this.votes.get(`${inst}:${r}`)).filter((b): b is Uint8Array => b !== undefined);
       if (batches.some((b) => !sameBytes(b, batches[0]!))) this.fail("agreement", `instance ${inst} was chosen in rounds ${rounds.join(", ")} with different batches (from the acceptors' votes)`);

@@ -85,6 +85,8 @@ export interface Scenario {
   readonly history: HistoryScenario | undefined;
   /** The `stranded` family's events (see FAMILIES). */
   readonly stranded?: StrandedScenario;
+  /** The `reconfig` family's configuration changes (see FAMILIES). */
+  readonly reconfig?: ReconfigScenario;
   /** Events at set times, besides the random load and faults (the docs' diagrams: scripts/diagrams.ts). */
   readonly script?: readonly ScriptedEvent[];
 }
@@ -105,6 +107,21 @@ export interface StrandedScenario {
   /** From here on acceptor 3 misses the leader's 2As. */
   readonly lastTwoAsFromMs: number;
   readonly standbyCut: "all" | "leader";
+}
+
+/**
+ * An operator changes the acceptor set while the load runs: acceptors 1..acceptors start as the
+ * initial configuration, `spares` more (ids above) start empty and join when a change names them.
+ * The changes are submitted in order, each once the one before governs (as `paxos reconfigure`
+ * waits), from `firstAtMs` on. `crashForGood`: an acceptor of the initial set crashes for good at
+ * `crashAtMs` and the first change removes it (the runbook "Replacing a failed acceptor").
+ */
+export interface ReconfigScenario {
+  readonly spares: number;
+  readonly changes: readonly (readonly number[])[];
+  readonly firstAtMs: number;
+  readonly crashForGood: number | undefined;
+  readonly crashAtMs: number;
 }
 
 export interface HistoryScenario {
@@ -132,8 +149,12 @@ export const LONG_DELAY_MAX_MS = 3000;
  *   ignore-seen-to).
  * - `archived`: acceptors retain a few instances only, learners keep archives, and some start
  *   late: they must get the whole sequence from another learner's archive.
+ * - `reconfig`: the acceptor set changes through the log while values come and faults strike
+ *   (replace one, grow by two, shrink by two, two changes in a row; a failed acceptor replaced;
+ *   leaders crashing after proposing a change; durable acceptors restarting, the whole cluster
+ *   too): every decision must have a majority of the configuration of its instance.
  */
-export const FAMILIES = ["durable-crashes", "stranded", "archived"] as const;
+export const FAMILIES = ["durable-crashes", "stranded", "archived", "reconfig"] as const;
 export type Family = "mix" | (typeof FAMILIES)[number];
 
 /** A run's scenario: the mix, or now and then (or always, when `only` names one) a family's. */
@@ -199,6 +220,23 @@ export function randomScenario(rng: Prng, only?: Family): Scenario {
         history: undefined,
         retainInstances: 1_000_000,
         stranded: { crashAtMs: loadMs + rng.int(20, 100), lastTwoAsFromMs: loadMs * rng.next(), standbyCut: rng.chance(0.5) ? "all" : "leader" },
+      };
+    }
+    case "reconfig": {
+      const reconfig = randomReconfig(rng, mix.acceptors === 5 ? 5 : 3);
+      return {
+        ...mix,
+        family,
+        acceptors: mix.acceptors === 5 ? 5 : 3,
+        twinProposer: false,
+        history: undefined,
+        acceptorCrashes: 0,
+        lateLearners: 0,
+        retainInstances: 1_000_000,
+        archives: false,
+        valuesPerClient: rng.int(4, 12),
+        chaosMs: rng.int(600, 2500),
+        reconfig,
       };
     }
     case "archived": {
@@ -283,4 +321,28 @@ function randomHistory(rng: Prng): HistoryScenario {
     instancesAheadMax,
     catchupInstancesMax: rng.pick([4, 16, 64]),
   };
+}
+
+/** A sequence of changes from acceptors 1..n: each replaces one, grows by two or shrinks by two (never below 3), with fresh ids. */
+function randomReconfig(rng: Prng, n: number): ReconfigScenario {
+  let members = Array.from({ length: n }, (_, k) => k + 1);
+  let nextId = n + 1;
+  const crashForGood = rng.chance(0.4) ? rng.int(1, n) : undefined;
+  const changes: number[][] = [];
+  for (let k = rng.int(1, 3); k > 0; k--) {
+    const op = changes.length === 0 && crashForGood !== undefined ? "replace" : rng.pick(["replace", "replace", "grow", "shrink"]);
+    let next: number[];
+    if (op === "grow" && members.length <= 5) next = [...members, nextId++, nextId++];
+    else if (op === "shrink" && members.length >= 5) {
+      const drop = new Set([rng.pick(members)]);
+      while (drop.size < 2) drop.add(rng.pick(members));
+      next = members.filter((m) => !drop.has(m));
+    } else {
+      const out = changes.length === 0 && crashForGood !== undefined ? crashForGood : rng.pick(members);
+      next = [...members.filter((m) => m !== out), nextId++];
+    }
+    changes.push(next.sort((a, b) => a - b));
+    members = next;
+  }
+  return { spares: nextId - n - 1, changes, firstAtMs: rng.int(0, 300), crashForGood, crashAtMs: rng.int(0, 200) };
 }

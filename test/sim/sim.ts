@@ -9,7 +9,7 @@
  * function of its seed (and mutant): the same seed replays bit for bit.
  */
 import { decodeStamped, encode, type WireId } from "../../src/net/codec.ts";
-import type { ConfigStamp } from "../../src/protocol/configuration.ts";
+import { RECONFIG_CLIENT, type ConfigStamp } from "../../src/protocol/configuration.ts";
 import { InvariantError } from "../../src/protocol/assert.ts";
 import { Acceptor, type AcceptorOptions } from "../../src/protocol/acceptor.ts";
 import { Client } from "../../src/protocol/client.ts";
@@ -176,6 +176,9 @@ export interface FaultCounts {
   proposalsBeyondAheadMax: number;
   /** Decisions a learner served from its archive. */
   archiveDecisions: number;
+  /** Configuration changes submitted (the reconfig family), and acceptors that stopped as removed. */
+  reconfigurations: number;
+  removedStops: number;
 }
 
 /**
@@ -230,6 +233,8 @@ export class World {
     catchupsAtLimit: 0,
     proposalsBeyondAheadMax: 0,
     archiveDecisions: 0,
+    reconfigurations: 0,
+    removedStops: 0,
   };
   private history: History | undefined;
   /** Processes down between a crash and their restart. */
@@ -309,6 +314,11 @@ export class World {
       for (const v of this.history.values) this.checker.submit(v, false);
     }
     for (let i = 1; i <= s.acceptors; i++) this.addProc("acceptor", i, 0);
+    if (s.reconfig !== undefined) {
+      // Spare acceptors start empty and take part once a change names them (`--join`).
+      for (let i = s.acceptors + 1; i <= s.acceptors + s.reconfig.spares; i++) this.addProc("acceptor", i, 0);
+      this.checker.trackConfigurations(s.acceptors);
+    }
     // In the stranded family proposer 1 leads: the others start once it does (they see its votes).
     const proposerStartMs = (i: number): number =>
       s.stranded !== undefined ? (i === 1 ? 0 : 2 * s.helloEveryMs + 50 + rng.next() * 20) : i === 1 && s.twinProposer ? 0 : rng.next() * 20;
@@ -328,7 +338,40 @@ export class World {
     }
     for (let i = 1; i <= s.clients; i++) this.addClientLoad(this.addProc("client", i, 0));
     if (s.script !== undefined) this.scheduleScript(s.script);
+    if (s.reconfig !== undefined) this.scheduleReconfig(s.reconfig);
     this.scheduleFaults();
+  }
+
+  /**
+   * The `reconfig` family's operator: submits change k (under RECONFIG_CLIENT, seq k: the epoch it
+   * replaces) once configuration k governs at some live learner (as `paxos reconfigure` waits for
+   * the previous change), resubmitting through its client until it is decided; a failed acceptor
+   * crashes for good first, when the scenario says so.
+   */
+  private scheduleReconfig(r: NonNullable<Scenario["reconfig"]>): void {
+    const operator = this.addProc("client", RECONFIG_CLIENT, 0, "operator");
+    if (r.crashForGood !== undefined) {
+      const failed = this.byGroup.acceptors.find((p) => p.id === r.crashForGood)!;
+      this.queue.push(r.crashAtMs, () => this.crash(failed));
+    }
+    let submitted = 0;
+    const poll = (): void => {
+      if (submitted >= r.changes.length) return;
+      this.queue.push(this.nowMs + 20 + this.rng.next() * 60, poll);
+      if (!operator.alive) return;
+      // The configuration in force at the most advanced live learner: its latest, once it governs.
+      const inForce = Math.max(-1, ...this.byGroup.learners.filter((p) => p.alive).map((p) => {
+        const l = p.role as Learner;
+        return l.config.latest.from <= l.nextInstance ? l.config.epoch : l.config.epoch - 1;
+      }));
+      if (inForce !== submitted) return;
+      const line = r.changes[submitted]!.join(",");
+      this.trace?.(`${this.nowMs.toFixed(2)} RECONFIGURE epoch ${submitted} -> [${line}]`);
+      this.faults.reconfigurations++;
+      this.submit(operator, [line], false);
+      submitted++;
+    };
+    this.queue.push(r.firstAtMs, poll);
   }
 
   private addProc(kind: Kind, id: number, startMs: number, name = `${kind}-${id}`): Proc {
@@ -559,7 +602,7 @@ export class World {
   /** A client; a restarted one is a new client (a new number, seqs from 0), as in the runtime. */
   private newClient(proc: Proc): Client {
     if (proc.gen > 1) this.checker.retireClient(proc.clientNumber);
-    proc.clientNumber = proc.id + 1000 * (proc.gen - 1);
+    proc.clientNumber = proc.id === RECONFIG_CLIENT ? RECONFIG_CLIENT : proc.id + 1000 * (proc.gen - 1);
     const client = new Client({
       id: proc.clientNumber,
       acceptors: this.scenario.acceptors,
@@ -584,11 +627,11 @@ export class World {
   }
 
   /** Values handed to a client (one step); lost when the client is down. */
-  private submit(proc: Proc, texts: readonly string[]): void {
+  private submit(proc: Proc, texts: readonly string[], required = true): void {
     if (!proc.alive) return;
     const client = proc.role as Client;
     const data = texts.map((t) => new TextEncoder().encode(t));
-    for (const [k, d] of data.entries()) this.checker.submit({ client: proc.clientNumber, seq: client.seqNext + k, floor: 0, data: d });
+    for (const [k, d] of data.entries()) this.checker.submit({ client: proc.clientNumber, seq: client.seqNext + k, floor: 0, data: d }, required);
     this.guard(proc, () => proc.driver.step({ kind: "submit", lines: linesOf(data), count: data.length }));
   }
 
@@ -611,7 +654,7 @@ export class World {
     if (s.stranded !== undefined) this.scheduleStranded(s.stranded);
     const at = () => this.rng.next() * s.chaosMs;
     const pick = (kind: Kind, count: number): Proc[] => {
-      const members = this.procs.filter((p) => p.kind === kind && !p.name.endsWith("twin"));
+      const members = this.procs.filter((p) => p.kind === kind && !p.name.endsWith("twin") && p.name !== "operator");
       const out: Proc[] = [];
       for (let k = 0; k < count && members.length > 0; k++) out.push(members.splice(this.rng.int(0, members.length - 1), 1)[0]!);
       return out;
@@ -858,6 +901,10 @@ export class World {
       const server = this.archiveServes(proc, next);
       if (server !== undefined) this.checker.fail("false-alarm", `${proc.name} gave up though ${server}'s archive has instance ${next}: ${fx.fatal.reason}`);
       this.gaveUp++;
+    } else if (fx.fatal.cause === "removed") {
+      // Legitimate once a change that leaves it out governs every undecided instance.
+      if (proc.kind !== "acceptor" || this.checker.stillMember(proc.id)) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}`);
+      this.faults.removedStops++;
     } else {
       if (fx.fatal.cause !== "duplicate-id" || !this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}`);
       this.faults.duplicateIdStops++;
