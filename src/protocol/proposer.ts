@@ -16,7 +16,7 @@ import { isQuorumOf, majorityOf, type ConfigHistory, type ConfigStamp, type Conf
 import { DecidedLog } from "./decided-log.ts";
 import { AcceptorIdentities } from "./identities.ts";
 import { IdGuard } from "./id-guard.ts";
-import { PROPOSER_ID_MAX, ROUND_STRIDE } from "./id-limits.ts";
+import { ACCEPTORS_MAX, PROPOSER_ID_MAX, ROUND_STRIDE } from "./id-limits.ts";
 import { clientSilent, runsInBatches, starvingRuns, takeIn } from "./intake.ts";
 import {
   CATCHUP_INSTANCES_MAX,
@@ -338,7 +338,7 @@ export class Proposer implements Role {
     const m = this.mode;
     switch (m.kind) {
       case "probing":
-        if (m.probed.size < majority(this.opts.acceptors)) {
+        if (m.probed.size < majorityOf(this.config.latest)) {
           if (nowMs - m.sentAtMs >= this.opts.retransmitMs) this.sendProbe(m, nowMs, fx);
         } else if (m.votesSeen || this.takeover.leaderHeardLately(nowMs)) this.standBy(nowMs, false); // someone leads
         else if (nowMs >= this.probedUntilMs(m, nowMs)) this.startPhase1(nowMs, fx); // proactive Phase 1, before any client value
@@ -370,7 +370,7 @@ export class Proposer implements Role {
     const m = this.mode;
     switch (m.kind) {
       case "probing":
-        fx.wakeAt(m.probed.size < majority(this.opts.acceptors) ? m.sentAtMs + this.opts.retransmitMs : Math.max(nowMs, this.probedUntilMs(m, nowMs)));
+        fx.wakeAt(m.probed.size < majorityOf(this.config.latest) ? m.sentAtMs + this.opts.retransmitMs : Math.max(nowMs, this.probedUntilMs(m, nowMs)));
         return;
       case "phase1":
         return fx.wakeAt(m.sentAtMs + this.opts.retransmitMs);
@@ -498,17 +498,21 @@ export class Proposer implements Role {
   /**
    * Whether our round has the promises it needs: a majority of every configuration that governs
    * an instance from the 1A's start up to the horizon (the instances this proposer may propose
-   * in). False while the configuration of the start is not known.
+   * in). The start is the 1A's, or the decided prefix a promise reported if higher: instances
+   * below it are decided and need no promise (a restarted proposer starts from 0, and the
+   * acceptors of those instances' configurations may be gone, removed). False while the
+   * configuration of the start is not known.
    */
   private promised(p1: Phase1): boolean {
-    if (this.config.configOf(p1.from) === undefined) return false;
+    const from = Math.max(p1.from, p1.decidedBelow);
+    if (this.config.configOf(from) === undefined) return false;
     const done: number[] = [];
     for (const [acc, c] of p1.coverage) if (c.done) done.push(acc);
-    return this.governing(p1.from).every((c) => isQuorumOf(c, done));
+    return this.governing(from).every((c) => isQuorumOf(c, done));
   }
 
   /** The configurations that govern an instance in [from, horizon), oldest first. */
-  private governing(from: number): Configuration[] {
+  protected governing(from: number): Configuration[] {
     const h = this.config;
     const out: Configuration[] = [];
     const configs = h.history;
@@ -726,7 +730,8 @@ export class Proposer implements Role {
     const ours = msg.nonce === this.nonce;
     if (!ours) this.presence.otherProposer(nowMs); // an answer to another proposer's 1A or 2A
     const m = this.mode;
-    if (ours && m.kind === "probing") {
+    if (ours && m.kind === "probing" && this.config.latest.members.includes(msg.acc)) {
+      // Answers of the latest configuration's members count (a spare that joins answers too).
       m.probed.add(msg.acc);
       m.promisedMax = Math.max(m.promisedMax, msg.rnd);
     }
@@ -864,7 +869,7 @@ export class Proposer implements Role {
     switch (m.kind) {
       case "probing":
         assert(this.cRnd === 0, "a proposer probes before its first Phase 1 only");
-        assert(m.probed.size <= this.opts.acceptors, "probe answers come from known acceptors");
+        assert(m.probed.size <= ACCEPTORS_MAX, "probe answers come from acceptors");
         return;
       case "phase1":
         assert(this.cRnd > 0 && m.from <= first, "Phase 1 covers the decided prefix it started from, in a round of ours");

@@ -116,11 +116,17 @@ export class SafetyChecker {
     this.quorum = Infinity; // chosen rounds are found at the end, per configuration (checkChosenAtEnd)
   }
 
-  /** Whether acceptor `acc` is a member of the latest configuration the decided log made (or of one still to govern). */
+  /** The configuration epoch the decided log reached (0 without reconfigurations). */
+  get epoch(): number {
+    return this.configs?.epoch ?? 0;
+  }
+
+  /**
+   * Whether acceptor `acc` is a member of the latest configuration the decided log made (learners
+   * may not have delivered up to where it governs when the run ends; the acceptor may know more).
+   */
   stillMember(acc: number): boolean {
-    const c = this.configs;
-    if (c === undefined) return true;
-    return c.membersFrom(c.knownTo).has(acc);
+    return this.configs?.latest.members.includes(acc) ?? true;
   }
 
   /** A learner delivered instance `inst` as `batch`. */

@@ -6,7 +6,8 @@ import { Acceptor } from "../../src/protocol/acceptor.ts";
 import { Learner } from "../../src/protocol/learner.ts";
 import type { Batch, Effects, Message, Vote } from "../../src/protocol/messages.ts";
 import { Proposer } from "../../src/protocol/proposer.ts";
-import { VoteTally } from "../../src/protocol/tally.ts";
+import type { Configuration } from "../../src/protocol/configuration.ts";
+import { VoteTally, fixedQuorum } from "../../src/protocol/tally.ts";
 import { Driver } from "../../src/runtime/driver.ts";
 import type { Family } from "./scenario.ts";
 
@@ -24,6 +25,20 @@ export class AcceptLowerRound extends Acceptor {
 export class NoRoundBinding extends Acceptor {
   protected override admits(cRnd: number, _nonce: number): boolean {
     return cRnd >= this.rnd && cRnd > 0;
+  }
+}
+
+/** Counts a majority of the initial configuration (the config file's acceptors) for every instance, whatever changes governed. */
+export class OldConfigQuorum extends Learner {
+  protected override newTally(): VoteTally {
+    return new VoteTally(fixedQuorum(this.opts.acceptors));
+  }
+}
+
+/** Leads once a majority of the configuration of its Phase 1's first instance promised, not of every configuration up to its horizon. */
+export class PromiseOldConfig extends Proposer {
+  protected override governing(from: number): Configuration[] {
+    return super.governing(from).slice(0, 1);
   }
 }
 
@@ -173,6 +188,8 @@ export const MUTANTS = [
   "give-up-on-one-trimmed",
   "ack-on-propose",
   "keep-delivered",
+  "old-config-quorum",
+  "promise-old-config",
 ] as const;
 export type MutantName = (typeof MUTANTS)[number];
 
@@ -184,6 +201,8 @@ export const MUTANT_FAMILY: Partial<Record<MutantName, Family>> = {
   "send-before-persist": "durable-crashes",
   "forget-decided-hint": "stranded",
   "ignore-seen-to": "stranded",
+  "old-config-quorum": "reconfig",
+  "promise-old-config": "reconfig",
 };
 
 /**

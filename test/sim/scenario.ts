@@ -234,7 +234,16 @@ export function randomScenario(rng: Prng, only?: Family): Scenario {
         lateLearners: 0,
         retainInstances: 1_000_000,
         archives: false,
-        valuesPerClient: rng.int(4, 12),
+        // Leaders change (crashes, restarts, short takeovers) while changes are decided and
+        // 2As get lost: a new leader's Phase 1 then spans instances of two configurations.
+        proposers: rng.int(2, 3),
+        proposerCrashes: rng.int(0, 1),
+        proposerRestarts: rng.int(1, 2),
+        takeoverMs: rng.pick([20, 60]),
+        loss: 0.05 + rng.next() * 0.25,
+        partitions: rng.int(0, 2),
+        clients: rng.int(1, 3),
+        valuesPerClient: rng.int(6, 16),
         chaosMs: rng.int(600, 2500),
         reconfig,
       };

@@ -40,6 +40,8 @@ import {
   KeepDelivered,
   LearnFromOne,
   NoRoundBinding,
+  OldConfigQuorum,
+  PromiseOldConfig,
   SendBeforePersist,
   StaleProbe,
   type MutantName,
@@ -178,6 +180,8 @@ export interface FaultCounts {
   archiveDecisions: number;
   /** Configuration changes submitted (the reconfig family), and acceptors that stopped as removed. */
   reconfigurations: number;
+  /** Configuration epochs the decided log reached (changes applied). */
+  epochs: number;
   removedStops: number;
 }
 
@@ -234,9 +238,12 @@ export class World {
     proposalsBeyondAheadMax: 0,
     archiveDecisions: 0,
     reconfigurations: 0,
+    epochs: 0,
     removedStops: 0,
   };
   private history: History | undefined;
+  /** Acceptors that stopped as removed (checked against the decided log at the end). */
+  private readonly removed: { proc: Proc; reason: string }[] = [];
   /** Processes down between a crash and their restart. */
   private readonly restarting = new Set<Proc>();
   private readonly wireId: WireId;
@@ -284,6 +291,8 @@ export class World {
     // Progress is owed while a proposer is up; only twins that found each other may all have stopped.
     const canProgress = this.byGroup.proposers.some((p) => p.alive) || this.faults.duplicateIdStops === 0;
     this.checker.checkChosenAtEnd();
+    this.faults.epochs = this.checker.epoch;
+    for (const r of this.removed) if (this.checker.stillMember(r.proc.id)) this.checker.fail("false-alarm", `${r.proc.name} stopped though the decided log keeps it a member: ${r.reason}`);
     if (this.checker.violations.length === 0 && !this.settled() && canProgress) this.checker.checkLiveness(this.checkedLearners());
     for (const p of this.byGroup.proposers) if (p.alive) this.faults.takeovers += (p.role as Proposer).counters.takeovers;
     for (const p of this.byGroup.acceptors) if (p.disk) this.faults.diskFaults += Object.values(p.disk.faults).reduce((a, b) => a + b, 0);
@@ -576,6 +585,8 @@ export class World {
         return new IgnoreSeenTo(opts);
       case "ack-on-propose":
         return new AckOnPropose(opts);
+      case "promise-old-config":
+        return new PromiseOldConfig(opts);
       default:
         return new Proposer(opts);
     }
@@ -596,6 +607,7 @@ export class World {
     if (this.mutant === "accounts-without-proof") return new AccountsWithoutProof(opts);
     if (this.mutant === "give-up-on-one-trimmed") return new GiveUpOnOneTrimmed(opts);
     if (this.mutant === "keep-delivered") return new KeepDelivered(opts);
+    if (this.mutant === "old-config-quorum") return new OldConfigQuorum(opts);
     return new Learner(opts);
   }
 
@@ -902,8 +914,10 @@ export class World {
       if (server !== undefined) this.checker.fail("false-alarm", `${proc.name} gave up though ${server}'s archive has instance ${next}: ${fx.fatal.reason}`);
       this.gaveUp++;
     } else if (fx.fatal.cause === "removed") {
-      // Legitimate once a change that leaves it out governs every undecided instance.
-      if (proc.kind !== "acceptor" || this.checker.stillMember(proc.id)) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}`);
+      // Legitimate once a change that leaves it out governs every undecided instance: checked at
+      // the end, against the decided log (the acceptor may know the decided prefix before any learner).
+      if (proc.kind !== "acceptor") this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}`);
+      this.removed.push({ proc, reason: fx.fatal.reason });
       this.faults.removedStops++;
     } else {
       if (fx.fatal.cause !== "duplicate-id" || !this.scenario.twinProposer) this.checker.fail("false-alarm", `${proc.name}: ${fx.fatal.reason}`);
