@@ -1,6 +1,6 @@
 import { assert } from "./assert.ts";
 import { ConfigGossip } from "./config-gossip.ts";
-import { RECONFIG_ALPHA, formatMembers, type ConfigHistory, type ConfigStamp } from "./configuration.ts";
+import { formatMembers, type ConfigHistory, type ConfigStamp } from "./configuration.ts";
 import { HeadQueue } from "./head-queue.ts";
 import { NO_NOTIFY, joinNotify, reports } from "./notify.ts";
 import { chunkInstances, voteBytes } from "./pack.ts";
@@ -19,6 +19,8 @@ import {
 } from "./messages.ts";
 
 export interface AcceptorOptions {
+  /** α of configuration changes (configuration.ts; RECONFIG_ALPHA): the cluster's, tests may shrink it. */
+  readonly reconfigAlpha?: number;
   readonly id: number;
   /** The initial configuration's acceptors (1 to this); changes come through the log (configuration.ts). */
   readonly acceptors: number;
@@ -96,7 +98,7 @@ export class Acceptor implements Role {
 
   constructor(readonly opts: AcceptorOptions) {
     this.aheadMax = opts.instancesAheadMax ?? INSTANCES_AHEAD_MAX;
-    this.gossip = new ConfigGossip(opts.acceptors, "acceptors", () => this.decidedPrefix);
+    this.gossip = new ConfigGossip(opts.acceptors, "acceptors", () => this.decidedPrefix, opts.reconfigAlpha);
   }
 
   /** The configuration history this acceptor knows. */
@@ -175,7 +177,7 @@ export class Acceptor implements Role {
    */
   private followConfig(fx: Effects): void {
     const h = this.config;
-    if (h.epoch > this.persistedEpoch || h.knownTo - this.persistedKnownTo >= RECONFIG_ALPHA / 2) {
+    if (h.epoch > this.persistedEpoch || h.knownTo - this.persistedKnownTo >= h.alpha / 2) {
       [this.persistedEpoch, this.persistedKnownTo] = [h.epoch, h.knownTo];
       fx.persistRecord({ kind: "config", history: h.history, knownTo: h.knownTo });
     }

@@ -9,6 +9,8 @@ import type { ConfigHistory, ConfigStamp } from "./configuration.ts";
 import { BATCH_FRAMING_BYTES, UDP_PAYLOAD_BYTES_MAX } from "./wire-budget.ts";
 
 export interface ClientOptions {
+  /** α of configuration changes (configuration.ts; RECONFIG_ALPHA): the cluster's, tests may shrink it. */
+  readonly reconfigAlpha?: number;
   /**
    * The client number values carry, with seqs from `seqBase` up. A restarted client must not
    * reuse ids of its earlier run (they would be taken for duplicates): the runtime makes the
@@ -103,7 +105,7 @@ export class Client implements Role {
     this.ackedBelow = opts.seqBase;
     this.rtoMs = opts.retransmitMs;
     this.acceptorIds = new AcceptorIdentities(false);
-    this.gossip = new ConfigGossip(opts.acceptors, "clients", () => 0);
+    this.gossip = new ConfigGossip(opts.acceptors, "clients", () => 0, opts.reconfigAlpha);
     this.placementsCheckedTo = this.gossip.history.horizon;
   }
 

@@ -53,8 +53,10 @@ export class ConfigGossip {
     private readonly group: Group,
     /** The decided prefix this role knows, said in its Config messages. */
     private readonly decidedBelow: () => number,
+    /** α (configuration.ts); the cluster's, RECONFIG_ALPHA unless a test says otherwise. */
+    alpha?: number,
   ) {
-    this.history = new ConfigHistory(initialAcceptors);
+    this.history = new ConfigHistory(initialAcceptors, alpha);
   }
 
   /** Runs an input's stamp (and a Config message) through the history. */

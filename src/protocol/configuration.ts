@@ -114,10 +114,15 @@ export function unpackHistory(bytes: Uint8Array, epochMax: number, instanceMax: 
 
 export class ConfigHistory {
   /** Ascending, consecutive epochs; the first may be later than 0 once old ones are dropped. */
-  private configs: Configuration[];
+  private configs: readonly Configuration[];
   private known = 0;
 
-  constructor(initialAcceptors: number) {
+  constructor(
+    initialAcceptors: number,
+    /** α: a change decided in c governs from c + alpha (one value per cluster; tests use small ones). */
+    readonly alpha: number = RECONFIG_ALPHA,
+  ) {
+    assert(Number.isInteger(alpha) && alpha >= 1, "α is a positive integer");
     assert(initialAcceptors >= 1 && initialAcceptors <= ACCEPTORS_MAX, "an initial configuration has 1 to ACCEPTORS_MAX acceptors");
     this.configs = [{ epoch: 0, members: Array.from({ length: initialAcceptors }, (_, i) => i + ACCEPTOR_ID_MIN), from: 0 }];
   }
@@ -137,14 +142,14 @@ export class ConfigHistory {
 
   /** The configuration of every instance below is known. */
   get horizon(): number {
-    return this.known + RECONFIG_ALPHA;
+    return this.known + this.alpha;
   }
 
   get stamp(): ConfigStamp {
     return { epoch: this.epoch, knownTo: this.known };
   }
 
-  /** The configurations kept, oldest first (at most CONFIG_HISTORY_MAX). */
+  /** The configurations kept, oldest first (at most CONFIG_HISTORY_MAX); never changed once returned (copy on write). */
   get history(): readonly Configuration[] {
     return this.configs;
   }
@@ -208,9 +213,9 @@ export class ConfigHistory {
     const latest = this.latest;
     const members = parseMembers(line);
     if (members === undefined || seq !== latest.epoch || latest.from > inst) return undefined;
-    const next = { epoch: latest.epoch + 1, members, from: inst + RECONFIG_ALPHA };
-    this.configs.push(next);
-    if (this.configs.length > CONFIG_HISTORY_MAX) this.configs.shift();
+    const next = { epoch: latest.epoch + 1, members, from: inst + this.alpha };
+    // Copy on write: a history handed out (in a Config message, a persisted record) stays as it was.
+    this.configs = [...this.configs, next].slice(-CONFIG_HISTORY_MAX);
     return next;
   }
 
@@ -225,7 +230,7 @@ export class ConfigHistory {
     if (s.knownTo > this.known) this.known = s.knownTo;
     // Same changes, but it knows so little of the log that it cannot use configurations this one
     // knows (it missed batches): tell it how far.
-    return s.knownTo + RECONFIG_ALPHA <= this.known ? "behind" : "same";
+    return s.knownTo + this.alpha <= this.known ? "behind" : "same";
   }
 
   /**
@@ -249,7 +254,7 @@ export class ConfigHistory {
       return { changed: this.known > before };
     }
     const firstNew = history.findIndex((c) => c.epoch === this.epoch + 1);
-    if (firstNew >= 0) this.configs.push(...history.slice(firstNew));
+    if (firstNew >= 0) this.configs = [...this.configs, ...history.slice(firstNew)];
     else this.configs = [...history]; // a gap: theirs starts later; the older ones are of old instances
     if (this.configs.length > CONFIG_HISTORY_MAX) this.configs = this.configs.slice(-CONFIG_HISTORY_MAX);
     this.known = Math.max(this.known, knownTo);
@@ -261,8 +266,8 @@ export class ConfigHistory {
     for (let i = 1; i < this.configs.length; i++) {
       const [a, b] = [this.configs[i - 1]!, this.configs[i]!];
       assert(b.epoch === a.epoch + 1, "a history's epochs are consecutive");
-      assert(b.from >= a.from + RECONFIG_ALPHA, "a change is decided where the one before governs, α before it governs");
+      assert(b.from >= a.from + this.alpha, "a change is decided where the one before governs, α before it governs");
     }
-    assert(this.latest.from <= this.known - 1 + RECONFIG_ALPHA, "every change known was decided below knownTo");
+    assert(this.latest.from <= this.known - 1 + this.alpha, "every change known was decided below knownTo");
   }
 }

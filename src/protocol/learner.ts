@@ -19,6 +19,8 @@ import { ACCEPTORS_MAX } from "./id-limits.ts";
 import { DECIDED_VALUE_UNKNOWN, VoteTally, highestVote } from "./tally.ts";
 
 export interface LearnerOptions {
+  /** α of configuration changes (configuration.ts; RECONFIG_ALPHA): the cluster's, tests may shrink it. */
+  readonly reconfigAlpha?: number;
   readonly id: number;
   /** The initial configuration's acceptors (1 to this); changes come through the log (configuration.ts). */
   readonly acceptors: number;
@@ -76,7 +78,7 @@ export class Learner implements Role {
   private idleProbeMs: number;
 
   constructor(readonly opts: LearnerOptions) {
-    this.gossip = new ConfigGossip(opts.acceptors, "learners", () => this.decidedKnown);
+    this.gossip = new ConfigGossip(opts.acceptors, "learners", () => this.decidedKnown, opts.reconfigAlpha);
     this.tallyCheckedTo = this.gossip.history.horizon;
     this.tally = this.newTally();
     this.idleProbeMs = opts.catchupMs;

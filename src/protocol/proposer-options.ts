@@ -1,5 +1,7 @@
 /** What a proposer is configured with (proposer.ts); the runtime fills it from the config. */
 export interface ProposerOptions {
+  /** α of configuration changes (configuration.ts; RECONFIG_ALPHA): the cluster's, tests may shrink it. */
+  readonly reconfigAlpha?: number;
   /** 0 ≤ id ≤ PROPOSER_ID_MAX (below ROUND_STRIDE). */
   readonly id: number;
   readonly acceptors: number;

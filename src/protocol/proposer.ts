@@ -173,7 +173,7 @@ export class Proposer implements Role {
     assert(Number.isSafeInteger(opts.incarnation) && opts.incarnation >= 1 && opts.incarnation <= NONCE_MAX, "an incarnation nonce is in [1, 2^48]");
     this.nonce = opts.incarnation;
     this.highestRnd = opts.roundFloor;
-    this.gossip = new ConfigGossip(opts.acceptors, "proposers", () => this.log.firstUndecided);
+    this.gossip = new ConfigGossip(opts.acceptors, "proposers", () => this.log.firstUndecided, opts.reconfigAlpha);
     this.log = new DecidedLog(this.gossip.history, opts.retainInstances);
     this.tallyCheckedTo = this.gossip.history.horizon;
     this.acceptorIds = new AcceptorIdentities(true);

@@ -1,5 +1,5 @@
 import { Batch } from "../../src/protocol/batch.ts";
-import { ConfigHistory, RECONFIG_CLIENT, isQuorumOf } from "../../src/protocol/configuration.ts";
+import { ConfigHistory, RECONFIG_CLIENT, isQuorumOf, type Configuration } from "../../src/protocol/configuration.ts";
 import type { Value } from "../protocol/values.ts";
 
 const idKey = (client: number, seq: number): string => `${client}:${seq}`;
@@ -111,9 +111,14 @@ export class SafetyChecker {
   }
 
   /** The acceptor set changes through the log: quorums are majorities of each instance's configuration. */
-  trackConfigurations(initialAcceptors: number): void {
-    this.configs = new ConfigHistory(initialAcceptors);
+  trackConfigurations(initialAcceptors: number, alpha: number): void {
+    this.configs = new ConfigHistory(initialAcceptors, alpha);
     this.quorum = Infinity; // chosen rounds are found at the end, per configuration (checkChosenAtEnd)
+  }
+
+  /** The configuration of `inst` by the decided log (undefined: without reconfigurations, or not known). */
+  configOf(inst: number): Configuration | undefined {
+    return this.configs?.configOf(inst);
   }
 
   /** The configuration epoch the decided log reached (0 without reconfigurations). */

@@ -117,6 +117,8 @@ export interface StrandedScenario {
  * `crashAtMs` and the first change removes it (the runbook "Replacing a failed acceptor").
  */
 export interface ReconfigScenario {
+  /** α (small ones make Phase 1s and pipelines span two configurations often). */
+  readonly alpha: number;
   readonly spares: number;
   readonly changes: readonly (readonly number[])[];
   readonly firstAtMs: number;
@@ -353,5 +355,5 @@ function randomReconfig(rng: Prng, n: number): ReconfigScenario {
     changes.push(next.sort((a, b) => a - b));
     members = next;
   }
-  return { spares: nextId - n - 1, changes, firstAtMs: rng.int(0, 300), crashForGood, crashAtMs: rng.int(0, 200) };
+  return { alpha: rng.pick([2, 4, 8, 16, 64, 256]), spares: nextId - n - 1, changes, firstAtMs: rng.int(0, 300), crashForGood, crashAtMs: rng.int(0, 200) };
 }

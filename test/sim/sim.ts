@@ -182,6 +182,8 @@ export interface FaultCounts {
   reconfigurations: number;
   /** Configuration epochs the decided log reached (changes applied). */
   epochs: number;
+  /** Learners excused for instances whose configuration's acceptors are all gone (see strandedByRemoval). */
+  strandedByRemoval: number;
   removedStops: number;
 }
 
@@ -239,6 +241,7 @@ export class World {
     archiveDecisions: 0,
     reconfigurations: 0,
     epochs: 0,
+    strandedByRemoval: 0,
     removedStops: 0,
   };
   private history: History | undefined;
@@ -326,7 +329,7 @@ export class World {
     if (s.reconfig !== undefined) {
       // Spare acceptors start empty and take part once a change names them (`--join`).
       for (let i = s.acceptors + 1; i <= s.acceptors + s.reconfig.spares; i++) this.addProc("acceptor", i, 0);
-      this.checker.trackConfigurations(s.acceptors);
+      this.checker.trackConfigurations(s.acceptors, s.reconfig.alpha);
     }
     // In the stranded family proposer 1 leads: the others start once it does (they see its votes).
     const proposerStartMs = (i: number): number =>
@@ -521,6 +524,7 @@ export class World {
     }
     const opts: AcceptorOptions = {
       id: proc.id,
+      reconfigAlpha: s.reconfig?.alpha,
       acceptors: s.acceptors,
       ident: loaded?.loaded.ident ?? this.newIdent(),
       datagramBytesMax: DATAGRAM_BYTES_MAX,
@@ -547,6 +551,7 @@ export class World {
     const s = this.scenario;
     const opts: ProposerOptions = {
       id: proc.id,
+      reconfigAlpha: s.reconfig?.alpha,
       acceptors: s.acceptors,
       batchValuesMax: s.batchValuesMax,
       batchBytesMax: batchBytesLimit(DATAGRAM_BYTES_MAX),
@@ -597,6 +602,7 @@ export class World {
     proc.learnerKey = `${proc.name}#${proc.gen}`;
     const opts: LearnerOptions = {
       id: proc.id,
+      reconfigAlpha: s.reconfig?.alpha,
       acceptors: s.acceptors,
       catchupMs: SIM_TIMING.catchupMs,
       idleProbeMaxMs: SIM_TIMING.idleProbeMaxMs,
@@ -617,6 +623,7 @@ export class World {
     proc.clientNumber = proc.id === RECONFIG_CLIENT ? RECONFIG_CLIENT : proc.id + 1000 * (proc.gen - 1);
     const client = new Client({
       id: proc.clientNumber,
+      reconfigAlpha: this.scenario.reconfig?.alpha,
       acceptors: this.scenario.acceptors,
       outstandingMax: this.scenario.outstandingMax,
       batchBytesMax: batchBytesLimit(DATAGRAM_BYTES_MAX),
@@ -935,7 +942,25 @@ export class World {
 
   /** Live learners that must have everything (not the ones stranded by a retention limit). */
   private checkedLearners(): string[] {
-    return this.byGroup.learners.filter((p) => p.alive && !this.strandedByTrim(p)).map((p) => p.learnerKey);
+    return this.byGroup.learners.filter((p) => p.alive && !this.strandedByTrim(p) && !this.strandedByRemoval(p)).map((p) => p.learnerKey);
+  }
+
+  /**
+   * A learner that needs an instance whose configuration's acceptors are gone (removed by later
+   * changes, or crashed for good) cannot get it from the acceptors, as one behind a retention
+   * limit cannot (OPERATIONS.md: a learner that must read from the start keeps up, or another's
+   * archive serves it). Excused only then, and only when no live learner's archive has it.
+   */
+  private strandedByRemoval(p: Proc): boolean {
+    if (this.scenario.reconfig === undefined) return false;
+    const next = (p.role as Learner).nextInstance;
+    if (this.archiveServes(p, next) !== undefined) return false;
+    const config = this.checker.configOf(next);
+    if (config === undefined) return false;
+    const serving = this.byGroup.acceptors.filter((a) => (a.alive || this.restarting.has(a)) && config.members.includes(a.id)).length;
+    const stranded = serving < Math.floor(config.members.length / 2) + 1;
+    if (stranded) this.faults.strandedByRemoval++;
+    return stranded;
   }
 
   private settled(): boolean {
