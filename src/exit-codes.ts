@@ -19,6 +19,8 @@ export const EXIT = {
   output: 6,
   /** The network cannot be used as configured (no such interface address, network down, a group's port held): nothing was started. */
   network: 7,
+  /** An acceptor was removed from the cluster by a configuration change (`paxos reconfigure`), and every instance it decided in is decided: it is no longer needed. */
+  removed: 8,
   /** A bug: an internal invariant was violated, or an unexpected error; the message names it. */
   invariant: 70,
   /** Interrupted (SIGINT or SIGTERM) before its work was done: a client with values not decided, a demo. */

@@ -9,6 +9,7 @@ import { configCommand } from "./cli/config.ts";
 import { demoCommand } from "./cli/demo.ts";
 import { UsageError } from "./cli/errors.ts";
 import { reportFailure } from "./cli/failure.ts";
+import { reconfigureCommand } from "./cli/reconfigure.ts";
 import { reportCommand } from "./cli/report.ts";
 import { roleArgs, runRole } from "./cli/role.ts";
 import { renderUsage } from "./cli/usage.ts";
@@ -19,6 +20,7 @@ const subCommands = {
   check: checkCommand,
   report: reportCommand,
   config: configCommand,
+  reconfigure: reconfigureCommand,
 };
 
 /** What `paxos --help` shows: the options of a role process, and the commands. */
@@ -67,6 +69,7 @@ const commands: { readonly [K in keyof typeof subCommands]: Command } = {
   check: command("paxos check", checkCommand, Infinity), // any number of files
   report: command("paxos report", reportCommand),
   config: command("paxos config", configCommand),
+  reconfigure: command("paxos reconfigure", reconfigureCommand),
 };
 
 /** One process of the cluster: `paxos --role … --id …`; its help lists the commands too. */

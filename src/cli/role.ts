@@ -1,4 +1,4 @@
-import { ACCEPTOR_ID_MIN, ROLE_ID_MAX } from "../protocol/id-limits.ts";
+import { ACCEPTORS_MAX, ACCEPTOR_ID_MIN, ROLE_ID_MAX } from "../protocol/id-limits.ts";
 import { DEFAULT_CONFIG, loadConfigFile, mergeDeep, validateConfig, type Config } from "../config.ts";
 import { createLogger, type LogFormat } from "../runtime/log.ts";
 import { runAcceptor } from "../runtime/roles/acceptor.ts";
@@ -24,6 +24,7 @@ export const roleArgs = {
   output: { type: "string", description: "Learner: append delivered values to FILE (fsync'd) and resume after them when restarted", valueHint: "file" },
   storage: { type: "string", description: "Acceptor: directory of its durable log (acceptor.storage)", valueHint: "dir" },
   init: { type: "boolean", description: "Acceptor: first start: create its durable log (refused if one exists)", default: false },
+  join: { type: "boolean", description: "Acceptor: a new acceptor id (above acceptors: N) that joins empty and votes once `paxos reconfigure` names it", default: false },
   "metrics-listen": { type: "string", description: "Serve Prometheus metrics at host:port/metrics (metrics.listen)", valueHint: "host:port" },
   "latency-log": { type: "string", description: "Client: write per-value latencies (TSV) to this file; learner: when each value was delivered", valueHint: "file" },
   status: { type: "string", description: "Keep this process's state (role, leader, round, progress, counters) as JSON in FILE, rewritten atomically", valueHint: "file" },
@@ -40,6 +41,7 @@ const ROLE_OPTIONS: Partial<Record<keyof RoleArgs, readonly RoleName[]>> = {
   output: ["learner"],
   storage: ["acceptor"],
   init: ["acceptor"],
+  join: ["acceptor"],
   "latency-log": ["client", "learner"],
 };
 
@@ -77,9 +79,13 @@ export async function runRole(args: RoleArgs): Promise<number> {
   if (role === "acceptor" && id < ACCEPTOR_ID_MIN) throw new UsageError(`--id: acceptor ids start at ${ACCEPTOR_ID_MIN}`);
   checkRoleOptions(args, role);
   const config = await resolveConfig(args);
-  if (role === "acceptor" && id > config.acceptors) {
-    throw new UsageError(`--id: acceptor ids are 1 to ${config.acceptors} (acceptors: ${config.acceptors} in the config), found ${id}`);
+  // An id above the initial set is a new acceptor: it says so (--join), or restarts from the
+  // durable log it made then.
+  if (role === "acceptor" && id > config.acceptors && args.join !== true && config.acceptor.storage === null) {
+    throw new UsageError(`--id: acceptor ids are 1 to ${config.acceptors} (acceptors: ${config.acceptors} in the config), found ${id}; a new acceptor joins with --join (then \`paxos reconfigure\` names it)`);
   }
+  if (role === "acceptor" && id > ACCEPTORS_MAX) throw new UsageError(`--id: acceptor ids are 1 to ${ACCEPTORS_MAX}, found ${id}`);
+  if (args.join === true && args.init === true) throw new UsageError("--join and --init: --join creates a new acceptor's log by itself; give one of them");
   const seed = intArg("seed", args.seed, 0, 2 ** 32 - 1) ?? ((Date.now() ^ (process.pid << 8)) >>> 0);
   const count = intArg("count", args.count, 0, Number.MAX_SAFE_INTEGER);
   const rawFormat = args["log-format"] ?? "text";
@@ -95,6 +101,7 @@ export async function runRole(args: RoleArgs): Promise<number> {
     ...(count !== undefined ? { count } : {}),
     ...(args["latency-log"] !== undefined ? { latencyLog: args["latency-log"] } : {}),
     ...(args.init === true ? { init: true } : {}),
+    ...(args.join === true ? { join: true } : {}),
     ...(args.output !== undefined ? { output: args.output } : {}),
     ...(args.status !== undefined ? { status: args.status } : {}),
     logFormat: format,

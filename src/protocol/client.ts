@@ -35,6 +35,11 @@ export interface ClientOptions {
   /** First sequence number. */
   readonly seqBase: number;
   /**
+   * Ask the proposers for the configuration history this often (`paxos reconfigure`: what is in
+   * force, what is pending, and the decided prefix), until told. Default: never.
+   */
+  readonly askConfigEveryMs?: number;
+  /**
    * Send the values that acks make room for at `flush` (the end of the runtime's event-loop
    * turn), so that the acks of one burst open one Submit, not one each. Default false.
    */
@@ -139,7 +144,10 @@ export class Client implements Role {
   step(input: Input, nowMs: number): Effects {
     const fx = new Effects();
     this.gossip.onInput(input, nowMs, fx);
-    if (input.kind === "tick") this.resendStale(nowMs, fx);
+    if (input.kind === "tick") {
+      this.resendStale(nowMs, fx);
+      this.askConfig(nowMs, fx);
+    }
     else if (input.kind === "submit") {
       if (input.count > 0) {
         this.queue.push({ lines: input.lines, at: 0, count: input.count });
@@ -394,6 +402,31 @@ export class Client implements Role {
   private requestWake(fx: Effects): void {
     const oldest = this.out.values().next();
     if (!oldest.done) fx.wakeAt(oldest.value.sentAtMs + this.rtoMs);
+    if (this.opts.askConfigEveryMs !== undefined && this.asking) fx.wakeAt(this.askedAtMs + this.opts.askConfigEveryMs);
+  }
+
+  /** Numbers the values from `seq` on; only before any was submitted (`paxos reconfigure`: seq = the epoch a change replaces). */
+  startSeqsAt(seq: number): void {
+    assert(this.undecided === 0 && this.nextSeq === this.opts.seqBase && this.out.size === 0, "a client renumbers its values before it submits any");
+    this.nextSeq = seq;
+    this.ackedBelow = seq;
+  }
+
+  private askedAtMs = -Infinity;
+  /** Asking for the history until `answered` (set by the runner: it may want a fresh answer again). */
+  asking = true;
+
+  /** Config answers heard, and the highest decided prefix they said. */
+  get configAnswers(): { readonly count: number; readonly decidedBelow: number } {
+    return { count: this.gossip.answers, decidedBelow: this.gossip.answeredDecidedBelow };
+  }
+
+  private askConfig(nowMs: number, fx: Effects): void {
+    const every = this.opts.askConfigEveryMs;
+    if (every === undefined || !this.asking || nowMs - this.askedAtMs < every) return;
+    this.askedAtMs = nowMs;
+    this.gossip.ask(fx);
+    fx.wakeAt(nowMs + every);
   }
 
   /** Bytes of lines a run may carry so that it fits one batch whatever its count. */

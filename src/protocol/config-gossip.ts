@@ -59,6 +59,17 @@ export class ConfigGossip {
     this.history = new ConfigHistory(initialAcceptors, alpha);
   }
 
+  /** The highest decided prefix a Config answer said (0: none heard yet). */
+  answeredDecidedBelow = 0;
+  /** Config answers heard. */
+  answers = 0;
+
+  /** Asks the proposers for their history (they answer with a Config to this role's group). */
+  ask(fx: Effects): void {
+    const h = this.history;
+    fx.send("proposers", { t: "config", history: h.history, knownTo: h.knownTo, decidedBelow: this.decidedBelow(), ask: true, group: this.group });
+  }
+
   /** Runs an input's stamp (and a Config message) through the history. */
   onInput(input: Input, nowMs: number, fx: Effects): GossipResult {
     const epochBefore = this.history.epoch;
@@ -69,6 +80,10 @@ export class ConfigGossip {
       const r = this.history.merge(msg.history, msg.knownTo);
       if (r.violation !== undefined) fx.violations.push(r.violation);
       if (msg.ask) this.push(msg.group, nowMs, fx, true);
+      else if (msg.group === "proposers") {
+        this.answers++;
+        this.answeredDecidedBelow = Math.max(this.answeredDecidedBelow, msg.decidedBelow);
+      }
     }
     if (input.stamp !== undefined && this.history.onStamp(input.stamp) === "behind") {
       for (const g of senderGroups(msg)) this.push(g, nowMs, fx, false);

@@ -26,7 +26,7 @@
  */
 
 import type { Batch } from "./batch.ts";
-import type { ConfigStamp, Configuration } from "./configuration.ts";
+import type { ConfigHistory, ConfigStamp, Configuration } from "./configuration.ts";
 
 export { Batch } from "./batch.ts";
 
@@ -411,6 +411,8 @@ export interface Role {
   invariants(): void;
   /** What this role's datagrams say of its configuration history, in their header. */
   stamp(): ConfigStamp;
+  /** The configuration history this role knows (configuration.ts). */
+  readonly config: ConfigHistory;
 }
 
 /**

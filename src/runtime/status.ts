@@ -35,6 +35,11 @@ export interface ProcessStatus {
   readonly acceptorsHeard: number;
   /** The injected loss now (--loss, or what --control FILE set since). */
   readonly loss?: number;
+  /**
+   * The acceptor set this process knows (configuration history, `paxos reconfigure`): the
+   * latest configuration's epoch, members and first instance; and how far it knows the history.
+   */
+  readonly configuration?: { readonly epoch: number; readonly acceptors: readonly number[]; readonly from: number; readonly knownTo: number };
   readonly proposer?: {
     readonly mode: ProposerStatusMode;
     readonly leader: boolean;
@@ -77,6 +82,7 @@ export interface StatusSource {
   readonly datagrams: () => ProcessStatus["datagrams"];
   readonly acceptorsHeard: () => number;
   readonly loss?: () => number;
+  readonly configuration?: () => NonNullable<ProcessStatus["configuration"]>;
   readonly roleStatus: RoleStatus;
 }
 
@@ -122,6 +128,7 @@ export class StatusFile {
       datagrams: s.datagrams(),
       acceptorsHeard: s.acceptorsHeard(),
       ...(s.loss !== undefined ? { loss: s.loss() } : {}),
+      ...(s.configuration !== undefined ? { configuration: s.configuration() } : {}),
       ...s.roleStatus(),
     };
   }

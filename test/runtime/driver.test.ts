@@ -1,4 +1,5 @@
 /** The driver's order of effects (persist, then send after the sync, then schedule), its turns and its invariant checks. */
+import { ConfigHistory } from "../../src/protocol/configuration.ts";
 import { NO_STAMP } from "../../src/net/codec.ts";
 import { expect, test } from "bun:test";
 import { Acceptor } from "../../src/protocol/acceptor.ts";
@@ -66,6 +67,7 @@ class Counter implements Role {
   stamp() {
     return NO_STAMP;
   }
+  readonly config = new ConfigHistory(3);
   invariants(): void {
     this.checks++;
     assert(this.n < this.max, "a counter stays below its max");

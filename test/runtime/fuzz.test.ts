@@ -64,6 +64,9 @@ class Spy implements Role {
   stamp() {
     return this.inner.stamp();
   }
+  get config() {
+    return this.inner.config;
+  }
 }
 
 const roles: [Group, () => Role][] = [

@@ -245,6 +245,8 @@ export class World {
     removedStops: 0,
   };
   private history: History | undefined;
+  /** Changes the reconfig family's operator submitted. */
+  private reconfigsSubmitted = 0;
   /** Acceptors that stopped as removed (checked against the decided log at the end). */
   private readonly removed: { proc: Proc; reason: string }[] = [];
   /** Processes down between a crash and their restart. */
@@ -296,7 +298,11 @@ export class World {
     this.checker.checkChosenAtEnd();
     this.faults.epochs = this.checker.epoch;
     for (const r of this.removed) if (this.checker.stillMember(r.proc.id)) this.checker.fail("false-alarm", `${r.proc.name} stopped though the decided log keeps it a member: ${r.reason}`);
-    if (this.checker.violations.length === 0 && !this.settled() && canProgress) this.checker.checkLiveness(this.checkedLearners());
+    if (this.checker.violations.length === 0 && !this.settled() && canProgress) {
+      this.checker.checkLiveness(this.checkedLearners());
+      const pending = this.reconfigPending();
+      if (pending !== undefined) this.checker.fail("liveness", `configuration changes not in force after the network healed: ${pending}`);
+    }
     for (const p of this.byGroup.proposers) if (p.alive) this.faults.takeovers += (p.role as Proposer).counters.takeovers;
     for (const p of this.byGroup.acceptors) if (p.disk) this.faults.diskFaults += Object.values(p.disk.faults).reduce((a, b) => a + b, 0);
     const live = this.liveLearnerKeys();
@@ -366,8 +372,8 @@ export class World {
       const failed = this.byGroup.acceptors.find((p) => p.id === r.crashForGood)!;
       this.queue.push(r.crashAtMs, () => this.crash(failed));
     }
-    let submitted = 0;
     const poll = (): void => {
+      const submitted = this.reconfigsSubmitted;
       if (submitted >= r.changes.length) return;
       this.queue.push(this.nowMs + 20 + this.rng.next() * 60, poll);
       if (!operator.alive) return;
@@ -381,7 +387,7 @@ export class World {
       this.trace?.(`${this.nowMs.toFixed(2)} RECONFIGURE epoch ${submitted} -> [${line}]`);
       this.faults.reconfigurations++;
       this.submit(operator, [line], false);
-      submitted++;
+      this.reconfigsSubmitted++;
     };
     this.queue.push(r.firstAtMs, poll);
   }
@@ -965,7 +971,27 @@ export class World {
 
   private settled(): boolean {
     if (this.byGroup.clients.some((p) => p.alive && (p.role as Client).undecided > 0)) return false;
+    if (this.reconfigPending() !== undefined) return false;
     return this.checker.settled(this.liveLearnerKeys());
+  }
+
+  /**
+   * In the reconfig family: why the operator's changes are not all in force at every live learner
+   * yet (all submitted, each one governing where the learner is), or undefined when they are.
+   * An idle cluster must still bring a decided change into force.
+   */
+  private reconfigPending(): string | undefined {
+    const r = this.scenario.reconfig;
+    if (r === undefined) return undefined;
+    if (this.reconfigsSubmitted < r.changes.length) return `the operator submitted ${this.reconfigsSubmitted} of ${r.changes.length} changes (each waits for the one before to govern)`;
+    for (const p of this.byGroup.learners) {
+      if (!p.alive || this.strandedByRemoval(p)) continue;
+      const l = p.role as Learner;
+      if (l.config.epoch < r.changes.length || l.nextInstance < l.config.latest.from) {
+        return `${p.name} has configuration epoch ${l.config.epoch} (of ${r.changes.length}) and delivered below ${l.nextInstance} (the latest governs from ${l.config.latest.from})`;
+      }
+    }
+    return undefined;
   }
 
   /** A live learner other than `p` whose archive has instance `inst` (it serves p's Catchups), if any. */

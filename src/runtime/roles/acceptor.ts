@@ -1,4 +1,5 @@
 /** The acceptor process: an Acceptor on the acceptors' group, in memory or with its durable log. */
+import { existsSync } from "node:fs";
 import { EXIT } from "../../exit-codes.ts";
 import { Acceptor } from "../../protocol/acceptor.ts";
 import { AcceptorLog, StorageError } from "../../storage/acceptor-log.ts";
@@ -48,11 +49,14 @@ function openLog(ctx: RoleContext): OpenedLog | undefined | number {
     return EXIT.usage;
   }
   if (dir === null) return undefined;
+  // --join: a new acceptor's first start creates its log; a later start (the same unit, still
+  // saying --join) opens it.
+  const create = ctx.init === true || (ctx.join === true && !existsSync(AcceptorLog.pathOf(dir, ctx.id)));
   // Before the log is read: a second process on it would vote from it too and corrupt it.
-  const locked = lockFiles(ctx, [{ file: AcceptorLog.pathOf(dir, ctx.id), what: `acceptor ${ctx.id}'s log`, create: ctx.init === true, failCode: EXIT.storage }]);
+  const locked = lockFiles(ctx, [{ file: AcceptorLog.pathOf(dir, ctx.id), what: `acceptor ${ctx.id}'s log`, create, failCode: EXIT.storage }]);
   if (locked !== undefined) return locked;
   try {
-    return AcceptorLog.open(dir, ctx.config.cluster, ctx.id, { create: ctx.init === true, newIdent: randomIdentity });
+    return AcceptorLog.open(dir, ctx.config.cluster, ctx.id, { create, newIdent: randomIdentity });
   } catch (e) {
     if (!(e instanceof StorageError) && !(e instanceof Error && "code" in e)) throw e;
     fatal(ctx, `cannot use the acceptor log: ${(e as Error).message}`);
@@ -65,7 +69,7 @@ function useLog(ctx: RoleContext, acceptor: Acceptor, opened: OpenedLog): { dura
   const log = opened.log;
   acceptor.restore(opened.loaded.records);
   if (opened.loaded.tornBytes > 0) ctx.log.warn(`${log.path}: dropped a torn last record (${opened.loaded.tornBytes} bytes, never acknowledged)`);
-  ctx.log.info(ctx.init ? `${log.path}: created (first start)` : `${log.path}: restored promise ${acceptor.promised} and ${acceptor.voteCount} votes`);
+  ctx.log.info(opened.loaded.records.length === 0 ? `${log.path}: created (first start)` : `${log.path}: restored promise ${acceptor.promised} and ${acceptor.voteCount} votes`);
   const durable: DurableLog = {
     append: (records) => log.append(records),
     commit: () => {

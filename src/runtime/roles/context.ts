@@ -18,6 +18,8 @@ export interface RoleContext {
   readonly latencyLog?: string;
   /** Acceptor: this is its first start: create its durable log. */
   readonly init?: boolean;
+  /** Acceptor: a new acceptor (an id above the config's `acceptors`) that joins empty; its durable log is created when absent. */
+  readonly join?: boolean;
   /** Learner: append delivered values to this file and resume after them when restarted. */
   readonly output?: string;
   /** Write this process's state to this file (see status.ts). */

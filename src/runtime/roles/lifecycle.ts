@@ -67,7 +67,7 @@ function untilSignal(): Promise<string> {
 /** The exit code of a role that cannot go on, after saying why. */
 function fatalExit(ctx: RoleContext, f: Fatal): number {
   fatal(ctx, f.reason);
-  return f.cause === "trimmed" ? EXIT.trimmed : f.cause === "storage" ? EXIT.storage : EXIT.duplicateId;
+  return f.cause === "trimmed" ? EXIT.trimmed : f.cause === "storage" ? EXIT.storage : f.cause === "removed" ? EXIT.removed : EXIT.duplicateId;
 }
 
 /** A started role: its status file, and the way it stops. */
@@ -90,6 +90,10 @@ async function start(ctx: RoleContext, { name, node: n, metrics, roleStatus, onS
       datagrams: () => ({ received: n.stats.received, sent: n.stats.sent, dropped: { ...n.stats.dropped } }),
       acceptorsHeard: () => n.health?.acceptorsHeard(n.now()) ?? 0,
       loss: () => n.loss,
+      configuration: () => {
+        const h = n.opts.role.config;
+        return { epoch: h.epoch, acceptors: h.latest.members, from: h.latest.from, knownTo: h.knownTo };
+      },
       roleStatus,
     },
     (message) => ctx.log.warn(message),

@@ -48,6 +48,10 @@ function registerCommon(n: Node, metrics: Metrics): void {
   metrics.gauge("paxos_seconds_since_progress", "Seconds since this process last made progress (a value decided, an instance delivered)", () => [
     { value: health.secondsSinceProgress(n.now()) },
   ]);
+  metrics.gauge("paxos_configuration_epoch", "The latest configuration of acceptors this process knows (paxos reconfigure), with its members", () => {
+    const h = n.opts.role.config;
+    return [{ labels: { acceptors: h.latest.members.join(",") }, value: h.epoch }];
+  });
   metrics.counter("paxos_protocol_violations_total", "Messages showing what a correct cluster never does (refused)", () => [{ value: n.stats.violations }]);
   metrics.counter("paxos_alerts_total", "Operator mistakes noticed (the process went on), by cause", () =>
     Object.entries(n.stats.alerts).map(([cause, value]) => ({ labels: { cause }, value })),
