@@ -19,7 +19,7 @@
  */
 import { assert } from "./assert.ts";
 import { readVarint, varintBytes, writeVarint } from "./varint.ts";
-import type { Batch } from "./messages.ts";
+import type { Batch } from "./batch.ts";
 import { ACCEPTORS_MAX, ACCEPTOR_ID_MIN, CLIENT_NUMBER_MAX } from "./id-limits.ts";
 
 /** Instances between the one that decides a change and the first it governs. */

@@ -1,6 +1,7 @@
+import { ConfigHistory } from "../../src/protocol/configuration.ts";
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_CONFIG } from "../../src/config.ts";
-import { encode } from "../../src/net/codec.ts";
+import { encode, NO_STAMP } from "../../src/net/codec.ts";
 import { Effects, type Role } from "../../src/protocol/messages.ts";
 import { Health } from "../../src/runtime/health.ts";
 import { createLogger } from "../../src/runtime/log.ts";
@@ -57,7 +58,7 @@ describe("refused datagrams", () => {
 describe("a proposer answers what it refuses for its configuration", () => {
   const config = DEFAULT_CONFIG;
   const quiet = createLogger("proposer-1", false);
-  const role = { step: () => new Effects() } as unknown as Role;
+  const role = { step: () => new Effects(), stamp: () => NO_STAMP, config: new ConfigHistory(3) } as unknown as Role;
   /** A datagram of a process configured with 5 acceptors (the node has 3). */
   const foreign = encode({ t: "ack", ranges: [] }, { cluster: config.cluster, acceptors: 5 });
 

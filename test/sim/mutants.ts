@@ -35,10 +35,13 @@ export class OldConfigQuorum extends Learner {
   }
 }
 
-/** Leads once a majority of the configuration of its Phase 1's first instance promised, not of every configuration up to its horizon. */
+/**
+ * Leads once a majority of the initial configuration promised (the config file's acceptors), not
+ * of every configuration that governs an instance from its Phase 1's start to its horizon.
+ */
 export class PromiseOldConfig extends Proposer {
-  protected override governing(from: number): Configuration[] {
-    return super.governing(from).slice(0, 1);
+  protected override governing(_from: number): Configuration[] {
+    return [this.config.history[0]!];
   }
 }
 

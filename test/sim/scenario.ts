@@ -124,6 +124,8 @@ export interface ReconfigScenario {
   readonly firstAtMs: number;
   readonly crashForGood: number | undefined;
   readonly crashAtMs: number;
+  /** How likely the leader crashes (and restarts) right after each change is submitted. */
+  readonly leaderCrashAfterChange: number;
 }
 
 export interface HistoryScenario {
@@ -355,5 +357,5 @@ function randomReconfig(rng: Prng, n: number): ReconfigScenario {
     changes.push(next.sort((a, b) => a - b));
     members = next;
   }
-  return { alpha: rng.pick([2, 4, 8, 16, 64, 256]), spares: nextId - n - 1, changes, firstAtMs: rng.int(0, 300), crashForGood, crashAtMs: rng.int(0, 200) };
+  return { alpha: rng.pick([2, 4, 8, 16, 64, 256]), spares: nextId - n - 1, changes, firstAtMs: rng.int(0, 300), crashForGood, crashAtMs: rng.int(0, 200), leaderCrashAfterChange: rng.pick([0, 0.5, 1]) };
 }

@@ -388,6 +388,18 @@ export class World {
       this.faults.reconfigurations++;
       this.submit(operator, [line], false);
       this.reconfigsSubmitted++;
+      // Often the leader dies soon after: a new one then takes over with the change being
+      // decided, or decided and not yet governing (its Phase 1 spans two configurations).
+      if (this.rng.chance(r.leaderCrashAfterChange)) {
+        this.queue.push(this.nowMs + this.rng.next() * 40, () => {
+          const leader = this.byGroup.proposers.find((p) => p.alive && (p.role as Proposer).isLeader);
+          if (leader === undefined) return;
+          this.crash(leader, true);
+          this.faults.restarts++;
+          // Back at once (it restarts empty), or after a standby took over (which knows the history).
+          this.queue.push(this.nowMs + (this.rng.chance(0.5) ? 1 + this.rng.next() * 100 : 300 + this.rng.next() * 500), () => this.boot(leader));
+        });
+      }
     };
     this.queue.push(r.firstAtMs, poll);
   }

@@ -13,7 +13,8 @@ import { CATCHUP_DATAGRAMS_MAX, node, randomIdentity } from "./wiring.ts";
 /** How often a durable acceptor checks whether its log wants compacting. */
 const COMPACT_CHECK_MS = 10_000;
 
-type OpenedLog = ReturnType<typeof AcceptorLog.open>;
+/** The log and what it held; `created`: this start made it (--init, or --join's first start). */
+type OpenedLog = ReturnType<typeof AcceptorLog.open> & { readonly created: boolean };
 
 export async function runAcceptor(ctx: RoleContext): Promise<number> {
   const c = ctx.config;
@@ -56,7 +57,7 @@ function openLog(ctx: RoleContext): OpenedLog | undefined | number {
   const locked = lockFiles(ctx, [{ file: AcceptorLog.pathOf(dir, ctx.id), what: `acceptor ${ctx.id}'s log`, create, failCode: EXIT.storage }]);
   if (locked !== undefined) return locked;
   try {
-    return AcceptorLog.open(dir, ctx.config.cluster, ctx.id, { create, newIdent: randomIdentity });
+    return { ...AcceptorLog.open(dir, ctx.config.cluster, ctx.id, { create, newIdent: randomIdentity }), created: create };
   } catch (e) {
     if (!(e instanceof StorageError) && !(e instanceof Error && "code" in e)) throw e;
     fatal(ctx, `cannot use the acceptor log: ${(e as Error).message}`);
@@ -69,7 +70,7 @@ function useLog(ctx: RoleContext, acceptor: Acceptor, opened: OpenedLog): { dura
   const log = opened.log;
   acceptor.restore(opened.loaded.records);
   if (opened.loaded.tornBytes > 0) ctx.log.warn(`${log.path}: dropped a torn last record (${opened.loaded.tornBytes} bytes, never acknowledged)`);
-  ctx.log.info(opened.loaded.records.length === 0 ? `${log.path}: created (first start)` : `${log.path}: restored promise ${acceptor.promised} and ${acceptor.voteCount} votes`);
+  ctx.log.info(opened.created ? `${log.path}: created (first start)` : `${log.path}: restored promise ${acceptor.promised} and ${acceptor.voteCount} votes`);
   const durable: DurableLog = {
     append: (records) => log.append(records),
     commit: () => {
