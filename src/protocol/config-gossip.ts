@@ -65,9 +65,18 @@ export class ConfigGossip {
   answers = 0;
 
   /** Asks the proposers for their history (they answer with a Config to this role's group). */
-  ask(fx: Effects): void {
+  ask(fx: Effects, to: Group = "proposers"): void {
     const h = this.history;
-    fx.send("proposers", { t: "config", history: h.history, knownTo: h.knownTo, decidedBelow: this.decidedBelow(), ask: true, group: this.group });
+    fx.send(to, { t: "config", history: h.history, knownTo: h.knownTo, decidedBelow: this.decidedBelow(), ask: true, group: this.group });
+  }
+
+  private readonly askedAtMs = new Map<Group, number>();
+
+  /** Asks `to` for its history, at most once per CONFIG_PUSH_EVERY_MS. */
+  private askOnce(to: Group, nowMs: number, fx: Effects): void {
+    if (nowMs - (this.askedAtMs.get(to) ?? -Infinity) < CONFIG_PUSH_EVERY_MS) return;
+    this.askedAtMs.set(to, nowMs);
+    this.ask(fx, to);
   }
 
   /** Runs an input's stamp (and a Config message) through the history. */
@@ -85,9 +94,11 @@ export class ConfigGossip {
         this.answeredDecidedBelow = Math.max(this.answeredDecidedBelow, msg.decidedBelow);
       }
     }
-    if (input.stamp !== undefined && this.history.onStamp(input.stamp) === "behind") {
-      for (const g of senderGroups(msg)) this.push(g, nowMs, fx, false);
-    }
+    const said = input.stamp === undefined ? "same" : this.history.onStamp(input.stamp);
+    if (said === "behind") for (const g of senderGroups(msg)) this.push(g, nowMs, fx, false);
+    // A sender that knows a later epoch may never hear this process's stamp (an idle leader
+    // sends learners nothing): ask it.
+    else if (said === "ahead") for (const g of senderGroups(msg)) this.askOnce(g, nowMs, fx);
     return { newEpoch: this.history.epoch > epochBefore, horizonBefore };
   }
 
