@@ -9,7 +9,8 @@
  * role's steps (and codec work, and checks) took, per value.
  */
 import { parseArgs } from "node:util";
-import { decode, encode } from "../src/net/codec.ts";
+import { decodeStamped, encode } from "../src/net/codec.ts";
+import type { ConfigStamp } from "../src/protocol/configuration.ts";
 import { Acceptor } from "../src/protocol/acceptor.ts";
 import { linesOf } from "../src/protocol/batch.ts";
 import { Client } from "../src/protocol/client.ts";
@@ -42,20 +43,22 @@ const steps: Record<string, number> = Object.fromEntries(Object.keys(roles).map(
 /** Of `cpu`, the time the invariant checks took. */
 let checksMs = 0;
 let datagrams = 0;
-const queue: [string, Message | Uint8Array][] = [];
+const queue: [string, Message | Uint8Array, ConfigStamp][] = [];
 let delivered = 0;
 const now = 0;
 function apply(name: string, fx: Effects): void {
   let last: Message | undefined;
   let bytes: Uint8Array | undefined;
+  // Every datagram carries its sender's configuration stamp in its header (as the runtime's).
+  const stamp = fx.sends.length > 0 ? roles[name]!.stamp() : undefined;
   for (const s of fx.sends) {
     if (values.codec && s.msg !== last) {
       const t = performance.now();
-      bytes = encode(s.msg, wire);
+      bytes = encode(s.msg, wire, stamp);
       cpu[name]! += performance.now() - t;
       last = s.msg;
     }
-    for (const r of groups[s.to]!) if (r !== name) queue.push([r, values.codec ? bytes! : s.msg]);
+    for (const r of groups[s.to]!) if (r !== name) queue.push([r, values.codec ? bytes! : s.msg, stamp!]);
   }
   if (name === "learner") for (const d of fx.delivered) delivered += d.count;
 }
@@ -70,9 +73,13 @@ function run(name: string, f: () => Effects): void {
   cpu[name]! += performance.now() - t;
   apply(name, fx);
 }
-const deliver = (r: string, m: Message | Uint8Array) => {
+const deliver = (r: string, m: Message | Uint8Array, stamp: ConfigStamp) => {
   datagrams++;
-  run(r, () => roles[r]!.step({ kind: "msg", msg: m instanceof Uint8Array ? decode(m, wire) : m }, now));
+  run(r, () => {
+    if (!(m instanceof Uint8Array)) return roles[r]!.step({ kind: "msg", msg: m, stamp }, now);
+    const d = decodeStamped(m, wire);
+    return roles[r]!.step({ kind: "msg", msg: d.msg, stamp: d.stamp }, now);
+  });
 };
 const flushAll = () => {
   for (const n of Object.keys(roles)) if (roles[n]!.flush) run(n, () => roles[n]!.flush!(now));
@@ -81,8 +88,8 @@ const flushAll = () => {
 for (let k = 0; k < 5; k++) {
   for (const n of Object.keys(roles)) run(n, () => roles[n]!.step({ kind: "tick" }, now));
   while (queue.length) {
-    const [r, m] = queue.shift()!;
-    deliver(r, m);
+    const [r, m, st] = queue.shift()!;
+    deliver(r, m, st);
     flushAll();
   }
 }
@@ -96,7 +103,7 @@ let head = 0;
 const t0 = performance.now();
 while (head < queue.length) {
   const end = queue.length;
-  for (; head < end; head++) deliver(queue[head]![0], queue[head]![1]);
+  for (; head < end; head++) deliver(queue[head]![0], queue[head]![1], queue[head]![2]);
   flushAll();
   if (head > 100000) {
     queue.splice(0, head);

@@ -182,6 +182,9 @@ export class Acceptor implements Role {
       fx.persistRecord({ kind: "config", history: h.history, knownTo: h.knownTo });
     }
     const id = this.opts.id;
+    // Removed only once a change left it out and governs every undecided instance (checked in
+    // full only then: this runs after every step).
+    if (h.epoch === 0 || h.latest.members.includes(id) || this.decidedPrefix < h.latest.from) return;
     const wasMember = h.history.some((c) => c.members.includes(id));
     if (wasMember && !h.membersFrom(this.decidedPrefix).has(id) && fx.fatal === undefined) {
       const latest = h.latest;

@@ -51,11 +51,26 @@ export function majorityOf(c: Configuration): number {
   return Math.floor(c.members.length / 2) + 1;
 }
 
+/** Per configuration, its members as a mask by id (a tally asks for every vote). */
+const MASKS = new WeakMap<Configuration, Uint8Array>();
+
+function maskOf(c: Configuration): Uint8Array {
+  let mask = MASKS.get(c);
+  if (mask === undefined) {
+    mask = new Uint8Array(ACCEPTORS_MAX + 1);
+    for (const m of c.members) mask[m] = 1;
+    MASKS.set(c, mask);
+  }
+  return mask;
+}
+
 /** The members of `c` among `voters`, at least a majority of them. */
 export function isQuorumOf(c: Configuration, voters: Iterable<number>): boolean {
+  const mask = maskOf(c);
+  const need = majorityOf(c);
   let n = 0;
-  for (const acc of voters) if (c.members.includes(acc)) n++;
-  return n >= majorityOf(c);
+  for (const acc of voters) if (mask[acc] === 1 && ++n >= need) return true;
+  return false;
 }
 
 /**
@@ -145,8 +160,13 @@ export class ConfigHistory {
     return this.known + this.alpha;
   }
 
+  private stampCache: ConfigStamp = { epoch: 0, knownTo: 0 };
+
+  /** (epoch, knownTo), the same object while neither changes (every datagram's header asks). */
   get stamp(): ConfigStamp {
-    return { epoch: this.epoch, knownTo: this.known };
+    const c = this.stampCache;
+    if (c.epoch !== this.epoch || c.knownTo !== this.known) this.stampCache = { epoch: this.epoch, knownTo: this.known };
+    return this.stampCache;
   }
 
   /** The configurations kept, oldest first (at most CONFIG_HISTORY_MAX); never changed once returned (copy on write). */
@@ -156,8 +176,9 @@ export class ConfigHistory {
 
   /** The configuration of `inst`; undefined when not known (at or above the horizon, or older than the history kept). */
   configOf(inst: number): Configuration | undefined {
-    if (inst >= this.horizon) return undefined;
-    for (let i = this.configs.length - 1; i >= 0; i--) if (this.configs[i]!.from <= inst) return this.configs[i];
+    if (inst >= this.known + this.alpha) return undefined;
+    const cs = this.configs;
+    for (let i = cs.length - 1; i >= 0; i--) if (cs[i]!.from <= inst) return cs[i];
     return undefined;
   }
 
@@ -169,7 +190,8 @@ export class ConfigHistory {
 
   /** Whether acceptor `acc` decides in `inst` (undefined: not known yet). */
   isMember(acc: number, inst: number): boolean | undefined {
-    return this.configOf(inst)?.members.includes(acc);
+    const c = this.configOf(inst);
+    return c === undefined ? undefined : maskOf(c)[acc] === 1;
   }
 
   /** Every acceptor id of a configuration that governs `inst` or a later instance (the acceptors still needed). */

@@ -66,6 +66,8 @@ export interface LogLine {
 
 export interface View {
   readonly atMs: number;
+  /** The acceptor set in force: the latest configuration any live process reports (`paxos reconfigure`), else the config's 1..N. */
+  readonly configuration: { readonly epoch: number; readonly members: readonly number[] };
   readonly acceptors: number;
   readonly majority: number;
   /** Acceptors running and up (not paused): fewer than `majority` and nothing can be decided. */
@@ -264,6 +266,16 @@ export class UiModel {
     };
   }
 
+  /** The latest configuration a process of this run reports in its status (epoch 0: the config's acceptors). */
+  private configuration(): View["configuration"] {
+    let best: View["configuration"] = { epoch: 0, members: Array.from({ length: this.acceptors }, (_, i) => i + 1) };
+    for (const s of this.samples) {
+      const c = s.status?.configuration;
+      if (c !== undefined && c.epoch > best.epoch) best = { epoch: c.epoch, members: c.acceptors };
+    }
+    return best;
+  }
+
   view(nowMs: number): View {
     const processes = this.rows();
     const groups = { clients: { sentPerS: 0, receivedPerS: 0 }, proposers: { sentPerS: 0, receivedPerS: 0 }, acceptors: { sentPerS: 0, receivedPerS: 0 }, learners: { sentPerS: 0, receivedPerS: 0 } };
@@ -277,11 +289,13 @@ export class UiModel {
     const recent = this.samples
       .filter((s) => s.role === "learner" && s.status?.pid === s.pid && s.status.learner?.recent !== undefined)
       .map((s) => ({ learner: s.name, instances: s.status!.learner!.recent! }));
+    const configuration = this.configuration();
     return {
       atMs: nowMs,
-      acceptors: this.acceptors,
-      majority: majority(this.acceptors),
-      acceptorsUp: processes.filter((p) => p.role === "acceptor" && p.state === "up").length,
+      configuration,
+      acceptors: configuration.members.length,
+      majority: majority(configuration.members.length),
+      acceptorsUp: processes.filter((p) => p.role === "acceptor" && p.state === "up" && configuration.members.includes(p.id)).length,
       processes,
       leader: this.leader(),
       learned: this.learnedNow,

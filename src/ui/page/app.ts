@@ -127,6 +127,7 @@ function renderHeader(v: View): void {
     $("leader"),
     noMajority ? `no majority: ${v.acceptorsUp} of ${v.acceptors} acceptors up (${v.majority} needed)` : v.leader ? `leader ${v.leader.name} · round ${round(v.leader.round)}` : "no leader",
   );
+  setText($("configuration"), `acceptors ${v.configuration.members.join(",")} · configuration epoch ${v.configuration.epoch}`);
   $("leader").className = `badge ${noMajority ? "failed" : v.leader ? "ok" : "pending"}`;
   replaceIfChanged($("checks"), JSON.stringify(v.checks), () => v.checks.map((c) => el("span", { class: `badge ${c.state}`, title: c.detail, "data-check": c.property, "data-state": c.state }, `${c.property}: ${c.state === "pending" ? "in progress" : c.state.toUpperCase()}`)));
 }
