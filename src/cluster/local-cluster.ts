@@ -56,6 +56,7 @@ export interface RunningCluster {
   setLoss(name: string, loss: number): void;
   addLearner(): Member;
   addClient(values: number): Promise<Member>;
+  replaceAcceptor(name: string): Promise<{ joined: Member; output: string }>;
 }
 
 export class LocalCluster implements RunningCluster {
@@ -230,6 +231,44 @@ export class LocalCluster implements RunningCluster {
     await this.crash(name);
     await Bun.sleep(downMs);
     if (!this.stopped) this.restart(name);
+  }
+
+  /**
+   * The acceptor set in force: the latest configuration a process of this cluster reports in its
+   * status (`paxos reconfigure` changes it), else the config's acceptors 1..N.
+   */
+  acceptorSet(): number[] {
+    let best = { epoch: 0, acceptors: Array.from({ length: this.config.acceptors }, (_, i) => i + 1) as readonly number[] };
+    for (const m of this.all) {
+      const c = m.status()?.configuration;
+      if (c !== undefined && c.epoch > best.epoch) best = c;
+    }
+    return [...best.acceptors];
+  }
+
+  /**
+   * OPERATIONS.md's "Replacing a failed acceptor": kill -9 acceptor `name` if it runs, start a new
+   * id with --join, and `paxos reconfigure` to the set with the new id in the old one's place.
+   * Resolves once the change is decided, with what `paxos reconfigure` printed; rejects with its
+   * sentence when it refuses.
+   */
+  async replaceAcceptor(name: string, timeoutS = 30): Promise<{ joined: Member; output: string }> {
+    const old = this.get(name);
+    if (old === undefined || old.role !== "acceptor") throw new Error(`no acceptor ${name}`);
+    const members = this.acceptorSet();
+    if (!members.includes(old.id)) throw new Error(`${name} is not in the acceptor set in force (${members.join(",")})`);
+    if (old.alive) await this.crash(name);
+    const joined = this.start({ role: "acceptor", id: this.nextId("acceptor"), args: ["--join"] });
+    const ids = [...members.filter((id) => id !== old.id), joined.id].sort((a, b) => a - b);
+    const o = this.opts;
+    const p = Bun.spawn([...(o.prefix ?? []), ...(o.command ?? selfCommand()), "reconfigure", "--acceptors", ids.join(","), "--config", this.dir.config, "--timeout", String(timeoutS)], {
+      stdout: "pipe",
+      stderr: "pipe",
+      ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
+    });
+    const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    if (code !== 0) throw new Error(`paxos reconfigure --acceptors ${ids.join(",")} (exit ${code}): ${err.trim().split("\n").at(-1) ?? ""}`);
+    return { joined, output: out.trim() };
   }
 
   /** SIGSTOP: the process stays, silent, until resumed. */

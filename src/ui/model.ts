@@ -46,6 +46,8 @@ export interface ProcessRow {
   readonly client?: ProcessStatus["client"];
   /** Whether the page offers a restart once it is down, and why not. */
   readonly restart: { readonly allowed: boolean; readonly short: string; readonly why: string };
+  /** An acceptor of the set in force (the page offers to replace it); true for the other roles. */
+  readonly member?: boolean;
 }
 
 export interface LatencyView {
@@ -277,7 +279,8 @@ export class UiModel {
   }
 
   view(nowMs: number): View {
-    const processes = this.rows();
+    const configuration = this.configuration();
+    const processes = this.rows().map((p) => ({ ...p, member: p.role !== "acceptor" || configuration.members.includes(p.id) }));
     const groups = { clients: { sentPerS: 0, receivedPerS: 0 }, proposers: { sentPerS: 0, receivedPerS: 0 }, acceptors: { sentPerS: 0, receivedPerS: 0 }, learners: { sentPerS: 0, receivedPerS: 0 } };
     const drops: Record<string, number> = {};
     for (const p of processes) {
@@ -289,7 +292,6 @@ export class UiModel {
     const recent = this.samples
       .filter((s) => s.role === "learner" && s.status?.pid === s.pid && s.status.learner?.recent !== undefined)
       .map((s) => ({ learner: s.name, instances: s.status!.learner!.recent! }));
-    const configuration = this.configuration();
     return {
       atMs: nowMs,
       configuration,

@@ -48,7 +48,7 @@ function latenciesOf(lines: readonly string[]): number[] {
 }
 
 export interface ActionRequest {
-  readonly action: "kill" | "restart" | "pause" | "resume" | "loss" | "learner" | "client";
+  readonly action: "kill" | "restart" | "pause" | "resume" | "loss" | "learner" | "client" | "replace";
   readonly name?: string;
   readonly loss?: number;
   readonly values?: number;
@@ -291,6 +291,14 @@ export class UiServer {
         if (typeof loss !== "number" || !(loss >= 0 && loss <= 0.99)) throw new Error("loss: expected a probability from 0 to 0.99");
         cluster.setLoss(m.name, loss);
         text = `injected loss at ${m.name}: ${loss}`;
+        break;
+      }
+      case "replace": {
+        const m = this.member(a.name);
+        if (m.alive) this.seenAlive.delete(m.name);
+        const { joined, output } = await cluster.replaceAcceptor(m.name);
+        this.paused.delete(m.name);
+        text = `replace ${m.name} by ${joined.name} (--join, pid ${joined.pid}): ${output}`;
         break;
       }
       case "learner": {

@@ -118,6 +118,14 @@ test.skipIf(!hasChromium)(name, async () => {
     expect(await page.eval<boolean>(checksGreen)).toBe(true);
     pids = readFileSync(join(logs, "pids"), "utf8").trim().split("\n").map((l) => Number(l.split(" ")[0]));
     expect(pids.length).toBeGreaterThanOrEqual(7);
+    // Issue 22: replace acceptor-3 from the page (kill -9, acceptor-4 joins, paxos reconfigure):
+    // the header shows the new set, acceptor-4 is up, values still decided.
+    expect(await page.eval<string>(`document.getElementById("configuration").textContent`)).toBe("acceptors 1,2,3 · configuration epoch 0");
+    await page.eval(`document.querySelector('tr[data-name="acceptor-3"] button[data-action="replace"]').click()`);
+    await page.waitFor(`document.getElementById("configuration").textContent === "acceptors 1,2,4 · configuration epoch 1"`, 30_000, "the new acceptor set on the page");
+    await page.waitFor(`document.querySelector('tr[data-name="acceptor-4"]')?.dataset.state === "up"`, 10_000, "acceptor-4 up");
+    expect(await page.eval<string | null>(`document.querySelector('tr[data-name="acceptor-3"] button[data-action="replace"]')`)).toBeNull(); // no longer a member
+    await err.until(/replace acceptor-3 by acceptor-4/, 5_000);
     // Issue 20: with no majority of acceptors the page said only "no leader".
     for (const a of ["acceptor-1", "acceptor-2"]) await page.eval(`document.querySelector('tr[data-name="${a}"] button[data-action="kill"]').click()`);
     const header = await page.waitFor<string>(`document.getElementById("leader").textContent.startsWith("no majority") && document.getElementById("leader").textContent`, 10_000, "no majority");

@@ -124,6 +124,24 @@ test("acceptors up and the majority: the view says when no majority of acceptors
   expect(m.view(1000)).toMatchObject({ acceptorsUp: 1, majority: 2 });
 });
 
+test("the acceptor set in force is the latest configuration any process reports; the majority and the acceptors up are of it", () => {
+  const m = new UiModel(3, 0);
+  const configuration = { epoch: 1, acceptors: [1, 2, 4], from: 300, knownTo: 310 };
+  const acceptor = (id: number, more: Partial<ProcessSample> = {}) => sample("acceptor", id, 20 + id, status("acceptor", id, 20 + id), more);
+  m.observe(0, [acceptor(1), acceptor(2), acceptor(3), acceptor(4)]);
+  expect(m.view(0)).toMatchObject({ configuration: { epoch: 0, members: [1, 2, 3] }, acceptorsUp: 3, majority: 2 });
+  const p = sample("proposer", 1, 11, status("proposer", 1, 11, { configuration }));
+  m.observe(1000, [acceptor(1), acceptor(2, { alive: false, exitCode: null }), acceptor(3), acceptor(4), p]);
+  const v = m.view(1000);
+  expect(v).toMatchObject({ configuration: { epoch: 1, members: [1, 2, 4] }, acceptors: 3, acceptorsUp: 2, majority: 2 }); // acceptor 3 no longer counts
+  expect(v.processes.filter((r) => r.role === "acceptor").map((r) => [r.name, r.member])).toEqual([
+    ["acceptor-1", true],
+    ["acceptor-2", true],
+    ["acceptor-3", false],
+    ["acceptor-4", true],
+  ]);
+});
+
 test("a killed proposer's row keeps no mode: its last status said leader, it leads nothing", () => {
   const m = new UiModel(3, 0);
   m.observe(0, [proposer(1, 10, true, 1001), proposer(2, 11, false, 0)]);

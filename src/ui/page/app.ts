@@ -58,15 +58,17 @@ const button = (label: string, action: string, name: string, cls = ""): HTMLButt
 const LOSSES = [0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5];
 
 function actions(p: ProcessRow): Node[] {
+  // An acceptor of the set in force can be replaced (OPERATIONS.md, "Replacing a failed acceptor").
+  const replace = p.role === "acceptor" && p.member ? [button("replace", "replace", p.name)] : [];
   if (p.state === "down" || p.state === "done") {
-    if (p.restart.allowed) return [button("restart", "restart", p.name)];
-    return [el("span", { class: "why", title: p.restart.why }, `no restart: ${p.restart.short} (why?)`)];
+    if (p.restart.allowed) return [button("restart", "restart", p.name), ...replace];
+    return [el("span", { class: "why", title: p.restart.why }, `no restart: ${p.restart.short} (why?)`), ...replace];
   }
   const pause = p.state === "paused" ? button("resume", "resume", p.name) : button("pause", "pause", p.name);
   const loss = el("select", { "data-action": "loss", title: "injected loss: drop each received datagram with this probability" });
   for (const l of new Set([...LOSSES, p.loss])) loss.append(el("option", { value: String(l), ...(l === p.loss ? { selected: "" } : {}) }, `${l * 100}%`));
   loss.onchange = () => void act({ action: "loss", name: p.name, loss: Number(loss.value) });
-  return [button("kill -9", "kill", p.name, "danger"), pause, loss];
+  return [button("kill -9", "kill", p.name, "danger"), pause, loss, ...replace];
 }
 
 function roleState(p: ProcessRow): string {
@@ -112,7 +114,7 @@ function renderProcesses(v: View): void {
     setText(cells[5]!, p.state === "down" || p.state === "done" ? "" : `${fmt(p.sentPerS)} / ${fmt(p.receivedPerS)}`);
     setText(cells[6]!, drops(p.dropped));
     setText(cells[7]!, p.loss > 0 ? `${p.loss * 100}%` : "");
-    const key = `${p.state}|${p.restart.allowed}|${p.loss}`;
+    const key = `${p.state}|${p.restart.allowed}|${p.loss}|${p.member}`;
     if (cells[8]!.dataset.key !== key) {
       cells[8]!.dataset.key = key;
       cells[8]!.replaceChildren(...actions(p));
