@@ -53,7 +53,7 @@ describe("reconfiguration (compiled binary)", () => {
     const c = newCluster();
     const dir = join(c.dir, "acceptors");
     const storage = ["--storage", dir];
-    // PAXOS_RECONFIG_VALUES=1000000 for the long run (BENCHMARKS.md, "Reconfiguration").
+    // PAXOS_RECONFIG_VALUES=1000000 for the long run (BENCHMARKS.md, "Reconfiguration under load").
     const n = Number(process.env.PAXOS_RECONFIG_VALUES ?? 20_000);
     const a = values("r", n);
     const acceptors = new Map<number, Proc>(c.startMany("acceptor", 3, [...storage, "--init"]).map((p, i) => [i + 1, p]));
