@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { Batch } from "../../src/protocol/batch.ts";
 import { ConfigHistory, RECONFIG_ALPHA, RECONFIG_CLIENT, CONFIG_HISTORY_MAX, isQuorumOf, parseMembers } from "../../src/protocol/configuration.ts";
+import { Acceptor } from "../../src/protocol/acceptor.ts";
+import { acceptorOptions, b, msg, oneA, sent, twoA, val } from "./helpers.ts";
 
 const enc = new TextEncoder();
 /** A batch holding one change line (seq = the epoch it replaces), and optionally a client's value. */
@@ -120,5 +122,39 @@ describe("ConfigHistory", () => {
     const c = { epoch: 1, members: [1, 2, 4, 5], from: 0 };
     expect(isQuorumOf(c, [1, 2])).toBe(false);
     expect(isQuorumOf(c, [1, 2, 3, 5])).toBe(true);
+  });
+});
+
+describe("acceptors and changes (issue 22)", () => {
+  const history = [
+    { epoch: 0, members: [1, 2, 3], from: 0 },
+    { epoch: 1, members: [1, 2, 4], from: 300 },
+  ];
+
+  // Acceptor 3 was down while the change that removed it was decided: the first datagram it hears
+  // says a later epoch; it asks, learns the history, and stops once the change governs every
+  // undecided instance (it is needed for nothing any more); before that it goes on.
+  test("an acceptor that was down during its removal asks, learns it, and stops once the change governs", () => {
+    const a = new Acceptor(acceptorOptions(3));
+    const hello = { kind: "msg", msg: twoA(1001, []), stamp: { epoch: 1, knownTo: 280 } } as const;
+    const asked = a.step(hello, 0);
+    expect(asked.sends.filter((s) => s.msg.t === "config").map((s) => [s.to, (s.msg as { ask: boolean }).ask])).toEqual([["proposers", true]]);
+    const told = (decidedBelow: number) => ({ kind: "msg", msg: { t: "config", history, knownTo: 280, decidedBelow, ask: false, group: "proposers" }, stamp: { epoch: 1, knownTo: 280 } }) as const;
+    expect(a.step(told(250), 10).fatal).toBeUndefined(); // instances below 300 are still decided by 1, 2, 3
+    expect(a.config.epoch).toBe(1);
+    // A 2A says everything below 300 is decided: nothing needs acceptor 3 any more.
+    const fx = a.step({ kind: "msg", msg: twoA(1001, [], { decidedBelow: 300 }), stamp: { epoch: 1, knownTo: 300 } }, 20);
+    expect(fx.fatal?.cause).toBe("removed");
+    expect(fx.fatal?.reason).toMatch(/acceptor 3 was removed from the cluster: configuration epoch 1 \(acceptors 1,2,4\) governs from instance 300/);
+  });
+
+  test("a new acceptor votes where it is a member, and where it does not know the configuration yet; not where it is known not to be", () => {
+    const a = new Acceptor(acceptorOptions(4));
+    a.step({ kind: "msg", msg: { t: "config", history, knownTo: 280, decidedBelow: 0, ask: false, group: "proposers" } }, 0);
+    a.step(msg(oneA(1001)), 0);
+    const voted = (inst: number) => sent(a.step(msg(twoA(1001, [{ inst, cVal: b(val(1, inst)) }])), 1), "proposers", "2b").some((m) => m.insts.includes(inst));
+    expect(voted(10)).toBe(false); // epoch 0: acceptors 1, 2, 3
+    expect(voted(300)).toBe(true); // epoch 1 has acceptor 4
+    expect(voted(600)).toBe(true); // beyond the horizon (280 + α): not known, its vote counts for nobody if it is not a member
   });
 });
