@@ -173,9 +173,17 @@ export class Client implements Role {
     if (horizon <= this.placementsCheckedTo) return;
     const from = this.placementsCheckedTo;
     this.placementsCheckedTo = horizon;
+    if (this.placed.size === 0) return; // most steps move the horizon: nothing to look at then
+    // The instances of [from, horizon) with placements, looked up by number while that is cheaper.
+    const insts: number[] = [];
+    if (horizon - from <= this.placed.size) {
+      for (let i = from; i < horizon; i++) if (this.placed.has(i)) insts.push(i);
+    } else for (const inst of this.placed.keys()) if (inst >= from && inst < horizon) insts.push(inst);
+    if (insts.length === 0) return;
     let sampleMs = -1;
-    for (const [inst, list] of [...this.placed]) {
-      if (inst < from || inst >= horizon) continue;
+    for (const inst of insts) {
+      const list = this.placed.get(inst);
+      if (list === undefined) continue;
       for (const p of [...list]) {
         if (this.config.isQuorum(inst, p.voters) !== true) continue;
         this.dropPlacement(inst, p);

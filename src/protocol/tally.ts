@@ -73,10 +73,15 @@ export class VoteTally {
    * The instances in [from, to) whose configuration became known: those their votes decide now
    * (the batch, or DECIDED_VALUE_UNKNOWN, and the deciding round), in instance order.
    */
-  recheck(from: number, to: number): [number, Batch | typeof DECIDED_VALUE_UNKNOWN, number][] {
+  recheck(from: number, to: number): readonly [number, Batch | typeof DECIDED_VALUE_UNKNOWN, number][] {
+    // Called whenever the horizon moves (most steps): nothing allocated when nothing is open there.
+    if (to <= from || this.open.size === 0) return NOTHING_RECHECKED;
+    let insts: number[] | undefined;
+    if (to - from <= this.open.size) {
+      for (let i = from; i < to; i++) if (this.open.has(i)) (insts ??= []).push(i);
+    } else insts = [...this.open.keys()].filter((i) => i >= from && i < to).sort((a, b) => a - b);
+    if (insts === undefined || insts.length === 0) return NOTHING_RECHECKED;
     const out: [number, Batch | typeof DECIDED_VALUE_UNKNOWN, number][] = [];
-    if (to <= from) return out;
-    const insts = to - from <= this.open.size ? rangeOf(from, to).filter((i) => this.open.has(i)) : [...this.open.keys()].filter((i) => i >= from && i < to).sort((a, b) => a - b);
     for (const inst of insts) {
       let result: TallyResult;
       let vRnd = 0;
@@ -222,7 +227,7 @@ export function highestVote(votes: Iterable<Vote | null>, violations: string[]):
   return null;
 }
 
-const rangeOf = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+const NOTHING_RECHECKED: readonly [number, Batch | typeof DECIDED_VALUE_UNKNOWN, number][] = Object.freeze([]);
 
 export function majority(acceptors: number): number {
   return Math.floor(acceptors / 2) + 1;

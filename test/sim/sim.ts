@@ -383,10 +383,12 @@ export class World {
       if (submitted >= r.changes.length) return;
       this.queue.push(this.nowMs + 20 + this.rng.next() * 60, poll);
       if (!operator.alive) return;
-      // The configuration in force at the most advanced live learner: its latest, once it governs.
-      const inForce = Math.max(-1, ...this.byGroup.learners.filter((p) => p.alive).map((p) => {
-        const l = p.role as Learner;
-        return l.config.latest.from <= l.nextInstance ? l.config.epoch : l.config.epoch - 1;
+      // The configuration in force as a live proposer sees it (what `paxos reconfigure` asks):
+      // its latest, once its decided prefix reached where that governs. (Not a learner's: one
+      // stranded behind removed acceptors may never get there.)
+      const inForce = Math.max(-1, ...this.byGroup.proposers.filter((p) => p.alive).map((p) => {
+        const q = p.role as Proposer;
+        return q.config.latest.from <= q.decidedPrefix ? q.config.epoch : q.config.epoch - 1;
       }));
       if (inForce !== submitted) return;
       const line = r.changes[submitted]!.join(",");
