@@ -37,12 +37,6 @@ export function senderGroups(msg: Message): readonly Group[] {
   }
 }
 
-/** What an input changed in the history: whether it learned a later epoch, and the horizon before. */
-export interface GossipResult {
-  readonly newEpoch: boolean;
-  readonly horizonBefore: number;
-}
-
 export class ConfigGossip {
   readonly history: ConfigHistory;
   private readonly pushedAtMs = new Map<Group, number>();
@@ -80,10 +74,8 @@ export class ConfigGossip {
   }
 
   /** Runs an input's stamp (and a Config message) through the history. */
-  onInput(input: Input, nowMs: number, fx: Effects): GossipResult {
-    const epochBefore = this.history.epoch;
-    const horizonBefore = this.history.horizon;
-    if (input.kind !== "msg") return { newEpoch: false, horizonBefore };
+  onInput(input: Input, nowMs: number, fx: Effects): void {
+    if (input.kind !== "msg") return;
     const msg = input.msg;
     if (msg.t === "config") {
       const r = this.history.merge(msg.history, msg.knownTo);
@@ -99,7 +91,6 @@ export class ConfigGossip {
     // A sender that knows a later epoch may never hear this process's stamp (an idle leader
     // sends learners nothing): ask it.
     else if (said === "ahead") for (const g of senderGroups(msg)) this.askOnce(g, nowMs, fx);
-    return { newEpoch: this.history.epoch > epochBefore, horizonBefore };
   }
 
   private push(to: Group, nowMs: number, fx: Effects, answer: boolean): void {
